@@ -1,0 +1,64 @@
+using System.Diagnostics.CodeAnalysis;
+using AsyncQueue.Engine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace AsyncQueue;
+
+/// <summary>Registers job handlers and configures queues on an <see cref="IJobQueueBuilder"/>.</summary>
+public static class JobQueueBuilderExtensions
+{
+    /// <summary>
+    /// Registers <typeparamref name="THandler"/> for jobs of type <typeparamref name="TJob"/>, on the job type's own
+    /// queue, named after its kind (see <see cref="JobKindAttribute"/>).
+    /// </summary>
+    /// <typeparam name="TJob">The job type.</typeparam>
+    /// <typeparam name="THandler">The handler, resolved from a fresh DI scope per job (scoped by default).</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configureQueue">Configures the queue, for example its <see cref="QueueOptions.MaxConcurrency"/>.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>
+    /// The handler is registered as scoped unless <c>IJobHandler&lt;TJob&gt;</c> is already registered; register it as a
+    /// singleton beforehand to skip the per-job scope for a stateless handler.
+    /// </remarks>
+    public static IJobQueueBuilder AddHandler<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder, Action<QueueOptions>? configureQueue = null)
+        where TJob : notnull
+        where THandler : class, IJobHandler<TJob> =>
+        builder.AddHandler<TJob, THandler>(JobRegistration.KindOf(typeof(TJob)), configureQueue);
+
+    /// <summary>Registers <typeparamref name="THandler"/> for jobs of type <typeparamref name="TJob"/>, on the named queue.</summary>
+    /// <typeparam name="TJob">The job type.</typeparam>
+    /// <typeparam name="THandler">The handler, resolved from a fresh DI scope per job (scoped by default).</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="queue">The queue the job type runs on unless an enqueue names another.</param>
+    /// <param name="configureQueue">Configures the queue, for example its <see cref="QueueOptions.MaxConcurrency"/>.</param>
+    /// <returns>The builder.</returns>
+    public static IJobQueueBuilder AddHandler<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder, string queue, Action<QueueOptions>? configureQueue = null)
+        where TJob : notnull
+        where THandler : class, IJobHandler<TJob>
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.ConfigureQueue(queue, configureQueue ?? (static _ => { }));
+
+        var services = builder.Services;
+        services.TryAddScoped<IJobHandler<TJob>, THandler>();
+        var lifetime = services.Last(d => d.ServiceType == typeof(IJobHandler<TJob>)).Lifetime;
+        services.AddSingleton<JobRegistration>(new JobRegistration<TJob>(typeof(THandler), queue, scopePerJob: lifetime != ServiceLifetime.Singleton));
+        return builder;
+    }
+
+    /// <summary>Declares a queue, so that it gets workers, and configures it. May be called several times for one queue.</summary>
+    /// <param name="builder">The builder.</param>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="configure">Configures the queue.</param>
+    /// <returns>The builder.</returns>
+    public static IJobQueueBuilder ConfigureQueue(this IJobQueueBuilder builder, string queue, Action<QueueOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddSingleton(new QueueDeclaration(queue));
+        builder.Services.AddOptions<QueueOptions>(queue).Configure(configure).ValidateOnStart();
+        return builder;
+    }
+}

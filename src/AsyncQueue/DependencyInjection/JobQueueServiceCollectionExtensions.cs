@@ -1,0 +1,36 @@
+using AsyncQueue;
+using AsyncQueue.DependencyInjection;
+using AsyncQueue.Engine;
+using AsyncQueue.Hosting;
+using AsyncQueue.Storage;
+using AsyncQueue.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Registers the job queue in a service collection.</summary>
+public static class JobQueueServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the job queue with the in-memory store and hosted workers. Calling it again is harmless and returns
+    /// a builder over the same registration.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <returns>A builder to register handlers and configure queues and stores.</returns>
+    public static IJobQueueBuilder AddJobQueue(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions();
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<JobRegistry>();
+        services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+        services.TryAddSingleton<JobDispatcher>();
+        services.TryAddSingleton<JobQueueClient>();
+        services.TryAddSingleton<IJobQueue>(static sp => sp.GetRequiredService<JobQueueClient>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JobQueueHostedService>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueueOptions>, QueueOptionsValidator>());
+        return new JobQueueBuilder(services);
+    }
+}

@@ -1,0 +1,34 @@
+using Microsoft.Extensions.Logging;
+
+namespace AsyncQueue.Diagnostics;
+
+/// <summary>
+/// Every log line the queue writes, source-generated, with stable event ids that operators can alert on.
+/// Job payloads are never logged: only ids, kinds and queues.
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(1, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}' failed on attempt {Attempt}.")]
+    public static partial void JobFailed(ILogger logger, Exception exception, JobId jobId, string kind, string queue, int attempt);
+
+    [LoggerMessage(2, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}' was dead-lettered after {Attempts} attempt(s).")]
+    public static partial void JobDeadLettered(ILogger logger, JobId jobId, string kind, string queue, int attempts);
+
+    [LoggerMessage(3, LogLevel.Information, "Job queue stopped: {NeverStarted} accepted job(s) were never started, {StillRunning} job(s) were still running.")]
+    public static partial void ShutdownSummary(ILogger logger, long neverStarted, int stillRunning);
+
+    [LoggerMessage(4, LogLevel.Warning, "The host's shutdown timeout elapsed with {Running} job(s) still running; their cancellation tokens were cancelled.")]
+    public static partial void ShutdownTimedOut(ILogger logger, int running);
+
+    [LoggerMessage(5, LogLevel.Error, "The job store failed during {Operation} on queue '{Queue}'.")]
+    public static partial void StoreFailed(ILogger logger, Exception exception, string operation, string queue);
+
+    [LoggerMessage(6, LogLevel.Error, "Job {JobId} on queue '{Queue}' has kind '{Kind}', which no handler is registered for; it is dead-lettered.")]
+    public static partial void UnknownKind(ILogger logger, JobId jobId, string kind, string queue);
+
+    [LoggerMessage(7, LogLevel.Information, "Job {JobId} ({Kind}) on queue '{Queue}' was interrupted by shutdown and handed back to the store.")]
+    public static partial void JobInterrupted(ILogger logger, JobId jobId, string kind, string queue);
+
+    [LoggerMessage(8, LogLevel.Warning, "In-memory queue '{Queue}' held {Count} accepted job(s) that were never started; they are lost with this process. Use a durable store to keep them.")]
+    public static partial void JobsLeftInMemory(ILogger logger, string queue, long count);
+}

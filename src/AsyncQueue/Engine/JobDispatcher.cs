@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using AsyncQueue.Diagnostics;
+using AsyncQueue.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AsyncQueue.Engine;
+
+/// <summary>
+/// Runs every queue's workers against the store: fetch a leased job, call its handler, then complete,
+/// reschedule or dead-letter it. One dispatcher for every store.
+/// </summary>
+internal sealed class JobDispatcher : IDisposable
+{
+    private readonly IJobStore _store;
+    private readonly JobRegistry _registry;
+    private readonly IServiceProvider _services;
+    private readonly IOptionsMonitor<QueueOptions> _queueOptions;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+
+    // Two stages of shutdown: first stop taking jobs, then, when the host's patience runs out, cancel running ones.
+    private readonly CancellationTokenSource _stopFetching = new();
+    private readonly CancellationTokenSource _cancelJobs = new();
+    private Worker[] _workers = [];
+
+    public JobDispatcher(
+        IJobStore store,
+        JobRegistry registry,
+        IServiceProvider services,
+        IOptionsMonitor<QueueOptions> queueOptions,
+        TimeProvider time,
+        ILoggerFactory? loggerFactory = null)
+    {
+        _store = store;
+        _registry = registry;
+        _services = services;
+        _queueOptions = queueOptions;
+        _time = time;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
+    }
+
+    public bool IsRunning => _workers.Length > 0 && !_stopFetching.IsCancellationRequested;
+
+    public void Start()
+    {
+        if (_workers.Length > 0)
+        {
+            throw new InvalidOperationException("The job dispatcher is already running.");
+        }
+
+        var workers = new List<Worker>();
+        foreach (var queue in _registry.QueueNames)
+        {
+            // Reading the options validates them: a bad MaxConcurrency fails the start, naming queue and property.
+            var options = _queueOptions.Get(queue);
+            for (var i = 0; i < options.MaxConcurrency; i++)
+            {
+                workers.Add(new Worker(queue, _store.OpenConsumer(queue)));
+            }
+        }
+
+        foreach (var worker in workers)
+        {
+            // Task.Run: workers never run on the caller's context, and never inline in the host's StartAsync.
+            worker.Completion = Task.Run(() => RunAsync(worker));
+        }
+
+        _workers = [.. workers];
+    }
+
+    /// <summary>Stops taking jobs, waits for running ones until <paramref name="cancellationToken"/> fires, then cancels them.</summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopFetching.CancelAsync().ConfigureAwait(false);
+        var all = Task.WhenAll(_workers.Select(w => w.Completion));
+        try
+        {
+            await all.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            Log.ShutdownTimedOut(_logger, _workers.Count(w => w.Busy));
+            await _cancelJobs.CancelAsync().ConfigureAwait(false);
+        }
+
+        long neverStarted = 0;
+        foreach (var queue in _registry.QueueNames)
+        {
+            var waiting = _store.CountWaiting(queue);
+            neverStarted += waiting;
+            if (waiting > 0 && (_store.Capabilities & JobStoreCapabilities.Durable) == 0)
+            {
+                Log.JobsLeftInMemory(_logger, queue, waiting);
+            }
+        }
+
+        Log.ShutdownSummary(_logger, neverStarted, _workers.Count(w => w.Busy));
+    }
+
+    public void Dispose()
+    {
+        _stopFetching.Dispose();
+        _cancelJobs.Dispose();
+    }
+
+    private async Task RunAsync(Worker worker)
+    {
+        var stopping = _stopFetching.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            JobRecord job;
+            try
+            {
+                job = await worker.Consumer.FetchAsync(stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                // A store outage must not kill the worker; wait a moment so a dead store is not hammered.
+                Log.StoreFailed(_logger, ex, "fetch", worker.Queue);
+                await Task.Delay(TimeSpan.FromSeconds(1), _time, CancellationToken.None).ConfigureAwait(false);
+                continue;
+            }
+
+            worker.Busy = true;
+            await RunJobAsync(job).ConfigureAwait(false);
+            worker.Busy = false;
+        }
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask RunJobAsync(JobRecord job)
+    {
+        var registration = job.Registration;
+        if (registration is null)
+        {
+            if (!_registry.TryGetByKind(job.Kind, out registration))
+            {
+                Log.UnknownKind(_logger, job.Id, job.Kind, job.Queue);
+                job.AddError(new JobError(job.Attempt, _time.GetUtcNow(), "AsyncQueue.UnknownJobKind", $"No handler is registered for job kind '{job.Kind}'.", null));
+                await SettleAsync(job, JobOutcome.DeadLetter, default).ConfigureAwait(false);
+                return;
+            }
+
+            job.Registration = registration;
+        }
+
+        try
+        {
+            await registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), _cancelJobs.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_cancelJobs.IsCancellationRequested)
+        {
+            // Shutdown is not the job's failure: hand it back without spending an attempt.
+            Log.JobInterrupted(_logger, job.Id, job.Kind, job.Queue);
+            job.Attempt--;
+            await SettleAsync(job, JobOutcome.Reschedule, _time.GetUtcNow()).ConfigureAwait(false);
+            return;
+        }
+#pragma warning disable CA1031 // A handler's exception of any type fails the attempt; it must never escape and kill the worker.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.JobFailed(_logger, ex, job.Id, job.Kind, job.Queue, job.Attempt);
+            job.AddError(JobError.FromException(job.Attempt, _time.GetUtcNow(), ex));
+            Log.JobDeadLettered(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
+            await SettleAsync(job, JobOutcome.DeadLetter, default).ConfigureAwait(false);
+            return;
+        }
+
+        await SettleAsync(job, JobOutcome.Complete, default).ConfigureAwait(false);
+    }
+
+    /// <summary>Tells the store how the attempt ended. A store failure is logged, never thrown: the worker goes on.</summary>
+    private async ValueTask SettleAsync(JobRecord job, JobOutcome outcome, DateTimeOffset runAt)
+    {
+        try
+        {
+            var settled = outcome switch
+            {
+                JobOutcome.Complete => _store.CompleteAsync(job, CancellationToken.None),
+                JobOutcome.Reschedule => _store.RescheduleAsync(job, runAt, CancellationToken.None),
+                _ => _store.DeadLetterAsync(job, CancellationToken.None),
+            };
+            await settled.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The job stays leased in a durable store and is rescued when its lease expires; the worker must survive.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.StoreFailed(_logger, ex, outcome.ToString(), job.Queue);
+        }
+    }
+
+    private enum JobOutcome
+    {
+        Complete,
+        Reschedule,
+        DeadLetter,
+    }
+}

@@ -1,0 +1,34 @@
+namespace AsyncQueue;
+
+/// <summary>Enqueues jobs to be handled in the background by their <see cref="IJobHandler{TJob}"/>.</summary>
+/// <remarks>Thread-safe; resolve it from DI as a singleton and call it from any thread.</remarks>
+public interface IJobQueue
+{
+    /// <summary>Enqueues one job.</summary>
+    /// <typeparam name="TJob">A job type registered with <c>AddHandler</c>.</typeparam>
+    /// <param name="job">The job.</param>
+    /// <param name="options">Per-enqueue overrides, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels a wait for room in a bounded queue.</param>
+    /// <returns>The job's id and whether it was accepted.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is <see langword="null"/>.</exception>
+    /// <exception cref="JobTypeNotRegisteredException">No handler is registered for <typeparamref name="TJob"/>.</exception>
+    /// <exception cref="QueueNotConfiguredException"><see cref="EnqueueOptions.Queue"/> names a queue that is not configured.</exception>
+    /// <exception cref="JobQueueFullException">The queue is bounded, full, and set to <see cref="QueueFullMode.Throw"/>.</exception>
+    /// <exception cref="JobQueueStoppedException">The queue is shutting down and accepts no new jobs.</exception>
+    ValueTask<EnqueueResult> EnqueueAsync<TJob>(TJob job, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+        where TJob : notnull;
+
+    /// <summary>Enqueues several jobs of one type, in order.</summary>
+    /// <typeparam name="TJob">A job type registered with <c>AddHandler</c>.</typeparam>
+    /// <param name="jobs">The jobs; none may be <see langword="null"/>.</param>
+    /// <param name="options">Per-enqueue overrides applied to every job, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels a wait for room in a bounded queue.</param>
+    /// <returns>One result per job, in the order given.</returns>
+    /// <remarks>Every job is checked before any is enqueued, so a bad element enqueues nothing.</remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="jobs"/> or one of its elements is <see langword="null"/>.</exception>
+    /// <exception cref="JobTypeNotRegisteredException">No handler is registered for <typeparamref name="TJob"/>.</exception>
+    /// <exception cref="JobQueueFullException">The queue is bounded, full, and set to <see cref="QueueFullMode.Throw"/>.</exception>
+    /// <exception cref="JobQueueStoppedException">The queue is shutting down and accepts no new jobs.</exception>
+    ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync<TJob>(IEnumerable<TJob> jobs, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+        where TJob : notnull;
+}

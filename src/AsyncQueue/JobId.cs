@@ -1,0 +1,35 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace AsyncQueue;
+
+/// <summary>The unique id of an enqueued job.</summary>
+/// <remarks>
+/// Ids are made of a random 64-bit prefix chosen once per process and a 64-bit counter: unique across the
+/// processes of a fleet (the prefixes differ) without the cost of a random number per job.
+/// </remarks>
+public readonly record struct JobId(Guid Value)
+{
+    private static readonly long ProcessPrefix = BinaryPrimitives.ReadInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
+    private static long s_counter;
+
+    /// <summary>Creates a new id, unique in this process and, with overwhelming probability, across processes.</summary>
+    /// <returns>A fresh job id.</returns>
+    public static JobId NewId()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, ProcessPrefix);
+        BinaryPrimitives.WriteInt64BigEndian(bytes[8..], Interlocked.Increment(ref s_counter));
+        return new JobId(new Guid(bytes));
+    }
+
+    /// <summary>Parses the text form of a job id.</summary>
+    /// <param name="text">An id as written by <see cref="ToString"/>.</param>
+    /// <returns>The id.</returns>
+    /// <exception cref="FormatException"><paramref name="text"/> is not a job id.</exception>
+    public static JobId Parse(string text) => new(Guid.Parse(text));
+
+    /// <summary>Returns the id as 32 hexadecimal digits.</summary>
+    /// <returns>The id's text form.</returns>
+    public override string ToString() => Value.ToString("N");
+}

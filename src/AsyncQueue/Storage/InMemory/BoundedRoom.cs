@@ -1,0 +1,85 @@
+namespace AsyncQueue.Storage.InMemory;
+
+/// <summary>
+/// Counts the jobs in a bounded queue and makes producers wait, or throw, when it is full.
+/// </summary>
+/// <remarks>
+/// Lock-free: the count moves by compare-and-swap. A producer that must wait first raises
+/// <see cref="_producersWaiting"/> (interlocked, a full fence), takes the current gate, and checks the count
+/// again; a consumer first frees a slot (interlocked) and then reads the flag. As in <see cref="InMemoryQueue"/>,
+/// one of the two sees the other's write, so a freed slot never goes unnoticed. The gate is swapped for a new one
+/// before the old one is completed, so every producer waiting on the old gate wakes and tries again. Gates are
+/// allocated only when a producer actually waits.
+/// </remarks>
+internal sealed class BoundedRoom(string queue, int capacity, QueueFullMode fullMode)
+{
+    private TaskCompletionSource _gate = NewGate();
+    private int _count;
+    private int _producersWaiting;
+
+    public QueueFullMode FullMode => fullMode;
+
+    public void ReserveOrThrow(int slots)
+    {
+        while (true)
+        {
+            var count = Volatile.Read(ref _count);
+            if (count > capacity - slots)
+            {
+                throw new JobQueueFullException(queue, capacity);
+            }
+
+            if (Interlocked.CompareExchange(ref _count, count + slots, count) == count)
+            {
+                return;
+            }
+        }
+    }
+
+    public async ValueTask WaitAndReserveAsync(CancellationToken cancellationToken)
+    {
+        while (!TryReserve())
+        {
+            Interlocked.Exchange(ref _producersWaiting, 1);
+            var gate = Volatile.Read(ref _gate);
+            if (Volatile.Read(ref _count) < capacity)
+            {
+                continue;
+            }
+
+            await gate.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Counts a job that must be accepted whatever the capacity (a retry or a delayed job falling due).</summary>
+    public void Force(int slots) => Interlocked.Add(ref _count, slots);
+
+    public void Release()
+    {
+        Interlocked.Decrement(ref _count);
+        if (Volatile.Read(ref _producersWaiting) != 0 && Interlocked.Exchange(ref _producersWaiting, 0) != 0)
+        {
+            Interlocked.Exchange(ref _gate, NewGate()).TrySetResult();
+        }
+    }
+
+    private bool TryReserve()
+    {
+        while (true)
+        {
+            var count = Volatile.Read(ref _count);
+            if (count >= capacity)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _count, count + 1, count) == count)
+            {
+                return true;
+            }
+        }
+    }
+
+    // Continuations run on the thread pool, never inline in the consumer that freed the slot.
+    private static TaskCompletionSource NewGate() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

@@ -1,0 +1,98 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Tasks.Sources;
+
+namespace AsyncQueue.Storage.InMemory;
+
+/// <summary>
+/// A worker's consumer of an <see cref="InMemoryQueue"/>. Takes jobs without waiting while there are any, and
+/// otherwise parks on its own reusable <see cref="IValueTaskSource{TResult}"/>: no allocation and no lock.
+/// </summary>
+/// <remarks>
+/// The state word moves Parked to Running exactly once per park, by a compare-and-swap: whoever wins (a producer
+/// waking it, a cancellation, or the consumer itself on finding a job after parking) completes the wait and
+/// decrements the queue's parked count. So the wait is completed once, and the count stays exact.
+/// </remarks>
+internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
+{
+    private const int Running = 0;
+    private const int Parked = 1;
+
+    private readonly InMemoryQueue _queue;
+    private ManualResetValueTaskSourceCore<bool> _wait;
+    private int _state;
+
+    public InMemoryConsumer(InMemoryQueue queue)
+    {
+        _queue = queue;
+
+        // Never run the worker's continuation inline on the producer that woke it: the producer must return at once.
+        _wait.RunContinuationsAsynchronously = true;
+    }
+
+    public ValueTask<JobRecord> FetchAsync(CancellationToken cancellationToken)
+    {
+        if (_queue.TryTake(out var job))
+        {
+            job.Attempt++;
+            return new ValueTask<JobRecord>(job);
+        }
+
+        return FetchSlowAsync(cancellationToken);
+    }
+
+    /// <summary>Moves this consumer from parked to running; false when it was not parked.</summary>
+    public bool TryWake() => TryUnpark(true);
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<JobRecord> FetchSlowAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (_queue.TryTake(out var job))
+            {
+                job.Attempt++;
+                return job;
+            }
+
+            _wait.Reset();
+            Volatile.Write(ref _state, Parked);
+            _queue.OnParked();
+
+            // Re-check after publishing that we are parked (see InMemoryQueue): a job enqueued before the producer
+            // could see us must not be stranded.
+            if (_queue.HasWaitingJobs && TryUnpark(false))
+            {
+                continue;
+            }
+
+            using (cancellationToken.UnsafeRegister(static state => ((InMemoryConsumer)state!).TryUnpark(true), this))
+            {
+                await new ValueTask<bool>(this, _wait.Version).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private bool TryUnpark(bool completeWait)
+    {
+        if (Interlocked.CompareExchange(ref _state, Running, Parked) != Parked)
+        {
+            return false;
+        }
+
+        _queue.OnUnparked();
+        if (completeWait)
+        {
+            _wait.SetResult(true);
+        }
+
+        return true;
+    }
+
+    bool IValueTaskSource<bool>.GetResult(short token) => _wait.GetResult(token);
+
+    ValueTaskSourceStatus IValueTaskSource<bool>.GetStatus(short token) => _wait.GetStatus(token);
+
+    void IValueTaskSource<bool>.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _wait.OnCompleted(continuation, state, token, flags);
+}

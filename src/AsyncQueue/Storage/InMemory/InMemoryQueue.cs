@@ -1,0 +1,179 @@
+using System.Collections.Concurrent;
+
+namespace AsyncQueue.Storage.InMemory;
+
+/// <summary>
+/// One named queue of the in-memory store: a lock-free multi-producer, multi-consumer queue with parked
+/// consumers woken without a lock, and an optional capacity.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why no lock is needed: jobs live in a <see cref="ConcurrentQueue{T}"/>, whose enqueue and dequeue are a
+/// compare-and-swap on its segment's tail or head. The only other shared state is <see cref="_parked"/>, the
+/// number of consumers that found the queue empty and are waiting, and each consumer's own state word.
+/// </para>
+/// <para>
+/// The one race that matters is the lost wake-up: a consumer sees an empty queue and parks while a producer
+/// adds a job and sees no parked consumer. It cannot happen because each side writes, then fences, then reads
+/// what the other wrote (Dekker's pattern): the producer's enqueue is an interlocked operation on the tail and is
+/// followed by a read of <see cref="_parked"/>; a parking consumer increments <see cref="_parked"/> (interlocked,
+/// a full fence) and then checks the queue again. At least one of them sees the other's write, so either the
+/// producer wakes a consumer or the consumer unparks itself.
+/// </para>
+/// </remarks>
+internal sealed class InMemoryQueue
+{
+    private readonly ConcurrentQueue<JobRecord> _ready = new();
+    private readonly BoundedRoom? _room;
+    private InMemoryConsumer[] _consumers = [];
+    private int _parked;
+    private int _wakeCursor;
+
+    public InMemoryQueue(string name, QueueOptions options)
+    {
+        Name = name;
+        if (options.Capacity is int capacity)
+        {
+            _room = new BoundedRoom(name, capacity, options.FullMode);
+        }
+    }
+
+    public string Name { get; }
+
+    public long Count => _ready.Count;
+
+    /// <summary>Adds a new job, respecting the capacity.</summary>
+    public ValueTask EnqueueAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        if (_room is null)
+        {
+            Publish(job);
+            return default;
+        }
+
+        if (_room.FullMode == QueueFullMode.Throw)
+        {
+            _room.ReserveOrThrow(1);
+            Publish(job);
+            return default;
+        }
+
+        return EnqueueBoundedAsync([job], cancellationToken);
+    }
+
+    /// <summary>Adds new jobs in order, respecting the capacity; all-or-nothing when the queue throws on full.</summary>
+    public ValueTask EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    {
+        if (_room is null)
+        {
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                Publish(jobs[i]);
+            }
+
+            return default;
+        }
+
+        return EnqueueBoundedAsync(jobs, cancellationToken);
+    }
+
+    /// <summary>Adds a job that was accepted earlier (a retry, or a delayed job falling due): capacity never refuses it.</summary>
+    public void Requeue(JobRecord job)
+    {
+        _room?.Force(1);
+        Publish(job);
+    }
+
+    public bool TryTake(out JobRecord job)
+    {
+        if (_ready.TryDequeue(out job!))
+        {
+            _room?.Release();
+            return true;
+        }
+
+        return false;
+    }
+
+    public InMemoryConsumer OpenConsumer()
+    {
+        var consumer = new InMemoryConsumer(this);
+
+        // Copy-on-write so WakeOne can scan the array without a lock; consumers are opened only at start.
+        while (true)
+        {
+            var current = Volatile.Read(ref _consumers);
+            InMemoryConsumer[] next = [.. current, consumer];
+            if (Interlocked.CompareExchange(ref _consumers, next, current) == current)
+            {
+                return consumer;
+            }
+        }
+    }
+
+    /// <summary>Called by a consumer after it set its own state to parked. Interlocked: a full fence before it re-checks the queue.</summary>
+    internal void OnParked() => Interlocked.Increment(ref _parked);
+
+    /// <summary>Called by whoever moved a consumer from parked to running (a producer, a canceller or the consumer itself).</summary>
+    internal void OnUnparked() => Interlocked.Decrement(ref _parked);
+
+    internal bool HasWaitingJobs => !_ready.IsEmpty;
+
+    private async ValueTask EnqueueBoundedAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    {
+        if (_room!.FullMode == QueueFullMode.Throw)
+        {
+            _room.ReserveOrThrow(jobs.Count);
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                Publish(jobs[i]);
+            }
+
+            return;
+        }
+
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            await _room.WaitAndReserveAsync(cancellationToken).ConfigureAwait(false);
+            Publish(jobs[i]);
+        }
+    }
+
+    private void Publish(JobRecord job)
+    {
+        _ready.Enqueue(job);
+
+        // The enqueue above was an interlocked write of the tail; this read cannot move before it.
+        if (Volatile.Read(ref _parked) > 0)
+        {
+            WakeOne();
+        }
+    }
+
+    private void WakeOne()
+    {
+        var consumers = Volatile.Read(ref _consumers);
+        if (consumers.Length == 0)
+        {
+            return;
+        }
+
+        // Start at a rotating index so wake-ups spread over the consumers instead of always hitting the first.
+        var start = (int)((uint)Interlocked.Increment(ref _wakeCursor) % (uint)consumers.Length);
+        for (var i = 0; i < consumers.Length; i++)
+        {
+            var index = start + i;
+            if (index >= consumers.Length)
+            {
+                index -= consumers.Length;
+            }
+
+            if (consumers[index].TryWake())
+            {
+                return;
+            }
+        }
+
+        // None was parked any more: each consumer that unparked itself did so because it saw a job waiting.
+    }
+}

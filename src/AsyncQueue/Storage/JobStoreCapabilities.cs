@@ -1,0 +1,15 @@
+namespace AsyncQueue.Storage;
+
+/// <summary>What a store can promise beyond the contract every store keeps. Checked at start instead of throwing <see cref="NotSupportedException"/> later.</summary>
+[Flags]
+public enum JobStoreCapabilities
+{
+    /// <summary>Nothing beyond the contract: jobs live in this process and are lost with it.</summary>
+    None = 0,
+
+    /// <summary>Accepted jobs survive a crash or restart of the process.</summary>
+    Durable = 1,
+
+    /// <summary>A job can be enqueued inside the caller's database transaction.</summary>
+    TransactionalEnqueue = 2,
+}

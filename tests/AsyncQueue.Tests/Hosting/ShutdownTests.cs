@@ -1,0 +1,91 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AsyncQueue.Tests.Hosting;
+
+public sealed class ShutdownTests
+{
+    public sealed record Slow(int Number);
+
+    public sealed class Gate
+    {
+        public Countdown Started { get; } = new(2);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Countdown Finished { get; } = new(2);
+
+        private int _cancelled;
+
+        public int Cancelled => Volatile.Read(ref _cancelled);
+
+        public void OnCancelled() => Interlocked.Increment(ref _cancelled);
+    }
+
+    /// <summary>Waits for the test to release it, ignoring nothing: it honours its token.</summary>
+    public sealed class GatedHandler(Gate gate) : IJobHandler<Slow>
+    {
+        public async Task HandleAsync(Slow job, JobContext context, CancellationToken cancellationToken)
+        {
+            gate.Started.Signal();
+            try
+            {
+                await gate.Release.Task.WaitAsync(cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                gate.OnCancelled();
+                throw;
+            }
+            finally
+            {
+                gate.Finished.Signal();
+            }
+        }
+    }
+
+    [Fact]
+    public async Task StopAsync_JobsInFlight_LetsThemFinishAndRefusesNewJobs()
+    {
+        var gate = new Gate();
+        await using var host = await TestHost.StartAsync((services, queue) =>
+        {
+            services.AddSingleton(gate);
+            queue.AddHandler<Slow, GatedHandler>(q => q.MaxConcurrency = 2);
+        });
+        await host.Queue.EnqueueBatchAsync([new Slow(1), new Slow(2)]);
+        await gate.Started.WaitAsync();
+
+        var stopping = host.StopAsync(CancellationToken.None);
+        var refused = await Assert.ThrowsAsync<JobQueueStoppedException>(() => host.Queue.EnqueueAsync(new Slow(3)).AsTask());
+        Assert.False(stopping.IsCompleted);
+
+        gate.Release.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromMinutes(1));
+
+        await gate.Finished.WaitAsync();
+        Assert.Equal(0, gate.Cancelled);
+        Assert.Contains("accepts no new jobs", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StopAsync_ShutdownTimeoutElapses_CancelsRunningJobsTokens()
+    {
+        var gate = new Gate();
+        await using var host = await TestHost.StartAsync((services, queue) =>
+        {
+            services.AddSingleton(gate);
+            queue.AddHandler<Slow, GatedHandler>(q => q.MaxConcurrency = 2);
+        });
+        await host.Queue.EnqueueBatchAsync([new Slow(1), new Slow(2)]);
+        await gate.Started.WaitAsync();
+
+        // The host cancels this token when its shutdown timeout elapses; here the test plays the host.
+        using var shutdownTimeout = new CancellationTokenSource();
+        var stopping = host.StopAsync(shutdownTimeout.Token);
+        await shutdownTimeout.CancelAsync();
+        await stopping.WaitAsync(TimeSpan.FromMinutes(1));
+
+        await gate.Finished.WaitAsync();
+        Assert.Equal(2, gate.Cancelled);
+    }
+}
