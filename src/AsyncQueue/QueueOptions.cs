@@ -1,3 +1,5 @@
+using AsyncQueue.Retry;
+
 namespace AsyncQueue;
 
 /// <summary>Settings of one named queue. Configure them with <c>AddHandler</c> or <c>ConfigureQueue</c>.</summary>
@@ -19,4 +21,36 @@ public class QueueOptions
     /// <summary>Gets or sets what an enqueue does when <see cref="Capacity"/> is reached.</summary>
     /// <value>The default value is <see cref="QueueFullMode.Wait"/>.</value>
     public QueueFullMode FullMode { get; set; } = QueueFullMode.Wait;
+
+    /// <summary>Gets or sets the retry policy of this queue's jobs, unless their job type sets its own (<see cref="JobOptions.Retry"/>).</summary>
+    /// <value>The default value is <see cref="RetryPolicy.Default"/>: 3 retries with exponential backoff from 1 second.</value>
+    public IRetryPolicy Retry { get; set; } = RetryPolicy.Default;
+
+    /// <summary>Gets or sets how long one attempt may run before its cancellation token is cancelled; the attempt then fails and may be retried.</summary>
+    /// <value>The default value is <see langword="null"/>: no timeout. Range: more than zero.</value>
+    public TimeSpan? Timeout { get; set; }
+
+    /// <summary>
+    /// Gets or sets how long a timed-out handler that ignores its token may keep its worker. After that the worker
+    /// abandons it (logged and counted), the attempt counts as failed, and the worker takes the next job; the
+    /// abandoned handler runs on unobserved until it returns.
+    /// </summary>
+    /// <value>The default value is 30 seconds. Range: zero or more.</value>
+    public TimeSpan AbandonAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets the dead-letter queue that receives this queue's jobs when they fail for good.</summary>
+    /// <value>The default value is <see langword="null"/>: the queue's name followed by <c>-dead-letter</c>.</value>
+    public string? DeadLetterQueue { get; set; }
+
+    /// <summary>Gets or sets how long a dead-lettered job is kept before it is evicted (logged and counted).</summary>
+    /// <value>The default value is 14 days. Range: more than zero.</value>
+    public TimeSpan DeadLetterRetention { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>Gets or sets how many dead-lettered jobs the dead-letter queue keeps; past that the oldest is evicted (logged and counted).</summary>
+    /// <value>The default value is 10,000. Range: 1 or more.</value>
+    public int DeadLetterCapacity { get; set; } = 10_000;
+
+    /// <summary>Gets or sets how long an idempotency key of a succeeded job keeps refusing duplicates.</summary>
+    /// <value>The default value is 24 hours. Range: zero or more.</value>
+    public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
 }

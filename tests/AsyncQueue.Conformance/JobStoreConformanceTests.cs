@@ -47,11 +47,19 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     /// <param name="builder">The job queue builder.</param>
     protected abstract void ConfigureStore(IJobQueueBuilder builder);
 
+    /// <summary>Gets the dead-letter queue the suite uses.</summary>
+    protected static DeadLetterTarget DeadLetters { get; } = new("conformance-dead", TimeSpan.FromDays(1), 3);
+
+    /// <summary>Gets the store's dead-letter queue.</summary>
+    protected IDeadLetterQueue DeadLetterQueue => (IDeadLetterQueue)Store;
+
     /// <summary>A record for a new job of the test kind.</summary>
     /// <param name="number">The job's number.</param>
+    /// <param name="idempotencyKey">The job's idempotency key, if any.</param>
+    /// <param name="notBefore">The job's earliest start, if any.</param>
     /// <returns>The record.</returns>
-    protected JobRecord NewJob(int number) =>
-        new(JobId.NewId(), nameof(ConformanceJob), Queue, new ConformanceJob(number), Time.GetUtcNow());
+    protected JobRecord NewJob(int number, string? idempotencyKey = null, DateTimeOffset? notBefore = null) =>
+        new(JobId.NewId(), nameof(ConformanceJob), Queue, new ConformanceJob(number), Time.GetUtcNow()) { IdempotencyKey = idempotencyKey, NotBefore = notBefore };
 
     /// <summary>An enqueued job is fetched once, as the first attempt, with its id, kind and value.</summary>
     [Fact]
@@ -74,7 +82,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     public async Task Fetch_SingleConsumer_ReturnsJobsInEnqueueOrder()
     {
         await Store.EnqueueAsync(NewJob(0), CancellationToken.None);
-        await Store.EnqueueBatchAsync([.. Enumerable.Range(1, 99).Select(NewJob)], CancellationToken.None);
+        await Store.EnqueueBatchAsync([.. Enumerable.Range(1, 99).Select(i => NewJob(i))], CancellationToken.None);
         Assert.Equal(100, Store.CountWaiting(Queue));
 
         var consumer = Store.OpenConsumer(Queue);
@@ -157,7 +165,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         await Store.EnqueueBatchAsync([NewJob(5), NewJob(6), NewJob(7)], CancellationToken.None);
         var consumer = Store.OpenConsumer(Queue);
         await Store.CompleteAsync(await consumer.FetchAsync(CancellationToken.None), CancellationToken.None);
-        await Store.DeadLetterAsync(await consumer.FetchAsync(CancellationToken.None), CancellationToken.None);
+        await Store.DeadLetterAsync(await consumer.FetchAsync(CancellationToken.None), DeadLetters, CancellationToken.None);
 
         var third = await consumer.FetchAsync(CancellationToken.None);
 
@@ -215,6 +223,137 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         await Task.WhenAll(consumers).WaitAsync(TimeSpan.FromMinutes(2));
 
         Assert.All(seen, count => Assert.Equal(1, count));
+    }
+
+    /// <summary>A second enqueue with a live job's idempotency key is a duplicate naming the original; once the key's job succeeded and its retention passed, the key is free again.</summary>
+    [Fact]
+    public async Task Enqueue_DuplicateIdempotencyKey_IsRefusedUntilRetentionPasses()
+    {
+        var first = await Store.EnqueueAsync(NewJob(1, "key-1"), CancellationToken.None);
+        var duplicate = await Store.EnqueueAsync(NewJob(2, "key-1"), CancellationToken.None);
+        Assert.Equal(EnqueueStatus.Accepted, first.Status);
+        Assert.Equal(new EnqueueResult(first.JobId, EnqueueStatus.Duplicate), duplicate);
+
+        var consumer = Store.OpenConsumer(Queue);
+        await Store.CompleteAsync(await consumer.FetchAsync(CancellationToken.None), CancellationToken.None);
+        Time.Advance(TimeSpan.FromHours(24) - TimeSpan.FromTicks(1));
+        Assert.Equal(EnqueueStatus.Duplicate, (await Store.EnqueueAsync(NewJob(3, "key-1"), CancellationToken.None)).Status);
+
+        Time.Advance(TimeSpan.FromTicks(1));
+        var again = await Store.EnqueueAsync(NewJob(4, "key-1"), CancellationToken.None);
+        Assert.Equal(EnqueueStatus.Accepted, again.Status);
+        Assert.Equal(new ConformanceJob(4), (await consumer.FetchAsync(CancellationToken.None)).Job);
+    }
+
+    /// <summary>A dead-lettered job frees its idempotency key.</summary>
+    [Fact]
+    public async Task DeadLetter_FreesIdempotencyKey()
+    {
+        await Store.EnqueueAsync(NewJob(1, "key-2"), CancellationToken.None);
+        var job = await Store.OpenConsumer(Queue).FetchAsync(CancellationToken.None);
+        await Store.DeadLetterAsync(job, DeadLetters, CancellationToken.None);
+
+        var again = await Store.EnqueueAsync(NewJob(2, "key-2"), CancellationToken.None);
+
+        Assert.Equal(EnqueueStatus.Accepted, again.Status);
+    }
+
+    /// <summary>A batch with repeated keys accepts the first of each and reports the rest as duplicates, in order.</summary>
+    [Fact]
+    public async Task EnqueueBatch_RepeatedKeys_AcceptsFirstOfEach()
+    {
+        JobRecord[] jobs = [NewJob(1, "a"), NewJob(2, "b"), NewJob(3, "a")];
+
+        var results = await Store.EnqueueBatchAsync(jobs, CancellationToken.None);
+
+        Assert.Equal([EnqueueStatus.Accepted, EnqueueStatus.Accepted, EnqueueStatus.Duplicate], results.Select(r => r.Status));
+        Assert.Equal(jobs[0].Id, results[2].JobId);
+        Assert.Equal(2, Store.CountWaiting(Queue));
+    }
+
+    /// <summary>A job enqueued with a start time is not handed out before it.</summary>
+    [Fact]
+    public async Task Enqueue_NotBeforeInFuture_HandsJobOutOnlyWhenDue()
+    {
+        await Store.EnqueueAsync(NewJob(1, notBefore: Time.GetUtcNow().AddSeconds(30)), CancellationToken.None);
+        Time.Advance(TimeSpan.FromSeconds(30) - TimeSpan.FromTicks(1));
+        Assert.Equal(0, Store.CountWaiting(Queue));
+
+        Time.Advance(TimeSpan.FromTicks(1));
+
+        var job = await Store.OpenConsumer(Queue).FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(new ConformanceJob(1), job.Job);
+    }
+
+    /// <summary>Dead letters can be listed in pages, fetched, deleted and purged, and keep the job's errors.</summary>
+    [Fact]
+    public async Task DeadLetterQueue_ListGetDeletePurge_Work()
+    {
+        var consumer = Store.OpenConsumer(Queue);
+        await Store.EnqueueBatchAsync([NewJob(1), NewJob(2), NewJob(3)], CancellationToken.None);
+        var ids = new List<JobId>();
+        for (var i = 0; i < 3; i++)
+        {
+            var job = await consumer.FetchAsync(CancellationToken.None);
+            job.AddError(new JobError(1, Time.GetUtcNow(), "System.Exception", $"error {i}", "at Somewhere()"));
+            await Store.DeadLetterAsync(job, DeadLetters, CancellationToken.None);
+            ids.Add(job.Id);
+        }
+
+        Assert.Equal(3, await DeadLetterQueue.CountAsync(DeadLetters.Name));
+        var page = await DeadLetterQueue.ListAsync(DeadLetters.Name, skip: 1, take: 1);
+        Assert.Equal(ids[1], Assert.Single(page).JobId);
+        var entry = await DeadLetterQueue.GetAsync(ids[0]);
+        Assert.NotNull(entry);
+        Assert.Equal("error 0", Assert.Single(entry.Errors).Message);
+        Assert.Equal(new ConformanceJob(1), entry.Job);
+        Assert.Equal(DeadLetters.Name, entry.DeadLetterQueue);
+
+        Assert.True(await DeadLetterQueue.DeleteAsync(ids[0]));
+        Assert.False(await DeadLetterQueue.DeleteAsync(ids[0]));
+        Assert.Null(await DeadLetterQueue.GetAsync(ids[0]));
+        Assert.Equal(2, await DeadLetterQueue.PurgeAsync(DeadLetters.Name));
+        Assert.Equal(0, await DeadLetterQueue.CountAsync(DeadLetters.Name));
+    }
+
+    /// <summary>A requeued dead letter runs again as a fresh first attempt, and leaves the dead-letter queue.</summary>
+    [Fact]
+    public async Task DeadLetterQueue_Requeue_HandsJobOutAgainAsFirstAttempt()
+    {
+        var consumer = Store.OpenConsumer(Queue);
+        await Store.EnqueueAsync(NewJob(1), CancellationToken.None);
+        var job = await consumer.FetchAsync(CancellationToken.None);
+        await Store.DeadLetterAsync(job, DeadLetters, CancellationToken.None);
+
+        Assert.True(await DeadLetterQueue.RequeueAsync(job.Id));
+
+        var again = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(job.Id, again.Id);
+        Assert.Equal(1, again.Attempt);
+        Assert.Equal(0, await DeadLetterQueue.CountAsync(DeadLetters.Name));
+        Assert.False(await DeadLetterQueue.RequeueAsync(job.Id));
+    }
+
+    /// <summary>A dead-letter queue keeps at most its capacity and nothing older than its retention; the oldest go first.</summary>
+    [Fact]
+    public async Task DeadLetterQueue_PastCapacityOrRetention_EvictsOldest()
+    {
+        var consumer = Store.OpenConsumer(Queue);
+        await Store.EnqueueBatchAsync([.. Enumerable.Range(0, 4).Select(i => NewJob(i))], CancellationToken.None);
+        var ids = new List<JobId>();
+        for (var i = 0; i < 4; i++)
+        {
+            var job = await consumer.FetchAsync(CancellationToken.None);
+            await Store.DeadLetterAsync(job, DeadLetters, CancellationToken.None);
+            ids.Add(job.Id);
+            Time.Advance(TimeSpan.FromHours(1));
+        }
+
+        Assert.Equal(ids[1..], (await DeadLetterQueue.ListAsync(DeadLetters.Name)).Select(e => e.JobId));
+
+        // ids[1] was dead-lettered 3 hours ago; a day after it, it is past the 1-day retention, the others not yet.
+        Time.Advance(TimeSpan.FromHours(21));
+        Assert.Equal(ids[2..], (await DeadLetterQueue.ListAsync(DeadLetters.Name)).Select(e => e.JobId));
     }
 }
 

@@ -24,7 +24,7 @@ public static class JobQueueBuilderExtensions
     public static IJobQueueBuilder AddHandler<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder, Action<QueueOptions>? configureQueue = null)
         where TJob : notnull
         where THandler : class, IJobHandler<TJob> =>
-        builder.AddHandler<TJob, THandler>(JobRegistration.KindOf(typeof(TJob)), configureQueue);
+        builder.AddHandler<TJob, THandler>(JobHandlerDescriptor.KindOf(typeof(TJob)), configureQueue);
 
     /// <summary>Registers <typeparamref name="THandler"/> for jobs of type <typeparamref name="TJob"/>, on the named queue.</summary>
     /// <typeparam name="TJob">The job type.</typeparam>
@@ -43,7 +43,7 @@ public static class JobQueueBuilderExtensions
         var services = builder.Services;
         services.TryAddScoped<IJobHandler<TJob>, THandler>();
         var lifetime = services.Last(d => d.ServiceType == typeof(IJobHandler<TJob>)).Lifetime;
-        services.AddSingleton<JobRegistration>(new JobRegistration<TJob>(typeof(THandler), queue, scopePerJob: lifetime != ServiceLifetime.Singleton));
+        services.AddSingleton<JobHandlerDescriptor>(new JobHandlerDescriptor<TJob>(typeof(THandler), queue, scopePerJob: lifetime != ServiceLifetime.Singleton));
         return builder;
     }
 
@@ -59,6 +59,20 @@ public static class JobQueueBuilderExtensions
         ArgumentNullException.ThrowIfNull(configure);
         builder.Services.AddSingleton(new QueueDeclaration(queue));
         builder.Services.AddOptions<QueueOptions>(queue).Configure(configure).ValidateOnStart();
+        return builder;
+    }
+
+    /// <summary>Configures one job type's settings, which override its queue's (retry policy, timeout).</summary>
+    /// <typeparam name="TJob">The job type.</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <param name="configure">Configures the job type.</param>
+    /// <returns>The builder.</returns>
+    public static IJobQueueBuilder ConfigureJob<TJob>(this IJobQueueBuilder builder, Action<JobOptions> configure)
+        where TJob : notnull
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configure);
+        builder.Services.AddOptions<JobOptions>(JobHandlerDescriptor.KindOf(typeof(TJob))).Configure(configure).ValidateOnStart();
         return builder;
     }
 }

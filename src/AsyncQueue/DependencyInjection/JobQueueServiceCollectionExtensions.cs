@@ -1,6 +1,8 @@
 using AsyncQueue;
 using AsyncQueue.DependencyInjection;
+using AsyncQueue.Diagnostics;
 using AsyncQueue.Engine;
+using AsyncQueue.Idempotency;
 using AsyncQueue.Hosting;
 using AsyncQueue.Storage;
 using AsyncQueue.Storage.InMemory;
@@ -25,12 +27,18 @@ public static class JobQueueServiceCollectionExtensions
         services.AddOptions();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<JobRegistry>();
+        services.TryAddSingleton<JobQueueMetrics>();
+        services.TryAddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+
+        // Every store is also its own dead-letter queue; a store package replaces IJobStore and this follows.
+        services.TryAddSingleton<IDeadLetterQueue>(static sp => (IDeadLetterQueue)sp.GetRequiredService<IJobStore>());
         services.TryAddSingleton<JobDispatcher>();
         services.TryAddSingleton<JobQueueClient>();
         services.TryAddSingleton<IJobQueue>(static sp => sp.GetRequiredService<JobQueueClient>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JobQueueHostedService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueueOptions>, QueueOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobOptions>, JobOptionsValidator>());
         return new JobQueueBuilder(services);
     }
 }

@@ -23,6 +23,41 @@ internal sealed class QueueOptionsValidator : IValidateOptions<QueueOptions>
             failures.Add($"Queue '{name}': QueueOptions.FullMode has the undefined value {(int)options.FullMode}.");
         }
 
+        if (options.Retry is null)
+        {
+            failures.Add($"Queue '{name}': QueueOptions.Retry must not be null; use RetryPolicy.None for no retries.");
+        }
+
+        if (options.Timeout is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            failures.Add($"Queue '{name}': QueueOptions.Timeout must be more than zero (or null for none), but was {timeout}.");
+        }
+
+        if (options.AbandonAfter < TimeSpan.Zero)
+        {
+            failures.Add($"Queue '{name}': QueueOptions.AbandonAfter must not be negative, but was {options.AbandonAfter}.");
+        }
+
+        if (options.DeadLetterQueue is { } deadLetterQueue && string.IsNullOrWhiteSpace(deadLetterQueue))
+        {
+            failures.Add($"Queue '{name}': QueueOptions.DeadLetterQueue must not be empty (or null for '{name}-dead-letter').");
+        }
+
+        if (options.DeadLetterRetention <= TimeSpan.Zero)
+        {
+            failures.Add($"Queue '{name}': QueueOptions.DeadLetterRetention must be more than zero, but was {options.DeadLetterRetention}.");
+        }
+
+        if (options.DeadLetterCapacity < 1)
+        {
+            failures.Add($"Queue '{name}': QueueOptions.DeadLetterCapacity must be at least 1, but was {options.DeadLetterCapacity}.");
+        }
+
+        if (options.IdempotencyRetention < TimeSpan.Zero)
+        {
+            failures.Add($"Queue '{name}': QueueOptions.IdempotencyRetention must not be negative, but was {options.IdempotencyRetention}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -31,4 +31,22 @@ internal static partial class Log
 
     [LoggerMessage(8, LogLevel.Warning, "In-memory queue '{Queue}' held {Count} accepted job(s) that were never started; they are lost with this process. Use a durable store to keep them.")]
     public static partial void JobsLeftInMemory(ILogger logger, string queue, long count);
+
+    [LoggerMessage(9, LogLevel.Warning, "Dead-letter queue '{DeadLetterQueue}' evicted job {JobId} ({Kind}): {Reason}.")]
+    public static partial void DeadLetterEvicted(ILogger logger, string deadLetterQueue, JobId jobId, string kind, string reason);
+
+    [LoggerMessage(10, LogLevel.Information, "Job {JobId} ({Kind}) on queue '{Queue}' will retry at {RunAt:O} (attempt {Attempt} failed).")]
+    public static partial void RetryScheduled(ILogger logger, JobId jobId, string kind, string queue, DateTimeOffset runAt, int attempt);
+
+    [LoggerMessage(11, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}' timed out after {Timeout} on attempt {Attempt}; its token was cancelled.")]
+    public static partial void JobTimedOut(ILogger logger, JobId jobId, string kind, string queue, TimeSpan timeout, int attempt);
+
+    [LoggerMessage(12, LogLevel.Error, "The handler of job {JobId} ({Kind}) on queue '{Queue}' ignored its cancellation for {AbandonAfter} after timing out; the worker abandoned it and moved on. It keeps running unobserved.")]
+    public static partial void HandlerAbandoned(ILogger logger, JobId jobId, string kind, string queue, TimeSpan abandonAfter);
+
+    [LoggerMessage(13, LogLevel.Error, "A dead-letter observer failed for job {JobId}; the job is safe in dead-letter queue '{DeadLetterQueue}'.")]
+    public static partial void ObserverFailed(ILogger logger, Exception exception, JobId jobId, string deadLetterQueue);
+
+    [LoggerMessage(14, LogLevel.Warning, "An abandoned handler of job {JobId} ({Kind}) finally ended, with {Outcome}; its attempt had already been counted as failed.")]
+    public static partial void AbandonedHandlerEnded(ILogger logger, JobId jobId, string kind, string outcome);
 }

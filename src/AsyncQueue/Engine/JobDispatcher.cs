@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using AsyncQueue.Diagnostics;
+using AsyncQueue.Retry;
 using AsyncQueue.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -11,12 +12,14 @@ namespace AsyncQueue.Engine;
 /// Runs every queue's workers against the store: fetch a leased job, call its handler, then complete,
 /// reschedule or dead-letter it. One dispatcher for every store.
 /// </summary>
-internal sealed class JobDispatcher : IDisposable
+internal sealed partial class JobDispatcher : IDisposable
 {
     private readonly IJobStore _store;
     private readonly JobRegistry _registry;
     private readonly IServiceProvider _services;
     private readonly IOptionsMonitor<QueueOptions> _queueOptions;
+    private readonly IDeadLetterObserver[] _observers;
+    private readonly JobQueueMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
 
@@ -30,6 +33,8 @@ internal sealed class JobDispatcher : IDisposable
         JobRegistry registry,
         IServiceProvider services,
         IOptionsMonitor<QueueOptions> queueOptions,
+        IEnumerable<IDeadLetterObserver> observers,
+        JobQueueMetrics metrics,
         TimeProvider time,
         ILoggerFactory? loggerFactory = null)
     {
@@ -37,11 +42,11 @@ internal sealed class JobDispatcher : IDisposable
         _registry = registry;
         _services = services;
         _queueOptions = queueOptions;
+        _observers = [.. observers];
+        _metrics = metrics;
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
     }
-
-    public bool IsRunning => _workers.Length > 0 && !_stopFetching.IsCancellationRequested;
 
     public void Start()
     {
@@ -57,7 +62,7 @@ internal sealed class JobDispatcher : IDisposable
             var options = _queueOptions.Get(queue);
             for (var i = 0; i < options.MaxConcurrency; i++)
             {
-                workers.Add(new Worker(queue, _store.OpenConsumer(queue)));
+                workers.Add(new Worker(queue, options, _store.OpenConsumer(queue)));
             }
         }
 
@@ -119,22 +124,24 @@ internal sealed class JobDispatcher : IDisposable
             {
                 return;
             }
+#pragma warning disable CA1031 // A store outage must not kill the worker.
             catch (Exception ex)
+#pragma warning restore CA1031
             {
-                // A store outage must not kill the worker; wait a moment so a dead store is not hammered.
+                // Wait a moment so that a dead store is not hammered.
                 Log.StoreFailed(_logger, ex, "fetch", worker.Queue);
                 await Task.Delay(TimeSpan.FromSeconds(1), _time, CancellationToken.None).ConfigureAwait(false);
                 continue;
             }
 
             worker.Busy = true;
-            await RunJobAsync(job).ConfigureAwait(false);
+            await RunJobAsync(worker, job).ConfigureAwait(false);
             worker.Busy = false;
         }
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunJobAsync(JobRecord job)
+    private async ValueTask RunJobAsync(Worker worker, JobRecord job)
     {
         var registration = job.Registration;
         if (registration is null)
@@ -143,11 +150,18 @@ internal sealed class JobDispatcher : IDisposable
             {
                 Log.UnknownKind(_logger, job.Id, job.Kind, job.Queue);
                 job.AddError(new JobError(job.Attempt, _time.GetUtcNow(), "AsyncQueue.UnknownJobKind", $"No handler is registered for job kind '{job.Kind}'.", null));
-                await SettleAsync(job, JobOutcome.DeadLetter, default).ConfigureAwait(false);
+                await DeadLetterAsync(worker, job).ConfigureAwait(false);
                 return;
             }
 
             job.Registration = registration;
+        }
+
+        var timeout = registration.Timeout ?? worker.Options.Timeout;
+        if (timeout is not null)
+        {
+            await RunWithTimeoutAsync(worker, job, registration, timeout.Value).ConfigureAwait(false);
+            return;
         }
 
         try
@@ -156,51 +170,117 @@ internal sealed class JobDispatcher : IDisposable
         }
         catch (OperationCanceledException) when (_cancelJobs.IsCancellationRequested)
         {
-            // Shutdown is not the job's failure: hand it back without spending an attempt.
-            Log.JobInterrupted(_logger, job.Id, job.Kind, job.Queue);
-            job.Attempt--;
-            await SettleAsync(job, JobOutcome.Reschedule, _time.GetUtcNow()).ConfigureAwait(false);
+            await HandBackAsync(job).ConfigureAwait(false);
             return;
         }
 #pragma warning disable CA1031 // A handler's exception of any type fails the attempt; it must never escape and kill the worker.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.JobFailed(_logger, ex, job.Id, job.Kind, job.Queue, job.Attempt);
-            job.AddError(JobError.FromException(job.Attempt, _time.GetUtcNow(), ex));
-            Log.JobDeadLettered(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
-            await SettleAsync(job, JobOutcome.DeadLetter, default).ConfigureAwait(false);
+            await FailAsync(worker, job, registration, ex).ConfigureAwait(false);
             return;
         }
 
-        await SettleAsync(job, JobOutcome.Complete, default).ConfigureAwait(false);
+        await CompleteAsync(job).ConfigureAwait(false);
     }
 
-    /// <summary>Tells the store how the attempt ended. A store failure is logged, never thrown: the worker goes on.</summary>
-    private async ValueTask SettleAsync(JobRecord job, JobOutcome outcome, DateTimeOffset runAt)
+    // Not through SettleAsync: a delegate per job would be an allocation on the hot path.
+    private async ValueTask CompleteAsync(JobRecord job)
     {
         try
         {
-            var settled = outcome switch
-            {
-                JobOutcome.Complete => _store.CompleteAsync(job, CancellationToken.None),
-                JobOutcome.Reschedule => _store.RescheduleAsync(job, runAt, CancellationToken.None),
-                _ => _store.DeadLetterAsync(job, CancellationToken.None),
-            };
-            await settled.ConfigureAwait(false);
+            await _store.CompleteAsync(job, CancellationToken.None).ConfigureAwait(false);
         }
 #pragma warning disable CA1031 // The job stays leased in a durable store and is rescued when its lease expires; the worker must survive.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.StoreFailed(_logger, ex, outcome.ToString(), job.Queue);
+            Log.StoreFailed(_logger, ex, "complete", job.Queue);
         }
     }
 
-    private enum JobOutcome
+    /// <summary>A failed attempt: the retry policy chooses between a later attempt and the dead-letter queue.</summary>
+    private async ValueTask FailAsync(Worker worker, JobRecord job, JobRegistration registration, Exception exception)
     {
-        Complete,
-        Reschedule,
-        DeadLetter,
+        var now = _time.GetUtcNow();
+        Log.JobFailed(_logger, exception, job.Id, job.Kind, job.Queue, job.Attempt);
+        job.AddError(JobError.FromException(job.Attempt, now, exception));
+
+        RetryDecision decision;
+        try
+        {
+            decision = (registration.Retry ?? worker.Options.Retry).Decide(new RetryArguments(exception, job.Attempt, job.MaxAttempts, job.Kind, job.Queue, now));
+        }
+#pragma warning disable CA1031 // A broken custom policy must not lose the job: it goes to the dead-letter queue with the policy's error.
+        catch (Exception policyError)
+#pragma warning restore CA1031
+        {
+            job.AddError(JobError.FromException(job.Attempt, now, policyError));
+            decision = RetryDecision.GiveUp;
+        }
+
+        if (decision.ShouldRetry)
+        {
+            Log.RetryScheduled(_logger, job.Id, job.Kind, job.Queue, decision.RunAt, job.Attempt);
+            await SettleAsync(job, "reschedule", (j, ct) => _store.RescheduleAsync(j, decision.RunAt, ct)).ConfigureAwait(false);
+            return;
+        }
+
+        await DeadLetterAsync(worker, job).ConfigureAwait(false);
+    }
+
+    private async ValueTask DeadLetterAsync(Worker worker, JobRecord job)
+    {
+        DeadLetterEntry entry;
+        try
+        {
+            entry = await _store.DeadLetterAsync(job, worker.DeadLetterTarget, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The job stays leased in a durable store and is rescued when its lease expires; the worker must survive.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.StoreFailed(_logger, ex, "dead-letter", job.Queue);
+            return;
+        }
+
+        Log.JobDeadLettered(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
+        foreach (var observer in _observers)
+        {
+            try
+            {
+                await observer.OnDeadLetteredAsync(entry, _cancelJobs.Token).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // An observer's failure must not touch the job, which is already safe.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                Log.ObserverFailed(_logger, ex, job.Id, entry.DeadLetterQueue);
+            }
+        }
+    }
+
+    /// <summary>Shutdown is not the job's failure: hand it back without spending an attempt.</summary>
+    private ValueTask HandBackAsync(JobRecord job)
+    {
+        Log.JobInterrupted(_logger, job.Id, job.Kind, job.Queue);
+        job.Attempt--;
+        var now = _time.GetUtcNow();
+        return SettleAsync(job, "hand back", (j, ct) => _store.RescheduleAsync(j, now, ct));
+    }
+
+    /// <summary>Tells the store how the attempt ended. A store failure is logged, never thrown: the worker goes on.</summary>
+    private async ValueTask SettleAsync(JobRecord job, string operation, Func<JobRecord, CancellationToken, ValueTask> settle)
+    {
+        try
+        {
+            await settle(job, CancellationToken.None).ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // The job stays leased in a durable store and is rescued when its lease expires; the worker must survive.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.StoreFailed(_logger, ex, operation, job.Queue);
+        }
     }
 }

@@ -8,18 +8,8 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, Time
     private volatile bool _stopped;
 
     public ValueTask<EnqueueResult> EnqueueAsync<TJob>(TJob job, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
-        where TJob : notnull
-    {
-        var record = CreateRecord(job, options, nameof(job));
-        var pending = store.EnqueueAsync(record, cancellationToken);
-        if (pending.IsCompletedSuccessfully)
-        {
-            pending.GetAwaiter().GetResult();
-            return new ValueTask<EnqueueResult>(new EnqueueResult(record.Id, EnqueueStatus.Accepted));
-        }
-
-        return AwaitEnqueueAsync(pending, new EnqueueResult(record.Id, EnqueueStatus.Accepted));
-    }
+        where TJob : notnull =>
+        store.EnqueueAsync(CreateRecord(job, options, nameof(job)), cancellationToken);
 
     public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync<TJob>(IEnumerable<TJob> jobs, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
         where TJob : notnull
@@ -31,12 +21,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, Time
             records.Add(CreateRecord(job, options, nameof(jobs)));
         }
 
-        if (records.Count > 0)
-        {
-            await store.EnqueueBatchAsync(records, cancellationToken).ConfigureAwait(false);
-        }
-
-        return [.. records.Select(r => new EnqueueResult(r.Id, EnqueueStatus.Accepted))];
+        return records.Count == 0 ? [] : await store.EnqueueBatchAsync(records, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Refuses every later enqueue with <see cref="JobQueueStoppedException"/>.</summary>
@@ -56,13 +41,24 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, Time
         }
 
         var registration = registry.GetByType(typeof(TJob));
-        var queue = options?.Queue is { } named ? registry.CheckQueue(named) : registration.Queue;
-        return new JobRecord(JobId.NewId(), registration.Kind, queue, job, time.GetUtcNow()) { Registration = registration };
-    }
+        var now = time.GetUtcNow();
+        if (options is null)
+        {
+            return new JobRecord(JobId.NewId(), registration.Kind, registration.Queue, job, now) { Registration = registration };
+        }
 
-    private static async ValueTask<EnqueueResult> AwaitEnqueueAsync(ValueTask pending, EnqueueResult result)
-    {
-        await pending.ConfigureAwait(false);
-        return result;
+        if (options.Delay is not null && options.NotBefore is not null)
+        {
+            throw new ArgumentException("EnqueueOptions.Delay and EnqueueOptions.NotBefore were both set; set one of them.", nameof(options));
+        }
+
+        var queue = options.Queue is { } named ? registry.CheckQueue(named) : registration.Queue;
+        return new JobRecord(JobId.NewId(), registration.Kind, queue, job, now)
+        {
+            Registration = registration,
+            IdempotencyKey = options.IdempotencyKey,
+            MaxAttempts = options.MaxAttempts,
+            NotBefore = options.Delay is { } delay ? now + delay : options.NotBefore,
+        };
     }
 }

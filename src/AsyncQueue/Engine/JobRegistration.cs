@@ -1,12 +1,13 @@
 using System.Reflection;
 using System.Runtime.CompilerServices;
+using AsyncQueue.Retry;
 using AsyncQueue.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AsyncQueue.Engine;
 
-/// <summary>A job type known to the queue: its kind, its default queue and how to call its handler.</summary>
-internal abstract class JobRegistration(Type jobType, Type handlerType, string queue)
+/// <summary>A job type as <c>AddHandler</c> declared it: its kind, its default queue and its handler. Added to DI.</summary>
+internal abstract class JobHandlerDescriptor(Type jobType, Type handlerType, string queue)
 {
     public Type JobType { get; } = jobType;
 
@@ -18,12 +19,38 @@ internal abstract class JobRegistration(Type jobType, Type handlerType, string q
 
     public static string KindOf(Type jobType) => jobType.GetCustomAttribute<JobKindAttribute>()?.Kind ?? jobType.Name;
 
+    /// <summary>The registration of one service provider, with the job type's options resolved.</summary>
+    public abstract JobRegistration CreateRegistration(JobOptions options);
+}
+
+/// <summary>The typed descriptor, which knows how to build the typed registration.</summary>
+internal sealed class JobHandlerDescriptor<TJob>(Type handlerType, string queue, bool scopePerJob) : JobHandlerDescriptor(typeof(TJob), handlerType, queue)
+    where TJob : notnull
+{
+    public override JobRegistration CreateRegistration(JobOptions options) => new JobRegistration<TJob>(this, scopePerJob, options);
+}
+
+/// <summary>A job type known to a running queue: its descriptor, its options, and how to call its handler.</summary>
+internal abstract class JobRegistration(JobHandlerDescriptor descriptor, JobOptions options)
+{
+    public Type JobType => descriptor.JobType;
+
+    public string Kind => descriptor.Kind;
+
+    public string Queue => descriptor.Queue;
+
+    /// <summary>The job type's own retry policy, or <see langword="null"/> for its queue's.</summary>
+    public IRetryPolicy? Retry { get; } = options.Retry;
+
+    /// <summary>The job type's own attempt timeout, or <see langword="null"/> for its queue's.</summary>
+    public TimeSpan? Timeout { get; } = options.Timeout;
+
     /// <summary>Resolves the handler and runs one attempt.</summary>
     public abstract ValueTask InvokeAsync(IServiceProvider services, JobRecord job, JobContext context, CancellationToken cancellationToken);
 }
 
 /// <summary>The typed registration: the cast to <typeparamref name="TJob"/> happens here, once per attempt.</summary>
-internal sealed class JobRegistration<TJob>(Type handlerType, string queue, bool scopePerJob) : JobRegistration(typeof(TJob), handlerType, queue)
+internal sealed class JobRegistration<TJob>(JobHandlerDescriptor descriptor, bool scopePerJob, JobOptions options) : JobRegistration(descriptor, options)
     where TJob : notnull
 {
     // Pooled state machines: a handler that completes asynchronously costs no allocation here in steady state.

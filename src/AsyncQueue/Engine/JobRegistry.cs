@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using Microsoft.Extensions.Options;
 
 namespace AsyncQueue.Engine;
 
@@ -9,36 +10,38 @@ internal sealed class JobRegistry
     private readonly FrozenDictionary<string, JobRegistration> _byKind;
     private readonly FrozenSet<string> _queues;
 
-    public JobRegistry(IEnumerable<JobRegistration> registrations, IEnumerable<QueueDeclaration> queues)
+    public JobRegistry(IEnumerable<JobHandlerDescriptor> descriptors, IEnumerable<QueueDeclaration> queues, IOptionsMonitor<JobOptions> jobOptions)
     {
-        var byType = new Dictionary<Type, JobRegistration>();
-        var byKind = new Dictionary<string, JobRegistration>(StringComparer.Ordinal);
-        foreach (var registration in registrations)
+        var byType = new Dictionary<Type, JobHandlerDescriptor>();
+        var byKind = new Dictionary<string, JobHandlerDescriptor>(StringComparer.Ordinal);
+        foreach (var descriptor in descriptors)
         {
-            if (byType.TryGetValue(registration.JobType, out var existing))
+            if (byType.TryGetValue(descriptor.JobType, out var existing))
             {
-                if (existing.HandlerType != registration.HandlerType || existing.Queue != registration.Queue)
+                if (existing.HandlerType != descriptor.HandlerType || existing.Queue != descriptor.Queue)
                 {
                     throw new InvalidOperationException(
-                        $"Job type '{registration.JobType.FullName}' is registered twice, with handler '{existing.HandlerType.Name}' on queue '{existing.Queue}' and with handler '{registration.HandlerType.Name}' on queue '{registration.Queue}'. A job type has one handler.");
+                        $"Job type '{descriptor.JobType.FullName}' is registered twice, with handler '{existing.HandlerType.Name}' on queue '{existing.Queue}' and with handler '{descriptor.HandlerType.Name}' on queue '{descriptor.Queue}'. A job type has one handler.");
                 }
 
                 continue;
             }
 
-            if (byKind.TryGetValue(registration.Kind, out var clash))
+            if (byKind.TryGetValue(descriptor.Kind, out var clash))
             {
                 throw new InvalidOperationException(
-                    $"Job types '{clash.JobType.FullName}' and '{registration.JobType.FullName}' share the kind '{registration.Kind}'. Give one a distinct [JobKind(\"...\")].");
+                    $"Job types '{clash.JobType.FullName}' and '{descriptor.JobType.FullName}' share the kind '{descriptor.Kind}'. Give one a distinct [JobKind(\"...\")].");
             }
 
-            byType.Add(registration.JobType, registration);
-            byKind.Add(registration.Kind, registration);
+            byType.Add(descriptor.JobType, descriptor);
+            byKind.Add(descriptor.Kind, descriptor);
         }
 
-        _byType = byType.ToFrozenDictionary();
-        _byKind = byKind.ToFrozenDictionary(StringComparer.Ordinal);
-        _queues = queues.Select(q => q.Name).Concat(byType.Values.Select(r => r.Queue)).ToFrozenSet(StringComparer.Ordinal);
+        // Reading the options validates them, so a bad job type setting fails here, naming the kind.
+        var registrations = byType.Values.Select(d => d.CreateRegistration(jobOptions.Get(d.Kind))).ToList();
+        _byType = registrations.ToFrozenDictionary(r => r.JobType);
+        _byKind = registrations.ToFrozenDictionary(r => r.Kind, StringComparer.Ordinal);
+        _queues = queues.Select(q => q.Name).Concat(registrations.Select(r => r.Queue)).ToFrozenSet(StringComparer.Ordinal);
         QueueNames = [.. _queues.Order(StringComparer.Ordinal)];
     }
 

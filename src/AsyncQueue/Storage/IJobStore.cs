@@ -15,26 +15,29 @@ public interface IJobStore
     /// <summary>Gets what this store can promise beyond the contract.</summary>
     JobStoreCapabilities Capabilities { get; }
 
-    /// <summary>Accepts a job. When the call returns, the job will be handed to a consumer.</summary>
+    /// <summary>
+    /// Accepts a job, unless its idempotency key is held by a live job. When the call returns, an accepted job will be
+    /// handed to a consumer, at once or at its <see cref="JobRecord.NotBefore"/>.
+    /// </summary>
     /// <param name="job">The job.</param>
     /// <param name="cancellationToken">Cancels a wait for room in a bounded queue.</param>
-    /// <returns>A task that completes when the job has been accepted.</returns>
+    /// <returns>Accepted with the job's id, or duplicate with the id of the job that holds the key.</returns>
     /// <exception cref="JobQueueFullException">The queue is bounded, full and set to throw; the job was not accepted.</exception>
-    ValueTask EnqueueAsync(JobRecord job, CancellationToken cancellationToken);
+    ValueTask<EnqueueResult> EnqueueAsync(JobRecord job, CancellationToken cancellationToken);
 
     /// <summary>Accepts jobs, all for the same queue, in order. When the call returns, the jobs will be handed to consumers.</summary>
     /// <param name="jobs">The jobs, in order; all name the same <see cref="JobRecord.Queue"/>.</param>
     /// <param name="cancellationToken">Cancels a wait for room in a bounded queue; jobs accepted before the cancellation stay accepted.</param>
-    /// <returns>A task that completes when every job has been accepted.</returns>
+    /// <returns>One result per job, in order, as <see cref="EnqueueAsync"/> gives.</returns>
     /// <exception cref="JobQueueFullException">The queue is bounded, full and set to throw; none of the jobs was accepted.</exception>
-    ValueTask EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken);
+    ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken);
 
     /// <summary>Opens a consumer for one worker of a queue.</summary>
     /// <param name="queue">The queue's name.</param>
     /// <returns>The consumer.</returns>
     IJobConsumer OpenConsumer(string queue);
 
-    /// <summary>Records that a fetched job succeeded; the store forgets it.</summary>
+    /// <summary>Records that a fetched job succeeded; the store forgets it, but keeps its idempotency key for the queue's retention.</summary>
     /// <param name="job">A job this store handed to a consumer.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the outcome is stored.</returns>
@@ -47,11 +50,16 @@ public interface IJobStore
     /// <returns>A task that completes when the new schedule is stored.</returns>
     ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken);
 
-    /// <summary>Records that a fetched job failed for good and moves it to the dead-letter queue.</summary>
+    /// <summary>
+    /// Records that a fetched job failed for good and moves it to a dead-letter queue, which the store also exposes as
+    /// <see cref="IDeadLetterQueue"/>. Its idempotency key is freed. Entries past the target's retention or capacity are
+    /// evicted, each one logged and counted.
+    /// </summary>
     /// <param name="job">A job this store handed to a consumer; its <see cref="JobRecord.Errors"/> include every failure.</param>
+    /// <param name="target">The dead-letter queue and its retention.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
-    /// <returns>A task that completes when the job is in the dead-letter queue.</returns>
-    ValueTask DeadLetterAsync(JobRecord job, CancellationToken cancellationToken);
+    /// <returns>The dead-letter entry.</returns>
+    ValueTask<DeadLetterEntry> DeadLetterAsync(JobRecord job, DeadLetterTarget target, CancellationToken cancellationToken);
 
     /// <summary>Counts the jobs of a queue that are waiting to start (not the ones running or scheduled for later).</summary>
     /// <param name="queue">The queue's name.</param>

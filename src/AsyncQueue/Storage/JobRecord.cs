@@ -44,6 +44,12 @@ public sealed class JobRecord
     /// <summary>Gets the idempotency key given at enqueue, or <see langword="null"/>.</summary>
     public string? IdempotencyKey { get; init; }
 
+    /// <summary>Gets the most attempts this job may make (<see cref="EnqueueOptions.MaxAttempts"/>), or <see langword="null"/> for the retry policy's limit.</summary>
+    public int? MaxAttempts { get; init; }
+
+    /// <summary>Gets or sets the earliest time the job may start, or <see langword="null"/> for at once.</summary>
+    public DateTimeOffset? NotBefore { get; set; }
+
     /// <summary>Gets or sets how many attempts have been started. A store increments it when it hands the job to a consumer.</summary>
     public int Attempt { get; set; }
 
@@ -57,6 +63,9 @@ public sealed class JobRecord
         ArgumentNullException.ThrowIfNull(error);
         (_errors ??= []).Add(error);
     }
+
+    /// <summary>Forgets the attempt count, as when a dead-lettered job is requeued to run afresh. Its errors stay, for the record.</summary>
+    public void ResetAttempts() => Attempt = 0;
 
     /// <summary>The dispatcher's cached handler registration, so a job enqueued in process is not looked up by kind again.</summary>
     internal Engine.JobRegistration? Registration { get; set; }

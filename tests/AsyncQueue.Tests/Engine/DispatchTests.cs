@@ -1,5 +1,4 @@
-using AsyncQueue.Storage;
-using AsyncQueue.Storage.InMemory;
+using AsyncQueue.Retry;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AsyncQueue.Tests.Engine;
@@ -220,7 +219,11 @@ public sealed class DispatchTests
         await using var host = await TestHost.StartAsync((services, queue) =>
         {
             services.AddSingleton(done);
-            queue.AddHandler<Flaky, FlakyHandler>(q => q.MaxConcurrency = 1);
+            queue.AddHandler<Flaky, FlakyHandler>(q =>
+            {
+                q.MaxConcurrency = 1;
+                q.Retry = RetryPolicy.None;
+            });
         });
 
         var failed = await host.Queue.EnqueueAsync(new Flaky(Fail: true));
@@ -228,9 +231,9 @@ public sealed class DispatchTests
         await host.Queue.EnqueueAsync(new Flaky(Fail: false));
         await done.WaitAsync();
 
-        var store = (InMemoryJobStore)host.Services.GetRequiredService<IJobStore>();
-        var dead = Assert.Single(store.DeadLetters);
-        Assert.Equal(failed.JobId, dead.Id);
+        var deadLetters = host.Services.GetRequiredService<IDeadLetterQueue>();
+        var dead = Assert.Single(await deadLetters.ListAsync("Flaky-dead-letter"));
+        Assert.Equal(failed.JobId, dead.JobId);
         var error = Assert.Single(dead.Errors);
         Assert.Equal(typeof(InvalidOperationException).FullName, error.ExceptionType);
         Assert.Equal("handler failed on purpose", error.Message);

@@ -1,76 +1,258 @@
-using System.Collections.Concurrent;
 using System.Collections.Frozen;
+using AsyncQueue.Diagnostics;
 using AsyncQueue.Engine;
+using AsyncQueue.Idempotency;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace AsyncQueue.Storage.InMemory;
 
 /// <summary>
 /// The embedded default store: jobs live in this process, in lock-free queues, and are lost if it dies.
+/// It is also the in-memory <see cref="IDeadLetterQueue"/>.
 /// </summary>
-internal sealed class InMemoryJobStore : IJobStore, IDisposable
+internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposable
 {
     private readonly FrozenDictionary<string, InMemoryQueue> _queues;
     private readonly DelayScheduler _scheduler;
-    private readonly ConcurrentQueue<JobRecord> _deadLetters = new();
+    private readonly InMemoryDeadLetters _deadLetters;
+    private readonly IIdempotencyStore _keys;
     private readonly TimeProvider _time;
 
-    public InMemoryJobStore(JobRegistry registry, IOptionsMonitor<QueueOptions> queueOptions, TimeProvider time)
+    public InMemoryJobStore(
+        JobRegistry registry,
+        IOptionsMonitor<QueueOptions> queueOptions,
+        IIdempotencyStore keys,
+        JobQueueMetrics metrics,
+        TimeProvider time,
+        ILoggerFactory? loggerFactory = null)
     {
         _queues = registry.QueueNames.ToFrozenDictionary(name => name, name => new InMemoryQueue(name, queueOptions.Get(name)), StringComparer.Ordinal);
+        _keys = keys;
         _time = time;
         _scheduler = new DelayScheduler(time, job => GetQueue(job.Queue).Requeue(job));
+        _deadLetters = new InMemoryDeadLetters(time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue"), metrics);
     }
 
     public JobStoreCapabilities Capabilities => JobStoreCapabilities.None;
 
-    /// <summary>Gets the dead-lettered jobs, oldest first.</summary>
-    internal IEnumerable<JobRecord> DeadLetters => _deadLetters;
+    /// <summary>Gets how many jobs wait for their time (retries and delayed jobs).</summary>
+    internal int ScheduledCount => _scheduler.Count;
 
-    public ValueTask EnqueueAsync(JobRecord job, CancellationToken cancellationToken)
+    public ValueTask<EnqueueResult> EnqueueAsync(JobRecord job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        return GetQueue(job.Queue).EnqueueAsync(job, cancellationToken);
+        if (job.IdempotencyKey is not null || job.NotBefore is not null)
+        {
+            return EnqueueWithPoliciesAsync(job, cancellationToken);
+        }
+
+        // The hot path: no key to claim, no delay; an unbounded queue completes synchronously and allocates nothing.
+        var pending = GetQueue(job.Queue).EnqueueAsync(job, cancellationToken);
+        if (pending.IsCompletedSuccessfully)
+        {
+            pending.GetAwaiter().GetResult();
+            return new(new EnqueueResult(job.Id, EnqueueStatus.Accepted));
+        }
+
+        return AwaitAcceptedAsync(pending, job.Id);
     }
 
-    public ValueTask EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
-        return jobs.Count == 0 ? default : GetQueue(jobs[0].Queue).EnqueueBatchAsync(jobs, cancellationToken);
+        var results = new EnqueueResult[jobs.Count];
+        var ready = new List<JobRecord>(jobs.Count);
+        var claimed = new List<JobRecord>();
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            var job = jobs[i];
+            if (job.IdempotencyKey is { } key)
+            {
+                var holder = await _keys.ClaimAsync(key, job.Id, cancellationToken).ConfigureAwait(false);
+                if (holder != job.Id)
+                {
+                    results[i] = new EnqueueResult(holder, EnqueueStatus.Duplicate);
+                    continue;
+                }
+
+                claimed.Add(job);
+            }
+
+            results[i] = new EnqueueResult(job.Id, EnqueueStatus.Accepted);
+            if (IsDelayed(job))
+            {
+                _scheduler.Schedule(job, job.NotBefore!.Value);
+            }
+            else
+            {
+                ready.Add(job);
+            }
+        }
+
+        if (ready.Count > 0)
+        {
+            try
+            {
+                await GetQueue(ready[0].Queue).EnqueueBatchAsync(ready, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                // Not accepted (a full queue that throws): the keys go back, so a later enqueue may claim them.
+                foreach (var job in claimed)
+                {
+                    await _keys.ReleaseAsync(job.IdempotencyKey!, job.Id, CancellationToken.None).ConfigureAwait(false);
+                }
+
+                throw;
+            }
+        }
+
+        return results;
     }
 
     public IJobConsumer OpenConsumer(string queue) => GetQueue(queue).OpenConsumer();
 
-    // Nothing to forget: the record was removed from its queue when it was fetched.
-    public ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken) => default;
+    public ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+
+        // Nothing else to forget: the record left its queue when it was fetched.
+        return job.IdempotencyKey is { } key
+            ? _keys.MarkSucceededAsync(key, job.Id, GetQueue(job.Queue).Options.IdempotencyRetention, cancellationToken)
+            : default;
+    }
 
     public ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
+        job.NotBefore = runAt;
 
         // Due already (a zero-delay retry, or a job handed back at shutdown): straight back to its queue.
-        if (runAt <= _time.GetUtcNow())
+        if (IsDelayed(job))
         {
-            GetQueue(job.Queue).Requeue(job);
+            _scheduler.Schedule(job, runAt);
         }
         else
         {
-            _scheduler.Schedule(job, runAt);
+            GetQueue(job.Queue).Requeue(job);
         }
 
         return default;
     }
 
-    public ValueTask DeadLetterAsync(JobRecord job, CancellationToken cancellationToken)
+    public async ValueTask<DeadLetterEntry> DeadLetterAsync(JobRecord job, DeadLetterTarget target, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        _deadLetters.Enqueue(job);
-        return default;
+        ArgumentNullException.ThrowIfNull(target);
+        var entry = new DeadLetterEntry(job, target.Name, _time.GetUtcNow());
+        _deadLetters.Add(entry, target);
+        if (job.IdempotencyKey is { } key)
+        {
+            await _keys.ReleaseAsync(key, job.Id, cancellationToken).ConfigureAwait(false);
+        }
+
+        return entry;
     }
 
     public long CountWaiting(string queue) => GetQueue(queue).Count;
 
+    public ValueTask<IReadOnlyList<DeadLetterEntry>> ListAsync(string deadLetterQueue, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        ArgumentOutOfRangeException.ThrowIfLessThan(take, 1);
+        return new(_deadLetters.List(deadLetterQueue, skip, take));
+    }
+
+    public ValueTask<long> CountAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
+        return new(_deadLetters.Count(deadLetterQueue));
+    }
+
+    public ValueTask<DeadLetterEntry?> GetAsync(JobId jobId, CancellationToken cancellationToken = default) => new(_deadLetters.Get(jobId));
+
+    public ValueTask<bool> RequeueAsync(JobId jobId, CancellationToken cancellationToken = default)
+    {
+        if (_deadLetters.Remove(jobId) is not { } entry)
+        {
+            return new(false);
+        }
+
+        Requeue(entry.Record);
+        return new(true);
+    }
+
+    public ValueTask<int> RequeueAllAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
+        var entries = _deadLetters.RemoveAll(deadLetterQueue);
+        foreach (var entry in entries)
+        {
+            Requeue(entry.Record);
+        }
+
+        return new(entries.Count);
+    }
+
+    public ValueTask<bool> DeleteAsync(JobId jobId, CancellationToken cancellationToken = default) => new(_deadLetters.Remove(jobId) is not null);
+
+    public ValueTask<int> PurgeAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
+        return new(_deadLetters.RemoveAll(deadLetterQueue).Count);
+    }
+
     public void Dispose() => _scheduler.Dispose();
+
+    private static async ValueTask<EnqueueResult> AwaitAcceptedAsync(ValueTask pending, JobId jobId)
+    {
+        await pending.ConfigureAwait(false);
+        return new EnqueueResult(jobId, EnqueueStatus.Accepted);
+    }
+
+    private async ValueTask<EnqueueResult> EnqueueWithPoliciesAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        if (job.IdempotencyKey is { } key)
+        {
+            var holder = await _keys.ClaimAsync(key, job.Id, cancellationToken).ConfigureAwait(false);
+            if (holder != job.Id)
+            {
+                return new EnqueueResult(holder, EnqueueStatus.Duplicate);
+            }
+        }
+
+        try
+        {
+            if (IsDelayed(job))
+            {
+                _scheduler.Schedule(job, job.NotBefore!.Value);
+            }
+            else
+            {
+                await GetQueue(job.Queue).EnqueueAsync(job, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch when (job.IdempotencyKey is not null)
+        {
+            await _keys.ReleaseAsync(job.IdempotencyKey, job.Id, CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        return new EnqueueResult(job.Id, EnqueueStatus.Accepted);
+    }
+
+    /// <summary>Back to its queue as a fresh job: no attempts spent, runnable at once.</summary>
+    private void Requeue(JobRecord job)
+    {
+        job.ResetAttempts();
+        job.NotBefore = null;
+        GetQueue(job.Queue).Requeue(job);
+    }
+
+    private bool IsDelayed(JobRecord job) => job.NotBefore is { } notBefore && notBefore > _time.GetUtcNow();
 
     private InMemoryQueue GetQueue(string name) =>
         _queues.TryGetValue(name, out var queue) ? queue : throw new QueueNotConfiguredException(name);

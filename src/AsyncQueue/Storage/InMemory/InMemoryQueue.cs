@@ -32,6 +32,7 @@ internal sealed class InMemoryQueue
     public InMemoryQueue(string name, QueueOptions options)
     {
         Name = name;
+        Options = options;
         if (options.Capacity is int capacity)
         {
             _room = new BoundedRoom(name, capacity, options.FullMode);
@@ -39,6 +40,8 @@ internal sealed class InMemoryQueue
     }
 
     public string Name { get; }
+
+    public QueueOptions Options { get; }
 
     public long Count => _ready.Count;
 

@@ -1,0 +1,52 @@
+using AsyncQueue.Storage;
+
+namespace AsyncQueue;
+
+/// <summary>A job that failed for good, as kept in its dead-letter queue: the job, where it ran, and every attempt's error.</summary>
+public sealed class DeadLetterEntry
+{
+    /// <summary>Initializes an entry for a dead-lettered job.</summary>
+    /// <param name="record">The job's record, with its errors.</param>
+    /// <param name="deadLetterQueue">The dead-letter queue that holds it.</param>
+    /// <param name="deadLetteredAt">When it was dead-lettered.</param>
+    public DeadLetterEntry(JobRecord record, string deadLetterQueue, DateTimeOffset deadLetteredAt)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
+        Record = record;
+        DeadLetterQueue = deadLetterQueue;
+        DeadLetteredAt = deadLetteredAt;
+        Attempts = record.Attempt;
+        Errors = [.. record.Errors];
+    }
+
+    /// <summary>Gets the job's id.</summary>
+    public JobId JobId => Record.Id;
+
+    /// <summary>Gets the job's kind.</summary>
+    public string Kind => Record.Kind;
+
+    /// <summary>Gets the queue the job ran on.</summary>
+    public string Queue => Record.Queue;
+
+    /// <summary>Gets the job itself (its payload).</summary>
+    public object Job => Record.Job;
+
+    /// <summary>Gets the name of the dead-letter queue that holds the job.</summary>
+    public string DeadLetterQueue { get; }
+
+    /// <summary>Gets how many attempts the job made.</summary>
+    public int Attempts { get; }
+
+    /// <summary>Gets when the job was first enqueued.</summary>
+    public DateTimeOffset EnqueuedAt => Record.EnqueuedAt;
+
+    /// <summary>Gets when the job was dead-lettered.</summary>
+    public DateTimeOffset DeadLetteredAt { get; }
+
+    /// <summary>Gets every failed attempt's error, oldest first: exception type, message, stack trace and time.</summary>
+    public IReadOnlyList<JobError> Errors { get; }
+
+    /// <summary>Gets the job's record, for the store that requeues it.</summary>
+    public JobRecord Record { get; }
+}

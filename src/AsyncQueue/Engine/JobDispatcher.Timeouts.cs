@@ -1,0 +1,70 @@
+using AsyncQueue.Diagnostics;
+using AsyncQueue.Storage;
+
+namespace AsyncQueue.Engine;
+
+/// <summary>Attempts with a timeout: the token is cancelled when it elapses, and a handler that ignores it is abandoned.</summary>
+internal sealed partial class JobDispatcher
+{
+    private async ValueTask RunWithTimeoutAsync(Worker worker, JobRecord job, JobRegistration registration, TimeSpan timeout)
+    {
+        // The attempt's token: cancelled by the timeout (on the injected clock) or by the host's shutdown timeout.
+        var attempt = new CancellationTokenSource(timeout, _time);
+        var shutdown = _cancelJobs.Token.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attempt);
+        var handler = registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), attempt.Token).AsTask();
+
+        using var stopWaiting = new CancellationTokenSource();
+        var patience = Task.Delay(timeout + worker.Options.AbandonAfter, _time, stopWaiting.Token);
+        if (await Task.WhenAny(handler, patience).ConfigureAwait(false) != handler)
+        {
+            // The handler ignored its cancelled token: keep no worker hostage. Count the attempt as failed (it may be
+            // retried, so the job is not lost), and let the handler run on unobserved; its end is logged.
+            Log.HandlerAbandoned(_logger, job.Id, job.Kind, job.Queue, worker.Options.AbandonAfter);
+            _metrics.AbandonedHandlers.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", job.Queue));
+            _ = handler.ContinueWith(
+                (task, state) =>
+                {
+                    var (logger, abandoned, source, registration) = ((Microsoft.Extensions.Logging.ILogger, JobRecord, CancellationTokenSource, CancellationTokenRegistration))state!;
+                    Log.AbandonedHandlerEnded(logger, abandoned.Id, abandoned.Kind, task.Status.ToString());
+                    registration.Dispose();
+                    source.Dispose();
+                },
+                (_logger, job, attempt, shutdown),
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+            await FailAsync(worker, job, registration, new TimeoutException(
+                $"The handler did not finish within its timeout of {timeout} and ignored its cancelled token for {worker.Options.AbandonAfter} more; it was abandoned.")).ConfigureAwait(false);
+            return;
+        }
+
+        await stopWaiting.CancelAsync().ConfigureAwait(false);
+        await shutdown.DisposeAsync().ConfigureAwait(false);
+        var timedOut = attempt.IsCancellationRequested && !_cancelJobs.IsCancellationRequested;
+        attempt.Dispose();
+        try
+        {
+            await handler.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_cancelJobs.IsCancellationRequested)
+        {
+            await HandBackAsync(job).ConfigureAwait(false);
+            return;
+        }
+#pragma warning disable CA1031 // A handler's exception of any type fails the attempt; it must never escape and kill the worker.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            if (timedOut)
+            {
+                Log.JobTimedOut(_logger, job.Id, job.Kind, job.Queue, timeout, job.Attempt);
+                ex = new TimeoutException($"The attempt did not finish within its timeout of {timeout}; its token was cancelled.", ex);
+            }
+
+            await FailAsync(worker, job, registration, ex).ConfigureAwait(false);
+            return;
+        }
+
+        await CompleteAsync(job).ConfigureAwait(false);
+    }
+}
