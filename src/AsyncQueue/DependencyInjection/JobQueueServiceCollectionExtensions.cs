@@ -27,6 +27,7 @@ public static class JobQueueServiceCollectionExtensions
         services.AddOptions();
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<JobRegistry>();
+        services.TryAddSingleton<IJobKindRegistry>(static sp => sp.GetRequiredService<JobRegistry>());
         services.TryAddSingleton<JobQueueMetrics>();
         services.TryAddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();

@@ -1,10 +1,12 @@
 using System.Collections.Frozen;
+using System.Diagnostics.CodeAnalysis;
+using AsyncQueue.Storage;
 using Microsoft.Extensions.Options;
 
 namespace AsyncQueue.Engine;
 
 /// <summary>Every registered job type and configured queue, frozen when the queue is built.</summary>
-internal sealed class JobRegistry
+internal sealed class JobRegistry : IJobKindRegistry
 {
     private readonly FrozenDictionary<Type, JobRegistration> _byType;
     private readonly FrozenDictionary<string, JobRegistration> _byKind;
@@ -49,6 +51,12 @@ internal sealed class JobRegistry
 
     public JobRegistration GetByType(Type jobType) =>
         _byType.TryGetValue(jobType, out var registration) ? registration : throw new JobTypeNotRegisteredException(jobType);
+
+    public bool TryGetJobType(string kind, [NotNullWhen(true)] out Type? jobType)
+    {
+        jobType = _byKind.TryGetValue(kind, out var registration) ? registration.JobType : null;
+        return jobType is not null;
+    }
 
     public bool TryGetByKind(string kind, out JobRegistration registration) => _byKind.TryGetValue(kind, out registration!);
 

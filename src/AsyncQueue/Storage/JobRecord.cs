@@ -64,6 +64,12 @@ public sealed class JobRecord
         (_errors ??= []).Add(error);
     }
 
+    /// <summary>
+    /// Gets or sets what the store that handed out this record attaches to it, such as its lease (attempt id, fencing
+    /// token). The dispatcher never reads it; it hands the record back to the same store.
+    /// </summary>
+    public object? StoreData { get; set; }
+
     /// <summary>Forgets the attempt count, as when a dead-lettered job is requeued to run afresh. Its errors stay, for the record.</summary>
     public void ResetAttempts() => Attempt = 0;
 
