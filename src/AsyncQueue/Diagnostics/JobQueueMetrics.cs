@@ -2,23 +2,74 @@ using System.Diagnostics.Metrics;
 
 namespace AsyncQueue.Diagnostics;
 
-/// <summary>The queue's instruments, on the meter named <c>AsyncQueue</c>, created through <see cref="IMeterFactory"/> when DI has one.</summary>
+/// <summary>
+/// The queue's instruments, on the meter named <c>AsyncQueue</c>, created through <see cref="IMeterFactory"/> when DI
+/// has one. Tags are low-cardinality: queue, job kind, outcome; never a job id. Names follow the OpenTelemetry
+/// messaging conventions where they fit (<c>messaging.process.duration</c>, <c>messaging.destination.name</c>).
+/// </summary>
+/// <remarks>Every instrument is documented in docs/observability.md.</remarks>
 internal sealed class JobQueueMetrics : IDisposable
 {
     public const string MeterName = "AsyncQueue";
+
+    private const string System = "asyncqueue";
 
     private readonly Meter _meter;
 
     public JobQueueMetrics(IMeterFactory? meterFactory = null)
     {
         _meter = meterFactory?.Create(MeterName) ?? new Meter(MeterName);
+        Enqueued = _meter.CreateCounter<long>("asyncqueue.job.enqueued", "{job}", "Jobs accepted by an enqueue.");
+        Duplicates = _meter.CreateCounter<long>("asyncqueue.job.duplicates", "{job}", "Enqueues refused because a live job holds their idempotency key.");
+        Completed = _meter.CreateCounter<long>("asyncqueue.job.completed", "{job}", "Jobs whose attempt succeeded.");
+        FailedAttempts = _meter.CreateCounter<long>("asyncqueue.job.failed_attempts", "{attempt}", "Attempts that failed (threw, timed out or were abandoned).");
+        Retried = _meter.CreateCounter<long>("asyncqueue.job.retried", "{job}", "Failed jobs scheduled to run again.");
+        DeadLettered = _meter.CreateCounter<long>("asyncqueue.job.dead_lettered", "{job}", "Jobs moved to a dead-letter queue.");
         DeadLetterEvictions = _meter.CreateCounter<long>("asyncqueue.dead_letter.evictions", "{job}", "Dead-lettered jobs evicted by the dead-letter queue's retention (age or count).");
         AbandonedHandlers = _meter.CreateCounter<long>("asyncqueue.job.abandoned", "{job}", "Timed-out handlers that ignored their cancellation token and were abandoned by their worker.");
+        ProcessDuration = _meter.CreateHistogram<double>("messaging.process.duration", "s", "Duration of one attempt's handler.");
+        QueueWait = _meter.CreateHistogram<double>("asyncqueue.job.queue_wait", "s", "Time from enqueue (or the due time of a delayed job or retry) to the start of an attempt.");
+        EndToEnd = _meter.CreateHistogram<double>("asyncqueue.job.end_to_end", "s", "Time from enqueue to success.");
     }
+
+    public Counter<long> Enqueued { get; }
+
+    public Counter<long> Duplicates { get; }
+
+    public Counter<long> Completed { get; }
+
+    public Counter<long> FailedAttempts { get; }
+
+    public Counter<long> Retried { get; }
+
+    public Counter<long> DeadLettered { get; }
 
     public Counter<long> DeadLetterEvictions { get; }
 
     public Counter<long> AbandonedHandlers { get; }
+
+    public Histogram<double> ProcessDuration { get; }
+
+    public Histogram<double> QueueWait { get; }
+
+    public Histogram<double> EndToEnd { get; }
+
+    /// <summary>Gets a value indicating whether any histogram is listened to, so that the hot path reads clocks only then.</summary>
+    public bool TimingEnabled => ProcessDuration.Enabled || QueueWait.Enabled || EndToEnd.Enabled;
+
+    public static KeyValuePair<string, object?> SystemTag => new("messaging.system", System);
+
+    public static KeyValuePair<string, object?> QueueTag(string queue) => new("messaging.destination.name", queue);
+
+    public static KeyValuePair<string, object?> KindTag(string kind) => new("asyncqueue.job.kind", kind);
+
+    /// <summary>Reports queue depth, jobs in flight and dead-letter queue sizes when a listener collects them.</summary>
+    public void ObserveState(Func<IEnumerable<Measurement<long>>> depth, Func<IEnumerable<Measurement<long>>> inFlight, Func<IEnumerable<Measurement<long>>> deadLetterSize)
+    {
+        _meter.CreateObservableGauge("asyncqueue.queue.depth", depth, "{job}", "Jobs waiting to start, per queue.");
+        _meter.CreateObservableGauge("asyncqueue.job.in_flight", inFlight, "{job}", "Jobs whose handler is running, per queue.");
+        _meter.CreateObservableGauge("asyncqueue.dead_letter.size", deadLetterSize, "{job}", "Jobs held, per dead-letter queue.");
+    }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -6,7 +6,7 @@ namespace AsyncQueue.Engine;
 /// <summary>Attempts with a timeout: the token is cancelled when it elapses, and a handler that ignores it is abandoned.</summary>
 internal sealed partial class JobDispatcher
 {
-    private async ValueTask RunWithTimeoutAsync(Worker worker, JobRecord job, JobRegistration registration, TimeSpan timeout)
+    private async ValueTask RunWithTimeoutAsync(Worker worker, JobRecord job, JobRegistration registration, TimeSpan timeout, System.Diagnostics.Activity? activity)
     {
         // The attempt's token: cancelled by the timeout (on the injected clock) or by the host's shutdown timeout.
         var attempt = new CancellationTokenSource(timeout, _time);
@@ -34,7 +34,7 @@ internal sealed partial class JobDispatcher
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
             await FailAsync(worker, job, registration, new TimeoutException(
-                $"The handler did not finish within its timeout of {timeout} and ignored its cancelled token for {worker.Options.AbandonAfter} more; it was abandoned.")).ConfigureAwait(false);
+                $"The handler did not finish within its timeout of {timeout} and ignored its cancelled token for {worker.Options.AbandonAfter} more; it was abandoned."), activity).ConfigureAwait(false);
             return;
         }
 
@@ -61,7 +61,7 @@ internal sealed partial class JobDispatcher
                 ex = new TimeoutException($"The attempt did not finish within its timeout of {timeout}; its token was cancelled.", ex);
             }
 
-            await FailAsync(worker, job, registration, ex).ConfigureAwait(false);
+            await FailAsync(worker, job, registration, ex, activity).ConfigureAwait(false);
             return;
         }
 

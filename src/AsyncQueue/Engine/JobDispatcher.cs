@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using AsyncQueue.Diagnostics;
 using AsyncQueue.Retry;
@@ -73,6 +75,7 @@ internal sealed partial class JobDispatcher : IDisposable
         }
 
         _workers = [.. workers];
+        _metrics.ObserveState(ObserveDepth, ObserveInFlight, ObserveDeadLetters);
     }
 
     /// <summary>Stops taking jobs, waits for running ones until <paramref name="cancellationToken"/> fires, then cancels them.</summary>
@@ -102,6 +105,27 @@ internal sealed partial class JobDispatcher : IDisposable
         }
 
         Log.ShutdownSummary(_logger, neverStarted, _workers.Count(w => w.Busy));
+    }
+
+    private IEnumerable<Measurement<long>> ObserveDepth() =>
+        _registry.QueueNames.Select(queue => new Measurement<long>(_store.CountWaiting(queue), JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(queue)));
+
+    private IEnumerable<Measurement<long>> ObserveInFlight() =>
+        _workers.GroupBy(w => w.Queue).Select(g => new Measurement<long>(g.Count(w => w.Busy), JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(g.Key)));
+
+    private IEnumerable<Measurement<long>> ObserveDeadLetters()
+    {
+        if (_store is not IDeadLetterQueue deadLetters)
+        {
+            yield break;
+        }
+
+        // Observed on a metrics collection thread, never on the hot path; a durable store answers with a count query.
+        foreach (var name in _workers.Select(w => w.DeadLetterTarget.Name).Distinct(StringComparer.Ordinal))
+        {
+            var size = deadLetters.CountAsync(name).AsTask().GetAwaiter().GetResult();
+            yield return new Measurement<long>(size, JobQueueMetrics.SystemTag, new KeyValuePair<string, object?>("messaging.destination.name", name));
+        }
     }
 
     public void Dispose()
@@ -157,13 +181,34 @@ internal sealed partial class JobDispatcher : IDisposable
             job.Registration = registration;
         }
 
-        var timeout = registration.Timeout ?? worker.Options.Timeout;
-        if (timeout is not null)
+        // Telemetry costs nothing unless listened to: no span without a listener, no clock read without a histogram.
+        var activity = JobQueueTracing.StartProcess(job);
+        var started = _metrics.TimingEnabled ? StartTiming(job) : 0;
+        try
         {
-            await RunWithTimeoutAsync(worker, job, registration, timeout.Value).ConfigureAwait(false);
-            return;
+            var timeout = registration.Timeout ?? worker.Options.Timeout;
+            if (timeout is null)
+            {
+                await RunAttemptAsync(worker, job, registration, activity).ConfigureAwait(false);
+            }
+            else
+            {
+                await RunWithTimeoutAsync(worker, job, registration, timeout.Value, activity).ConfigureAwait(false);
+            }
         }
+        finally
+        {
+            if (started != 0)
+            {
+                _metrics.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+            }
 
+            activity?.Dispose();
+        }
+    }
+
+    private async ValueTask RunAttemptAsync(Worker worker, JobRecord job, JobRegistration registration, Activity? activity)
+    {
         try
         {
             await registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), _cancelJobs.Token).ConfigureAwait(false);
@@ -177,11 +222,24 @@ internal sealed partial class JobDispatcher : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            await FailAsync(worker, job, registration, ex).ConfigureAwait(false);
+            await FailAsync(worker, job, registration, ex, activity).ConfigureAwait(false);
             return;
         }
 
         await CompleteAsync(job).ConfigureAwait(false);
+    }
+
+    private long StartTiming(JobRecord job)
+    {
+        if (_metrics.QueueWait.Enabled)
+        {
+            // A delayed job or a retry waits from its due time, not from its first enqueue.
+            var waitingSince = job.NotBefore ?? job.EnqueuedAt;
+            var wait = _time.GetUtcNow() - waitingSince;
+            _metrics.QueueWait.Record(Math.Max(0, wait.TotalSeconds), JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+        }
+
+        return Stopwatch.GetTimestamp();
     }
 
     // Not through SettleAsync: a delegate per job would be an allocation on the hot path.
@@ -190,6 +248,11 @@ internal sealed partial class JobDispatcher : IDisposable
         try
         {
             await _store.CompleteAsync(job, CancellationToken.None).ConfigureAwait(false);
+            _metrics.Completed.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+            if (_metrics.EndToEnd.Enabled)
+            {
+                _metrics.EndToEnd.Record((_time.GetUtcNow() - job.EnqueuedAt).TotalSeconds, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+            }
         }
 #pragma warning disable CA1031 // The job stays leased in a durable store and is rescued when its lease expires; the worker must survive.
         catch (Exception ex)
@@ -200,10 +263,12 @@ internal sealed partial class JobDispatcher : IDisposable
     }
 
     /// <summary>A failed attempt: the retry policy chooses between a later attempt and the dead-letter queue.</summary>
-    private async ValueTask FailAsync(Worker worker, JobRecord job, JobRegistration registration, Exception exception)
+    private async ValueTask FailAsync(Worker worker, JobRecord job, JobRegistration registration, Exception exception, Activity? activity)
     {
         var now = _time.GetUtcNow();
         Log.JobFailed(_logger, exception, job.Id, job.Kind, job.Queue, job.Attempt);
+        JobQueueTracing.RecordFailure(activity, exception);
+        _metrics.FailedAttempts.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         job.AddError(JobError.FromException(job.Attempt, now, exception));
 
         RetryDecision decision;
@@ -222,6 +287,7 @@ internal sealed partial class JobDispatcher : IDisposable
         if (decision.ShouldRetry)
         {
             Log.RetryScheduled(_logger, job.Id, job.Kind, job.Queue, decision.RunAt, job.Attempt);
+            _metrics.Retried.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
             await SettleAsync(job, "reschedule", (j, ct) => _store.RescheduleAsync(j, decision.RunAt, ct)).ConfigureAwait(false);
             return;
         }
@@ -245,6 +311,7 @@ internal sealed partial class JobDispatcher : IDisposable
         }
 
         Log.JobDeadLettered(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
+        _metrics.DeadLettered.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         foreach (var observer in _observers)
         {
             try

@@ -64,6 +64,12 @@ public sealed class JobRecord
         (_errors ??= []).Add(error);
     }
 
+    /// <summary>Gets the W3C <c>traceparent</c> of the enqueue, so the handler's span continues the producer's trace; stores persist it.</summary>
+    public string? TraceParent { get; init; }
+
+    /// <summary>Gets the W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>.</summary>
+    public string? TraceState { get; init; }
+
     /// <summary>
     /// Gets or sets what the store that handed out this record attaches to it, such as its lease (attempt id, fencing
     /// token). The dispatcher never reads it; it hands the record back to the same store.
