@@ -50,6 +50,13 @@ internal sealed partial class JobDispatcher : IDisposable
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
     }
 
+    /// <summary>Gets a value indicating whether the workers were started, are not stopping, and none has ended.</summary>
+    public bool WorkersRunning => _workers.Length > 0 && !_stopFetching.IsCancellationRequested && Array.TrueForAll(_workers, w => !w.Completion.IsCompleted);
+
+    public IReadOnlyList<string> QueueNames => _registry.QueueNames;
+
+    public IEnumerable<string> DeadLetterQueueNames => _workers.Select(w => w.DeadLetterTarget.Name).Distinct(StringComparer.Ordinal);
+
     public void Start()
     {
         if (_workers.Length > 0)
@@ -121,7 +128,7 @@ internal sealed partial class JobDispatcher : IDisposable
         }
 
         // Observed on a metrics collection thread, never on the hot path; a durable store answers with a count query.
-        foreach (var name in _workers.Select(w => w.DeadLetterTarget.Name).Distinct(StringComparer.Ordinal))
+        foreach (var name in DeadLetterQueueNames)
         {
             var size = deadLetters.CountAsync(name).AsTask().GetAwaiter().GetResult();
             yield return new Measurement<long>(size, JobQueueMetrics.SystemTag, new KeyValuePair<string, object?>("messaging.destination.name", name));

@@ -1,0 +1,44 @@
+using System.Diagnostics.Metrics;
+
+namespace AsyncQueue.Sqlite.Diagnostics;
+
+/// <summary>
+/// The store's instruments, on the core's meter (<c>AsyncQueue</c>), so that dashboards see one set of names whatever the
+/// store; created through <see cref="IMeterFactory"/> when DI has one.
+/// </summary>
+internal sealed class SqliteStoreMetrics : IDisposable
+{
+    private const string DestinationTag = "messaging.destination.name";
+
+    private readonly Meter? _ownedMeter;
+
+    public SqliteStoreMetrics(IMeterFactory? meterFactory)
+    {
+        Meter meter;
+        if (meterFactory is null)
+        {
+            meter = _ownedMeter = new Meter("AsyncQueue");
+        }
+        else
+        {
+            meter = meterFactory.Create("AsyncQueue");
+        }
+
+        DeadLetterEvictions = meter.CreateCounter<long>("asyncqueue.dead_letter.evictions", "{job}", "Dead-lettered jobs evicted by the dead-letter queue's retention (age or count).");
+        LeasesRescued = meter.CreateCounter<long>("asyncqueue.job.lease_expired", "{job}", "Attempts whose lease expired without a heartbeat (crashed, killed or stalled process); each counts as a failed attempt.");
+        LeasesLost = meter.CreateCounter<long>("asyncqueue.job.lease_lost", "{job}", "Outcomes discarded because their attempt had lost its lease to a newer attempt.");
+        Unreadable = meter.CreateCounter<long>("asyncqueue.job.unreadable", "{job}", "Stored jobs dead-lettered because their kind has no handler or their payload does not deserialize.");
+    }
+
+    public Counter<long> DeadLetterEvictions { get; }
+
+    public Counter<long> LeasesRescued { get; }
+
+    public Counter<long> LeasesLost { get; }
+
+    public Counter<long> Unreadable { get; }
+
+    public static KeyValuePair<string, object?> Destination(string queue) => new(DestinationTag, queue);
+
+    public void Dispose() => _ownedMeter?.Dispose();
+}

@@ -1,0 +1,58 @@
+using System.Text.Json;
+
+namespace AsyncQueue.Sqlite;
+
+/// <summary>Settings of the SQLite job store. Set them with <c>UseSqlite(connectionString, options => ...)</c>.</summary>
+/// <remarks>Validated when the store starts; an invalid value fails the start with a message that names the property.</remarks>
+public class SqliteStoreOptions
+{
+    /// <summary>Gets or sets the connection string of the database file, for example <c>Data Source=jobs.db</c>.</summary>
+    /// <value>Set by <c>UseSqlite</c>. It must name a file: an in-memory database is not durable.</value>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>
+    /// Gets or sets how long a fetched job stays leased to its attempt without a heartbeat. When a lease expires (the
+    /// process crashed, was killed or stalled), the sweeper of any process on the same file counts the attempt as failed
+    /// and runs the job again, or dead-letters it when its attempts are spent.
+    /// </summary>
+    /// <value>The default value is 30 seconds. Range: 1 second or more, and more than twice <see cref="HeartbeatInterval"/>.</value>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how often the store extends the leases of the jobs this process is running.</summary>
+    /// <value>The default value is 10 seconds. Range: more than zero, and less than half of <see cref="LeaseDuration"/>.</value>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how often idle workers look for jobs enqueued by other processes. Jobs enqueued by this process wake
+    /// a worker at once, and delayed jobs and retries are fetched when they fall due, without waiting for a poll.
+    /// </summary>
+    /// <value>The default value is 1 second. Range: 10 milliseconds to 1 hour.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets how often the sweeper rescues expired leases and evicts expired idempotency keys and dead letters.</summary>
+    /// <value>The default value is 5 seconds. Range: 10 milliseconds to 1 hour.</value>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the most jobs of one queue leased by one query. The store leases only as many as its workers are about to take.</summary>
+    /// <value>The default value is 256. Range: 1 to 10,000.</value>
+    public int FetchBatchSize { get; set; } = 256;
+
+    /// <summary>Gets or sets the most idempotency keys of succeeded jobs kept; past that the oldest are freed first.</summary>
+    /// <value>The default value is 1,000,000. Range: 0 or more.</value>
+    public int MaxRetainedKeys { get; set; } = 1_000_000;
+
+    /// <summary>Gets or sets how hard a commit is pushed to the disk.</summary>
+    /// <value>The default value is <see cref="SqliteSynchronousMode.Normal"/>: survives a crash of the process, not a power cut.</value>
+    public SqliteSynchronousMode Synchronous { get; set; } = SqliteSynchronousMode.Normal;
+
+    /// <summary>
+    /// Gets or sets the System.Text.Json options that job payloads are written and read with. Payloads are read only
+    /// into the type registered for their kind, never into a type the data names.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="JsonSerializerOptions.Default"/>.</value>
+    /// <remarks>
+    /// Changing them after jobs were stored may make old payloads unreadable; such jobs are dead-lettered with the reason.
+    /// Set a source-generated <see cref="System.Text.Json.Serialization.JsonSerializerContext"/> as the type info resolver for trimmed apps.
+    /// </remarks>
+    public JsonSerializerOptions? SerializerOptions { get; set; }
+}

@@ -1,0 +1,142 @@
+using Microsoft.Data.Sqlite;
+
+namespace AsyncQueue.Sqlite.Storage;
+
+/// <summary>Opens the database file, checks that it is a writable SQLite database, and creates or checks the tables.</summary>
+/// <remarks>
+/// Tables are prefixed <c>asyncqueue_</c> so the store can share a file with the application's own tables. Times are
+/// UTC ticks (<see cref="DateTimeOffset.UtcTicks"/>), ids are 16-byte blobs.
+/// </remarks>
+internal static class SqliteSchema
+{
+    public const int Version = 1;
+
+    // The waiting state is 0, leased 1, succeeded 2 (kept only for its idempotency key until key_expires).
+    private const string CreateTables = """
+        CREATE TABLE IF NOT EXISTS asyncqueue_meta (
+            key TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO asyncqueue_meta (key, value) VALUES ('schema_version', 1), ('fence', 0);
+
+        CREATE TABLE IF NOT EXISTS asyncqueue_jobs (
+            seq INTEGER PRIMARY KEY,
+            id BLOB NOT NULL,
+            queue TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT,
+            state INTEGER NOT NULL,
+            run_at INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            max_attempts INTEGER,
+            enqueued_at INTEGER NOT NULL,
+            idempotency_key TEXT,
+            key_held INTEGER NOT NULL,
+            key_expires INTEGER,
+            errors TEXT,
+            lease_token INTEGER,
+            lease_expires INTEGER
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_jobs_id ON asyncqueue_jobs (id);
+        CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_jobs_key ON asyncqueue_jobs (idempotency_key) WHERE key_held = 1;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_due ON asyncqueue_jobs (queue, run_at) WHERE state = 0;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_leases ON asyncqueue_jobs (lease_expires) WHERE state = 1;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_retained ON asyncqueue_jobs (key_expires) WHERE state = 2;
+
+        CREATE TABLE IF NOT EXISTS asyncqueue_dead_letters (
+            seq INTEGER PRIMARY KEY,
+            id BLOB NOT NULL,
+            dead_letter_queue TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT,
+            attempt INTEGER NOT NULL,
+            max_attempts INTEGER,
+            enqueued_at INTEGER NOT NULL,
+            dead_lettered_at INTEGER NOT NULL,
+            idempotency_key TEXT,
+            errors TEXT
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_dead_letters_id ON asyncqueue_dead_letters (id);
+        CREATE INDEX IF NOT EXISTS asyncqueue_dead_letters_queue ON asyncqueue_dead_letters (dead_letter_queue, seq);
+
+        CREATE TABLE IF NOT EXISTS asyncqueue_dead_letter_queues (
+            name TEXT PRIMARY KEY,
+            retention INTEGER NOT NULL,
+            capacity INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """;
+
+    /// <summary>Opens a connection with the store's settings; for the writer, also creates or checks the schema.</summary>
+    /// <exception cref="InvalidOperationException">The file is not a SQLite database, cannot be written, or has a newer schema.</exception>
+    public static SqliteConnection Open(string connectionString, SqliteSynchronousMode synchronous, bool createSchema)
+    {
+        var dataSource = new SqliteConnectionStringBuilder(connectionString).DataSource;
+        var connection = new SqliteConnection(connectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = 30000; PRAGMA synchronous = {(synchronous == SqliteSynchronousMode.Full ? "FULL" : "NORMAL")}; PRAGMA temp_store = MEMORY;");
+            if (createSchema)
+            {
+                var mode = Scalar(connection, "PRAGMA journal_mode = WAL;") as string;
+                if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException(
+                        $"The SQLite job store could not switch '{dataSource}' to write-ahead logging (journal_mode is '{mode}'). Use a file on a local disk that supports shared memory.");
+                }
+
+                Execute(connection, "BEGIN IMMEDIATE;");
+                Execute(connection, CreateTables);
+                var version = (long)Scalar(connection, "SELECT value FROM asyncqueue_meta WHERE key = 'schema_version';")!;
+                Execute(connection, "COMMIT;");
+                if (version > Version)
+                {
+                    throw new InvalidOperationException(
+                        $"The SQLite job store cannot use '{dataSource}': its tables were made by a newer AsyncQueue.Sqlite (schema version {version}, this one knows {Version}). Upgrade the package.");
+                }
+            }
+
+            return connection;
+        }
+        catch (SqliteException ex)
+        {
+            connection.Dispose();
+            throw Explain(ex, dataSource);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    public static void Execute(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    public static object? Scalar(SqliteConnection connection, string sql)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    /// <summary>Turns SQLite's error code into a message that says what is wrong with the file and what to do.</summary>
+    private static InvalidOperationException Explain(SqliteException ex, string dataSource)
+    {
+        var problem = ex.SqliteErrorCode switch
+        {
+            26 => "the file is not a SQLite database (it may be another kind of file, or encrypted). Point the connection string at a new file or an existing SQLite database",
+            11 => "the database file is corrupt. Restore it from a backup or point the connection string at a new file",
+            8 => "the database is read-only (the file, its directory, or the connection string forbids writing). The job store needs write access to the file and to its directory, where SQLite keeps the -wal and -shm files",
+            14 => "the file cannot be opened (its directory may not exist, or access is denied). Create the directory and grant write access to it",
+            23 => "access to the file was denied. Grant the process read and write access to the file and its directory",
+            _ => $"SQLite failed with error {ex.SqliteErrorCode}: {ex.Message}",
+        };
+        return new InvalidOperationException($"The SQLite job store cannot use '{dataSource}': {problem}.", ex);
+    }
+}
