@@ -10,18 +10,31 @@ public static class JobQueueBuilderExtensions
 {
     /// <summary>
     /// Registers <typeparamref name="THandler"/> for jobs of type <typeparamref name="TJob"/>, on the job type's own
-    /// queue, named after its kind (see <see cref="JobKindAttribute"/>).
+    /// queue, named after its kind (see <see cref="JobKindAttribute"/>), with the default queue settings.
+    /// </summary>
+    /// <typeparam name="TJob">The job type.</typeparam>
+    /// <typeparam name="THandler">The handler, resolved from a fresh DI scope per job (scoped by default).</typeparam>
+    /// <param name="builder">The builder.</param>
+    /// <returns>The builder.</returns>
+    /// <remarks>
+    /// The handler is registered as scoped unless <c>IJobHandler&lt;TJob&gt;</c> is already registered; register it as a
+    /// singleton beforehand to skip the per-job scope for a stateless handler.
+    /// </remarks>
+    public static IJobQueueBuilder AddHandler<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder)
+        where TJob : notnull
+        where THandler : class, IJobHandler<TJob> =>
+        builder.AddHandler<TJob, THandler>(JobHandlerDescriptor.KindOf(typeof(TJob)), null);
+
+    /// <summary>
+    /// Registers <typeparamref name="THandler"/> for jobs of type <typeparamref name="TJob"/>, on the job type's own
+    /// queue, named after its kind (see <see cref="JobKindAttribute"/>), and configures that queue.
     /// </summary>
     /// <typeparam name="TJob">The job type.</typeparam>
     /// <typeparam name="THandler">The handler, resolved from a fresh DI scope per job (scoped by default).</typeparam>
     /// <param name="builder">The builder.</param>
     /// <param name="configureQueue">Configures the queue, for example its <see cref="QueueOptions.MaxConcurrency"/>.</param>
     /// <returns>The builder.</returns>
-    /// <remarks>
-    /// The handler is registered as scoped unless <c>IJobHandler&lt;TJob&gt;</c> is already registered; register it as a
-    /// singleton beforehand to skip the per-job scope for a stateless handler.
-    /// </remarks>
-    public static IJobQueueBuilder AddHandler<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder, Action<QueueOptions>? configureQueue = null)
+    public static IJobQueueBuilder AddHandler<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder, Action<QueueOptions> configureQueue)
         where TJob : notnull
         where THandler : class, IJobHandler<TJob> =>
         builder.AddHandler<TJob, THandler>(JobHandlerDescriptor.KindOf(typeof(TJob)), configureQueue);
