@@ -6,9 +6,10 @@ namespace AsyncQueue;
 /// <summary>The unique id of an enqueued job.</summary>
 /// <remarks>
 /// Ids are made of a random 64-bit prefix chosen once per process and a 64-bit counter: unique across the
-/// processes of a fleet (the prefixes differ) without the cost of a random number per job.
+/// processes of a fleet (the prefixes differ) without the cost of a random number per job. They are not secret: the
+/// next id of a process is easy to guess, so never use one as an access token.
 /// </remarks>
-public readonly record struct JobId(Guid Value)
+public readonly record struct JobId(Guid Value) : ISpanParsable<JobId>
 {
     private static readonly long ProcessPrefix = BinaryPrimitives.ReadInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
     private static long s_counter;
@@ -28,6 +29,34 @@ public readonly record struct JobId(Guid Value)
     /// <returns>The id.</returns>
     /// <exception cref="FormatException"><paramref name="text"/> is not a job id.</exception>
     public static JobId Parse(string text) => new(Guid.Parse(text));
+
+    /// <summary>Tries to parse the text form of a job id, as a minimal-API route parameter does.</summary>
+    /// <param name="text">An id as written by <see cref="ToString"/>.</param>
+    /// <param name="jobId">The id, when the text is one.</param>
+    /// <returns><see langword="true"/> when <paramref name="text"/> is a job id.</returns>
+    public static bool TryParse(string? text, out JobId jobId)
+    {
+        var parsed = Guid.TryParse(text, out var value);
+        jobId = new JobId(value);
+        return parsed;
+    }
+
+    /// <inheritdoc />
+    static JobId IParsable<JobId>.Parse(string s, IFormatProvider? provider) => Parse(s);
+
+    /// <inheritdoc />
+    static bool IParsable<JobId>.TryParse(string? s, IFormatProvider? provider, out JobId result) => TryParse(s, out result);
+
+    /// <inheritdoc />
+    static JobId ISpanParsable<JobId>.Parse(ReadOnlySpan<char> s, IFormatProvider? provider) => new(Guid.Parse(s));
+
+    /// <inheritdoc />
+    static bool ISpanParsable<JobId>.TryParse(ReadOnlySpan<char> s, IFormatProvider? provider, out JobId result)
+    {
+        var parsed = Guid.TryParse(s, out var value);
+        result = new JobId(value);
+        return parsed;
+    }
 
     /// <summary>Returns the id as 32 hexadecimal digits.</summary>
     /// <returns>The id's text form.</returns>

@@ -53,21 +53,25 @@ internal abstract class JobRegistration(JobHandlerDescriptor descriptor, JobOpti
 internal sealed class JobRegistration<TJob>(JobHandlerDescriptor descriptor, bool scopePerJob, JobOptions options) : JobRegistration(descriptor, options)
     where TJob : notnull
 {
+    // A singleton handler is resolved once: a registration belongs to one service provider.
+    private IJobHandler<TJob>? _singleton;
+
     // Pooled state machines: a handler that completes asynchronously costs no allocation here in steady state.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask InvokeAsync(IServiceProvider services, JobRecord job, JobContext context, CancellationToken cancellationToken)
     {
         if (!scopePerJob)
         {
-            await services.GetRequiredService<IJobHandler<TJob>>().HandleAsync((TJob)job.Job, context, cancellationToken).ConfigureAwait(false);
+            var handler = _singleton ??= services.GetRequiredService<IJobHandler<TJob>>();
+            await handler.HandleAsync((TJob)job.Job, context, cancellationToken).ConfigureAwait(false);
             return;
         }
 
         var scope = services.CreateAsyncScope();
         await using (scope.ConfigureAwait(false))
         {
-            var handler = scope.ServiceProvider.GetRequiredService<IJobHandler<TJob>>();
-            await handler.HandleAsync((TJob)job.Job, context, cancellationToken).ConfigureAwait(false);
+            var scoped = scope.ServiceProvider.GetRequiredService<IJobHandler<TJob>>();
+            await scoped.HandleAsync((TJob)job.Job, context, cancellationToken).ConfigureAwait(false);
         }
     }
 }

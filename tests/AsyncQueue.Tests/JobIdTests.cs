@@ -1,0 +1,31 @@
+namespace AsyncQueue.Tests;
+
+public sealed class JobIdTests
+{
+    [Fact]
+    public void NewId_ManyIds_AreDistinctAndRoundTripThroughText()
+    {
+        var ids = Enumerable.Range(0, 10_000).Select(_ => JobId.NewId()).ToList();
+
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.All(ids, id => Assert.Equal(id, JobId.Parse(id.ToString())));
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("")]
+    [InlineData("not-a-job-id")]
+    public void TryParse_NotAnId_ReturnsFalse(string? text) => Assert.False(JobId.TryParse(text, out _));
+
+    [Fact]
+    public void TryParse_AsSpanParsable_ParsesTheTextForm()
+    {
+        var id = JobId.NewId();
+
+        Assert.True(TryParse<JobId>(id.ToString(), out var parsed));
+        Assert.Equal(id, parsed);
+    }
+
+    private static bool TryParse<T>(string text, out T value)
+        where T : ISpanParsable<T> => T.TryParse(text.AsSpan(), null, out value!);
+}
