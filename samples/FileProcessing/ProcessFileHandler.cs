@@ -3,31 +3,47 @@ using AsyncQueue;
 
 namespace FileProcessing;
 
-/// <summary>Compresses a file with GZip into the output folder, as <c>name_ext.gz</c>.</summary>
+/// <summary>Compresses one file with GZip into the output folder, as <c>name_ext.gz</c>, and reports it on the board.</summary>
 public sealed class ProcessFileHandler(ProgressBoard board) : IJobHandler<ProcessFile>
 {
     public async Task HandleAsync(ProcessFile job, JobContext context, CancellationToken cancellationToken)
     {
-        board.Started();
-        var shown = Path.GetRelativePath(job.InputRoot, job.Path);
+        board.Started(job.Path);
         try
         {
-            var target = Path.Combine(job.OutputFolder, Path.GetFileName(job.Path).Replace('.', '_') + ".gz");
-            await using (var input = File.OpenRead(job.Path))
-            await using (var output = File.Create(target))
-            await using (var gzip = new GZipStream(output, CompressionLevel.SmallestSize))
-            {
-                await input.CopyToAsync(gzip, cancellationToken);
-            }
-
-            Console.WriteLine($"✅ {shown} processed → {Path.GetRelativePath(Path.GetDirectoryName(job.OutputFolder)!, target)}");
-            board.Finished(null);
+            await CompressAsync(job.Path, job.TargetPath, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            // One unreadable file is reported and never blocks the others.
-            Console.WriteLine($"❌ {shown} failed: {ex.Message}");
-            board.Finished($"{shown}: {ex.Message}");
+            // An unreadable file is an outcome to report, not a crash: the job ends normally and the other files go on.
+            board.Failed(job.Path, ex.Message);
+            return;
+        }
+        catch (Exception ex)
+        {
+            // Anything else is a bug or a shutdown: still count the file, so the program never waits for it forever,
+            // and rethrow so the queue logs the failure.
+            board.Failed(job.Path, ex.Message);
+            throw;
+        }
+
+        board.Compressed(job.Path, job.TargetPath);
+    }
+
+    private static async Task CompressAsync(string path, string target, CancellationToken cancellationToken)
+    {
+        // Open the input first: a file that cannot be read leaves no empty .gz behind.
+        await using var input = File.OpenRead(path);
+        try
+        {
+            await using var output = File.Create(target);
+            await using var gzip = new GZipStream(output, CompressionLevel.SmallestSize);
+            await input.CopyToAsync(gzip, cancellationToken);
+        }
+        catch
+        {
+            File.Delete(target);
+            throw;
         }
     }
 }

@@ -1,0 +1,139 @@
+using AsyncQueue;
+using AsyncQueue.Retry;
+using EmailNotifications.Email;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace EmailNotifications;
+
+/// <summary>
+/// The sample's work: start a host with a 5-worker <c>emails</c> queue (3 retries, exponential backoff, dead letters
+/// to <c>failed-emails</c>), enqueue every notification with its idempotency key (one of them twice), wait until each
+/// is sent or dead-lettered, then print a summary and the dead-letter queue.
+/// </summary>
+public static class NotificationDemo
+{
+    /// <summary>The queue the notifications run on.</summary>
+    public const string Queue = "emails";
+
+    /// <summary>The dead-letter queue that receives notifications that fail for good.</summary>
+    public const string DeadLetterQueue = "failed-emails";
+
+    /// <summary>How many emails are sent at once: the queue's <see cref="QueueOptions.MaxConcurrency"/>.</summary>
+    public const int Workers = 5;
+
+    /// <summary>How many times a failed send is retried.</summary>
+    public const int MaxRetries = 3;
+
+    /// <summary>The delay before the first retry; it doubles for each later one (200, 400, 800 ms, plus up to 20% jitter). Short for the demo.</summary>
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Runs the sample.</summary>
+    /// <param name="options">The pickup folder and the flaky transport's settings.</param>
+    /// <param name="output">Where the lines go.</param>
+    /// <param name="cancellationToken">Stops waiting for the notifications.</param>
+    /// <returns>What happened.</returns>
+    public static async Task<DemoReport> RunAsync(DemoOptions options, TextWriter output, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var board = new DeliveryBoard(output);
+        var pickup = Directory.CreateDirectory(options.PickupFolder).FullName;
+
+        var builder = Host.CreateApplicationBuilder();
+        builder.Logging.SetMinimumLevel(options.Verbose ? LogLevel.Information : LogLevel.Warning);
+        if (!options.Verbose)
+        {
+            // The board prints a line for every attempt; the queue's own log says the same with stack traces, for operators.
+            builder.Logging.AddFilter("AsyncQueue", LogLevel.None);
+        }
+
+        builder.Services.AddSingleton(board);
+        builder.Services.AddSingleton<IDeadLetterObserver>(board);
+
+        // The one line to change for a real provider: register your IEmailSender instead.
+        builder.Services.AddSingleton<IEmailSender>(services =>
+        {
+            var pickupSender = new PickupFolderEmailSender(pickup, services.GetRequiredService<TimeProvider>());
+            return options.FailureRate > 0
+                ? new FlakyEmailSender(pickupSender, options.Seed, options.FailureRate, maxFailuresPerEmail: MaxRetries - 1)
+                : pickupSender;
+        });
+
+        builder.Services.AddJobQueue()
+            .AddHandler<SendNotification, SendNotificationHandler>(Queue, queue =>
+            {
+                queue.MaxConcurrency = Workers;
+
+                // RetryPolicy.Exponential(MaxRetries, FirstRetryDelay) with a seeded Random for the jitter.
+                queue.Retry = new RetryPolicy
+                {
+                    MaxRetries = MaxRetries,
+                    Backoff = RetryBackoff.Exponential,
+                    Delay = FirstRetryDelay,
+                    Random = new Random(options.Seed),
+                };
+                queue.DeadLetterQueue = DeadLetterQueue;
+            });
+
+        using var host = builder.Build();
+        await host.StartAsync(cancellationToken);
+        var enqueues = new List<(SendNotification, EnqueueResult)>();
+        IReadOnlyList<DeadLetterEntry> deadLetters;
+        try
+        {
+            board.Output.WriteLine(
+                $"Sending {DemoNotifications.All.Count} notifications ({DemoNotifications.Clicks.Count} enqueues, one a double click) with {Workers} workers, " +
+                $"{MaxRetries} retries from {FirstRetryDelay.TotalMilliseconds:0} ms, dead letters to '{DeadLetterQueue}'.");
+            board.Output.WriteLine(options.FailureRate > 0
+                ? $"Flaky transport: {options.FailureRate:0%} of sends fail first (seed {options.Seed}). Pickup folder: {pickup}"
+                : $"Reliable transport. Pickup folder: {pickup}");
+
+            var jobs = host.Services.GetRequiredService<IJobQueue>();
+            foreach (var notification in DemoNotifications.Clicks)
+            {
+                board.Enqueuing();
+                var result = await jobs.EnqueueAsync(notification, new EnqueueOptions { IdempotencyKey = notification.IdempotencyKey }, cancellationToken);
+                enqueues.Add((notification, result));
+                if (result.Accepted)
+                {
+                    board.Enqueued(notification, result);
+                }
+                else
+                {
+                    board.Duplicate(notification, result);
+                }
+            }
+
+            board.EnqueuingDone();
+            await board.AllDone.WaitAsync(cancellationToken);
+            deadLetters = await host.Services.GetRequiredService<IDeadLetterQueue>().ListAsync(DeadLetterQueue, cancellationToken: cancellationToken);
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+
+        var report = new DemoReport(enqueues, board.SentCount, board.RetriesByNotification, deadLetters, pickup);
+        PrintSummary(board.Output, report);
+        return report;
+    }
+
+    private static void PrintSummary(TextWriter output, DemoReport report)
+    {
+        output.WriteLine();
+        output.WriteLine(
+            $"Summary: {report.Sent} sent, {report.Retried} retried ({report.Retries} retries), {report.DeadLetters.Count} dead-lettered, " +
+            $"{report.Duplicates} duplicate enqueue(s) ignored. Emails: {report.PickupFolder}");
+        output.WriteLine($"Dead-letter queue '{DeadLetterQueue}': {report.DeadLetters.Count} entr{(report.DeadLetters.Count == 1 ? "y" : "ies")}");
+        foreach (var entry in report.DeadLetters)
+        {
+            var job = (SendNotification)entry.Job;
+            output.WriteLine($"  job {entry.JobId} ({entry.Kind}) {job.NotificationId} to '{job.RecipientEmail}', {entry.Attempts} attempt(s), dead-lettered at {entry.DeadLetteredAt:u}");
+            foreach (var error in entry.Errors)
+            {
+                output.WriteLine($"    attempt {error.Attempt}: {error.ExceptionType}: {error.Message}");
+            }
+        }
+    }
+}

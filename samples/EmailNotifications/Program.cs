@@ -1,0 +1,54 @@
+using System.Globalization;
+using EmailNotifications;
+
+// Usage: dotnet run --project samples/EmailNotifications [pickup-folder] [--seed N] [--failure-rate 0..1] [--verbose]
+// Sends 7 notifications (8 enqueues: one double click) through a 5-worker queue as .eml files in the pickup folder
+// (default: a new temporary folder). A flaky transport fails some sends first so retries show (--failure-rate 0 turns
+// it off); one mistyped address ends in the 'failed-emails' dead-letter queue. --verbose adds the queue's own log.
+// Exit code: 0 done, 2 bad arguments.
+const string Usage = "Usage: dotnet run --project samples/EmailNotifications [pickup-folder] [--seed N] [--failure-rate 0..1] [--verbose]";
+string? folder = null;
+var seed = DemoOptions.DefaultSeed;
+var failureRate = DemoOptions.DefaultFailureRate;
+var verbose = false;
+for (var i = 0; i < args.Length; i++)
+{
+    var value = i + 1 < args.Length ? args[i + 1] : null;
+    switch (args[i])
+    {
+        case "--seed":
+            if (!int.TryParse(value, CultureInfo.InvariantCulture, out seed))
+            {
+                return Fail($"--seed needs a whole number, but got '{value}'.");
+            }
+
+            i++;
+            break;
+        case "--failure-rate":
+            if (!double.TryParse(value, CultureInfo.InvariantCulture, out failureRate) || failureRate is not (>= 0 and <= 1))
+            {
+                return Fail($"--failure-rate needs a number from 0 to 1, but got '{value}'.");
+            }
+
+            i++;
+            break;
+        case "--verbose":
+            verbose = true;
+            break;
+        case var arg when folder is null && !arg.StartsWith("--", StringComparison.Ordinal):
+            folder = arg;
+            break;
+        default:
+            return Fail($"Unexpected argument '{args[i]}'.");
+    }
+}
+
+folder ??= Path.Combine(Path.GetTempPath(), "asyncqueue-emails-" + Guid.NewGuid().ToString("N")[..8], "pickup");
+await NotificationDemo.RunAsync(new DemoOptions(folder, seed, failureRate, verbose), Console.Out);
+return 0;
+
+static int Fail(string message)
+{
+    Console.Error.WriteLine($"{message} {Usage}");
+    return 2;
+}

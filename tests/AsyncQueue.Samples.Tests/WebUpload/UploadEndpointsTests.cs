@@ -1,0 +1,183 @@
+using System.IO.Compression;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using WebUpload;
+
+namespace AsyncQueue.Samples.Tests.WebUpload;
+
+/// <summary>The WebUpload sample over real HTTP: upload, 202 at once, background compression, status, result.</summary>
+public sealed class UploadEndpointsTests
+{
+    [Fact]
+    public async Task PostFiles_CompressionHeldByTest_Answers202BeforeTheJobFinishes()
+    {
+        var gate = new CompressorGate();
+        await using var app = await StartAsync(gate);
+        var upload = Upload(100_000, seed: 1);
+
+        using var response = await app.UploadAsync(upload, "holiday.jpg");
+
+        // The compressor cannot finish until the gate opens, so this 202 came before the work was done.
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        var accepted = (await response.Content.ReadFromJsonAsync<UploadAccepted>())!;
+        Assert.Equal("queued", accepted.Status);
+        Assert.Equal($"/jobs/{accepted.JobId}", accepted.StatusUrl);
+        Assert.Equal(accepted.StatusUrl, response.Headers.Location?.OriginalString);
+
+        Assert.True(await gate.WaitForHeldAsync(1), "The job never reached the compressor.");
+        var running = await app.GetStatusAsync(accepted.StatusUrl);
+        Assert.Equal("running", running.Status);
+        Assert.Null(running.ResultUrl);
+        using (var early = await app.Client.GetAsync(new Uri(accepted.StatusUrl + "/result", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.Conflict, early.StatusCode);
+        }
+
+        gate.Release();
+        var done = await app.WaitForStatusAsync(accepted.StatusUrl, "succeeded");
+
+        Assert.Equal(accepted.JobId, done.Id);
+        Assert.Equal("holiday.jpg", done.FileName);
+        Assert.Equal(upload.Length, done.Size);
+        Assert.Equal(1, done.Attempt);
+        Assert.Null(done.Error);
+        var result = await app.Client.GetByteArrayAsync(new Uri(done.ResultUrl!, UriKind.Relative));
+        Assert.Equal(done.CompressedSize, result.Length);
+        Assert.Equal(upload, Decompress(result));
+        Assert.Equal(upload, Decompress(File.ReadAllBytes(Assert.Single(Directory.GetFiles(app.Storage.Compressed)))));
+        Assert.Empty(Directory.GetFiles(app.Storage.Incoming));
+    }
+
+    [Fact]
+    public async Task GetJob_EveryWorkerBusy_ReportsTheNextUploadQueuedUntilAWorkerIsFree()
+    {
+        var gate = new CompressorGate();
+        await using var app = await StartAsync(gate);
+        var uploads = Enumerable.Range(0, UploadApp.Workers + 1).Select(i => Upload(10_000, seed: i)).ToArray();
+
+        var statusUrls = new List<string>();
+        foreach (var upload in uploads)
+        {
+            using var response = await app.UploadAsync(upload);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            statusUrls.Add((await response.Content.ReadFromJsonAsync<UploadAccepted>())!.StatusUrl);
+        }
+
+        // Both workers hold a job at the gate, so the last upload cannot have started.
+        Assert.True(await gate.WaitForHeldAsync(UploadApp.Workers), "The workers never took the first uploads.");
+        Assert.Equal(["running", "running", "queued"], await Task.WhenAll(statusUrls.Select(async url => (await app.GetStatusAsync(url)).Status)));
+
+        gate.Release();
+        for (var i = 0; i < uploads.Length; i++)
+        {
+            var done = await app.WaitForStatusAsync(statusUrls[i], "succeeded");
+            Assert.Equal(uploads[i], Decompress(await app.Client.GetByteArrayAsync(new Uri(done.ResultUrl!, UriKind.Relative))));
+        }
+    }
+
+    [Fact]
+    public async Task GetJob_CompressionFails_ReportsFailedWithTheErrorAndServesNoResult()
+    {
+        await using var app = await StartAsync(new FailingCompressor());
+
+        using var response = await app.UploadAsync(Upload(5_000, seed: 7));
+        var accepted = (await response.Content.ReadFromJsonAsync<UploadAccepted>())!;
+        var failed = await app.WaitForStatusAsync(accepted.StatusUrl, "failed");
+
+        Assert.Equal(FailingCompressor.Message, failed.Error);
+        Assert.Null(failed.ResultUrl);
+        using var result = await app.Client.GetAsync(new Uri(accepted.StatusUrl + "/result", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Conflict, result.StatusCode);
+        Assert.Empty(Directory.GetFiles(app.Storage.Compressed, "*.gz"));
+    }
+
+    [Fact]
+    public async Task PostFiles_FormWithoutAFile_Returns400ThatNamesTheField()
+    {
+        await using var app = await StartAsync();
+        using var form = new MultipartFormDataContent { { new StringContent("hello"), "comment" } };
+
+        using var response = await app.Client.PostAsync(new Uri("/files", UriKind.Relative), form);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "No file uploaded");
+        Assert.Contains("field named 'file'", problem.Detail, StringComparison.Ordinal);
+        Assert.Empty(Directory.GetFiles(app.Storage.Incoming));
+    }
+
+    [Fact]
+    public async Task PostFiles_NotAForm_Returns400ThatSaysWhatToSend()
+    {
+        await using var app = await StartAsync();
+        using var body = new StringContent("{\"file\":\"photo.jpg\"}", Encoding.UTF8, "application/json");
+
+        using var response = await app.Client.PostAsync(new Uri("/files", UriKind.Relative), body);
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "No file uploaded");
+        Assert.Contains("not a form", problem.Detail, StringComparison.Ordinal);
+        Assert.Contains("multipart/form-data", problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PostFiles_EmptyFile_Returns400()
+    {
+        await using var app = await StartAsync();
+
+        using var response = await app.UploadAsync([], "empty.txt");
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "Empty file");
+        Assert.Contains("'empty.txt' is empty", problem.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task GetJob_UnknownId_Returns404()
+    {
+        await using var app = await StartAsync();
+
+        using var response = await app.Client.GetAsync(new Uri($"/jobs/{Guid.NewGuid():N}", UriKind.Relative));
+
+        await AssertProblemAsync(response, HttpStatusCode.NotFound, "Unknown job");
+    }
+
+    [Fact]
+    public async Task GetJob_MalformedId_Returns400()
+    {
+        await using var app = await StartAsync();
+
+        using var response = await app.Client.GetAsync(new Uri("/jobs/not-a-job", UriKind.Relative));
+
+        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "Not a job id");
+        Assert.Contains("'not-a-job'", problem.Detail, StringComparison.Ordinal);
+    }
+
+    private static Task<RunningUploadApp> StartAsync(IUploadCompressor? compressor = null) => RunningUploadApp.StartAsync(compressor);
+
+    private static async Task<Problem> AssertProblemAsync(HttpResponseMessage response, HttpStatusCode status, string title)
+    {
+        Assert.Equal(status, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = (await response.Content.ReadFromJsonAsync<Problem>())!;
+        Assert.Equal((int)status, problem.Status);
+        Assert.Equal(title, problem.Title);
+        return problem;
+    }
+
+    private static byte[] Upload(int length, int seed)
+    {
+#pragma warning disable CA5394 // Test data, not security: seeded so every run uploads the same bytes.
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+#pragma warning restore CA5394
+        return bytes;
+    }
+
+    private static byte[] Decompress(byte[] gz)
+    {
+        using var input = new GZipStream(new MemoryStream(gz), CompressionMode.Decompress);
+        using var output = new MemoryStream();
+        input.CopyTo(output);
+        return output.ToArray();
+    }
+
+    private sealed record Problem(int Status, string Title, string Detail);
+}
