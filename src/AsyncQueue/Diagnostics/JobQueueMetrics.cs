@@ -14,6 +14,12 @@ internal sealed class JobQueueMetrics : IDisposable
 
     private const string System = "asyncqueue";
 
+    // The OpenTelemetry messaging conventions' boundaries, in seconds: exporters' defaults are made for milliseconds.
+    private static readonly InstrumentAdvice<double> SecondsBuckets = new()
+    {
+        HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10],
+    };
+
     private readonly Meter _meter;
 
     public JobQueueMetrics(IMeterFactory? meterFactory = null)
@@ -27,9 +33,9 @@ internal sealed class JobQueueMetrics : IDisposable
         DeadLettered = _meter.CreateCounter<long>("asyncqueue.job.dead_lettered", "{job}", "Jobs moved to a dead-letter queue.");
         DeadLetterEvictions = _meter.CreateCounter<long>("asyncqueue.dead_letter.evictions", "{job}", "Dead-lettered jobs evicted by the dead-letter queue's retention (age or count).");
         AbandonedHandlers = _meter.CreateCounter<long>("asyncqueue.job.abandoned", "{job}", "Timed-out handlers that ignored their cancellation token and were abandoned by their worker.");
-        ProcessDuration = _meter.CreateHistogram<double>("messaging.process.duration", "s", "Duration of one attempt's handler.");
-        QueueWait = _meter.CreateHistogram<double>("asyncqueue.job.queue_wait", "s", "Time from enqueue (or the due time of a delayed job or retry) to the start of an attempt.");
-        EndToEnd = _meter.CreateHistogram<double>("asyncqueue.job.end_to_end", "s", "Time from enqueue to success.");
+        ProcessDuration = _meter.CreateHistogram("messaging.process.duration", "s", "Duration of one attempt's handler.", tags: null, SecondsBuckets);
+        QueueWait = _meter.CreateHistogram("asyncqueue.job.queue_wait", "s", "Time from enqueue (or the due time of a delayed job or retry) to the start of an attempt.", tags: null, SecondsBuckets);
+        EndToEnd = _meter.CreateHistogram("asyncqueue.job.end_to_end", "s", "Time from enqueue to success.", tags: null, SecondsBuckets);
     }
 
     public Counter<long> Enqueued { get; }

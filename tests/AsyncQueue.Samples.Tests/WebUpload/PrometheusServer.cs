@@ -94,17 +94,18 @@ public sealed class PrometheusServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Polls <paramref name="promQl"/> until a sample satisfies <paramref name="done"/>. The limit is a hang guard; on
-    /// timeout the message carries the scrape target's health and last error, and the server's log.
+    /// Polls <paramref name="promQl"/> until its answer satisfies <paramref name="done"/>, and returns that answer. The
+    /// limit is a hang guard; on timeout the message carries the last answer, the scrape target's health and last
+    /// error, and the server's log.
     /// </summary>
-    public async Task<IReadOnlyList<PrometheusSample>> WaitForAsync(string promQl, Func<PrometheusSample, bool> done)
+    public async Task<IReadOnlyList<PrometheusSample>> WaitForAsync(string promQl, Func<IReadOnlyList<PrometheusSample>, bool> done)
     {
         var deadline = Stopwatch.StartNew();
         while (true)
         {
             ThrowIfExited();
             var samples = await QueryAsync(promQl);
-            if (samples.Any(done))
+            if (done(samples))
             {
                 return samples;
             }
