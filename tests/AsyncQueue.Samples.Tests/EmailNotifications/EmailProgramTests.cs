@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
 using EmailNotifications;
 
 namespace AsyncQueue.Samples.Tests.EmailNotifications;
@@ -47,48 +44,6 @@ public sealed class EmailProgramTests : IDisposable
         Assert.Empty(run.Output);
     }
 
-    private static async Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args)
-    {
-        // The page's command, on the sample's own build output in the configuration these tests were built in.
-        var configuration = typeof(EmailProgramTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = RepositoryRoot(),
-        };
-        foreach (var arg in (string[])["run", "--project", "samples/EmailNotifications", "--no-build", "-c", configuration, "--", .. args])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        try
-        {
-            // A hang guard, not a timing: the program normally ends in a second or two.
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(2));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await output, await error);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "AsyncQueue.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException($"No AsyncQueue.sln above {AppContext.BaseDirectory}.");
-    }
+    // A hang guard, not a timing: the program normally ends in a second or two.
+    private static Task<SampleRun> RunAsync(string[] args) => SampleProcess.RunAsync("EmailNotifications", args, hangGuard: TimeSpan.FromMinutes(2));
 }

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Reflection;
-using System.Text;
 using FileProcessing;
 
 namespace AsyncQueue.Samples.Tests.FileProcessing;
@@ -61,55 +58,7 @@ public sealed class ProgramTests : IDisposable
         Assert.False(Directory.Exists(missing));
     }
 
-    private async Task<ProgramRun> RunAsync(string[] args)
-    {
-        // The README's command, on the sample's own build output in the configuration these tests were built in.
-        // (Not the copy next to the tests: beside WebUpload it is bound to the ASP.NET Core framework, which the sample does not ask for.)
-        var configuration = typeof(ProgramTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-            WorkingDirectory = RepositoryRoot(),
-        };
-        foreach (var arg in (string[])["run", "--project", "samples/FileProcessing", "--no-build", "-c", configuration, "--", .. args])
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        start.Environment["TMPDIR"] = _root.Path + Path.DirectorySeparatorChar;
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        try
-        {
-            // A hang guard, not a timing: the program normally ends within seconds.
-            await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(5));
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new ProgramRun(process.ExitCode, await output, await error);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var folder = new DirectoryInfo(AppContext.BaseDirectory);
-        while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "AsyncQueue.sln")))
-        {
-            folder = folder.Parent;
-        }
-
-        return folder?.FullName ?? throw new InvalidOperationException($"No AsyncQueue.sln above {AppContext.BaseDirectory}.");
-    }
-
-    private sealed record ProgramRun(int ExitCode, string Output, string Error)
-    {
-        public string[] Lines => Output.Split('\n', StringSplitOptions.TrimEntries);
-    }
+    // A hang guard, not a timing: the program normally ends within seconds.
+    private Task<SampleRun> RunAsync(string[] args) =>
+        SampleProcess.RunAsync("FileProcessing", args, hangGuard: TimeSpan.FromMinutes(5), environment: new Dictionary<string, string> { ["TMPDIR"] = _root.Path + Path.DirectorySeparatorChar });
 }
