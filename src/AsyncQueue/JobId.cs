@@ -11,8 +11,17 @@ namespace AsyncQueue;
 /// </remarks>
 public readonly record struct JobId(Guid Value) : ISpanParsable<JobId>
 {
+    // Each thread takes counter values in blocks, so producers on several threads do not contend on one counter.
+    private const int BlockSize = 1024;
+
     private static readonly long ProcessPrefix = BinaryPrimitives.ReadInt64LittleEndian(RandomNumberGenerator.GetBytes(8));
     private static long s_counter;
+
+    [ThreadStatic]
+    private static long t_next;
+
+    [ThreadStatic]
+    private static long t_end;
 
     /// <summary>Creates a new id, unique in this process and, with overwhelming probability, across processes.</summary>
     /// <returns>A fresh job id.</returns>
@@ -20,7 +29,15 @@ public readonly record struct JobId(Guid Value) : ISpanParsable<JobId>
     {
         Span<byte> bytes = stackalloc byte[16];
         BinaryPrimitives.WriteInt64LittleEndian(bytes, ProcessPrefix);
-        BinaryPrimitives.WriteInt64BigEndian(bytes[8..], Interlocked.Increment(ref s_counter));
+        var next = t_next;
+        if (next == t_end)
+        {
+            next = Interlocked.Add(ref s_counter, BlockSize) - BlockSize;
+            t_end = next + BlockSize;
+        }
+
+        t_next = next + 1;
+        BinaryPrimitives.WriteInt64BigEndian(bytes[8..], next);
         return new JobId(new Guid(bytes));
     }
 

@@ -11,10 +11,10 @@ internal sealed partial class JobDispatcher
         // The attempt's token: cancelled by the timeout (on the injected clock) or by the host's shutdown timeout.
         var attempt = new CancellationTokenSource(timeout, _time);
         var shutdown = _cancelJobs.Token.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attempt);
-        var handler = registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), attempt.Token).AsTask();
-
+        // Both clocks start before the handler does, so time that passes while it starts counts against it.
         using var stopWaiting = new CancellationTokenSource();
         var patience = Task.Delay(timeout + worker.Options.AbandonAfter, _time, stopWaiting.Token);
+        var handler = InvokeAsTask(registration, job, attempt.Token);
         if (await Task.WhenAny(handler, patience).ConfigureAwait(false) != handler)
         {
             // The handler ignored its cancelled token: keep no worker hostage. Count the attempt as failed (it may be
@@ -66,5 +66,19 @@ internal sealed partial class JobDispatcher
         }
 
         await CompleteAsync(job).ConfigureAwait(false);
+    }
+
+    private Task InvokeAsTask(JobRegistration registration, JobRecord job, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), cancellationToken).AsTask();
+        }
+#pragma warning disable CA1031 // A handler that throws before its first await fails the attempt like any other.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return Task.FromException(ex);
+        }
     }
 }

@@ -149,7 +149,8 @@ internal sealed partial class JobDispatcher : IDisposable
             JobRecord job;
             try
             {
-                job = await worker.Consumer.FetchAsync(stopping).ConfigureAwait(false);
+                var fetch = worker.Consumer.FetchAsync(stopping);
+                job = fetch.IsCompletedSuccessfully ? fetch.Result : await fetch.ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {
@@ -166,13 +167,55 @@ internal sealed partial class JobDispatcher : IDisposable
             }
 
             worker.Busy = true;
-            await RunJobAsync(worker, job).ConfigureAwait(false);
+            var run = RunJobAsync(worker, job);
+            if (run.IsCompletedSuccessfully)
+            {
+                run.GetAwaiter().GetResult();
+            }
+            else
+            {
+                await run.ConfigureAwait(false);
+            }
+
             worker.Busy = false;
         }
     }
 
+    /// <summary>
+    /// Runs one attempt. The common case (a job enqueued in this process, no timeout, no span or histogram listened
+    /// to, a handler that completes synchronously) takes no state machine and no allocation.
+    /// </summary>
+    private ValueTask RunJobAsync(Worker worker, JobRecord job)
+    {
+        var registration = job.Registration;
+        if (registration is null || registration.Timeout is not null || worker.Options.Timeout is not null || _metrics.TimingEnabled || JobQueueTracing.Source.HasListeners())
+        {
+            return RunJobFullyAsync(worker, job);
+        }
+
+        ValueTask attempt;
+        try
+        {
+            attempt = registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), _cancelJobs.Token);
+        }
+#pragma warning disable CA1031 // A handler that throws before its first await fails the attempt like any other.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            attempt = ValueTask.FromException(ex);
+        }
+
+        if (attempt.IsCompletedSuccessfully)
+        {
+            attempt.GetAwaiter().GetResult();
+            return CompleteAsync(job);
+        }
+
+        return FinishAttemptAsync(worker, job, registration, attempt, activity: null);
+    }
+
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask RunJobAsync(Worker worker, JobRecord job)
+    private async ValueTask RunJobFullyAsync(Worker worker, JobRecord job)
     {
         var registration = job.Registration;
         if (registration is null)
@@ -181,6 +224,14 @@ internal sealed partial class JobDispatcher : IDisposable
             {
                 Log.UnknownKind(_logger, job.Id, job.Kind, job.Queue);
                 job.AddError(new JobError(job.Attempt, _time.GetUtcNow(), "AsyncQueue.UnknownJobKind", $"No handler is registered for job kind '{job.Kind}'.", null));
+                await DeadLetterAsync(worker, job).ConfigureAwait(false);
+                return;
+            }
+
+            // A store's record must hold the registered type: the handler call casts without checking.
+            if (!registration.JobType.IsInstanceOfType(job.Job))
+            {
+                job.AddError(new JobError(job.Attempt, _time.GetUtcNow(), "AsyncQueue.JobTypeMismatch", $"The job's value is a '{job.Job.GetType().FullName}', not the '{registration.JobType.FullName}' registered for kind '{job.Kind}'.", null));
                 await DeadLetterAsync(worker, job).ConfigureAwait(false);
                 return;
             }
@@ -214,11 +265,30 @@ internal sealed partial class JobDispatcher : IDisposable
         }
     }
 
-    private async ValueTask RunAttemptAsync(Worker worker, JobRecord job, JobRegistration registration, Activity? activity)
+    private ValueTask RunAttemptAsync(Worker worker, JobRecord job, JobRegistration registration, Activity? activity)
+    {
+        ValueTask attempt;
+        try
+        {
+            attempt = registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), _cancelJobs.Token);
+        }
+#pragma warning disable CA1031 // A handler that throws before its first await fails the attempt like any other.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            attempt = ValueTask.FromException(ex);
+        }
+
+        return FinishAttemptAsync(worker, job, registration, attempt, activity);
+    }
+
+    /// <summary>Awaits an attempt and settles it: complete, hand back on shutdown, or fail.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FinishAttemptAsync(Worker worker, JobRecord job, JobRegistration registration, ValueTask attempt, Activity? activity)
     {
         try
         {
-            await registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), _cancelJobs.Token).ConfigureAwait(false);
+            await attempt.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_cancelJobs.IsCancellationRequested)
         {
@@ -250,12 +320,17 @@ internal sealed partial class JobDispatcher : IDisposable
     }
 
     // Not through SettleAsync: a delegate per job would be an allocation on the hot path.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask CompleteAsync(JobRecord job)
     {
         try
         {
             await _store.CompleteAsync(job, CancellationToken.None).ConfigureAwait(false);
-            _metrics.Completed.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+            if (_metrics.Completed.Enabled)
+            {
+                _metrics.Completed.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+            }
+
             if (_metrics.EndToEnd.Enabled)
             {
                 _metrics.EndToEnd.Record((_time.GetUtcNow() - job.EnqueuedAt).TotalSeconds, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));

@@ -118,6 +118,11 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
     private void Count(EnqueueResult result, JobRecord record)
     {
         var counter = result.Accepted ? metrics.Enqueued : metrics.Duplicates;
+        if (!counter.Enabled)
+        {
+            return;
+        }
+
         counter.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(record.Queue), JobQueueMetrics.KindTag(record.Kind));
     }
 

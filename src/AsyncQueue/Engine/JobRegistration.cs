@@ -56,22 +56,35 @@ internal sealed class JobRegistration<TJob>(JobHandlerDescriptor descriptor, boo
     // A singleton handler is resolved once: a registration belongs to one service provider.
     private IJobHandler<TJob>? _singleton;
 
-    // Pooled state machines: a handler that completes asynchronously costs no allocation here in steady state.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public override async ValueTask InvokeAsync(IServiceProvider services, JobRecord job, JobContext context, CancellationToken cancellationToken)
+    public override ValueTask InvokeAsync(IServiceProvider services, JobRecord job, JobContext context, CancellationToken cancellationToken)
     {
-        if (!scopePerJob)
+        if (scopePerJob)
         {
-            var handler = _singleton ??= services.GetRequiredService<IJobHandler<TJob>>();
-            await handler.HandleAsync((TJob)job.Job, context, cancellationToken).ConfigureAwait(false);
-            return;
+            return InvokeScopedAsync(services, job, context, cancellationToken);
         }
 
+        // No state machine: the handler's own task is handed back, so a synchronous handler costs a call and a cast.
+        var handler = _singleton ??= services.GetRequiredService<IJobHandler<TJob>>();
+        return new ValueTask(handler.HandleAsync(Cast(job.Job), context, cancellationToken));
+    }
+
+    // The store hands back only records of this registration's kind, so the checked cast is redundant for classes.
+    private static TJob Cast(object job) => typeof(TJob).IsValueType ? (TJob)job : Unsafe.As<object, TJob>(ref job);
+
+    // Pooled state machines: a handler that completes asynchronously costs no allocation here in steady state.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private static async ValueTask InvokeScopedAsync(IServiceProvider services, JobRecord job, JobContext context, CancellationToken cancellationToken)
+    {
+        // try/finally rather than 'await using', which would box the AsyncServiceScope struct.
         var scope = services.CreateAsyncScope();
-        await using (scope.ConfigureAwait(false))
+        try
         {
-            var scoped = scope.ServiceProvider.GetRequiredService<IJobHandler<TJob>>();
-            await scoped.HandleAsync((TJob)job.Job, context, cancellationToken).ConfigureAwait(false);
+            var handler = scope.ServiceProvider.GetRequiredService<IJobHandler<TJob>>();
+            await handler.HandleAsync(Cast(job.Job), context, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await scope.DisposeAsync().ConfigureAwait(false);
         }
     }
 }

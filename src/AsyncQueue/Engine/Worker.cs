@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using AsyncQueue.Storage;
 
 namespace AsyncQueue.Engine;
@@ -5,9 +6,14 @@ namespace AsyncQueue.Engine;
 /// <summary>One of a queue's <see cref="QueueOptions.MaxConcurrency"/> workers: fetches a job, runs it, repeats.</summary>
 internal sealed class Worker(string queue, QueueOptions options, IJobConsumer consumer)
 {
-    // Written only by this worker; read at shutdown to count the jobs still running. A per-worker flag instead of a
-    // shared counter keeps the hot path free of a contended interlocked operation.
+    // Written only by this worker, twice per job; read at shutdown and by the in-flight gauge. A per-worker flag
+    // instead of a shared counter keeps the hot path free of a contended interlocked operation, and the padding keeps
+    // workers (allocated together at start) from sharing the flag's cache line.
+#pragma warning disable CS0169 // Never read: the fields exist only to take up space.
+    private readonly CacheLinePadding _before;
     private volatile bool _busy;
+    private readonly CacheLinePadding _after;
+#pragma warning restore CS0169
 
     public string Queue { get; } = queue;
 
@@ -24,4 +30,7 @@ internal sealed class Worker(string queue, QueueOptions options, IJobConsumer co
     }
 
     public Task Completion { get; set; } = Task.CompletedTask;
+
+    [StructLayout(LayoutKind.Explicit, Size = 64)]
+    private readonly struct CacheLinePadding;
 }

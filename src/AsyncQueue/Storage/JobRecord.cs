@@ -4,9 +4,14 @@ namespace AsyncQueue.Storage;
 /// A job as a store holds it: the job value with its kind, queue, attempt count and failures.
 /// Stores create and update records; application code only reads them (for example in a dead-letter queue).
 /// </summary>
+/// <remarks>
+/// The record is the one allocation per job on the in-memory path, so it is kept small: the fields most jobs never
+/// set (idempotency key, delay, trace context, errors, store data) live in a side object made only when one is set.
+/// </remarks>
 public sealed class JobRecord
 {
-    private List<JobError>? _errors;
+    private readonly long _enqueuedAtTicks;
+    private Extras? _extras;
 
     /// <summary>Initializes a new record.</summary>
     /// <param name="id">The job's id.</param>
@@ -23,7 +28,7 @@ public sealed class JobRecord
         Kind = kind;
         Queue = queue;
         Job = job;
-        EnqueuedAt = enqueuedAt;
+        _enqueuedAtTicks = enqueuedAt.UtcTicks;
     }
 
     /// <summary>Gets the job's id.</summary>
@@ -38,47 +43,97 @@ public sealed class JobRecord
     /// <summary>Gets the job value.</summary>
     public object Job { get; }
 
-    /// <summary>Gets when the job was first enqueued.</summary>
-    public DateTimeOffset EnqueuedAt { get; }
+    /// <summary>Gets when the job was first enqueued, in UTC.</summary>
+    public DateTimeOffset EnqueuedAt => new(_enqueuedAtTicks, TimeSpan.Zero);
 
     /// <summary>Gets the idempotency key given at enqueue, or <see langword="null"/>.</summary>
-    public string? IdempotencyKey { get; init; }
+    public string? IdempotencyKey
+    {
+        get => _extras?.IdempotencyKey;
+        init => SetExtra(value, static (extras, key) => extras.IdempotencyKey = key);
+    }
 
     /// <summary>Gets the most attempts this job may make (<see cref="EnqueueOptions.MaxAttempts"/>), or <see langword="null"/> for the retry policy's limit.</summary>
-    public int? MaxAttempts { get; init; }
+    public int? MaxAttempts
+    {
+        get => _extras?.MaxAttempts;
+        init => SetExtra(value, static (extras, max) => extras.MaxAttempts = max);
+    }
 
     /// <summary>Gets or sets the earliest time the job may start, or <see langword="null"/> for at once.</summary>
-    public DateTimeOffset? NotBefore { get; set; }
+    public DateTimeOffset? NotBefore
+    {
+        get => _extras?.NotBefore;
+        set => SetExtra(value, static (extras, notBefore) => extras.NotBefore = notBefore);
+    }
+
+    /// <summary>Gets the W3C <c>traceparent</c> of the enqueue, so the handler's span continues the producer's trace; stores persist it.</summary>
+    public string? TraceParent
+    {
+        get => _extras?.TraceParent;
+        init => SetExtra(value, static (extras, traceParent) => extras.TraceParent = traceParent);
+    }
+
+    /// <summary>Gets the W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>.</summary>
+    public string? TraceState
+    {
+        get => _extras?.TraceState;
+        init => SetExtra(value, static (extras, traceState) => extras.TraceState = traceState);
+    }
+
+    /// <summary>
+    /// Gets or sets what the store that handed out this record attaches to it, such as its lease (attempt id, fencing
+    /// token). The dispatcher never reads it; it hands the record back to the same store.
+    /// </summary>
+    public object? StoreData
+    {
+        get => _extras?.StoreData;
+        set => SetExtra(value, static (extras, data) => extras.StoreData = data);
+    }
 
     /// <summary>Gets or sets how many attempts have been started. A store increments it when it hands the job to a consumer.</summary>
     public int Attempt { get; set; }
 
     /// <summary>Gets the failures of earlier attempts, oldest first.</summary>
-    public IReadOnlyList<JobError> Errors => (IReadOnlyList<JobError>?)_errors ?? [];
+    public IReadOnlyList<JobError> Errors => (IReadOnlyList<JobError>?)_extras?.Errors ?? [];
+
+    /// <summary>The dispatcher's cached handler registration, so a job enqueued in process is not looked up by kind again.</summary>
+    internal Engine.JobRegistration? Registration { get; set; }
 
     /// <summary>Records the failure of an attempt.</summary>
     /// <param name="error">The failure.</param>
     public void AddError(JobError error)
     {
         ArgumentNullException.ThrowIfNull(error);
-        (_errors ??= []).Add(error);
+        ((_extras ??= new Extras()).Errors ??= []).Add(error);
     }
-
-    /// <summary>Gets the W3C <c>traceparent</c> of the enqueue, so the handler's span continues the producer's trace; stores persist it.</summary>
-    public string? TraceParent { get; init; }
-
-    /// <summary>Gets the W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>.</summary>
-    public string? TraceState { get; init; }
-
-    /// <summary>
-    /// Gets or sets what the store that handed out this record attaches to it, such as its lease (attempt id, fencing
-    /// token). The dispatcher never reads it; it hands the record back to the same store.
-    /// </summary>
-    public object? StoreData { get; set; }
 
     /// <summary>Forgets the attempt count, as when a dead-lettered job is requeued to run afresh. Its errors stay, for the record.</summary>
     public void ResetAttempts() => Attempt = 0;
 
-    /// <summary>The dispatcher's cached handler registration, so a job enqueued in process is not looked up by kind again.</summary>
-    internal Engine.JobRegistration? Registration { get; set; }
+    // Setting a field to its absent value never allocates the side object.
+    private void SetExtra<T>(T value, Action<Extras, T> set)
+    {
+        if (_extras is not null || value is not null)
+        {
+            set(_extras ??= new Extras(), value);
+        }
+    }
+
+    private sealed class Extras
+    {
+        public string? IdempotencyKey { get; set; }
+
+        public int? MaxAttempts { get; set; }
+
+        public DateTimeOffset? NotBefore { get; set; }
+
+        public string? TraceParent { get; set; }
+
+        public string? TraceState { get; set; }
+
+        public object? StoreData { get; set; }
+
+        public List<JobError>? Errors { get; set; }
+    }
 }
