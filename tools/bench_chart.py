@@ -59,7 +59,7 @@ def column(row, name):
 def load(results):
     rows = []
     for cls, title, param in SCENARIOS:
-        files = glob.glob(os.path.join(results, f"*{cls}-report.csv"))
+        files = glob.glob(os.path.join(results, f"*{cls}-report.csv"))  # BenchmarkDotNet prefixes the namespace
         if not files:
             continue
         with open(files[0], newline="", encoding="utf-8") as f:
@@ -82,10 +82,10 @@ def load(results):
 
 
 def load_latency(results):
-    path = os.path.join(results, "AsyncQueue.Benchmarks.Latency-report.csv")
-    if not os.path.exists(path):
+    paths = glob.glob(os.path.join(results, "*Latency-report.csv"))
+    if not paths:
         return []
-    with open(path, newline="", encoding="utf-8") as f:
+    with open(paths[0], newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
@@ -174,9 +174,20 @@ def markdown(rows, latency):
             lines.append(f'| {r["title"]} | {r["param"].lower()} {r["value"]} | {label} | failed | | | |')
             continue
         alloc = r["allocated"]
-        beyond = "" if alloc is None else f"{alloc - JOB_BYTES:,.0f}"
+        # The backlog's jobs are made before the measured burn-down, so only its own allocations show there.
+        beyond = "" if alloc is None else ("(no job made)" if r["cls"] == "BacklogBenchmarks" else f"{alloc - JOB_BYTES:,.0f}")
         lines.append(f'| {r["title"]} | {r["param"].lower()} {r["value"]} | {label} | {r["ops"]:,.0f} | {fmt_ratio(r["ratio"])} | '
                      f'{"" if alloc is None else f"{alloc:,.0f}"} | {beyond} |')
+    peers = [r for r in rows if r["cls"] == "SteadyBenchmarks" and not r["failed"] and r["method"].startswith("Peer_")]
+    if peers:
+        lines += ["", "| steady producer | workers | AsyncQueue (singleton) / peer | AsyncQueue full pipeline / peer |", "|---|---|---:|---:|"]
+        by_key = {(r["method"], r["value"]): r for r in rows if r["cls"] == "SteadyBenchmarks" and not r["failed"]}
+        for r in peers:
+            engine = by_key.get(("AsyncQueue_Engine", r["value"]))
+            pipeline = by_key.get(("AsyncQueue_Pipeline", r["value"]))
+            times_engine = "" if engine is None else "{:,.1f}x".format(engine["ops"] / r["ops"])
+            times_pipeline = "" if pipeline is None else "{:,.1f}x".format(pipeline["ops"] / r["ops"])
+            lines.append(f'| {LABELS.get(r["method"], r["method"])} | {r["value"]} | {times_engine} | {times_pipeline} |')
     if latency:
         lines += ["", "| latency | workers | offered load (jobs/s) | % of its own peak | p50 us | p99 us | p99.9 us | max us |",
                   "|---|---|---:|---:|---:|---:|---:|---:|"]

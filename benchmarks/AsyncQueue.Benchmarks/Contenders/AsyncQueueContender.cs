@@ -1,0 +1,79 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace AsyncQueue.Benchmarks.Contenders;
+
+/// <summary>
+/// The engine as an application uses it: <c>AddJobQueue().AddHandler</c>, the hosted services started, jobs
+/// enqueued through <see cref="IJobQueue"/>. Without the full pipeline the handler is a singleton, so the dispatcher
+/// skips the per-job scope: the fair comparison with Channel&lt;T&gt;.
+/// </summary>
+internal sealed class AsyncQueueContender : IContender
+{
+    private readonly ServiceProvider _services;
+    private readonly IHostedService[] _hosted;
+    private readonly IJobQueue _queue;
+    private readonly bool _fullPipeline;
+    private bool _started;
+
+    public AsyncQueueContender(int workers, bool fullPipeline)
+    {
+        _fullPipeline = fullPipeline;
+        var services = new ServiceCollection();
+        services.AddSingleton(Completion);
+        if (!fullPipeline)
+        {
+            // Registered before AddHandler: the dispatcher sees a singleton and creates no scope per job.
+            services.AddSingleton<IJobHandler<Job>, NoOpHandler>();
+        }
+
+        var builder = services.AddJobQueue().AddHandler<Job, NoOpHandler>(queue => queue.MaxConcurrency = workers);
+        if (fullPipeline)
+        {
+            FullPipeline.Configure(builder);
+        }
+
+        _services = services.BuildServiceProvider();
+        _hosted = [.. _services.GetServices<IHostedService>()];
+        _queue = _services.GetRequiredService<IJobQueue>();
+    }
+
+    public Completion Completion { get; } = new();
+
+    public async Task StartAsync()
+    {
+        foreach (var hosted in _hosted)
+        {
+            await hosted.StartAsync(CancellationToken.None);
+        }
+
+        _started = true;
+    }
+
+    public ValueTask EnqueueAsync(Job job)
+    {
+        var pending = _queue.EnqueueAsync(job, _fullPipeline ? FullPipeline.EnqueueOptions(job) : null);
+        if (pending.IsCompletedSuccessfully)
+        {
+            return default;
+        }
+
+        return AwaitAsync(pending);
+
+        static async ValueTask AwaitAsync(ValueTask<EnqueueResult> pending) => await pending;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_started)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            foreach (var hosted in _hosted.Reverse())
+            {
+                await hosted.StopAsync(timeout.Token);
+            }
+        }
+
+        await _services.DisposeAsync();
+    }
+}

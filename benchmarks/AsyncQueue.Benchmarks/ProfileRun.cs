@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Globalization;
+using AsyncQueue.Benchmarks.Contenders;
+using AsyncQueue.Benchmarks.Scenarios;
+
+namespace AsyncQueue.Benchmarks;
+
+/// <summary>
+/// <c>--profile SCENARIO [CONTENDER] [SECONDS]</c>: runs one scenario in a loop for a profiler to attach to, e.g.
+/// <c>dotnet-trace collect --profile cpu-sampling -- dotnet AsyncQueue.Benchmarks.dll --profile backlog AsyncQueue 20</c>.
+/// SCENARIO is enqueue, backlog or steady; CONTENDER a <see cref="ContenderKind"/> name (default AsyncQueue).
+/// <c>--measure SCENARIO CONTENDER [WORKERS] [JOBS] [RUNS]</c> prints the best throughput of RUNS runs instead: a quick
+/// A/B check of an engine change.
+/// </summary>
+internal static class ProfileRun
+{
+    public static async Task<int> MeasureAsync(string[] args, TextWriter output)
+    {
+        var at = Array.IndexOf(args, "--measure");
+        string Arg(int i, string fallback) => args.Length > at + i ? args[at + i] : fallback;
+        var scenario = Arg(1, "steady");
+        var kind = Enum.Parse<ContenderKind>(Arg(2, nameof(ContenderKind.AsyncQueue)), ignoreCase: true);
+        var workers = int.Parse(Arg(3, "2"), CultureInfo.InvariantCulture);
+        var jobs = int.Parse(Arg(4, "1000000"), CultureInfo.InvariantCulture);
+        var runs = int.Parse(Arg(5, "5"), CultureInfo.InvariantCulture);
+        Measure.Result result;
+        switch (scenario)
+        {
+            case "enqueue":
+                result = await Measure.EnqueueAsync(kind, workers, jobs, runs);
+                break;
+            case "backlog":
+                result = await Measure.BacklogAsync(kind, workers, jobs, runs);
+                break;
+            default:
+                await using (var contender = ContenderFactory.Create(kind, workers))
+                {
+                    await contender.StartAsync();
+                    result = await Measure.SteadyAsync(contender, jobs, runs);
+                }
+
+                break;
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{scenario} {ContenderFactory.Label(kind)} {workers}: {result.JobsPerSecond / 1e6:F3} M jobs/s, {result.BytesPerJob:F0} B/job (best of {runs} x {jobs:N0})"));
+        return 0;
+    }
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output)
+    {
+        var at = Array.IndexOf(args, "--profile");
+        var scenario = args.Length > at + 1 ? args[at + 1] : "steady";
+        var kind = args.Length > at + 2 ? Enum.Parse<ContenderKind>(args[at + 2], ignoreCase: true) : ContenderKind.AsyncQueue;
+        var seconds = args.Length > at + 3 ? double.Parse(args[at + 3], CultureInfo.InvariantCulture) : 20;
+        const int Workers = 2;
+        var jobs = JobCounts.For(kind, 10);
+
+        var clock = Stopwatch.StartNew();
+        var burnDown = TimeSpan.Zero;
+        var rounds = 0;
+        long total = 0;
+        IContender? steady = null;
+        if (scenario == "steady")
+        {
+            steady = ContenderFactory.Create(kind, Workers);
+            await steady.StartAsync();
+        }
+
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            switch (scenario)
+            {
+                case "enqueue":
+                    await using (var contender = ContenderFactory.Create(kind, 1))
+                    {
+                        await Drive.ProduceAsync(contender, jobs, 1);
+                    }
+
+                    break;
+                case "backlog":
+                    await using (var contender = ContenderFactory.Create(kind, Workers))
+                    {
+                        var done = await Drive.PrefillAsync(contender, jobs);
+                        var start = Stopwatch.GetTimestamp();
+                        await Drive.BurnDownAsync(contender, done);
+                        burnDown += Stopwatch.GetElapsedTime(start);
+                    }
+
+                    break;
+                default:
+                    await Drive.SteadyAsync(steady!, jobs);
+                    break;
+            }
+
+            rounds++;
+            total += jobs;
+        }
+
+        if (steady is not null)
+        {
+            await steady.DisposeAsync();
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"profile {scenario} {kind}: {rounds} rounds, {total:N0} jobs in {clock.Elapsed.TotalSeconds:F1} s ({total / clock.Elapsed.TotalSeconds / 1e6:F2} M jobs/s, setup included)"));
+        if (burnDown > TimeSpan.Zero)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  burn-down alone: {total / burnDown.TotalSeconds / 1e6:F2} M jobs/s"));
+        }
+        return 0;
+    }
+}

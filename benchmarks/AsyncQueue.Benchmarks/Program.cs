@@ -1,0 +1,53 @@
+using System.Globalization;
+using AsyncQueue.Benchmarks;
+using AsyncQueue.Benchmarks.Scenarios;
+using BenchmarkDotNet.Running;
+
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --quick        every scenario briefly, one line each (CI smoke test)
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --full         BenchmarkDotNet (scenarios 1-3), then the latency scenario (6)
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --filter '*Steady*'   any BenchmarkDotNet arguments
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --latency [--workers N] [--rate JOBS_PER_S] [--no-peers]
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --allocations AsyncQueue steady     bytes per job by type
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --profile steady AsyncQueue 20      a loop for dotnet-trace
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure steady AsyncQueue 2       best of 5 runs, for A/B checks
+// See docs/benchmarks.md.
+if (args.Contains("--quick"))
+{
+    return await QuickRun.RunAsync(Console.Out);
+}
+
+if (args.Contains("--allocations"))
+{
+    return await AllocationProfile.RunAsync(args, Console.Out);
+}
+
+if (args.Contains("--measure"))
+{
+    return await ProfileRun.MeasureAsync(args, Console.Out);
+}
+
+if (args.Contains("--profile"))
+{
+    return await ProfileRun.RunAsync(args, Console.Out);
+}
+
+var full = args.Contains("--full");
+var failed = false;
+if (!args.Contains("--latency"))
+{
+    var summaries = BenchmarkSwitcher.FromAssembly(typeof(BenchmarkConfig).Assembly).Run(full ? ["--filter", "*"] : args, BenchmarkConfig.Create());
+    failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
+    if (!full)
+    {
+        return failed ? 1 : 0;
+    }
+}
+
+// --rate N: offer N jobs/s instead of half the lowest peak (to explore the curve); --workers N: one worker count.
+double? rate = Array.IndexOf(args, "--rate") is var r and >= 0 ? double.Parse(args[r + 1], CultureInfo.InvariantCulture) : null;
+int[] workers = Array.IndexOf(args, "--workers") is var w and >= 0 ? [int.Parse(args[w + 1], CultureInfo.InvariantCulture)] : [1, 2, 4];
+var rows = await LatencyScenario.RunAsync(workers, TimeSpan.FromSeconds(2), JobCounts.InProcess / 2, peers: !args.Contains("--no-peers"), peerDivisor: 4, Console.Out, rate);
+var path = Path.Combine("BenchmarkDotNet.Artifacts", "results", "AsyncQueue.Benchmarks.Latency-report.csv");
+LatencyScenario.WriteCsv(rows, path);
+Console.WriteLine($"latency results: {Path.GetFullPath(path)}");
+return failed ? 1 : 0;

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using AsyncQueue.Benchmarks.Contenders;
+
+namespace AsyncQueue.Benchmarks.Scenarios;
+
+/// <summary>Plain stopwatch measurements, for the quick mode and the latency scenario (BenchmarkDotNet does the full run).</summary>
+public static class Measure
+{
+    /// <summary>One measured run: jobs per second, and bytes allocated per job by the whole process.</summary>
+    public readonly record struct Result(double JobsPerSecond, double BytesPerJob);
+
+    /// <summary>Steady producer against started workers: the best of <paramref name="runs"/> runs after one warm-up run.</summary>
+    public static async Task<Result> SteadyAsync(IContender contender, int jobs, int runs)
+    {
+        await Drive.SteadyAsync(contender, jobs);
+        await Drive.SteadyAsync(contender, jobs);
+        var best = new Result(0, double.MaxValue);
+        for (var run = 0; run < runs; run++)
+        {
+            var result = await TimeAsync(jobs, () => Drive.SteadyAsync(contender, jobs));
+            best = Best(best, result);
+        }
+
+        return best;
+    }
+
+    /// <summary>Backlog burn-down: the best of <paramref name="runs"/> runs after one warm-up run, each with a fresh contender.</summary>
+    public static async Task<Result> BacklogAsync(ContenderKind kind, int workers, int jobs, int runs)
+    {
+        var best = new Result(0, double.MaxValue);
+        for (var run = -2; run < runs; run++)
+        {
+            await using var contender = ContenderFactory.Create(kind, workers);
+            var done = await Drive.PrefillAsync(contender, jobs);
+            var result = await TimeAsync(jobs, () => Drive.BurnDownAsync(contender, done));
+            if (run >= 0)
+            {
+                best = Best(best, result);
+            }
+        }
+
+        return best;
+    }
+
+    /// <summary>Enqueue only into a fresh queue with no running workers: the best of <paramref name="runs"/> runs after one warm-up run.</summary>
+    public static async Task<Result> EnqueueAsync(ContenderKind kind, int producers, int jobs, int runs)
+    {
+        var best = new Result(0, double.MaxValue);
+        for (var run = -2; run < runs; run++)
+        {
+            await using var contender = ContenderFactory.Create(kind, 1);
+            var result = await TimeAsync(jobs, () => Drive.ProduceAsync(contender, jobs, producers));
+            if (run >= 0)
+            {
+                best = Best(best, result);
+            }
+        }
+
+        return best;
+    }
+
+    private static async Task<Result> TimeAsync(int jobs, Func<Task> body)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        var allocated = GC.GetTotalAllocatedBytes(precise: true);
+        var start = Stopwatch.GetTimestamp();
+        await body();
+        var elapsed = Stopwatch.GetElapsedTime(start);
+        allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
+        return new Result(jobs / elapsed.TotalSeconds, (double)allocated / jobs);
+    }
+
+    private static Result Best(Result a, Result b) => b.JobsPerSecond > a.JobsPerSecond ? b : a;
+}
