@@ -355,6 +355,71 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         Time.Advance(TimeSpan.FromHours(21));
         Assert.Equal(ids[2..], (await DeadLetterQueue.ListAsync(DeadLetters.Name)).Select(e => e.JobId));
     }
+
+    /// <summary>
+    /// At-least-once bookkeeping: a job that fails and runs again keeps its id, value, enqueue time, idempotency key and
+    /// attempt limit, counts its attempts up, and keeps every earlier attempt's error in order (a durable store persists them).
+    /// </summary>
+    [Fact]
+    public async Task Reschedule_AfterEachFailure_KeepsRecordFieldsAndEveryErrorInOrder()
+    {
+        var enqueued = new JobRecord(JobId.NewId(), nameof(ConformanceJob), Queue, new ConformanceJob(11), Time.GetUtcNow()) { IdempotencyKey = "key-11", MaxAttempts = 5 };
+        await Store.EnqueueAsync(enqueued, CancellationToken.None);
+        var consumer = Store.OpenConsumer(Queue);
+
+        var job = await consumer.FetchAsync(CancellationToken.None);
+        for (var attempt = 1; attempt <= 2; attempt++)
+        {
+            Assert.Equal(attempt, job.Attempt);
+            job.AddError(new JobError(attempt, Time.GetUtcNow(), "System.Exception", $"failure {attempt}", "at Handler()"));
+            await Store.RescheduleAsync(job, Time.GetUtcNow(), CancellationToken.None);
+            job = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        }
+
+        Assert.Equal(enqueued.Id, job.Id);
+        Assert.Equal(new ConformanceJob(11), job.Job);
+        Assert.Equal(enqueued.EnqueuedAt, job.EnqueuedAt);
+        Assert.Equal("key-11", job.IdempotencyKey);
+        Assert.Equal(5, job.MaxAttempts);
+        Assert.Equal(3, job.Attempt);
+        Assert.Equal(["failure 1", "failure 2"], job.Errors.Select(e => e.Message));
+        Assert.Equal([1, 2], job.Errors.Select(e => e.Attempt));
+    }
+
+    /// <summary>A job handed back without spending an attempt (the dispatcher's shutdown path: attempt decremented, rescheduled now) comes back as the same attempt.</summary>
+    [Fact]
+    public async Task Reschedule_HandedBackWithAttemptUndone_ComesBackAsSameAttempt()
+    {
+        await Store.EnqueueAsync(NewJob(12), CancellationToken.None);
+        var consumer = Store.OpenConsumer(Queue);
+        var interrupted = await consumer.FetchAsync(CancellationToken.None);
+
+        interrupted.Attempt--;
+        await Store.RescheduleAsync(interrupted, Time.GetUtcNow(), CancellationToken.None);
+
+        var again = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(interrupted.Id, again.Id);
+        Assert.Equal(1, again.Attempt);
+    }
+
+    /// <summary>A fetched job is leased to its consumer: no other consumer gets it until it is settled; then it runs again as the next attempt.</summary>
+    [Fact]
+    public async Task Fetch_JobLeasedToOneConsumer_IsNotHandedToAnotherUntilSettled()
+    {
+        await Store.EnqueueAsync(NewJob(13), CancellationToken.None);
+        var first = Store.OpenConsumer(Queue);
+        var second = Store.OpenConsumer(Queue);
+        var leased = await first.FetchAsync(CancellationToken.None);
+
+        var waiting = second.FetchAsync(CancellationToken.None).AsTask();
+        await Store.EnqueueAsync(NewJob(14), CancellationToken.None);
+        Assert.Equal(new ConformanceJob(14), (await waiting.WaitAsync(TimeSpan.FromMinutes(1))).Job);
+
+        await Store.RescheduleAsync(leased, Time.GetUtcNow(), CancellationToken.None);
+        var retried = await second.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(leased.Id, retried.Id);
+        Assert.Equal(2, retried.Attempt);
+    }
 }
 
 /// <summary>The job the conformance suite enqueues.</summary>

@@ -11,6 +11,9 @@ internal static class SqliteSchema
 {
     public const int Version = 1;
 
+    /// <summary>The write-ahead log's size, in pages, at which the writer checkpoints itself if the checkpointer fell behind.</summary>
+    public const int BackstopCheckpointPages = 10_000;
+
     // The waiting state is 0, leased 1, succeeded 2 (kept only for its idempotency key until key_expires).
     private const string CreateTables = """
         CREATE TABLE IF NOT EXISTS asyncqueue_meta (
@@ -35,9 +38,10 @@ internal static class SqliteSchema
             key_expires INTEGER,
             errors TEXT,
             lease_token INTEGER,
-            lease_expires INTEGER
+            lease_expires INTEGER,
+            trace_parent TEXT,
+            trace_state TEXT
         );
-        CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_jobs_id ON asyncqueue_jobs (id);
         CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_jobs_key ON asyncqueue_jobs (idempotency_key) WHERE key_held = 1;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_due ON asyncqueue_jobs (queue, run_at) WHERE state = 0;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_leases ON asyncqueue_jobs (lease_expires) WHERE state = 1;
@@ -55,7 +59,9 @@ internal static class SqliteSchema
             enqueued_at INTEGER NOT NULL,
             dead_lettered_at INTEGER NOT NULL,
             idempotency_key TEXT,
-            errors TEXT
+            errors TEXT,
+            trace_parent TEXT,
+            trace_state TEXT
         );
         CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_dead_letters_id ON asyncqueue_dead_letters (id);
         CREATE INDEX IF NOT EXISTS asyncqueue_dead_letters_queue ON asyncqueue_dead_letters (dead_letter_queue, seq);
@@ -76,7 +82,9 @@ internal static class SqliteSchema
         try
         {
             connection.Open();
-            Execute(connection, $"PRAGMA busy_timeout = 30000; PRAGMA synchronous = {(synchronous == SqliteSynchronousMode.Full ? "FULL" : "NORMAL")}; PRAGMA temp_store = MEMORY;");
+            // A writer of another process holds the lock for one short transaction at a time: wait for it, up to 30 s.
+            // The writer checkpoints only as a backstop (the checkpointer keeps the log short), so commits rarely wait for the disk.
+            Execute(connection, $"PRAGMA busy_timeout = 30000; PRAGMA synchronous = {(synchronous == SqliteSynchronousMode.Full ? "FULL" : "NORMAL")}; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = {(createSchema ? BackstopCheckpointPages : 1000)};");
             if (createSchema)
             {
                 var mode = Scalar(connection, "PRAGMA journal_mode = WAL;") as string;

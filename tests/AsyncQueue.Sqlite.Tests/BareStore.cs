@@ -1,0 +1,60 @@
+using AsyncQueue.Storage;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AsyncQueue.Sqlite.Tests;
+
+/// <summary>The job the store tests enqueue.</summary>
+/// <param name="Number">Tells the jobs apart.</param>
+[JobKind("sqlite-test-job")]
+public sealed record SqliteTestJob(int Number);
+
+/// <summary>Registers the kind; tests that run a host supply their own behaviour through <see cref="Behaviour"/>.</summary>
+public sealed class SqliteTestJobHandler(SqliteTestJobHandler.Behaviour? behaviour = null) : IJobHandler<SqliteTestJob>
+{
+    public Task HandleAsync(SqliteTestJob job, JobContext context, CancellationToken cancellationToken) => behaviour?.Run(job, context) ?? Task.CompletedTask;
+
+    /// <summary>What the handler does, as a singleton the test holds.</summary>
+    public sealed class Behaviour(Func<SqliteTestJob, JobContext, Task>? run = null)
+    {
+        public Task Run(SqliteTestJob job, JobContext context) => run?.Invoke(job, context) ?? Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// One process's SQLite store, driven directly (no workers), as the conformance suite drives stores. Two of them on
+/// one file, each with its own clock, play two processes: one stalled, one alive.
+/// </summary>
+public sealed class BareStore : IAsyncDisposable
+{
+    public const string Queue = "sqlite-tests";
+
+    private readonly ServiceProvider _services;
+
+    private BareStore(ServiceProvider services)
+    {
+        _services = services;
+    }
+
+    public IJobStore Store => _services.GetRequiredService<IJobStore>();
+
+    public IJobQueue Jobs => _services.GetRequiredService<IJobQueue>();
+
+    public IDeadLetterQueue DeadLetters => _services.GetRequiredService<IDeadLetterQueue>();
+
+    public static BareStore Open(TempDatabase database, TimeProvider time, Action<QueueOptions>? queue = null, Action<SqliteStoreOptions>? options = null)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(time);
+        services.AddSingleton(new SqliteTestJobHandler.Behaviour());
+        services.AddJobQueue()
+            .AddHandler<SqliteTestJob, SqliteTestJobHandler>(Queue, q => queue?.Invoke(q))
+            .UseSqlite(database.ConnectionString, options);
+        var store = new BareStore(services.BuildServiceProvider());
+        _ = store.Store;
+        return store;
+    }
+
+    public ValueTask<JobRecord> FetchAsync() => Store.OpenConsumer(Queue).FetchAsync(CancellationToken.None);
+
+    public ValueTask DisposeAsync() => _services.DisposeAsync();
+}

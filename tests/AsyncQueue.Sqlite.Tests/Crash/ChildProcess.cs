@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using System.Threading.Channels;
+
+namespace AsyncQueue.Sqlite.Tests.Crash;
+
+/// <summary>
+/// The test worker (tests/AsyncQueue.Sqlite.TestWorker) run as a child process: its "@@" lines are read as markers,
+/// <see cref="Kill"/> sends SIGKILL, and closing its standard input stops it gracefully.
+/// </summary>
+public sealed class ChildProcess : IAsyncDisposable
+{
+    private static readonly string WorkerPath = typeof(ChildProcess).Assembly
+        .GetCustomAttributes<AssemblyMetadataAttribute>()
+        .Single(a => a.Key == "TestWorkerPath").Value!;
+
+    private readonly Process _process;
+    private readonly Channel<string> _markers = Channel.CreateUnbounded<string>();
+    private readonly StringBuilder _errors = new();
+
+    private ChildProcess(Process process)
+    {
+        _process = process;
+    }
+
+    public int Id => _process.Id;
+
+    public static ChildProcess Start(params string[] arguments)
+    {
+        if (!File.Exists(WorkerPath))
+        {
+            throw new FileNotFoundException($"The test worker was not built at '{WorkerPath}'.", WorkerPath);
+        }
+
+        var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(WorkerPath);
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = new Process { StartInfo = start };
+        var child = new ChildProcess(process);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                child._markers.Writer.TryComplete();
+            }
+            else if (e.Data.StartsWith("@@", StringComparison.Ordinal))
+            {
+                child._markers.Writer.TryWrite(e.Data[2..]);
+            }
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (child._errors)
+                {
+                    child._errors.AppendLine(e.Data);
+                }
+            }
+        };
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return child;
+    }
+
+    /// <summary>Waits for the next marker that starts with <paramref name="prefix"/>, skipping others. The limit only turns a hang into a failure.</summary>
+    public async Task<string> WaitForMarkerAsync(string prefix)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        try
+        {
+            await foreach (var marker in _markers.Reader.ReadAllAsync(limit.Token))
+            {
+                if (marker.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    return marker;
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Assert.Fail($"The child process never printed '@@{prefix}...'. Its standard error:\n{Errors}");
+        return "";
+    }
+
+    /// <summary>SIGKILL: the process dies at once, mid-write if it must, with no chance to clean up.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+    }
+
+    /// <summary>Closes standard input, which stops the child's host gracefully, and waits for it to exit.</summary>
+    public async Task StopAsync()
+    {
+        _process.StandardInput.Close();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(_process.ExitCode == 0, $"The child exited with {_process.ExitCode}. Its standard error:\n{Errors}");
+    }
+
+    public string Errors
+    {
+        get
+        {
+            lock (_errors)
+            {
+                return _errors.ToString();
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using System.Text.Json;
+using Xunit.Abstractions;
+
+namespace AsyncQueue.Sqlite.Tests.Crash;
+
+/// <summary>
+/// Real processes killed with SIGKILL. A job whose enqueue returned is handled even if the process handling it dies,
+/// and a job that kills its process every time ends in the dead-letter queue instead of crash-looping.
+/// </summary>
+public sealed class CrashTests(ITestOutputHelper output) : IDisposable
+{
+    private const int Jobs = 10_000;
+
+    private readonly TempDatabase _database = new();
+
+    public void Dispose() => _database.Dispose();
+
+    [Fact]
+    public async Task Kill_ChildMidRun_NewProcessFinishesEveryJobWithDuplicatesOnlyAmongJobsInFlight()
+    {
+        var results = Path.Combine(_database.Folder, "results.txt");
+        var first = ChildProcess.Start("work", "--db", _database.FilePath, "--results", results, "--enqueue", Jobs.ToString(CultureInfo.InvariantCulture), "--delay-ms", "2", "--concurrency", "4");
+        await using (first)
+        {
+            await first.WaitForMarkerAsync("ready");
+            await Poll.UntilAsync(() => ReadRuns(results).Values.Sum(r => r.Count) >= 2_000, "the first child handled 2,000 jobs");
+            await first.KillAsync();
+        }
+
+        // What the killed process left: jobs leased to it (in flight, maybe already handled but not acknowledged) and
+        // jobs never started.
+        var inFlight = JobNumbers("SELECT payload FROM asyncqueue_jobs WHERE state = 1");
+        var notStarted = _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs WHERE state = 0");
+        var handledBeforeKill = ReadRuns(results).Count;
+        Assert.True(notStarted > 0, "The first child finished before it was killed; the test proves nothing.");
+
+        var second = ChildProcess.Start("work", "--db", _database.FilePath, "--results", results, "--delay-ms", "0", "--concurrency", "4");
+        await using (second)
+        {
+            await second.WaitForMarkerAsync("ready");
+            await Poll.UntilAsync(() => _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs") == 0, "the second child finished every job");
+            await second.StopAsync();
+        }
+
+        var runs = ReadRuns(results);
+        var lost = Enumerable.Range(0, Jobs).Where(n => !runs.ContainsKey(n)).ToList();
+        var duplicates = runs.Where(r => r.Value.Count > 1).Select(r => r.Key).Order().ToList();
+        var report = $"Crash test: killed after {handledBeforeKill} of {Jobs} jobs were handled, with {inFlight.Count} in flight and {notStarted} not started; " +
+            $"the second process finished the rest. Lost: {lost.Count}. Duplicates: {duplicates.Count} (all among the {inFlight.Count} in flight: {duplicates.All(inFlight.Contains)}).";
+        output.WriteLine(report);
+        Console.WriteLine(report);
+
+        Assert.Empty(lost);
+        Assert.Subset(inFlight, duplicates.ToHashSet());
+        Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM asyncqueue_dead_letters"));
+
+        // A re-run of an in-flight job is the attempt after the crash.
+        Assert.All(duplicates, n => Assert.Equal(2, runs[n].Max()));
+    }
+
+    [Fact]
+    public async Task Kill_EveryTimePoisonJobStarts_DeadLettersItAfterMaxAttempts()
+    {
+        const int MaxAttempts = 3;
+        for (var attempt = 1; attempt <= MaxAttempts; attempt++)
+        {
+            var child = attempt == 1
+                ? ChildProcess.Start("poison", "--db", _database.FilePath, "--enqueue", "--max-attempts", MaxAttempts.ToString(CultureInfo.InvariantCulture))
+                : ChildProcess.Start("poison", "--db", _database.FilePath);
+            await using (child)
+            {
+                // Each new process first rescues the dead one's expired lease (counting its attempt), then runs the job.
+                Assert.Equal($"started {attempt}", await child.WaitForMarkerAsync("started "));
+                await child.KillAsync();
+            }
+        }
+
+        var last = ChildProcess.Start("poison", "--db", _database.FilePath);
+        await using (last)
+        {
+            var deadLettered = await last.WaitForMarkerAsync("dead-lettered ");
+            Assert.EndsWith($" {MaxAttempts}", deadLettered, StringComparison.Ordinal);
+            await last.StopAsync();
+        }
+
+        Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs"));
+        var entry = Assert.Single(_database.Rows("SELECT attempt, errors FROM asyncqueue_dead_letters"));
+        Assert.Equal((long)MaxAttempts, entry[0]);
+        using var errors = JsonDocument.Parse((string)entry[1]!);
+        var crashes = errors.RootElement.EnumerateArray().ToList();
+        Assert.Equal(MaxAttempts, crashes.Count);
+        Assert.All(crashes, e => Assert.Equal("AsyncQueue.Sqlite.JobLeaseExpiredException", e.GetProperty("ExceptionType").GetString()));
+        Assert.Equal([1, 2, 3], crashes.Select(e => e.GetProperty("Attempt").GetInt32()));
+        output.WriteLine($"Poison test: the job started {MaxAttempts} times, each start killed its process, then it was dead-lettered with {crashes.Count} crash errors.");
+    }
+
+    /// <summary>The results file: one "number attempt" line per handler run. A line torn by the kill is ignored (its job was not acknowledged).</summary>
+    private static Dictionary<int, List<int>> ReadRuns(string path)
+    {
+        var runs = new Dictionary<int, List<int>>();
+        if (!File.Exists(path))
+        {
+            return runs;
+        }
+
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var reader = new StreamReader(stream);
+        var text = reader.ReadToEnd();
+        foreach (var line in text.Split('\n'))
+        {
+            var parts = line.Split(' ');
+            if (parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out var number) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var attempt))
+            {
+                if (!runs.TryGetValue(number, out var attempts))
+                {
+                    runs[number] = attempts = [];
+                }
+
+                attempts.Add(attempt);
+            }
+        }
+
+        return runs;
+    }
+
+    private HashSet<int> JobNumbers(string sql) =>
+        [.. _database.Rows(sql).Select(row =>
+        {
+            using var payload = JsonDocument.Parse((string)row[0]!);
+            return payload.RootElement.GetProperty("Number").GetInt32();
+        })];
+}
