@@ -42,30 +42,7 @@ internal sealed partial class JobDispatcher
         await shutdown.DisposeAsync().ConfigureAwait(false);
         var timedOut = attempt.IsCancellationRequested && !_cancelJobs.IsCancellationRequested;
         attempt.Dispose();
-        try
-        {
-            await handler.ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_cancelJobs.IsCancellationRequested)
-        {
-            await HandBackAsync(job).ConfigureAwait(false);
-            return;
-        }
-#pragma warning disable CA1031 // A handler's exception of any type fails the attempt; it must never escape and kill the worker.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            if (timedOut)
-            {
-                Log.JobTimedOut(_logger, job.Id, job.Kind, job.Queue, timeout, job.Attempt);
-                ex = new TimeoutException($"The attempt did not finish within its timeout of {timeout}; its token was cancelled.", ex);
-            }
-
-            await FailAsync(worker, job, registration, ex, activity).ConfigureAwait(false);
-            return;
-        }
-
-        await CompleteAsync(job).ConfigureAwait(false);
+        await FinishAttemptAsync(worker, job, registration, new ValueTask(handler), activity, timedOut ? timeout : null).ConfigureAwait(false);
     }
 
     private Task InvokeAsTask(JobRegistration registration, JobRecord job, CancellationToken cancellationToken)

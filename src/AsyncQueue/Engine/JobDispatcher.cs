@@ -282,9 +282,12 @@ internal sealed partial class JobDispatcher : IDisposable
         return FinishAttemptAsync(worker, job, registration, attempt, activity);
     }
 
-    /// <summary>Awaits an attempt and settles it: complete, hand back on shutdown, or fail.</summary>
+    /// <summary>
+    /// Awaits an attempt and settles it: complete, hand back on shutdown, or fail. When <paramref name="timedOut"/> is
+    /// the timeout that cancelled the attempt's token, a failure is reported as that timeout.
+    /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FinishAttemptAsync(Worker worker, JobRecord job, JobRegistration registration, ValueTask attempt, Activity? activity)
+    private async ValueTask FinishAttemptAsync(Worker worker, JobRecord job, JobRegistration registration, ValueTask attempt, Activity? activity, TimeSpan? timedOut = null)
     {
         try
         {
@@ -299,6 +302,12 @@ internal sealed partial class JobDispatcher : IDisposable
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            if (timedOut is { } timeout)
+            {
+                Log.JobTimedOut(_logger, job.Id, job.Kind, job.Queue, timeout, job.Attempt);
+                ex = new TimeoutException($"The attempt did not finish within its timeout of {timeout}; its token was cancelled.", ex);
+            }
+
             await FailAsync(worker, job, registration, ex, activity).ConfigureAwait(false);
             return;
         }
