@@ -47,6 +47,24 @@ public sealed class DeadLetterEntry
     /// <summary>Gets every failed attempt's error, oldest first: exception type, message, stack trace and time.</summary>
     public IReadOnlyList<JobError> Errors { get; }
 
+    /// <summary>
+    /// Describes the job for display, for example on a dead-letter dashboard: each public property's value as text,
+    /// with properties marked <see cref="SensitiveAttribute"/> shown as <c>***</c>.
+    /// </summary>
+    /// <returns>The description, or <see langword="null"/> when no handler in this process registered the job's type.</returns>
+    public IReadOnlyDictionary<string, string?>? DescribeJob() => JobDescriber.Describe(Job);
+
+    /// <summary>Summarizes the entry without exposing sensitive job properties.</summary>
+    /// <returns>The kind, id, dead-letter queue, attempts, last error and the redacted job.</returns>
+    public override string ToString()
+    {
+        var job = DescribeJob() is { } description
+            ? "{ " + string.Join(", ", description.Select(p => $"{p.Key} = {p.Value}")) + " }"
+            : "(payload not shown)";
+        var lastError = Errors.Count > 0 ? $"{Errors[^1].ExceptionType}: {Errors[^1].Message}" : "no error recorded";
+        return $"{Kind} job {JobId} in '{DeadLetterQueue}' after {Attempts} attempt(s), last error {lastError}; job {job}";
+    }
+
     /// <summary>Gets the job's record, for the store that requeues it.</summary>
     public JobRecord Record { get; }
 }

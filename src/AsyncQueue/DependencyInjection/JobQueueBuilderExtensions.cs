@@ -20,7 +20,7 @@ public static class JobQueueBuilderExtensions
     /// The handler is registered as scoped unless <c>IJobHandler&lt;TJob&gt;</c> is already registered; register it as a
     /// singleton beforehand to skip the per-job scope for a stateless handler.
     /// </remarks>
-    public static IJobQueueBuilder AddHandler<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder)
+    public static IJobQueueBuilder AddHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder)
         where TJob : notnull
         where THandler : class, IJobHandler<TJob> =>
         builder.AddHandler<TJob, THandler>(JobHandlerDescriptor.KindOf(typeof(TJob)), null);
@@ -34,7 +34,7 @@ public static class JobQueueBuilderExtensions
     /// <param name="builder">The builder.</param>
     /// <param name="configureQueue">Configures the queue, for example its <see cref="QueueOptions.MaxConcurrency"/>.</param>
     /// <returns>The builder.</returns>
-    public static IJobQueueBuilder AddHandler<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder, Action<QueueOptions> configureQueue)
+    public static IJobQueueBuilder AddHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder, Action<QueueOptions> configureQueue)
         where TJob : notnull
         where THandler : class, IJobHandler<TJob> =>
         builder.AddHandler<TJob, THandler>(JobHandlerDescriptor.KindOf(typeof(TJob)), configureQueue);
@@ -46,7 +46,7 @@ public static class JobQueueBuilderExtensions
     /// <param name="queue">The queue the job type runs on unless an enqueue names another.</param>
     /// <param name="configureQueue">Configures the queue, for example its <see cref="QueueOptions.MaxConcurrency"/>.</param>
     /// <returns>The builder.</returns>
-    public static IJobQueueBuilder AddHandler<TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder, string queue, Action<QueueOptions>? configureQueue = null)
+    public static IJobQueueBuilder AddHandler<[DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicProperties)] TJob, [DynamicallyAccessedMembers(DynamicallyAccessedMemberTypes.PublicConstructors)] THandler>(this IJobQueueBuilder builder, string queue, Action<QueueOptions>? configureQueue = null)
         where TJob : notnull
         where THandler : class, IJobHandler<TJob>
     {
@@ -54,6 +54,7 @@ public static class JobQueueBuilderExtensions
         builder.ConfigureQueue(queue, configureQueue ?? (static _ => { }));
 
         var services = builder.Services;
+        JobDescriber.Register<TJob>();
         services.TryAddScoped<IJobHandler<TJob>, THandler>();
         var lifetime = services.Last(d => d.ServiceType == typeof(IJobHandler<TJob>)).Lifetime;
         services.AddSingleton<JobHandlerDescriptor>(new JobHandlerDescriptor<TJob>(typeof(THandler), queue, scopePerJob: lifetime != ServiceLifetime.Singleton));
