@@ -328,21 +328,19 @@ internal sealed partial class JobDispatcher : IDisposable
         return Stopwatch.GetTimestamp();
     }
 
-    // Not through SettleAsync: a delegate per job would be an allocation on the hot path.
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask CompleteAsync(JobRecord job)
+    // Not through SettleAsync: a delegate per job would be an allocation on the hot path. A store that completes
+    // synchronously (the in-memory one) costs no state machine either.
+    private ValueTask CompleteAsync(JobRecord job)
     {
+        ValueTask completing;
         try
         {
-            await _store.CompleteAsync(job, CancellationToken.None).ConfigureAwait(false);
-            if (_metrics.Completed.Enabled)
+            completing = _store.CompleteAsync(job, CancellationToken.None);
+            if (completing.IsCompletedSuccessfully)
             {
-                _metrics.Completed.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
-            }
-
-            if (_metrics.EndToEnd.Enabled)
-            {
-                _metrics.EndToEnd.Record((_time.GetUtcNow() - job.EnqueuedAt).TotalSeconds, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+                completing.GetAwaiter().GetResult();
+                OnCompleted(job);
+                return default;
             }
         }
 #pragma warning disable CA1031 // The job stays leased in a durable store and is rescued when its lease expires; the worker must survive.
@@ -350,6 +348,38 @@ internal sealed partial class JobDispatcher : IDisposable
 #pragma warning restore CA1031
         {
             Log.StoreFailed(_logger, ex, "complete", job.Queue);
+            return default;
+        }
+
+        return AwaitCompleteAsync(completing, job);
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitCompleteAsync(ValueTask completing, JobRecord job)
+    {
+        try
+        {
+            await completing.ConfigureAwait(false);
+            OnCompleted(job);
+        }
+#pragma warning disable CA1031 // As above: the worker must survive a store failure.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.StoreFailed(_logger, ex, "complete", job.Queue);
+        }
+    }
+
+    private void OnCompleted(JobRecord job)
+    {
+        if (_metrics.Completed.Enabled)
+        {
+            _metrics.Completed.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+        }
+
+        if (_metrics.EndToEnd.Enabled)
+        {
+            _metrics.EndToEnd.Record((_time.GetUtcNow() - job.EnqueuedAt).TotalSeconds, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         }
     }
 
