@@ -4,7 +4,7 @@ using AsyncQueue.Benchmarks.Scenarios;
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --quick        every scenario briefly, one line each (CI smoke test)
-// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --full         BenchmarkDotNet (scenarios 1-3), then the latency scenario (6)
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --full         BenchmarkDotNet (scenarios 1-5, SQLite), then the latency scenario (6)
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --filter '*Steady*'   any BenchmarkDotNet arguments
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --latency [--workers N] [--rate JOBS_PER_S] [--no-peers]
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --allocations AsyncQueue steady     bytes per job by type

@@ -20,6 +20,8 @@ internal static class QuickRun
     private const int Workers = 2;
     private const int Divisor = 10;
     private const int Runs = 3;
+    private const int SqliteSingleJobs = 2_000;
+    private const int SqliteBatchedJobs = 10_000;
 
     private static readonly ContenderKind[] EnqueueContenders = [ContenderKind.AsyncQueue, ContenderKind.ChannelUnbounded, ContenderKind.ConcurrentQueueSemaphore];
     private static readonly ContenderKind[] BacklogContenders = [ContenderKind.AsyncQueue, ContenderKind.AsyncQueuePipeline, ContenderKind.ChannelUnbounded, ContenderKind.ConcurrentQueueSemaphore];
@@ -55,6 +57,14 @@ internal static class QuickRun
             steady.Add((kind, await SteadyAsync(kind, jobs, Runs)));
         }
 
+        var failure = new List<(ContenderKind, FailureScenario.Result)>
+        {
+            (ContenderKind.AsyncQueue, await FailureScenario.MeasureAsync(FailureScenario.CreateAsyncQueue(Workers), jobs, Runs)),
+            (ContenderKind.ChannelUnbounded, await FailureScenario.MeasureAsync(FailureScenario.CreateChannel(Workers), jobs, Runs)),
+        };
+        var (delayed, delayedChannel) = await DelayedScenario.MeasureAsync(Workers, DelayedScenario.Jobs, Runs);
+        var (sqliteSingle, sqliteBatched) = await SqliteScenario.MeasureAsync(Workers, SqliteSingleJobs, SqliteBatchedJobs, runs: 2);
+
         var latency = await LatencyScenario.RunAsync([Workers], TimeSpan.FromSeconds(0.5), jobs, peers: false, Divisor, TextWriter.Null);
 
         foreach (var producers in new[] { 1, 2 })
@@ -78,11 +88,13 @@ internal static class QuickRun
         output.WriteLine(Line($"2 end-to-end backlog, {Workers} workers", backlog.Where(r => r.Item1 != ContenderKind.AsyncQueuePipeline)));
         output.WriteLine(Line($"2 end-to-end steady, {Workers} workers", steady.Where(r => r.Item1 != ContenderKind.AsyncQueuePipeline)));
         output.WriteLine(Line(
-            $"3 full pipeline (DI scope/job), {Workers} workers",
+            $"3 full pipeline (scope+retry+key+metrics), {Workers}w",
             [.. backlog.Where(r => r.Item1 is ContenderKind.AsyncQueuePipeline or ContenderKind.ChannelUnbounded).Select(r => (r.Item1, r.Item2, (string?)"backlog")),
              .. steady.Where(r => r.Item1 is ContenderKind.AsyncQueuePipeline or ContenderKind.ChannelUnbounded).Select(r => (r.Item1, r.Item2, (string?)"steady"))]));
-        output.WriteLine($"{"4 failure-heavy (10% throw, zero-delay retry)",-46}  skipped: not benchmarked yet (needs the retry policy, written alongside these benchmarks)");
-        output.WriteLine($"{"5 delayed jobs (100,000 due at once)",-46}  skipped: not benchmarked yet (needs delayed enqueue, written alongside these benchmarks)");
+        output.WriteLine(Line($"4 failure-heavy (10% throw, 0-delay retry), {Workers}w", failure.Select(r => (r.Item1, r.Item2.Jobs)))
+            + string.Create(CultureInfo.InvariantCulture, $"; retries/s: AsyncQueue {failure[0].Item2.RetriesPerSecond / 1e3:F1}k, Channel<T> in place {failure[1].Item2.RetriesPerSecond / 1e3:F1}k"));
+        output.WriteLine(Line($"5 delayed jobs (100,000 due at once), {Workers}w", [(ContenderKind.AsyncQueue, delayed), (ContenderKind.ChannelUnbounded, delayedChannel)]));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"S SQLite file store end-to-end, " + Workers + "w",-46}  single EnqueueAsync ({SqliteSingleJobs:N0} jobs) {sqliteSingle.JobsPerSecond:N0} jobs/s; batches of {SqliteScenario.Batch:N0} ({SqliteBatchedJobs:N0} jobs) {sqliteBatched.JobsPerSecond:N0} jobs/s (target 10,000)"));
 
         var reference = latency.Single(r => r.Contender == ContenderFactory.Label(ContenderKind.ChannelUnbounded));
         var line = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{"6 hand-off latency p50/p99/p99.9 us, " + Workers + "w",-46}  at {reference.Rate / 1e6:F2}M jobs/s: "));

@@ -15,28 +15,41 @@ internal sealed class AsyncQueueContender : IContender
     private readonly IJobQueue _queue;
     private readonly bool _fullPipeline;
     private bool _started;
+    private long _sequence;
 
     public AsyncQueueContender(int workers, bool fullPipeline)
+        : this((services, _) =>
+        {
+            if (!fullPipeline)
+            {
+                // Registered before AddHandler: the dispatcher sees a singleton and creates no scope per job.
+                services.AddSingleton<IJobHandler<Job>, NoOpHandler>();
+            }
+
+            var builder = services.AddJobQueue().AddHandler<Job, NoOpHandler>(queue => queue.MaxConcurrency = workers);
+            if (fullPipeline)
+            {
+                FullPipeline.Configure(builder);
+            }
+        })
     {
         _fullPipeline = fullPipeline;
+    }
+
+    /// <summary>A queue configured by <paramref name="configure"/> (scenarios 4, 5 and SQLite): it registers the handler and calls <c>AddJobQueue</c>.</summary>
+    /// <param name="configure">Gets the services, with <see cref="Completion"/> already registered, and this contender's completion.</param>
+    public AsyncQueueContender(Action<IServiceCollection, Completion> configure)
+    {
         var services = new ServiceCollection();
         services.AddSingleton(Completion);
-        if (!fullPipeline)
-        {
-            // Registered before AddHandler: the dispatcher sees a singleton and creates no scope per job.
-            services.AddSingleton<IJobHandler<Job>, NoOpHandler>();
-        }
-
-        var builder = services.AddJobQueue().AddHandler<Job, NoOpHandler>(queue => queue.MaxConcurrency = workers);
-        if (fullPipeline)
-        {
-            FullPipeline.Configure(builder);
-        }
-
+        configure(services, Completion);
         _services = services.BuildServiceProvider();
         _hosted = [.. _services.GetServices<IHostedService>()];
         _queue = _services.GetRequiredService<IJobQueue>();
     }
+
+    /// <summary>Gets the queue, for scenarios that enqueue with their own options or in batches.</summary>
+    public IJobQueue Queue => _queue;
 
     public Completion Completion { get; } = new();
 
@@ -52,7 +65,7 @@ internal sealed class AsyncQueueContender : IContender
 
     public ValueTask EnqueueAsync(Job job)
     {
-        var pending = _queue.EnqueueAsync(job, _fullPipeline ? FullPipeline.EnqueueOptions(job) : null);
+        var pending = _queue.EnqueueAsync(job, _fullPipeline ? FullPipeline.EnqueueOptions(Interlocked.Increment(ref _sequence)) : null);
         if (pending.IsCompletedSuccessfully)
         {
             return default;

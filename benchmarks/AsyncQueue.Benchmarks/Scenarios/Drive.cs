@@ -34,6 +34,22 @@ public static class Drive
         await done.WaitAsync(Patience);
     }
 
+    /// <summary>Scenario 4: <see cref="SteadyAsync"/> with each job's <see cref="Job.Index"/> set, which decides whether its first attempt fails.</summary>
+    public static async Task SteadyIndexedAsync(IContender contender, int jobs)
+    {
+        var done = contender.Completion.Expect(jobs);
+        for (var i = 0; i < jobs; i++)
+        {
+            var pending = contender.EnqueueAsync(new Job { Index = i });
+            if (!pending.IsCompletedSuccessfully)
+            {
+                await pending;
+            }
+        }
+
+        await done.WaitAsync(Patience);
+    }
+
     /// <summary>Scenario 2, backlog, before the measurement: fills the backlog of a contender whose workers are not started.</summary>
     public static async Task<Task> PrefillAsync(IContender contender, int jobs)
     {
