@@ -64,6 +64,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
         ArgumentNullException.ThrowIfNull(jobs);
         var results = new EnqueueResult[jobs.Count];
         var ready = new List<JobRecord>(jobs.Count);
+        var delayed = new List<JobRecord>();
         var claimed = new List<JobRecord>();
         for (var i = 0; i < jobs.Count; i++)
         {
@@ -81,14 +82,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
             }
 
             results[i] = new EnqueueResult(job.Id, EnqueueStatus.Accepted);
-            if (IsDelayed(job))
-            {
-                _scheduler.Schedule(job, job.NotBefore!.Value);
-            }
-            else
-            {
-                ready.Add(job);
-            }
+            (IsDelayed(job) ? delayed : ready).Add(job);
         }
 
         if (ready.Count > 0)
@@ -107,6 +101,12 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
 
                 throw;
             }
+        }
+
+        // Scheduled only once the ready jobs were accepted: a batch refused by a full queue accepts nothing.
+        foreach (var job in delayed)
+        {
+            _scheduler.Schedule(job, job.NotBefore!.Value);
         }
 
         return results;

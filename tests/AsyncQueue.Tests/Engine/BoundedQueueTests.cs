@@ -1,0 +1,111 @@
+using AsyncQueue.Storage;
+using AsyncQueue.Storage.InMemory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace AsyncQueue.Tests.Engine;
+
+public sealed class BoundedQueueTests
+{
+    public sealed record Held(int Number);
+
+    public sealed class HeldHandler(Gate gate) : IJobHandler<Held>
+    {
+        public async Task HandleAsync(Held job, JobContext context, CancellationToken cancellationToken)
+        {
+            gate.Entered.Release();
+            await gate.Open.Task.WaitAsync(cancellationToken);
+        }
+    }
+
+    public sealed class Gate
+    {
+        public SemaphoreSlim Entered { get; } = new(0);
+
+        public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    private static async Task<(TestHost Host, Gate Gate, InMemoryJobStore Store)> StartAsync(QueueFullMode mode, FakeTimeProvider? time = null)
+    {
+        var gate = new Gate();
+        var host = await TestHost.StartAsync((services, queue) =>
+        {
+            if (time is not null)
+            {
+                services.AddSingleton<TimeProvider>(time);
+            }
+
+            services.AddSingleton(gate);
+            queue.AddHandler<Held, HeldHandler>(q =>
+            {
+                q.MaxConcurrency = 1;
+                q.Capacity = 2;
+                q.FullMode = mode;
+            });
+        });
+
+        // The only worker takes the first job and holds it: the queue itself is empty, with room for 2.
+        await host.Queue.EnqueueAsync(new Held(0));
+        Assert.True(await gate.Entered.WaitAsync(TimeSpan.FromMinutes(1)));
+        return (host, gate, (InMemoryJobStore)host.Services.GetRequiredService<IJobStore>());
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_FullQueueInThrowMode_ThrowsNamingQueueAndCapacity()
+    {
+        var (host, gate, store) = await StartAsync(QueueFullMode.Throw);
+        await using var _ = host;
+
+        await host.Queue.EnqueueBatchAsync([new Held(1), new Held(2)]);
+        var error = await Assert.ThrowsAsync<JobQueueFullException>(() => host.Queue.EnqueueAsync(new Held(3)).AsTask());
+        var waiting = store.CountWaiting(nameof(Held));
+        gate.Open.SetResult();
+
+        Assert.Equal(nameof(Held), error.Queue);
+        Assert.Equal(2, error.Capacity);
+        Assert.Contains("Queue 'Held' is full (Capacity = 2)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, waiting);
+    }
+
+    [Fact]
+    public async Task EnqueueBatchAsync_TooBigForThrowMode_AcceptsNothingNotEvenItsDelayedJobs()
+    {
+        var time = new FakeTimeProvider();
+        var (host, gate, store) = await StartAsync(QueueFullMode.Throw, time);
+        await using var _ = host;
+        await host.Queue.EnqueueAsync(new Held(1));
+
+        // One slot is left: a batch of one delayed and two ready jobs must be refused whole, the delayed one included.
+        JobRecord[] batch =
+        [
+            new(JobId.NewId(), nameof(Held), nameof(Held), new Held(2), time.GetUtcNow()) { NotBefore = time.GetUtcNow().AddMinutes(1) },
+            new(JobId.NewId(), nameof(Held), nameof(Held), new Held(3), time.GetUtcNow()),
+            new(JobId.NewId(), nameof(Held), nameof(Held), new Held(4), time.GetUtcNow()),
+        ];
+        await Assert.ThrowsAsync<JobQueueFullException>(() => store.EnqueueBatchAsync(batch, CancellationToken.None).AsTask());
+        var waiting = store.CountWaiting(nameof(Held));
+        var scheduled = store.ScheduledCount;
+        gate.Open.SetResult();
+
+        Assert.Equal(1, waiting);
+        Assert.Equal(0, scheduled);
+    }
+
+    [Fact]
+    public async Task EnqueueAsync_FullQueueInWaitMode_WaitsUntilAWorkerFreesRoom()
+    {
+        var (host, gate, store) = await StartAsync(QueueFullMode.Wait);
+        await using var _ = host;
+        await host.Queue.EnqueueBatchAsync([new Held(1), new Held(2)]);
+
+        var waiting = host.Queue.EnqueueAsync(new Held(3)).AsTask();
+        Assert.False(waiting.IsCompleted);
+        Assert.Equal(2, store.CountWaiting(nameof(Held)));
+
+        // Releasing the worker lets it take a job, which frees a slot for the waiting producer.
+        gate.Open.SetResult();
+        var result = await waiting.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.True(result.Accepted);
+    }
+}
