@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace AsyncQueue.PostgreSql;
+
+/// <summary>Settings of the PostgreSQL job store. Set them with <c>UsePostgreSql(connectionString, options => ...)</c>.</summary>
+/// <remarks>Validated when the store starts; an invalid value fails the start with a message that names the property.</remarks>
+public class PostgreSqlStoreOptions
+{
+    /// <summary>Gets or sets the Npgsql connection string, for example <c>Host=db;Database=app;Username=app;Password=...</c>.</summary>
+    /// <value>Set by <c>UsePostgreSql</c>. It must name a host.</value>
+    public string ConnectionString { get; set; } = "";
+
+    /// <summary>Gets or sets the database schema that holds the store's tables; created at start if missing.</summary>
+    /// <value>The default value is <c>asyncqueue</c>. A lower-case identifier: letters, digits and underscores, at most 63 characters.</value>
+    public string Schema { get; set; } = "asyncqueue";
+
+    /// <summary>
+    /// Gets or sets how long a fetched job stays leased to its attempt without a heartbeat. When a lease expires (the
+    /// process crashed, was killed or stalled), the sweeper of any process on the same database counts the attempt as
+    /// failed and runs the job again, or dead-letters it when its attempts are spent.
+    /// </summary>
+    /// <value>The default value is 30 seconds. Range: 1 second or more, and more than twice <see cref="HeartbeatInterval"/>.</value>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how often the store extends the leases of the jobs this process is running.</summary>
+    /// <value>The default value is 10 seconds. Range: more than zero, and less than half of <see cref="LeaseDuration"/>.</value>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how often idle workers look for jobs when no notification came: the fallback for a lost
+    /// LISTEN connection. Jobs enqueued anywhere wake workers at once through LISTEN/NOTIFY, and delayed jobs and
+    /// retries are fetched when they fall due.
+    /// </summary>
+    /// <value>The default value is 1 second. Range: 10 milliseconds to 1 hour.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Gets or sets how often the sweeper rescues expired leases and evicts expired idempotency keys and dead letters.</summary>
+    /// <value>The default value is 5 seconds. Range: 10 milliseconds to 1 hour.</value>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the most jobs of one queue leased by one query. The store leases only as many as its workers are about to take.</summary>
+    /// <value>The default value is 256. Range: 1 to 10,000.</value>
+    public int FetchBatchSize { get; set; } = 256;
+
+    /// <summary>Gets or sets the most idempotency keys of succeeded jobs kept; past that the oldest are freed first.</summary>
+    /// <value>The default value is 1,000,000. Range: 0 or more.</value>
+    public int MaxRetainedKeys { get; set; } = 1_000_000;
+
+    /// <summary>
+    /// Gets or sets the System.Text.Json options that job payloads are written and read with. Payloads are read only
+    /// into the type registered for their kind, never into a type the data names.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="JsonSerializerOptions.Default"/>.</value>
+    public JsonSerializerOptions? SerializerOptions { get; set; }
+}

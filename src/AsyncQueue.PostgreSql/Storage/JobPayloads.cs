@@ -1,0 +1,94 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using AsyncQueue.Storage;
+
+namespace AsyncQueue.PostgreSql.Storage;
+
+/// <summary>
+/// Turns jobs into JSON and back, only ever into the type registered for the job's kind (<see cref="IJobKindRegistry"/>):
+/// the stored data never names a CLR type. Errors are JSON too, through a source-generated context.
+/// </summary>
+[RequiresUnreferencedCode(PostgreSqlJobQueueBuilderExtensions.SerializationMessage)]
+[RequiresDynamicCode(PostgreSqlJobQueueBuilderExtensions.SerializationMessage)]
+internal sealed class JobPayloads(IJobKindRegistry kinds, JsonSerializerOptions? options)
+{
+    private readonly JsonSerializerOptions _options = options ?? JsonSerializerOptions.Default;
+
+    public string Serialize(JobRecord job)
+    {
+        if (!kinds.TryGetJobType(job.Kind, out var type))
+        {
+            throw new InvalidOperationException($"Job kind '{job.Kind}' has no registered job type, so the PostgreSQL store cannot store it.");
+        }
+
+        return JsonSerializer.Serialize(job.Job, type, _options);
+    }
+
+    /// <summary>Reads a stored payload into its kind's registered type.</summary>
+    /// <returns>The job, or <see langword="null"/> with the reason and the error's type name when it cannot be read.</returns>
+    public object? TryDeserialize(string kind, string? payload, out string reason, out string errorType)
+    {
+        reason = "";
+        errorType = "";
+        if (!kinds.TryGetJobType(kind, out var type))
+        {
+            errorType = "AsyncQueue.UnknownJobKind";
+            reason = $"No handler is registered for job kind '{kind}'.";
+            return null;
+        }
+
+        if (payload is null)
+        {
+            errorType = typeof(JsonException).FullName!;
+            reason = $"The stored payload of kind '{kind}' is missing.";
+            return null;
+        }
+
+        try
+        {
+            var job = JsonSerializer.Deserialize(payload, type, _options);
+            if (job is not null)
+            {
+                return job;
+            }
+
+            errorType = typeof(JsonException).FullName!;
+            reason = $"The stored payload of kind '{kind}' is JSON null, not a {type.Name}.";
+        }
+#pragma warning disable CA1031 // Any failure to read a payload dead-letters that one job with the reason; it must not stop the store.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            errorType = ex.GetType().FullName ?? ex.GetType().Name;
+            reason = $"The stored payload of kind '{kind}' does not deserialize into {type.Name}: {ex.Message}";
+        }
+
+        return null;
+    }
+
+    public static string? SerializeErrors(IReadOnlyList<JobError> errors) =>
+        errors.Count == 0 ? null : JsonSerializer.Serialize([.. errors], PostgreSqlJsonContext.Default.ListJobError);
+
+    public static List<JobError> DeserializeErrors(string? json)
+    {
+        if (string.IsNullOrEmpty(json))
+        {
+            return [];
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize(json, PostgreSqlJsonContext.Default.ListJobError) ?? [];
+        }
+        catch (JsonException ex)
+        {
+            // The error history is for people; a damaged one must not stop the job.
+            return [new JobError(0, DateTimeOffset.MinValue, typeof(JsonException).FullName!, $"The stored error history could not be read: {ex.Message}", null)];
+        }
+    }
+}
+
+/// <summary>The source-generated JSON contract of the error history.</summary>
+[JsonSerializable(typeof(List<JobError>))]
+internal sealed partial class PostgreSqlJsonContext : JsonSerializerContext;

@@ -1,0 +1,81 @@
+using AsyncQueue.PostgreSql.Diagnostics;
+using Npgsql;
+
+namespace AsyncQueue.PostgreSql.Storage;
+
+/// <summary>LISTEN/NOTIFY: jobs enqueued by other processes wake this process's fetch loops at once.</summary>
+internal sealed partial class PostgreSqlJobStore
+{
+    /// <summary>
+    /// Holds one connection that listens on the schema's channel. When it drops (the server restarts), the fetch loops
+    /// fall back on polling every <see cref="PostgreSqlStoreOptions.PollInterval"/> and the listener reconnects.
+    /// </summary>
+    private async Task RunListenLoopAsync()
+    {
+        var stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            try
+            {
+                using var connection = await _dataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
+                connection.Notification += (_, e) => OnNotification(e.Payload);
+                using (var listen = new NpgsqlCommand($"LISTEN \"{_channel}\"", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(stopping).ConfigureAwait(false);
+                }
+
+                // Jobs enqueued while no one listened are found now, not at the next poll.
+                WakeAll();
+                while (true)
+                {
+                    await connection.WaitAsync(stopping).ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+#pragma warning disable CA1031 // The server may be restarting: poll meanwhile, and listen again.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                PostgreSqlLog.ListenLost(_logger, ex, _options.PollInterval);
+            }
+
+            try
+            {
+                // Real time, not the injected clock: this is a reconnect back-off, not a job schedule.
+                await Task.Delay(_options.PollInterval, stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private void OnNotification(string payload)
+    {
+        var split = payload.IndexOf('\n', StringComparison.Ordinal);
+        var queue = split < 0 ? payload : payload[..split];
+
+        // This process's own enqueues already woke its loops.
+        if (split >= 0 && payload.AsSpan(split + 1).SequenceEqual(_instance))
+        {
+            return;
+        }
+
+        if (_queues.TryGetValue(queue, out var state))
+        {
+            state.Wake();
+        }
+    }
+
+    private void WakeAll()
+    {
+        foreach (var queue in _queueList)
+        {
+            queue.Wake();
+        }
+    }
+}
