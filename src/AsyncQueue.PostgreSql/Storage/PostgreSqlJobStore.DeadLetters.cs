@@ -1,6 +1,7 @@
 using System.Data.Common;
 using AsyncQueue.PostgreSql.Diagnostics;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 using Npgsql;
 
 namespace AsyncQueue.PostgreSql.Storage;

@@ -1,4 +1,5 @@
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,6 +1,7 @@
 using AsyncQueue.PostgreSql.Diagnostics;
 using AsyncQueue.Retry;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,5 +1,6 @@
 using AsyncQueue.PostgreSql.Diagnostics;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 using Npgsql;
 
 namespace AsyncQueue.PostgreSql.Storage;

@@ -4,6 +4,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Threading.Channels;
 using AsyncQueue.PostgreSql.Diagnostics;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -81,7 +82,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         _observers = [.. observers];
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue.PostgreSql");
-        _payloads = new JobPayloads(kinds, _options.SerializerOptions);
+        _payloads = new JobPayloads(kinds, _options.SerializerOptions, "PostgreSQL");
         _queueList = [.. kinds.QueueNames.Select(name => new PostgreSqlQueue(name, queueOptions.Get(name)))];
         _queues = _queueList.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);
         _sql = new PostgreSqlStatements(_options.Schema);

@@ -1,6 +1,7 @@
 using AsyncQueue.Retry;
 using AsyncQueue.Sqlite.Diagnostics;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 
 namespace AsyncQueue.Sqlite.Storage;
 

@@ -1,5 +1,6 @@
 using AsyncQueue.Sqlite.Diagnostics;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 
 namespace AsyncQueue.Sqlite.Storage;
 

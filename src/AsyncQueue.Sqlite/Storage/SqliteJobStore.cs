@@ -5,6 +5,7 @@ using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using AsyncQueue.Sqlite.Diagnostics;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -85,7 +86,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IDeadLetterQueue, IDis
         _observers = [.. observers];
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue.Sqlite");
-        _payloads = new JobPayloads(kinds, _options.SerializerOptions);
+        _payloads = new JobPayloads(kinds, _options.SerializerOptions, "SQLite");
         _queueList = [.. kinds.QueueNames.Select((name, index) => new SqliteQueue(index, name, queueOptions.Get(name)))];
         _queues = _queueList.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);
 

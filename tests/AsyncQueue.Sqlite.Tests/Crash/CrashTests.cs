@@ -90,7 +90,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         using var errors = JsonDocument.Parse((string)entry[1]!);
         var crashes = errors.RootElement.EnumerateArray().ToList();
         Assert.Equal(MaxAttempts, crashes.Count);
-        Assert.All(crashes, e => Assert.Equal("AsyncQueue.Sqlite.JobLeaseExpiredException", e.GetProperty("ExceptionType").GetString()));
+        Assert.All(crashes, e => Assert.Equal("AsyncQueue.Storage.JobLeaseExpiredException", e.GetProperty("ExceptionType").GetString()));
         Assert.Equal([1, 2, 3], crashes.Select(e => e.GetProperty("Attempt").GetInt32()));
         output.WriteLine($"Poison test: the job started {MaxAttempts} times, each start killed its process, then it was dead-lettered with {crashes.Count} crash errors.");
     }

@@ -1,4 +1,5 @@
 using AsyncQueue.Retry;
+using AsyncQueue.Storage;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AsyncQueue.Sqlite.Tests.Storage;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AsyncQueue.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

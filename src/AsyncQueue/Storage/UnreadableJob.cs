@@ -1,4 +1,4 @@
-namespace AsyncQueue.PostgreSql;
+namespace AsyncQueue.Storage;
 
 /// <summary>
 /// Stands in for the job of a stored row that cannot be turned into its registered type: its kind has no handler, or

@@ -1,12 +1,11 @@
-using AsyncQueue.Storage;
-
-namespace AsyncQueue.Sqlite.Storage;
+namespace AsyncQueue.Storage.Durable;
 
 /// <summary>
 /// A job row as the lease query returns it
 /// (<c>seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state</c>).
+/// Shared by the durable stores; each package reads it from its own reader type in its <c>StoredJobRow.Read</c> partial.
 /// </summary>
-internal readonly record struct StoredJobRow(
+internal readonly partial record struct StoredJobRow(
     long Seq,
     Guid Id,
     string Kind,
@@ -20,22 +19,6 @@ internal readonly record struct StoredJobRow(
     string? TraceParent,
     string? TraceState)
 {
-    public static StoredJobRow Read(SqliteRows reader) => new(
-        reader.GetInt64(0),
-        reader.GetGuid(1),
-        reader.GetString(2),
-        StringOrNull(reader, 3),
-        reader.GetInt32(4),
-        reader.IsDBNull(5) ? null : reader.GetInt32(5),
-        reader.GetInt64(6),
-        reader.GetInt64(7),
-        StringOrNull(reader, 8),
-        StringOrNull(reader, 9),
-        StringOrNull(reader, 10),
-        StringOrNull(reader, 11));
-
-    public static string? StringOrNull(SqliteRows reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
     /// <summary>The record handed to a worker (or kept in a dead letter), with its errors and lease.</summary>
     public JobRecord ToRecord(string queue, object job, object? storeData)
     {

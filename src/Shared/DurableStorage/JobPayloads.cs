@@ -1,25 +1,29 @@
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using AsyncQueue.Storage;
 
-namespace AsyncQueue.Sqlite.Storage;
+namespace AsyncQueue.Storage.Durable;
 
 /// <summary>
 /// Turns jobs into JSON and back, only ever into the type registered for the job's kind (<see cref="IJobKindRegistry"/>):
-/// the stored data never names a CLR type. Errors are JSON too, through a source-generated context.
+/// the stored data never names a CLR type. Errors are JSON too, through a source-generated context. Shared by the
+/// durable stores (compiled into each package); <paramref name="storeName"/> names the store in error messages.
 /// </summary>
-[RequiresUnreferencedCode(SqliteJobQueueBuilderExtensions.SerializationMessage)]
-[RequiresDynamicCode(SqliteJobQueueBuilderExtensions.SerializationMessage)]
-internal sealed class JobPayloads(IJobKindRegistry kinds, JsonSerializerOptions? options)
+[RequiresUnreferencedCode(SerializationMessage)]
+[RequiresDynamicCode(SerializationMessage)]
+internal sealed class JobPayloads(IJobKindRegistry kinds, JsonSerializerOptions? options, string storeName)
 {
+    // Callers carry their package's own message (naming its options type) on the public Use* method users call.
+    private const string SerializationMessage =
+        "Job payloads are serialized with System.Text.Json over the registered job types. In a trimmed or native AOT app, set the store options' SerializerOptions with a source-generated JsonSerializerContext that covers every job type.";
+
     private readonly JsonSerializerOptions _options = options ?? JsonSerializerOptions.Default;
 
     public string Serialize(JobRecord job)
     {
         if (!kinds.TryGetJobType(job.Kind, out var type))
         {
-            throw new InvalidOperationException($"Job kind '{job.Kind}' has no registered job type, so the SQLite store cannot store it.");
+            throw new InvalidOperationException($"Job kind '{job.Kind}' has no registered job type, so the {storeName} store cannot store it.");
         }
 
         return JsonSerializer.Serialize(job.Job, type, _options);
@@ -68,7 +72,7 @@ internal sealed class JobPayloads(IJobKindRegistry kinds, JsonSerializerOptions?
     }
 
     public static string? SerializeErrors(IReadOnlyList<JobError> errors) =>
-        errors.Count == 0 ? null : JsonSerializer.Serialize([.. errors], SqliteJsonContext.Default.ListJobError);
+        errors.Count == 0 ? null : JsonSerializer.Serialize([.. errors], DurableJsonContext.Default.ListJobError);
 
     public static List<JobError> DeserializeErrors(string? json)
     {
@@ -79,7 +83,7 @@ internal sealed class JobPayloads(IJobKindRegistry kinds, JsonSerializerOptions?
 
         try
         {
-            return JsonSerializer.Deserialize(json, SqliteJsonContext.Default.ListJobError) ?? [];
+            return JsonSerializer.Deserialize(json, DurableJsonContext.Default.ListJobError) ?? [];
         }
         catch (JsonException ex)
         {
@@ -91,4 +95,4 @@ internal sealed class JobPayloads(IJobKindRegistry kinds, JsonSerializerOptions?
 
 /// <summary>The source-generated JSON contract of the error history.</summary>
 [JsonSerializable(typeof(List<JobError>))]
-internal sealed partial class SqliteJsonContext : JsonSerializerContext;
+internal sealed partial class DurableJsonContext : JsonSerializerContext;

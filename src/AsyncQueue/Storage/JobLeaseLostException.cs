@@ -1,4 +1,4 @@
-namespace AsyncQueue.Sqlite;
+namespace AsyncQueue.Storage;
 
 /// <summary>
 /// Thrown when an attempt tries to record its outcome (complete, retry, dead-letter) after it lost its lease: the
@@ -31,7 +31,7 @@ public sealed class JobLeaseLostException : InvalidOperationException
     /// <param name="jobId">The job.</param>
     /// <param name="attempt">The attempt that lost its lease.</param>
     /// <param name="operation">The outcome that was discarded, such as <c>complete</c>.</param>
-    internal JobLeaseLostException(JobId jobId, int attempt, string operation)
+    public JobLeaseLostException(JobId jobId, int attempt, string operation)
         : base($"Attempt {attempt} of job {jobId} lost its lease (it expired and the job was rescued, so a newer attempt owns it); its outcome ({operation}) was discarded.")
     {
         JobId = jobId;

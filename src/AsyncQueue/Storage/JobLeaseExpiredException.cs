@@ -1,4 +1,4 @@
-namespace AsyncQueue.Sqlite;
+namespace AsyncQueue.Storage;
 
 /// <summary>
 /// The failure recorded for an attempt whose lease expired without a heartbeat: the process running it crashed, was
