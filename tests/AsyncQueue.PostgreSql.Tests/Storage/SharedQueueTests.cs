@@ -1,3 +1,4 @@
+using AsyncQueue.Conformance;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -17,7 +18,7 @@ public sealed class SharedQueueTests(PostgreSqlServer server, ITestOutputHelper 
         const int Total = 30_000;
         var schema = PostgreSqlServer.NewSchema();
         var recorder = new RunRecorder(Total);
-        var hosts = new List<PostgreSqlTestHost>();
+        var hosts = new List<JobQueueTestHost>();
         try
         {
             for (var i = 0; i < 3; i++)
@@ -147,8 +148,8 @@ public sealed class SharedQueueTests(PostgreSqlServer server, ITestOutputHelper 
         Assert.Equal(0, recorder.Duplicates);
     }
 
-    private Task<PostgreSqlTestHost> StartHostAsync(string schema, RunRecorder recorder, TimeSpan? lease = null, int concurrency = 8) =>
-        PostgreSqlTestHost.StartAsync((services, builder) =>
+    private Task<JobQueueTestHost> StartHostAsync(string schema, RunRecorder recorder, TimeSpan? lease = null, int concurrency = 8) =>
+        JobQueueTestHost.StartAsync((services, builder) =>
         {
             services.AddSingleton(recorder);
             builder.AddHandler<WorkJob, WorkHandler>(Queue, q => q.MaxConcurrency = concurrency)

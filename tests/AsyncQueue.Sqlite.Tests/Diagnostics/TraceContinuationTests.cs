@@ -1,3 +1,4 @@
+using AsyncQueue.Conformance;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,7 +50,7 @@ public sealed class TraceContinuationTests : IDisposable
         }
 
         // The consumer: a new service provider on the same file reads the job and its trace context from disk.
-        await using var consumer = await SqliteTestHost.StartAsync((services, queue) =>
+        await using var consumer = await JobQueueTestHost.StartAsync((services, queue) =>
         {
             services.AddSingleton(seen);
             queue.AddHandler<Traced, TracedHandler>().UseSqlite(_database.ConnectionString);

@@ -1,3 +1,4 @@
+using AsyncQueue.Conformance;
 using AsyncQueue.Sqlite.Storage;
 using Microsoft.Extensions.Options;
 
@@ -73,7 +74,7 @@ public sealed class OpenFailureTests : IDisposable
 
     private static async Task StartAsync(string connectionString, Action<SqliteStoreOptions>? configure = null)
     {
-        await using var host = await SqliteTestHost.StartAsync((_, queue) =>
+        await using var host = await JobQueueTestHost.StartAsync((_, queue) =>
             queue.AddHandler<SqliteTestJob, SqliteTestJobHandler>(BareStore.Queue, _ => { }).UseSqlite(connectionString, configure));
     }
 }

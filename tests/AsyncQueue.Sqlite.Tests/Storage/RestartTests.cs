@@ -1,3 +1,4 @@
+using AsyncQueue.Conformance;
 using System.Collections.Concurrent;
 using AsyncQueue.Retry;
 using AsyncQueue.Storage;
@@ -53,7 +54,7 @@ public sealed class RestartTests : IDisposable
         await Poll.UntilAsync(() => _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs") == 0, "both jobs are done");
     }
 
-    private Task<SqliteTestHost> StartHostAsync() => SqliteTestHost.StartAsync((services, queue) =>
+    private Task<JobQueueTestHost> StartHostAsync() => JobQueueTestHost.StartAsync((services, queue) =>
     {
         services.AddSingleton<TimeProvider>(_time);
         services.AddSingleton(new SqliteTestJobHandler.Behaviour((job, context) =>

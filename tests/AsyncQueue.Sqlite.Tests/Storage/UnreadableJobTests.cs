@@ -1,3 +1,4 @@
+using AsyncQueue.Conformance;
 using System.Collections.Concurrent;
 using AsyncQueue.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,7 +37,7 @@ public sealed class UnreadableJobTests : IDisposable
         _database.InsertRawJob(BareStore.Queue, "sqlite-test-job", """{"Number": 2, trunc""", Start);
         var ran = new ConcurrentQueue<int>();
         var deadLettered = new ConcurrentQueue<DeadLetterEntry>();
-        await using var host = await SqliteTestHost.StartAsync((services, queue) =>
+        await using var host = await JobQueueTestHost.StartAsync((services, queue) =>
         {
             services.AddSingleton<TimeProvider>(time);
             services.AddSingleton(new SqliteTestJobHandler.Behaviour((job, _) =>

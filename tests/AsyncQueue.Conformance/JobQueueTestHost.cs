@@ -1,26 +1,31 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
-namespace AsyncQueue.PostgreSql.Tests;
+namespace AsyncQueue.Conformance;
 
-/// <summary>A service provider with the job queue's hosted services started, as a host would run them.</summary>
-public sealed class PostgreSqlTestHost : IAsyncDisposable
+/// <summary>A service provider with the job queue's hosted services started, as a host would run them. Shared by the store test projects.</summary>
+public sealed class JobQueueTestHost : IAsyncDisposable
 {
     private readonly ServiceProvider _services;
     private readonly IHostedService[] _hosted;
     private bool _stopped;
 
-    private PostgreSqlTestHost(ServiceProvider services, IHostedService[] hosted)
+    private JobQueueTestHost(ServiceProvider services, IHostedService[] hosted)
     {
         _services = services;
         _hosted = hosted;
     }
 
+    /// <summary>Gets the host's services.</summary>
     public IServiceProvider Services => _services;
 
+    /// <summary>Gets the job queue.</summary>
     public IJobQueue Queue => _services.GetRequiredService<IJobQueue>();
 
-    public static async Task<PostgreSqlTestHost> StartAsync(Action<IServiceCollection, IJobQueueBuilder> configure)
+    /// <summary>Builds the services, lets <paramref name="configure"/> register handlers and a store, and starts the hosted services.</summary>
+    /// <param name="configure">Registers services and configures the job queue.</param>
+    /// <returns>The started host.</returns>
+    public static async Task<JobQueueTestHost> StartAsync(Action<IServiceCollection, IJobQueueBuilder> configure)
     {
         var services = new ServiceCollection();
         services.AddLogging();
@@ -29,7 +34,7 @@ public sealed class PostgreSqlTestHost : IAsyncDisposable
         try
         {
             // Resolving the hosted services builds the store: a database it cannot use fails here, as at a host's start.
-            var host = new PostgreSqlTestHost(provider, [.. provider.GetServices<IHostedService>()]);
+            var host = new JobQueueTestHost(provider, [.. provider.GetServices<IHostedService>()]);
             foreach (var hosted in host._hosted)
             {
                 await hosted.StartAsync(CancellationToken.None);
@@ -44,6 +49,8 @@ public sealed class PostgreSqlTestHost : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the hosted services once, giving running jobs 30 seconds.</summary>
+    /// <returns>A task that completes when they stopped.</returns>
     public async Task StopAsync()
     {
         if (_stopped)
@@ -59,6 +66,7 @@ public sealed class PostgreSqlTestHost : IAsyncDisposable
         }
     }
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await StopAsync();
