@@ -143,7 +143,7 @@ internal sealed partial class PostgreSqlJobStore
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         ReportEvicted(entry.DeadLetterQueue, evicted);
         PostgreSqlLog.UnreadableDeadLettered(_logger, record.Id, record.Kind, record.Queue, entry.DeadLetterQueue, reason);
-        NotifyObservers(entry);
+        _notifier.Notify(entry);
     }
 
     /// <summary>

@@ -148,7 +148,7 @@ internal sealed partial class PostgreSqlJobStore
             {
                 ReportEvicted(entry.DeadLetterQueue, evicted);
                 PostgreSqlLog.LeaseExpiredDeadLettered(_logger, record.Id, record.Kind, record.Queue, record.Attempt, entry.DeadLetterQueue);
-                NotifyObservers(entry);
+                _notifier.Notify(entry);
             });
         }
 

@@ -37,7 +37,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
     private readonly IJobKindRegistry _kinds;
     private readonly IOptionsMonitor<QueueOptions> _queueOptions;
     private readonly IOptionsMonitor<JobOptions> _jobOptions;
-    private readonly IDeadLetterObserver[] _observers;
+    private readonly DeadLetterNotifier _notifier;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly JobPayloads _payloads;
@@ -79,9 +79,9 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         _kinds = kinds;
         _queueOptions = queueOptions;
         _jobOptions = jobOptions;
-        _observers = [.. observers];
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue.PostgreSql");
+        _notifier = new DeadLetterNotifier(observers, (ex, entry) => PostgreSqlLog.ObserverFailed(_logger, ex, entry.JobId, entry.DeadLetterQueue));
         _payloads = new JobPayloads(kinds, _options.SerializerOptions, "PostgreSQL");
         _queueList = [.. kinds.QueueNames.Select(name => new PostgreSqlQueue(name, queueOptions.Get(name)))];
         _queues = _queueList.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);

@@ -212,31 +212,5 @@ internal sealed partial class SqliteJobStore
         return new StoredDeadLetter(row.Seq, row.Payload, new DeadLetterEntry(record, reader.GetString(2), FromTicks(reader.GetInt64(9))));
     }
 
-    /// <summary>Tells every <see cref="IDeadLetterObserver"/> of a job the store dead-lettered itself, on the thread pool, after the commit.</summary>
-    private void NotifyObservers(DeadLetterEntry entry)
-    {
-        if (_observers.Length == 0)
-        {
-            return;
-        }
-
-        _ = Task.Run(async () =>
-        {
-            foreach (var observer in _observers)
-            {
-                try
-                {
-                    await observer.OnDeadLetteredAsync(entry, CancellationToken.None).ConfigureAwait(false);
-                }
-#pragma warning disable CA1031 // An observer's failure must not touch the job, which is already safe.
-                catch (Exception ex)
-#pragma warning restore CA1031
-                {
-                    SqliteLog.ObserverFailed(_logger, ex, entry.JobId, entry.DeadLetterQueue);
-                }
-            }
-        });
-    }
-
     private readonly record struct StoredDeadLetter(long Seq, string? Payload, DeadLetterEntry Entry);
 }

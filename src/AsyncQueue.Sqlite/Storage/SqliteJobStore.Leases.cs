@@ -106,7 +106,7 @@ internal sealed partial class SqliteJobStore
         {
             SqliteLog.UnreadableDeadLettered(_logger, record.Id, record.Kind, record.Queue, entry.DeadLetterQueue, reason);
             _metrics.Unreadable.Add(1, SqliteStoreMetrics.Destination(record.Queue));
-            NotifyObservers(entry);
+            _notifier.Notify(entry);
         });
     }
 

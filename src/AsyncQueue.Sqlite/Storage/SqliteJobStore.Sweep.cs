@@ -116,7 +116,7 @@ internal sealed partial class SqliteJobStore
         {
             SqliteLog.LeaseExpiredDeadLettered(_logger, record.Id, record.Kind, record.Queue, record.Attempt, entry.DeadLetterQueue);
             _metrics.LeasesRescued.Add(1, SqliteStoreMetrics.Destination(expired.Queue));
-            NotifyObservers(entry);
+            _notifier.Notify(entry);
         });
     }
 

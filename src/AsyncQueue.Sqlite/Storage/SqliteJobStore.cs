@@ -37,7 +37,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IDeadLetterQueue, IDis
     private readonly IJobKindRegistry _kinds;
     private readonly IOptionsMonitor<QueueOptions> _queueOptions;
     private readonly IOptionsMonitor<JobOptions> _jobOptions;
-    private readonly IDeadLetterObserver[] _observers;
+    private readonly DeadLetterNotifier _notifier;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly SqliteStoreMetrics _metrics;
@@ -83,9 +83,9 @@ internal sealed partial class SqliteJobStore : IJobStore, IDeadLetterQueue, IDis
         _kinds = kinds;
         _queueOptions = queueOptions;
         _jobOptions = jobOptions;
-        _observers = [.. observers];
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue.Sqlite");
+        _notifier = new DeadLetterNotifier(observers, (ex, entry) => SqliteLog.ObserverFailed(_logger, ex, entry.JobId, entry.DeadLetterQueue));
         _payloads = new JobPayloads(kinds, _options.SerializerOptions, "SQLite");
         _queueList = [.. kinds.QueueNames.Select((name, index) => new SqliteQueue(index, name, queueOptions.Get(name)))];
         _queues = _queueList.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);
