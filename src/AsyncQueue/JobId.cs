@@ -25,10 +25,11 @@ public readonly record struct JobId(Guid Value) : ISpanParsable<JobId>
 
     /// <summary>Creates a new id, unique in this process and, with overwhelming probability, across processes.</summary>
     /// <returns>A fresh job id.</returns>
-    public static JobId NewId()
+    public static JobId NewId() => FromSequence(NextSequence());
+
+    /// <summary>Takes the next number of this process's id sequence, without building the id (the in-memory queue stores only the number).</summary>
+    internal static long NextSequence()
     {
-        Span<byte> bytes = stackalloc byte[16];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, ProcessPrefix);
         var next = t_next;
         if (next == t_end)
         {
@@ -37,7 +38,15 @@ public readonly record struct JobId(Guid Value) : ISpanParsable<JobId>
         }
 
         t_next = next + 1;
-        BinaryPrimitives.WriteInt64BigEndian(bytes[8..], next);
+        return next;
+    }
+
+    /// <summary>The id of number <paramref name="sequence"/> of this process's sequence.</summary>
+    internal static JobId FromSequence(long sequence)
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, ProcessPrefix);
+        BinaryPrimitives.WriteInt64BigEndian(bytes[8..], sequence);
         return new JobId(new Guid(bytes));
     }
 

@@ -21,15 +21,16 @@ internal sealed partial class JobDispatcher
             // retried, so the job is not lost), and let the handler run on unobserved; its end is logged.
             Log.HandlerAbandoned(_logger, job.Id, job.Kind, job.Queue, worker.Options.AbandonAfter);
             _metrics.AbandonedHandlers.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", job.Queue));
+            // The id and kind, not the record: a consumer may reuse the record for its next job.
             _ = handler.ContinueWith(
                 (task, state) =>
                 {
-                    var (logger, abandoned, source, registration) = ((Microsoft.Extensions.Logging.ILogger, JobRecord, CancellationTokenSource, CancellationTokenRegistration))state!;
-                    Log.AbandonedHandlerEnded(logger, abandoned.Id, abandoned.Kind, task.Status.ToString());
+                    var (logger, id, kind, source, registration) = ((Microsoft.Extensions.Logging.ILogger, JobId, string, CancellationTokenSource, CancellationTokenRegistration))state!;
+                    Log.AbandonedHandlerEnded(logger, id, kind, task.Status.ToString());
                     registration.Dispose();
                     source.Dispose();
                 },
-                (_logger, job, attempt, shutdown),
+                (_logger, job.Id, job.Kind, attempt, shutdown),
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);

@@ -1,12 +1,16 @@
 using System.Diagnostics;
 using AsyncQueue.Diagnostics;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.InMemory;
 
 namespace AsyncQueue.Engine;
 
 /// <summary>The <see cref="IJobQueue"/>: turns a typed job into a <see cref="JobRecord"/> and hands it to the store.</summary>
 internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQueueMetrics metrics, TimeProvider time) : IJobQueue
 {
+    // A plain job (no options, no trace context) goes to the in-memory store without a record: see ReadyJob.
+    private readonly InMemoryJobStore? _memory = store as InMemoryJobStore;
+    private readonly EnqueueClock _clock = new(time);
     private volatile bool _stopped;
 
     public ValueTask<EnqueueResult> EnqueueAsync<TJob>(TJob job, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
@@ -16,17 +20,28 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
         var activity = JobQueueTracing.StartSend(queue, registration.Kind, out var traceParent, out var traceState);
         try
         {
-            var record = CreateRecord(job, registration, queue, options, traceParent, traceState, nameof(job));
-            var pending = store.EnqueueAsync(record, cancellationToken);
+            ValueTask<EnqueueResult> pending;
+            if (options is null && traceParent is null && _memory is { } memory)
+            {
+                ThrowIfNull(job, nameof(job));
+
+                // The enqueue time is precise when a duration histogram will use it.
+                pending = memory.EnqueuePlainAsync(registration, job, _clock.UtcTicks(precise: metrics.TimingEnabled), cancellationToken);
+            }
+            else
+            {
+                pending = store.EnqueueAsync(CreateRecord(job, registration, queue, options, traceParent, traceState, nameof(job)), cancellationToken);
+            }
+
             if (pending.IsCompletedSuccessfully)
             {
                 var result = pending.Result;
-                Count(result, record);
+                Count(result, queue, registration.Kind);
                 activity?.Dispose();
                 return new(result);
             }
 
-            return AwaitEnqueueAsync(pending, record, activity);
+            return AwaitEnqueueAsync(pending, queue, registration.Kind, activity);
         }
         catch (Exception ex)
         {
@@ -58,7 +73,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
             var results = await store.EnqueueBatchAsync(records, cancellationToken).ConfigureAwait(false);
             for (var i = 0; i < results.Count; i++)
             {
-                Count(results[i], records[i]);
+                Count(results[i], queue, registration.Kind);
             }
 
             return results;
@@ -88,11 +103,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
     private JobRecord CreateRecord<TJob>(TJob job, JobRegistration registration, string queue, EnqueueOptions? options, string? traceParent, string? traceState, string parameterName)
         where TJob : notnull
     {
-        if (job is null)
-        {
-            throw new ArgumentNullException(parameterName, $"A job of type '{typeof(TJob).Name}' was null; enqueue a job instance.");
-        }
-
+        ThrowIfNull(job, parameterName);
         var now = time.GetUtcNow();
         if (options is null)
         {
@@ -115,7 +126,15 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
         };
     }
 
-    private void Count(EnqueueResult result, JobRecord record)
+    private static void ThrowIfNull<TJob>([System.Diagnostics.CodeAnalysis.NotNull] TJob job, string parameterName)
+    {
+        if (job is null)
+        {
+            throw new ArgumentNullException(parameterName, $"A job of type '{typeof(TJob).Name}' was null; enqueue a job instance.");
+        }
+    }
+
+    private void Count(EnqueueResult result, string queue, string kind)
     {
         var counter = result.Accepted ? metrics.Enqueued : metrics.Duplicates;
         if (!counter.Enabled)
@@ -123,15 +142,15 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
             return;
         }
 
-        counter.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(record.Queue), JobQueueMetrics.KindTag(record.Kind));
+        counter.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(queue), JobQueueMetrics.KindTag(kind));
     }
 
-    private async ValueTask<EnqueueResult> AwaitEnqueueAsync(ValueTask<EnqueueResult> pending, JobRecord record, Activity? activity)
+    private async ValueTask<EnqueueResult> AwaitEnqueueAsync(ValueTask<EnqueueResult> pending, string queue, string kind, Activity? activity)
     {
         try
         {
             var result = await pending.ConfigureAwait(false);
-            Count(result, record);
+            Count(result, queue, kind);
             return result;
         }
         catch (Exception ex)

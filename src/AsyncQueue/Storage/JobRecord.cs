@@ -5,12 +5,13 @@ namespace AsyncQueue.Storage;
 /// Stores create and update records; application code only reads them (for example in a dead-letter queue).
 /// </summary>
 /// <remarks>
-/// The record is the one allocation per job on the in-memory path, so it is kept small: the fields most jobs never
-/// set (idempotency key, delay, trace context, errors, store data) live in a side object made only when one is set.
+/// A record is kept small: the fields most jobs never set (idempotency key, delay, trace context, errors, store data)
+/// live in a side object made only when one is set. The in-memory store hands out one reusable record per consumer
+/// for a plain job (see <c>InMemoryConsumer</c>), so a store that keeps a record after the attempt keeps a copy.
 /// </remarks>
 public sealed class JobRecord
 {
-    private readonly long _enqueuedAtTicks;
+    private long _enqueuedAtTicks;
     private Extras? _extras;
 
     /// <summary>Initializes a new record.</summary>
@@ -31,17 +32,25 @@ public sealed class JobRecord
         _enqueuedAtTicks = enqueuedAt.UtcTicks;
     }
 
+    /// <summary>A consumer's reusable record, filled by <see cref="Reuse"/> before each use.</summary>
+    internal JobRecord()
+    {
+        Kind = Queue = string.Empty;
+        Job = string.Empty;
+        IsReused = true;
+    }
+
     /// <summary>Gets the job's id.</summary>
-    public JobId Id { get; }
+    public JobId Id { get; private set; }
 
     /// <summary>Gets the job's stable kind name.</summary>
-    public string Kind { get; }
+    public string Kind { get; private set; }
 
     /// <summary>Gets the queue the job runs on.</summary>
-    public string Queue { get; }
+    public string Queue { get; private set; }
 
     /// <summary>Gets the job value.</summary>
-    public object Job { get; }
+    public object Job { get; private set; }
 
     /// <summary>Gets when the job was first enqueued, in UTC.</summary>
     public DateTimeOffset EnqueuedAt => new(_enqueuedAtTicks, TimeSpan.Zero);
@@ -99,6 +108,48 @@ public sealed class JobRecord
 
     /// <summary>The dispatcher's cached handler registration, so a job enqueued in process is not looked up by kind again.</summary>
     internal Engine.JobRegistration? Registration { get; set; }
+
+    /// <summary>Gets a value indicating whether this is a consumer's reusable record, overwritten by its next fetch.</summary>
+    internal bool IsReused { get; }
+
+    /// <summary>Refills a reusable record with a plain job's first attempt: no side fields, no errors.</summary>
+    internal void Reuse(JobId id, Engine.JobRegistration registration, string queue, object job, long enqueuedAtTicks)
+    {
+        Id = id;
+        Kind = registration.Kind;
+        Queue = queue;
+        Job = job;
+        _enqueuedAtTicks = enqueuedAtTicks;
+        _extras = null;
+        Registration = registration;
+        Attempt = 1;
+    }
+
+    /// <summary>A record a store may keep: this one, or a copy of a reusable one.</summary>
+    internal JobRecord Keep()
+    {
+        if (!IsReused)
+        {
+            return this;
+        }
+
+        var kept = new JobRecord(Id, Kind, Queue, Job, EnqueuedAt) { Registration = Registration, Attempt = Attempt };
+        if (_extras is { } extras)
+        {
+            kept._extras = new Extras
+            {
+                IdempotencyKey = extras.IdempotencyKey,
+                MaxAttempts = extras.MaxAttempts,
+                NotBefore = extras.NotBefore,
+                TraceParent = extras.TraceParent,
+                TraceState = extras.TraceState,
+                StoreData = extras.StoreData,
+                Errors = extras.Errors is null ? null : [.. extras.Errors],
+            };
+        }
+
+        return kept;
+    }
 
     /// <summary>Records the failure of an attempt.</summary>
     /// <param name="error">The failure.</param>

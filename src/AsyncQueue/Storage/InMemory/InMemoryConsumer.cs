@@ -8,9 +8,16 @@ namespace AsyncQueue.Storage.InMemory;
 /// otherwise parks on its own reusable <see cref="IValueTaskSource{TResult}"/>: no allocation and no lock.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A plain job is handed to the dispatcher in this consumer's one reusable <see cref="JobRecord"/>, refilled for each
+/// such job: the worker settles an attempt before it fetches again, and the store copies the record when it keeps it
+/// (a retry, a dead letter). So a plain job costs no record at all.
+/// </para>
+/// <para>
 /// The state word moves Parked to Running exactly once per park, by a compare-and-swap: whoever wins (a producer
 /// waking it, a cancellation, or the consumer itself on finding a job after parking) completes the wait and
 /// decrements the queue's parked count. So the wait is completed once, and the count stays exact.
+/// </para>
 /// </remarks>
 internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
 {
@@ -18,6 +25,7 @@ internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
     private const int Parked = 1;
 
     private readonly InMemoryQueue _queue;
+    private readonly JobRecord _reused = new();
     private ManualResetValueTaskSourceCore<bool> _wait;
     private int _state;
 
@@ -31,13 +39,7 @@ internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
 
     public ValueTask<JobRecord> FetchAsync(CancellationToken cancellationToken)
     {
-        if (_queue.TryTake(out var job))
-        {
-            job.Attempt++;
-            return new ValueTask<JobRecord>(job);
-        }
-
-        return FetchSlowAsync(cancellationToken);
+        return _queue.TryTake(out var job) ? new ValueTask<JobRecord>(Start(job)) : FetchSlowAsync(cancellationToken);
     }
 
     /// <summary>Moves this consumer from parked to running; false when it was not parked.</summary>
@@ -51,8 +53,7 @@ internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
             cancellationToken.ThrowIfCancellationRequested();
             if (_queue.TryTake(out var job))
             {
-                job.Attempt++;
-                return job;
+                return Start(job);
             }
 
             _wait.Reset();
@@ -71,6 +72,20 @@ internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
                 await new ValueTask<bool>(this, _wait.Version).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The record of the job's next attempt.</summary>
+    private JobRecord Start(in ReadyJob job)
+    {
+        if (job.Registration is { } registration)
+        {
+            _reused.Reuse(JobId.FromSequence(job.Sequence), registration, _queue.Name, job.Value, job.EnqueuedAtTicks);
+            return _reused;
+        }
+
+        var record = (JobRecord)job.Value;
+        record.Attempt++;
+        return record;
     }
 
     private bool TryUnpark(bool completeWait)

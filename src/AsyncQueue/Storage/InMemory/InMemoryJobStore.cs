@@ -49,14 +49,18 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
         }
 
         // The hot path: no key to claim, no delay; an unbounded queue completes synchronously and allocates nothing.
-        var pending = GetQueue(job.Queue).EnqueueAsync(job, cancellationToken);
-        if (pending.IsCompletedSuccessfully)
-        {
-            pending.GetAwaiter().GetResult();
-            return new(new EnqueueResult(job.Id, EnqueueStatus.Accepted));
-        }
+        return Accept(GetQueue(job.Queue).EnqueueAsync(ReadyJob.Of(job), cancellationToken), job.Id);
+    }
 
-        return AwaitAcceptedAsync(pending, job.Id);
+    /// <summary>
+    /// The client's path for a plain job (no options, no trace context): stored by value, with no record
+    /// (see <see cref="ReadyJob"/>).
+    /// </summary>
+    public ValueTask<EnqueueResult> EnqueuePlainAsync(JobRegistration registration, object job, long enqueuedAtTicks, CancellationToken cancellationToken)
+    {
+        var sequence = JobId.NextSequence();
+        var pending = GetQueue(registration.Queue).EnqueueAsync(ReadyJob.Plain(registration, job, sequence, enqueuedAtTicks), cancellationToken);
+        return Accept(pending, JobId.FromSequence(sequence));
     }
 
     public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
@@ -127,6 +131,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
     public ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
+        job = job.Keep();
         job.NotBefore = runAt;
 
         // Due already (a zero-delay retry, or a job handed back at shutdown): straight back to its queue.
@@ -146,6 +151,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(target);
+        job = job.Keep();
         var entry = new DeadLetterEntry(job, target.Name, _time.GetUtcNow());
         _deadLetters.Add(entry, target);
         if (job.IdempotencyKey is { } key)
@@ -207,6 +213,17 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
 
     public void Dispose() => _scheduler.Dispose();
 
+    private static ValueTask<EnqueueResult> Accept(ValueTask pending, JobId jobId)
+    {
+        if (pending.IsCompletedSuccessfully)
+        {
+            pending.GetAwaiter().GetResult();
+            return new(new EnqueueResult(jobId, EnqueueStatus.Accepted));
+        }
+
+        return AwaitAcceptedAsync(pending, jobId);
+    }
+
     private static async ValueTask<EnqueueResult> AwaitAcceptedAsync(ValueTask pending, JobId jobId)
     {
         await pending.ConfigureAwait(false);
@@ -232,7 +249,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
             }
             else
             {
-                await GetQueue(job.Queue).EnqueueAsync(job, cancellationToken).ConfigureAwait(false);
+                await GetQueue(job.Queue).EnqueueAsync(ReadyJob.Of(job), cancellationToken).ConfigureAwait(false);
             }
         }
         catch when (job.IdempotencyKey is not null)

@@ -23,7 +23,7 @@ namespace AsyncQueue.Storage.InMemory;
 /// </remarks>
 internal sealed class InMemoryQueue
 {
-    private readonly ConcurrentQueue<JobRecord> _ready = new();
+    private readonly ConcurrentQueue<ReadyJob> _ready = new();
     private readonly BoundedRoom? _room;
     private InMemoryConsumer[] _consumers = [];
     private int _parked;
@@ -46,7 +46,7 @@ internal sealed class InMemoryQueue
     public long Count => _ready.Count;
 
     /// <summary>Adds a new job, respecting the capacity.</summary>
-    public ValueTask EnqueueAsync(JobRecord job, CancellationToken cancellationToken)
+    public ValueTask EnqueueAsync(ReadyJob job, CancellationToken cancellationToken)
     {
         if (_room is null)
         {
@@ -61,35 +61,42 @@ internal sealed class InMemoryQueue
             return default;
         }
 
-        return EnqueueBoundedAsync([job], cancellationToken);
+        return EnqueueWhenRoomAsync(job, cancellationToken);
     }
 
     /// <summary>Adds new jobs in order, respecting the capacity; all-or-nothing when the queue throws on full.</summary>
-    public ValueTask EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    public async ValueTask EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
     {
-        if (_room is null)
+        if (_room?.FullMode == QueueFullMode.Throw)
+        {
+            _room.ReserveOrThrow(jobs.Count);
+        }
+        else if (_room is not null)
         {
             for (var i = 0; i < jobs.Count; i++)
             {
-                Publish(jobs[i]);
+                await EnqueueWhenRoomAsync(ReadyJob.Of(jobs[i]), cancellationToken).ConfigureAwait(false);
             }
 
-            return default;
+            return;
         }
 
-        return EnqueueBoundedAsync(jobs, cancellationToken);
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            Publish(ReadyJob.Of(jobs[i]));
+        }
     }
 
     /// <summary>Adds a job that was accepted earlier (a retry, or a delayed job falling due): capacity never refuses it.</summary>
     public void Requeue(JobRecord job)
     {
         _room?.Force(1);
-        Publish(job);
+        Publish(ReadyJob.Of(job));
     }
 
-    public bool TryTake(out JobRecord job)
+    public bool TryTake(out ReadyJob job)
     {
-        if (_ready.TryDequeue(out job!))
+        if (_ready.TryDequeue(out job))
         {
             _room?.Release();
             return true;
@@ -122,27 +129,13 @@ internal sealed class InMemoryQueue
 
     internal bool HasWaitingJobs => !_ready.IsEmpty;
 
-    private async ValueTask EnqueueBoundedAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    private async ValueTask EnqueueWhenRoomAsync(ReadyJob job, CancellationToken cancellationToken)
     {
-        if (_room!.FullMode == QueueFullMode.Throw)
-        {
-            _room.ReserveOrThrow(jobs.Count);
-            for (var i = 0; i < jobs.Count; i++)
-            {
-                Publish(jobs[i]);
-            }
-
-            return;
-        }
-
-        for (var i = 0; i < jobs.Count; i++)
-        {
-            await _room.WaitAndReserveAsync(cancellationToken).ConfigureAwait(false);
-            Publish(jobs[i]);
-        }
+        await _room!.WaitAndReserveAsync(cancellationToken).ConfigureAwait(false);
+        Publish(job);
     }
 
-    private void Publish(JobRecord job)
+    private void Publish(ReadyJob job)
     {
         _ready.Enqueue(job);
 
