@@ -10,7 +10,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
 {
     // A plain job (no options, no trace context) goes to the in-memory store without a record: see ReadyJob.
     private readonly InMemoryJobStore? _memory = store as InMemoryJobStore;
-    private readonly EnqueueClock _clock = new(time);
+    private readonly CoarseClock _clock = new(time);
     private volatile bool _stopped;
 
     public ValueTask<EnqueueResult> EnqueueAsync<TJob>(TJob job, EnqueueOptions? options = null, CancellationToken cancellationToken = default)

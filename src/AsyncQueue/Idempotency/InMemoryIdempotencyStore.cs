@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AsyncQueue.Engine;
 
 namespace AsyncQueue.Idempotency;
 
@@ -14,7 +15,11 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotency
 
     private readonly ConcurrentDictionary<string, Entry> _keys = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<(string Key, Entry Entry)> _retained = new();
-    private readonly Lock _sweepGate = new();
+
+    // A succeeded key's expiry needs no better than the coarse clock: it is read once per job on the hot path.
+    private readonly CoarseClock _clock = new(time);
+    private int _retainedCount;
+    private int _sweeping;
 
     public int Count => _keys.Count;
 
@@ -47,16 +52,18 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotency
 
     public ValueTask MarkSucceededAsync(string key, JobId jobId, TimeSpan retention, CancellationToken cancellationToken)
     {
+        var now = _clock.GetUtcNow();
         if (_keys.TryGetValue(key, out var current) && current.JobId == jobId)
         {
-            var retained = new Entry(jobId, time.GetUtcNow() + retention);
+            var retained = new Entry(jobId, now + retention);
             if (_keys.TryUpdate(key, retained, current))
             {
                 _retained.Enqueue((key, retained));
+                Interlocked.Increment(ref _retainedCount);
             }
         }
 
-        Sweep();
+        Sweep(now);
         return default;
     }
 
@@ -71,20 +78,20 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotency
     }
 
     /// <summary>Evicts retained keys that expired, or that exceed the bound, oldest first.</summary>
-    private void Sweep()
+    private void Sweep(DateTimeOffset now)
     {
-        // One sweeper at a time; a busy sweeper makes the others skip, so this never waits.
-        if (!_sweepGate.TryEnter())
+        // One sweeper at a time, by a flag rather than a lock: a busy sweeper makes the others skip, so this never waits.
+        if (Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
         {
             return;
         }
 
         try
         {
-            var now = time.GetUtcNow();
-            while (_retained.TryPeek(out var oldest) && (oldest.Entry.ExpiresAt <= now || _retained.Count > MaxRetainedKeys))
+            while (_retained.TryPeek(out var oldest) && (oldest.Entry.ExpiresAt <= now || Volatile.Read(ref _retainedCount) > MaxRetainedKeys))
             {
                 _retained.TryDequeue(out _);
+                Interlocked.Decrement(ref _retainedCount);
 
                 // Removes the key only if it still maps to this very entry (not to a newer claim of the same key).
                 _keys.TryRemove(new KeyValuePair<string, Entry>(oldest.Key, oldest.Entry));
@@ -92,7 +99,7 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotency
         }
         finally
         {
-            _sweepGate.Exit();
+            Volatile.Write(ref _sweeping, 0);
         }
     }
 

@@ -1,20 +1,24 @@
 namespace AsyncQueue.Engine;
 
 /// <summary>
-/// Reads a job's enqueue time. On the system clock, and unless a duration histogram is listened to, it reads the
-/// operating system's coarse clock (<see cref="Environment.TickCount64"/>) from a precise anchor taken once a second.
+/// Reads the time per job where a few milliseconds do not matter (a job's enqueue time, an idempotency key's expiry).
+/// On the system clock it reads the operating system's coarse clock (<see cref="Environment.TickCount64"/>) from a
+/// precise anchor taken once a second.
 /// </summary>
 /// <remarks>
 /// Why: a precise clock read costs about 60 ns on a virtual machine (kvm-clock), as much as the rest of an in-memory
 /// enqueue, and <see cref="JobContext.EnqueuedAt"/> needs no better than the coarse clock's tick (a few milliseconds).
 /// A test's fake <see cref="TimeProvider"/> is always read as it is, so time stays under the test's control.
 /// </remarks>
-internal sealed class EnqueueClock(TimeProvider time)
+internal sealed class CoarseClock(TimeProvider time)
 {
     private const long ReanchorAfterMilliseconds = 1000;
 
     private readonly bool _coarse = ReferenceEquals(time, TimeProvider.System);
     private Anchor _anchor = Anchor.Now(time);
+
+    /// <summary>Gets the current time to within the coarse clock's tick.</summary>
+    public DateTimeOffset GetUtcNow() => new(UtcTicks(precise: false), TimeSpan.Zero);
 
     /// <summary>Gets the current time in UTC ticks; <paramref name="precise"/> asks for a precise read.</summary>
     public long UtcTicks(bool precise)
