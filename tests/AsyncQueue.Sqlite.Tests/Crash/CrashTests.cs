@@ -1,3 +1,4 @@
+using AsyncQueue.Conformance;
 using System.Globalization;
 using System.Text.Json;
 using Xunit.Abstractions;
@@ -20,11 +21,11 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
     public async Task Kill_ChildMidRun_NewProcessFinishesEveryJobWithDuplicatesOnlyAmongJobsInFlight()
     {
         var results = Path.Combine(_database.Folder, "results.txt");
-        var first = ChildProcess.Start("work", "--db", _database.FilePath, "--results", results, "--enqueue", Jobs.ToString(CultureInfo.InvariantCulture), "--delay-ms", "2", "--concurrency", "4");
+        var first = ChildProcess.Start("work", "--sqlite", _database.FilePath, "--results", results, "--enqueue", Jobs.ToString(CultureInfo.InvariantCulture), "--delay-ms", "2", "--concurrency", "4");
         await using (first)
         {
             await first.WaitForMarkerAsync("ready");
-            await Poll.UntilAsync(() => ReadRuns(results).Values.Sum(r => r.Count) >= 2_000, "the first child handled 2,000 jobs");
+            await Poll.UntilAsync(() => WorkerResults.Read(results).Values.Sum(r => r.Count) >= 2_000, "the first child handled 2,000 jobs");
             await first.KillAsync();
         }
 
@@ -32,10 +33,10 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         // jobs never started.
         var inFlight = JobNumbers("SELECT payload FROM asyncqueue_jobs WHERE state = 1");
         var notStarted = _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs WHERE state = 0");
-        var handledBeforeKill = ReadRuns(results).Count;
+        var handledBeforeKill = WorkerResults.Read(results).Count;
         Assert.True(notStarted > 0, "The first child finished before it was killed; the test proves nothing.");
 
-        var second = ChildProcess.Start("work", "--db", _database.FilePath, "--results", results, "--delay-ms", "0", "--concurrency", "4");
+        var second = ChildProcess.Start("work", "--sqlite", _database.FilePath, "--results", results, "--delay-ms", "0", "--concurrency", "4");
         await using (second)
         {
             await second.WaitForMarkerAsync("ready");
@@ -43,7 +44,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             await second.StopAsync();
         }
 
-        var runs = ReadRuns(results);
+        var runs = WorkerResults.Read(results);
         var lost = Enumerable.Range(0, Jobs).Where(n => !runs.ContainsKey(n)).ToList();
         var duplicates = runs.Where(r => r.Value.Count > 1).Select(r => r.Key).Order().ToList();
         var report = $"Crash test: killed after {handledBeforeKill} of {Jobs} jobs were handled, with {inFlight.Count} in flight and {notStarted} not started; " +
@@ -66,8 +67,8 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         for (var attempt = 1; attempt <= MaxAttempts; attempt++)
         {
             var child = attempt == 1
-                ? ChildProcess.Start("poison", "--db", _database.FilePath, "--enqueue", "--max-attempts", MaxAttempts.ToString(CultureInfo.InvariantCulture))
-                : ChildProcess.Start("poison", "--db", _database.FilePath);
+                ? ChildProcess.Start("poison", "--sqlite", _database.FilePath, "--enqueue", "--max-attempts", MaxAttempts.ToString(CultureInfo.InvariantCulture))
+                : ChildProcess.Start("poison", "--sqlite", _database.FilePath);
             await using (child)
             {
                 // Each new process first rescues the dead one's expired lease (counting its attempt), then runs the job.
@@ -76,7 +77,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             }
         }
 
-        var last = ChildProcess.Start("poison", "--db", _database.FilePath);
+        var last = ChildProcess.Start("poison", "--sqlite", _database.FilePath);
         await using (last)
         {
             var deadLettered = await last.WaitForMarkerAsync("dead-lettered ");
@@ -93,35 +94,6 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         Assert.All(crashes, e => Assert.Equal("AsyncQueue.Storage.JobLeaseExpiredException", e.GetProperty("ExceptionType").GetString()));
         Assert.Equal([1, 2, 3], crashes.Select(e => e.GetProperty("Attempt").GetInt32()));
         output.WriteLine($"Poison test: the job started {MaxAttempts} times, each start killed its process, then it was dead-lettered with {crashes.Count} crash errors.");
-    }
-
-    /// <summary>The results file: one "number attempt" line per handler run. A line torn by the kill is ignored (its job was not acknowledged).</summary>
-    private static Dictionary<int, List<int>> ReadRuns(string path)
-    {
-        var runs = new Dictionary<int, List<int>>();
-        if (!File.Exists(path))
-        {
-            return runs;
-        }
-
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        using var reader = new StreamReader(stream);
-        var text = reader.ReadToEnd();
-        foreach (var line in text.Split('\n'))
-        {
-            var parts = line.Split(' ');
-            if (parts.Length == 2 && int.TryParse(parts[0], CultureInfo.InvariantCulture, out var number) && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var attempt))
-            {
-                if (!runs.TryGetValue(number, out var attempts))
-                {
-                    runs[number] = attempts = [];
-                }
-
-                attempts.Add(attempt);
-            }
-        }
-
-        return runs;
     }
 
     private HashSet<int> JobNumbers(string sql) =>

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace AsyncQueue.Sqlite.TestWorker;
+namespace AsyncQueue.TestWorker;
 
 /// <summary>A durable job of the crash test.</summary>
 /// <param name="Number">Which of the test's jobs it is.</param>
@@ -49,11 +49,11 @@ internal static class WorkCommand
 {
     public static async Task<int> RunAsync(Arguments args)
     {
-        var database = args.Require("db");
+        var store = StoreChoice.From(args);
         using var results = new ResultsFile(args.Require("results"));
         var settings = new WorkSettings(TimeSpan.FromMilliseconds(args.Int("delay-ms", 2)));
         var host = ChildHost.Build(
-            database,
+            store,
             queue => queue.AddHandler<DurableJob, DurableJobHandler>(q =>
             {
                 q.MaxConcurrency = args.Int("concurrency", 4);

@@ -2,12 +2,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AsyncQueue.Sqlite.TestWorker;
+namespace AsyncQueue.TestWorker;
 
-/// <summary>Builds and runs a host on the SQLite store, the way an application would.</summary>
+/// <summary>Builds and runs a host on the chosen store, the way an application would.</summary>
 internal static class ChildHost
 {
-    public static IHost Build(string database, Action<IJobQueueBuilder> handlers, Action<IServiceCollection>? services = null, bool shortLeases = true)
+    public static IHost Build(StoreChoice store, Action<IJobQueueBuilder> handlers, Action<IServiceCollection>? services = null, bool shortLeases = true, string? schema = null)
     {
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -16,16 +16,8 @@ internal static class ChildHost
         builder.Logging.AddConsole(options => options.LogToStandardErrorThreshold = LogLevel.Trace);
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         services?.Invoke(builder.Services);
-        var queue = builder.Services.AddJobQueue().UseSqlite($"Data Source={database}", options =>
-        {
-            if (shortLeases)
-            {
-                options.LeaseDuration = TimeSpan.FromSeconds(2);
-                options.HeartbeatInterval = TimeSpan.FromMilliseconds(500);
-                options.SweepInterval = TimeSpan.FromMilliseconds(200);
-                options.PollInterval = TimeSpan.FromMilliseconds(100);
-            }
-        });
+        var queue = builder.Services.AddJobQueue();
+        store.Use(queue, shortLeases, schema);
         handlers(queue);
         return builder.Build();
     }

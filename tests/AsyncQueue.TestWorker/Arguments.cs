@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace AsyncQueue.Sqlite.TestWorker;
+namespace AsyncQueue.TestWorker;
 
 /// <summary>The command line: a command, then <c>--name value</c> pairs and <c>--flag</c>s.</summary>
 internal sealed class Arguments(string[] args)
@@ -11,7 +11,7 @@ internal sealed class Arguments(string[] args)
 
     public bool Flag(string name) => Array.IndexOf(args, "--" + name) >= 0;
 
-    private string? Find(string name)
+    public string? Find(string name)
     {
         var index = Array.IndexOf(args, "--" + name);
         return index >= 0 && index + 1 < args.Length && !args[index + 1].StartsWith("--", StringComparison.Ordinal) ? args[index + 1] : null;

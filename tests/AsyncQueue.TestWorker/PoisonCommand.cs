@@ -1,6 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 
-namespace AsyncQueue.Sqlite.TestWorker;
+namespace AsyncQueue.TestWorker;
 
 /// <summary>A job whose handler takes its process down: the test kills the process each time the job starts.</summary>
 [JobKind("poison-job")]
@@ -31,7 +31,7 @@ internal static class PoisonCommand
     public static async Task<int> RunAsync(Arguments args)
     {
         var host = ChildHost.Build(
-            args.Require("db"),
+            StoreChoice.From(args),
             queue => queue.AddHandler<PoisonJob, PoisonJobHandler>(q => q.MaxConcurrency = 1),
             services => services.AddSingleton<IDeadLetterObserver, PrintingDeadLetterObserver>());
         if (args.Flag("enqueue"))

@@ -2,12 +2,14 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Text;
 using System.Threading.Channels;
+using Xunit;
 
-namespace AsyncQueue.Sqlite.Tests.Crash;
+namespace AsyncQueue.Conformance;
 
 /// <summary>
-/// The test worker (tests/AsyncQueue.Sqlite.TestWorker) run as a child process: its "@@" lines are read as markers,
-/// <see cref="Kill"/> sends SIGKILL, and closing its standard input stops it gracefully.
+/// The test worker (tests/AsyncQueue.TestWorker) run as a child process: its "@@" lines are read as markers,
+/// <see cref="KillAsync"/> sends SIGKILL, and closing its standard input stops it gracefully. Shared by the durable
+/// stores' test projects, which build the worker first (a project reference without its assembly).
 /// </summary>
 public sealed class ChildProcess : IAsyncDisposable
 {
@@ -24,8 +26,15 @@ public sealed class ChildProcess : IAsyncDisposable
         _process = process;
     }
 
+    /// <summary>Gets the process id.</summary>
     public int Id => _process.Id;
 
+    /// <summary>Gets a value indicating whether the process has exited.</summary>
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts the worker with <paramref name="arguments"/> (a command, then its options; see its Program.cs).</summary>
+    /// <param name="arguments">The command line.</param>
+    /// <returns>The running child.</returns>
     public static ChildProcess Start(params string[] arguments)
     {
         if (!File.Exists(WorkerPath))
@@ -76,6 +85,8 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Waits for the next marker that starts with <paramref name="prefix"/>, skipping others. The limit only turns a hang into a failure.</summary>
+    /// <param name="prefix">The start of the marker, after "@@".</param>
+    /// <returns>The marker, without "@@".</returns>
     public async Task<string> WaitForMarkerAsync(string prefix)
     {
         using var limit = new CancellationTokenSource(TimeSpan.FromMinutes(2));
@@ -98,6 +109,7 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>SIGKILL: the process dies at once, mid-write if it must, with no chance to clean up.</summary>
+    /// <returns>A task that completes when the process is gone.</returns>
     public async Task KillAsync()
     {
         _process.Kill(entireProcessTree: true);
@@ -105,6 +117,7 @@ public sealed class ChildProcess : IAsyncDisposable
     }
 
     /// <summary>Closes standard input, which stops the child's host gracefully, and waits for it to exit.</summary>
+    /// <returns>A task that completes when the child exited with code 0.</returns>
     public async Task StopAsync()
     {
         _process.StandardInput.Close();
@@ -112,6 +125,7 @@ public sealed class ChildProcess : IAsyncDisposable
         Assert.True(_process.ExitCode == 0, $"The child exited with {_process.ExitCode}. Its standard error:\n{Errors}");
     }
 
+    /// <summary>Gets what the child wrote to standard error so far (its logs).</summary>
     public string Errors
     {
         get
@@ -123,6 +137,8 @@ public sealed class ChildProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Kills the child if it still runs.</summary>
+    /// <returns>A task that completes when it is gone.</returns>
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)

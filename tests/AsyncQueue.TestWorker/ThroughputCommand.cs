@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
-namespace AsyncQueue.Sqlite.TestWorker;
+namespace AsyncQueue.TestWorker;
 
 /// <summary>A job of the throughput run.</summary>
 /// <param name="Number">Its number.</param>
@@ -34,27 +35,54 @@ internal sealed class ThroughputJobHandler(ThroughputCounter counter) : IJobHand
     }
 }
 
-/// <summary>End-to-end throughput on a file database: producers enqueue while workers run, timed until the last job ran.</summary>
+/// <summary>End-to-end throughput on the chosen store: producers enqueue while workers run, timed until the last job ran.</summary>
 internal static class ThroughputCommand
 {
     public static async Task<int> RunAsync(Arguments args)
     {
-        var database = args.Require("db");
+        var store = StoreChoice.From(args);
         var jobs = args.Int("jobs", 100_000);
         var concurrency = args.Int("concurrency", 16);
         var producers = args.Int("producers", 4);
         var batch = args.Int("batch", 0);
-        foreach (var file in new[] { database, database + "-wal", database + "-shm" })
+        string? schema = null;
+        if (store.SqliteFile is { } database)
         {
-            File.Delete(file);
+            foreach (var file in new[] { database, database + "-wal", database + "-shm" })
+            {
+                File.Delete(file);
+            }
+        }
+        else
+        {
+            // A schema of its own, dropped afterwards: the run starts empty and leaves nothing behind.
+            schema = "throughput_" + Guid.NewGuid().ToString("N");
         }
 
+        try
+        {
+            return await RunAsync(store, schema, jobs, concurrency, producers, batch);
+        }
+        finally
+        {
+            if (store.PostgresConnection is { } connection && schema is not null)
+            {
+                await using var dataSource = NpgsqlDataSource.Create(connection);
+                await using var drop = dataSource.CreateCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE");
+                await drop.ExecuteNonQueryAsync();
+            }
+        }
+    }
+
+    private static async Task<int> RunAsync(StoreChoice store, string? schema, int jobs, int concurrency, int producers, int batch)
+    {
         var counter = new ThroughputCounter(jobs);
         using var host = ChildHost.Build(
-            database,
+            store,
             queue => queue.AddHandler<ThroughputJob, ThroughputJobHandler>(q => q.MaxConcurrency = concurrency),
             services => services.AddSingleton(counter).AddSingleton<ThroughputJobHandler>().AddSingleton<IJobHandler<ThroughputJob>>(sp => sp.GetRequiredService<ThroughputJobHandler>()),
-            shortLeases: false);
+            shortLeases: false,
+            schema: schema);
         await host.StartAsync();
         var queue = host.Services.GetRequiredService<IJobQueue>();
 
@@ -87,7 +115,7 @@ internal static class ThroughputCommand
 
         var mode = batch > 0 ? $"batches of {batch}" : "single EnqueueAsync calls";
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"SQLite file store, {jobs} jobs, {producers} producer(s) with {mode}, MaxConcurrency {concurrency}: all enqueued after {enqueued.TotalSeconds:F2} s ({jobs / enqueued.TotalSeconds:F0} enqueues/s); all handled after {total.TotalSeconds:F2} s = {jobs / total.TotalSeconds:F0} jobs/s end-to-end."));
+            $"{store.Name}, {jobs} jobs, {producers} producer(s) with {mode}, MaxConcurrency {concurrency}: all enqueued after {enqueued.TotalSeconds:F2} s ({jobs / enqueued.TotalSeconds:F0} enqueues/s); all handled after {total.TotalSeconds:F2} s = {jobs / total.TotalSeconds:F0} jobs/s end-to-end."));
         return 0;
     }
 }
