@@ -149,30 +149,42 @@ internal sealed partial class PostgreSqlJobStore
         return (new DeadLetterEntry(record, target.Name, now), evicted);
     }
 
-    /// <summary>Evicts a dead-letter queue's entries past its capacity (oldest first) or older than its retention.</summary>
+    /// <summary>
+    /// Evicts a dead-letter queue's entries past its capacity (oldest first) or older than its retention, in batches of
+    /// <see cref="SweepBatch"/>. Inside the caller's <paramref name="transaction"/> (a new dead letter) one batch of each;
+    /// the sweeper, without one, repeats each until a batch comes back short.
+    /// </summary>
     private async Task<List<(Guid Id, string Kind, string Reason)>?> EvictDeadLettersAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, DeadLetterTarget target, CancellationToken cancellationToken)
     {
         List<(Guid Id, string Kind, string Reason)>? evicted = null;
-        using (var command = new NpgsqlCommand(_sql.EvictOverCapacity, connection, transaction).Text("dlq", target.Name).Int("capacity", target.Capacity))
-        using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var overCapacity = $"the dead-letter queue holds more than its capacity of {target.Capacity}";
+        while (await EvictBatchAsync(new NpgsqlCommand(_sql.EvictOverCapacity, connection, transaction).Text("dlq", target.Name).Int("capacity", target.Capacity), overCapacity).ConfigureAwait(false) == SweepBatch && transaction is null)
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                (evicted ??= []).Add((reader.GetGuid(0), reader.GetString(1), $"the dead-letter queue holds more than its capacity of {target.Capacity}"));
-            }
         }
 
         var cutoff = SubtractTicks(_time.GetUtcNow().UtcTicks, target.Retention);
-        using (var command = new NpgsqlCommand(_sql.EvictOlderThan, connection, transaction).Text("dlq", target.Name).Long("cutoff", cutoff))
-        using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        var tooOld = $"older than the retention of {target.Retention}";
+        while (await EvictBatchAsync(new NpgsqlCommand(_sql.EvictOlderThan, connection, transaction).Text("dlq", target.Name).Long("cutoff", cutoff), tooOld).ConfigureAwait(false) == SweepBatch && transaction is null)
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                (evicted ??= []).Add((reader.GetGuid(0), reader.GetString(1), $"older than the retention of {target.Retention}"));
-            }
         }
 
         return evicted;
+
+        async Task<int> EvictBatchAsync(NpgsqlCommand command, string reason)
+        {
+            var count = 0;
+            using (command)
+            using (var reader = await command.Int("limit", SweepBatch).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    (evicted ??= []).Add((reader.GetGuid(0), reader.GetString(1), reason));
+                    count++;
+                }
+            }
+
+            return count;
+        }
     }
 
     private async Task EvictStoredTargetAsync(NpgsqlConnection connection, string deadLetterQueue, CancellationToken cancellationToken)

@@ -5,7 +5,11 @@ using Npgsql;
 
 namespace AsyncQueue.PostgreSql.Storage;
 
-/// <summary>The sweeper: rescues expired leases, frees expired idempotency keys, evicts old dead letters.</summary>
+/// <summary>
+/// The sweeper: rescues expired leases, frees expired idempotency keys, evicts old dead letters. One process sweeps at a
+/// time (a transaction-level advisory lock held for the whole sweep); the others skip their turn, and if the sweeping
+/// process dies its connection closes and the lock is free for the next.
+/// </summary>
 internal sealed partial class PostgreSqlJobStore
 {
     private const int SweepBatch = 256;
@@ -39,22 +43,31 @@ internal sealed partial class PostgreSqlJobStore
         });
     }
 
-    internal async Task SweepAsync(CancellationToken cancellationToken)
+    /// <summary>Sweeps once, unless another process is sweeping; returns whether this one swept.</summary>
+    internal async Task<bool> SweepAsync(CancellationToken cancellationToken)
     {
+        using var leader = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        using var turn = await leader.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        using (var command = new NpgsqlCommand(_sql.TrySweepLock, leader, turn).Text("schema", _options.Schema))
+        {
+            if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                return false;
+            }
+        }
+
         while (await RescueExpiredLeasesAsync(cancellationToken).ConfigureAwait(false) == SweepBatch)
         {
         }
 
         var now = _time.GetUtcNow().UtcTicks;
         using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        using (var keys = new NpgsqlCommand(_sql.EvictExpiredKeys, connection).Long("now", now))
+        while (await DeleteBatchAsync(new NpgsqlCommand(_sql.EvictExpiredKeys, connection).Long("now", now)).ConfigureAwait(false) == SweepBatch)
         {
-            await keys.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        using (var oldest = new NpgsqlCommand(_sql.EvictOldestKeys, connection).Long("max", _options.MaxRetainedKeys))
+        while (await DeleteBatchAsync(new NpgsqlCommand(_sql.EvictOldestKeys, connection).Long("max", _options.MaxRetainedKeys)).ConfigureAwait(false) == SweepBatch)
         {
-            await oldest.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var targets = new List<DeadLetterTarget>();
@@ -70,6 +83,18 @@ internal sealed partial class PostgreSqlJobStore
         foreach (var target in targets)
         {
             ReportEvicted(target.Name, await EvictDeadLettersAsync(connection, null, target, cancellationToken).ConfigureAwait(false));
+        }
+
+        // Ending the transaction releases the lock for the next sweep, of this process or another.
+        await turn.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return true;
+
+        async Task<int> DeleteBatchAsync(NpgsqlCommand command)
+        {
+            using (command)
+            {
+                return await command.Int("limit", SweepBatch).ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 

@@ -48,23 +48,31 @@ internal sealed class PostgreSqlStatements(string s)
 
     public string NextDue { get; } = $"SELECT MIN(run_at) FROM {s}.jobs WHERE queue = @queue AND state = 0";
 
+    // Every statement that locks several leased rows and waits for their locks (heartbeat, completions) locks them in
+    // seq order first (ORDER BY then FOR UPDATE: the rows are locked as they come out of the sort), so two of them on
+    // overlapping rows (this process's heartbeat and its completion batch) wait for each other instead of deadlocking.
     public string Heartbeat { get; } = $"""
-        UPDATE {s}.jobs j SET lease_expires = @expires
-        FROM unnest(@seqs::bigint[], @tokens::bigint[]) AS h(seq, token)
-        WHERE j.seq = h.seq AND j.lease_token = h.token AND j.state = 1
+        WITH mine AS (
+            SELECT j.seq FROM {s}.jobs j JOIN unnest(@seqs::bigint[], @tokens::bigint[]) AS h(seq, token) ON j.seq = h.seq
+            WHERE j.lease_token = h.token AND j.state = 1 ORDER BY j.seq FOR UPDATE OF j)
+        UPDATE {s}.jobs j SET lease_expires = @expires FROM mine WHERE j.seq = mine.seq
         RETURNING j.seq
         """;
 
     public string CompleteDeleteMany { get; } = $"""
-        DELETE FROM {s}.jobs j USING unnest(@seqs::bigint[], @tokens::bigint[]) AS h(seq, token)
-        WHERE j.seq = h.seq AND j.lease_token = h.token AND j.state = 1
+        WITH mine AS (
+            SELECT j.seq FROM {s}.jobs j JOIN unnest(@seqs::bigint[], @tokens::bigint[]) AS h(seq, token) ON j.seq = h.seq
+            WHERE j.lease_token = h.token AND j.state = 1 ORDER BY j.seq FOR UPDATE OF j)
+        DELETE FROM {s}.jobs j USING mine WHERE j.seq = mine.seq
         RETURNING j.seq
         """;
 
     public string CompleteRetainKeys { get; } = $"""
-        UPDATE {s}.jobs j SET state = 2, payload = NULL, errors = NULL, lease_token = NULL, lease_expires = NULL, key_expires = h.key_expires
-        FROM unnest(@seqs::bigint[], @tokens::bigint[], @key_expires::bigint[]) AS h(seq, token, key_expires)
-        WHERE j.seq = h.seq AND j.lease_token = h.token AND j.state = 1 AND j.key_held
+        WITH mine AS (
+            SELECT j.seq, h.key_expires FROM {s}.jobs j JOIN unnest(@seqs::bigint[], @tokens::bigint[], @key_expires::bigint[]) AS h(seq, token, key_expires) ON j.seq = h.seq
+            WHERE j.lease_token = h.token AND j.state = 1 AND j.key_held ORDER BY j.seq FOR UPDATE OF j)
+        UPDATE {s}.jobs j SET state = 2, payload = NULL, errors = NULL, lease_token = NULL, lease_expires = NULL, key_expires = mine.key_expires
+        FROM mine WHERE j.seq = mine.seq
         RETURNING j.seq
         """;
 
@@ -82,11 +90,18 @@ internal sealed class PostgreSqlStatements(string s)
         FROM {s}.jobs WHERE state = 1 AND lease_expires <= @now ORDER BY lease_expires LIMIT @limit FOR UPDATE SKIP LOCKED
         """;
 
-    public string EvictExpiredKeys { get; } = $"DELETE FROM {s}.jobs WHERE state = 2 AND key_expires <= @now";
+    // One process sweeps at a time: the others find this transaction-level lock taken and skip their turn.
+    public string TrySweepLock { get; } = "SELECT pg_try_advisory_xact_lock(hashtextextended('asyncqueue.sweep.' || @schema, 0))";
+
+    // Pruning deletes at most @limit rows per statement, so that no statement locks or logs an unbounded number of rows.
+    public string EvictExpiredKeys { get; } = $"""
+        DELETE FROM {s}.jobs WHERE seq IN (
+            SELECT seq FROM {s}.jobs WHERE state = 2 AND key_expires <= @now LIMIT @limit)
+        """;
 
     public string EvictOldestKeys { get; } = $"""
         DELETE FROM {s}.jobs WHERE seq IN (
-            SELECT seq FROM {s}.jobs WHERE state = 2 ORDER BY key_expires OFFSET @max)
+            SELECT seq FROM {s}.jobs WHERE state = 2 ORDER BY key_expires DESC OFFSET @max LIMIT @limit)
         """;
 
     public string DeleteDeadLetterById { get; } = $"DELETE FROM {s}.dead_letters WHERE id = @id";
@@ -107,11 +122,15 @@ internal sealed class PostgreSqlStatements(string s)
 
     public string EvictOverCapacity { get; } = $"""
         DELETE FROM {s}.dead_letters WHERE seq IN (
-            SELECT seq FROM {s}.dead_letters WHERE dead_letter_queue = @dlq ORDER BY seq DESC OFFSET @capacity)
+            SELECT seq FROM {s}.dead_letters WHERE dead_letter_queue = @dlq ORDER BY seq DESC OFFSET @capacity LIMIT @limit)
         RETURNING id, kind
         """;
 
-    public string EvictOlderThan { get; } = $"DELETE FROM {s}.dead_letters WHERE dead_letter_queue = @dlq AND dead_lettered_at <= @cutoff RETURNING id, kind";
+    public string EvictOlderThan { get; } = $"""
+        DELETE FROM {s}.dead_letters WHERE seq IN (
+            SELECT seq FROM {s}.dead_letters WHERE dead_letter_queue = @dlq AND dead_lettered_at <= @cutoff LIMIT @limit)
+        RETURNING id, kind
+        """;
 
     public string ListDeadLetters { get; } = $"SELECT {DeadLetterColumns} FROM {s}.dead_letters WHERE dead_letter_queue = @dlq ORDER BY seq LIMIT @take OFFSET @skip";
 
