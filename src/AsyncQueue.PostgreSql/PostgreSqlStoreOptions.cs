@@ -42,6 +42,41 @@ public class PostgreSqlStoreOptions
     /// <value>The default value is 256. Range: 1 to 10,000.</value>
     public int FetchBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// Gets or sets how many jobs of a queue this process may keep leased beyond what its waiting workers ask for, so a
+    /// worker that finishes a job finds the next one already leased instead of waiting for a round trip to the server.
+    /// </summary>
+    /// <value>
+    /// The default value is 0: the store leases only for workers that wait or are settling a job. Range: 0 to 10,000,
+    /// and at most <see cref="FetchBatchSize"/> is leased by one query.
+    /// </value>
+    /// <remarks>
+    /// With few workers on a busy queue each job otherwise costs a lease round trip, so throughput is bounded by the
+    /// round-trip (and commit) latency; a few hundred leased ahead remove that bound. The cost: if this process
+    /// crashes or is killed, the jobs it leased ahead and never started count as a failed attempt like those it was
+    /// running (they are rescued when their leases expire, retried by their policy, or dead-lettered when that was their
+    /// last attempt), and meanwhile other processes cannot take them. A process that stops normally hands them back
+    /// with no attempt spent.
+    /// </remarks>
+    public int LeaseAhead { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether a worker goes on to its next job as soon as its completion is queued for the store's next
+    /// group commit, instead of waiting for that commit, while its lease is sure to last at least half of
+    /// <see cref="LeaseDuration"/> more.
+    /// </summary>
+    /// <value>The default value is <see langword="false"/>: <c>CompleteAsync</c> returns once the completion committed.</value>
+    /// <remarks>
+    /// Each worker otherwise waits one commit round trip per job, so a queue's throughput is at most its
+    /// <c>MaxConcurrency</c> divided by the commit latency. Delivery stays at least once: a job whose completion had not
+    /// committed when the process died runs again, as one that was still running would, and a normal stop commits
+    /// every queued completion. What changes: when <c>CompleteAsync</c> returns, the job's row may still be there for a
+    /// moment; and a completion that fails (the server is unreachable) is logged by the store rather than reported to
+    /// the dispatcher, and its job is rescued when its lease expires. A lease that may be close to expiry (heartbeats
+    /// failing, the process stalled) still waits, so a late attempt learns that its outcome was discarded.
+    /// </remarks>
+    public bool AsynchronousCompletions { get; set; }
+
     /// <summary>Gets or sets the most idempotency keys of succeeded jobs kept; past that the oldest are freed first.</summary>
     /// <value>The default value is 1,000,000. Range: 0 or more.</value>
     public int MaxRetainedKeys { get; set; } = 1_000_000;

@@ -36,6 +36,11 @@ internal sealed partial class PostgreSqlStoreOptionsValidator : IValidateOptions
             failures.Add($"PostgreSqlStoreOptions.FetchBatchSize must be between 1 and 10000, but was {options.FetchBatchSize}.");
         }
 
+        if (options.LeaseAhead is < 0 or > 10_000)
+        {
+            failures.Add($"PostgreSqlStoreOptions.LeaseAhead must be between 0 and 10000, but was {options.LeaseAhead}.");
+        }
+
         if (options.MaxRetainedKeys < 0)
         {
             failures.Add($"PostgreSqlStoreOptions.MaxRetainedKeys must not be negative, but was {options.MaxRetainedKeys}.");

@@ -11,12 +11,15 @@ namespace AsyncQueue.PostgreSql.Storage;
 internal sealed partial class PostgreSqlJobStore
 {
     /// <summary>
-    /// One per queue: leases as many due jobs as this process's workers wait for (less those already leased and
-    /// untaken), then sleeps until woken, until the next delayed job falls due, or for the poll interval.
+    /// One per queue: leases as many due jobs as this process's workers wait for or are about to ask for (those settling
+    /// a job), plus <see cref="PostgreSqlStoreOptions.LeaseAhead"/>, less those already leased and untaken; then sleeps
+    /// until woken, until the next delayed job falls due, or for the poll interval.
     /// </summary>
     /// <remarks>
-    /// Leasing no further ahead than the waiting workers keeps a crash from charging an attempt to jobs no worker had
-    /// started, and leaves the other jobs to the other processes.
+    /// By default (<c>LeaseAhead</c> 0) leasing no further ahead than the workers keeps a crash from charging an attempt
+    /// to jobs no worker had started, and leaves the other jobs to the other processes. A worker settling a job counts
+    /// from the moment its completion is queued, not from its commit: the lease round trip then overlaps the
+    /// completion's, and the leased job waits in the buffer at most until that worker's completion commits.
     /// </remarks>
     private async Task RunFetchLoopAsync(PostgreSqlQueue queue)
     {
@@ -26,7 +29,7 @@ internal sealed partial class PostgreSqlJobStore
             // Taken before looking, so a wake-up that comes while the query runs is not lost.
             var wake = queue.WakeTask;
             var delay = Timeout.InfiniteTimeSpan;
-            var demand = queue.Waiting + queue.TakeSettled() - queue.Ready.Reader.Count;
+            var demand = queue.Waiting + queue.TakeSettled() + _options.LeaseAhead - queue.Ready.Reader.Count;
             if (demand > 0)
             {
                 try
@@ -74,6 +77,7 @@ internal sealed partial class PostgreSqlJobStore
     private async Task<(int Leased, long? NextDue)> LeaseAsync(PostgreSqlQueue queue, int limit, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
+        var expires = AddTicks(now.UtcTicks, _options.LeaseDuration);
         var rows = new List<(StoredJobRow Row, long Token)>(limit);
         long? nextDue = null;
         using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -81,7 +85,7 @@ internal sealed partial class PostgreSqlJobStore
             .Text("queue", queue.Name)
             .Long("now", now.UtcTicks)
             .Int("limit", limit)
-            .Long("expires", AddTicks(now.UtcTicks, _options.LeaseDuration)))
+            .Long("expires", expires))
         {
             using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -99,7 +103,7 @@ internal sealed partial class PostgreSqlJobStore
             {
                 try
                 {
-                    var record = row.ToRecord(queue.Name, job, new PostgreSqlLease(this, queue, row.Seq, token));
+                    var record = row.ToRecord(queue.Name, job, new PostgreSqlLease(this, queue, row.Seq, token) { Expires = expires });
 
                     // Held before a worker can take it, so the heartbeat covers it from the start.
                     _held[row.Seq] = record;
@@ -150,20 +154,43 @@ internal sealed partial class PostgreSqlJobStore
     /// Records a success. Completions are group-committed: a loop takes every completion queued meanwhile and settles
     /// them in one or two statements (each row fenced by its own token), so many workers share one round trip.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// With <see cref="PostgreSqlStoreOptions.AsynchronousCompletions"/>, while this process's lease on the job is sure
+    /// to be valid for at least half of <see cref="PostgreSqlStoreOptions.LeaseDuration"/> more (always, unless
+    /// heartbeats failed or the process stalled), the completion is queued and the worker goes on without waiting for
+    /// its commit: no other attempt can hold the job before the commit, so the fenced write cannot fail for a lost
+    /// lease. This stays within the at-least-once promise (docs/delivery.md): if the process dies before the queued
+    /// acknowledgement commits, the job was in flight and runs again, exactly as when it dies while waiting for the
+    /// commit; the store's disposal commits whatever is queued. A completion that fails anyway (the server is
+    /// unreachable) is logged, its lease expires and the job is rescued as a failed attempt, as when the dispatcher is
+    /// told. A lease that may be close to expiry still waits for the commit, so a late attempt learns with a
+    /// <see cref="JobLeaseLostException"/> that its outcome was discarded. The commit itself is as durable as any
+    /// other: the server's <c>synchronous_commit</c> is never lowered.
+    /// </para>
+    /// <para>
+    /// Without this, each worker waits one commit round trip per job, so a queue's throughput is bounded by its worker
+    /// count divided by the commit latency, whatever the batching.
+    /// </para>
+    /// </remarks>
     public ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken)
     {
         var lease = LeaseOf(job);
 
         // A key keeps refusing duplicates for the queue's retention; without one the row simply goes.
+        var now = _time.GetUtcNow().UtcTicks;
         var retention = lease.Queue.Options.IdempotencyRetention;
-        long? keyExpires = job.IdempotencyKey is not null && retention > TimeSpan.Zero ? AddTicks(_time.GetUtcNow().UtcTicks, retention) : null;
-        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        long? keyExpires = job.IdempotencyKey is not null && retention > TimeSpan.Zero ? AddTicks(now, retention) : null;
+        var safe = _options.AsynchronousCompletions && AddTicks(now, _options.LeaseDuration / 2) < lease.Expires;
+        var done = safe ? null : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         if (!_completions.Writer.TryWrite(new PendingCompletion(job, lease, keyExpires, done)))
         {
             throw new ObjectDisposedException(nameof(PostgreSqlJobStore), "The PostgreSQL job store is closed.");
         }
 
-        return new ValueTask(done.Task);
+        // The worker fetches as soon as this completes: lease its next job while the completion commits.
+        lease.Queue.AddSettled(1);
+        return done is null ? default : new ValueTask(done.Task);
     }
 
     private async Task RunCompletionLoopAsync()
@@ -185,14 +212,14 @@ internal sealed partial class PostgreSqlJobStore
                 {
                     if (stored.Contains(pending.Lease.Seq))
                     {
-                        pending.Done.TrySetResult();
+                        pending.Done?.TrySetResult();
                     }
                     else
                     {
                         // Fenced out: the lease expired and the job was rescued; a newer attempt owns it.
                         var job = pending.Job;
                         PostgreSqlLog.LeaseLost(_logger, job.Id, job.Kind, job.Queue, job.Attempt, "complete");
-                        pending.Done.TrySetException(new JobLeaseLostException(job.Id, job.Attempt, "complete"));
+                        pending.Done?.TrySetException(new JobLeaseLostException(job.Id, job.Attempt, "complete"));
                     }
                 }
             }
@@ -200,9 +227,16 @@ internal sealed partial class PostgreSqlJobStore
             catch (Exception ex)
 #pragma warning restore CA1031
             {
+                var waited = 0;
                 foreach (var pending in batch)
                 {
-                    pending.Done.TrySetException(ex);
+                    waited += pending.Done?.TrySetException(ex) == true ? 1 : 0;
+                }
+
+                if (waited < batch.Count)
+                {
+                    // Nobody waits for these: say so here. Their leases expire and they are rescued and run again.
+                    PostgreSqlLog.BackgroundFailed(_logger, ex, "complete of " + (batch.Count - waited) + " job(s)");
                 }
             }
             finally
@@ -210,11 +244,6 @@ internal sealed partial class PostgreSqlJobStore
                 foreach (var pending in batch)
                 {
                     _held.TryRemove(new KeyValuePair<long, JobRecord>(pending.Lease.Seq, pending.Job));
-                }
-
-                foreach (var group in batch.GroupBy(p => p.Lease.Queue))
-                {
-                    group.Key.AddSettled(group.Count());
                 }
             }
         }
@@ -336,9 +365,10 @@ internal sealed partial class PostgreSqlJobStore
                 var seqs = held.Select(h => h.Key).ToArray();
                 var tokens = held.Select(h => ((PostgreSqlLease)h.Value.StoreData!).Token).ToArray();
                 var extended = new HashSet<long>();
+                var expires = AddTicks(_time.GetUtcNow().UtcTicks, _options.LeaseDuration);
                 using var connection = await _dataSource.OpenConnectionAsync(_stopping.Token).ConfigureAwait(false);
                 using var command = new NpgsqlCommand(_sql.Heartbeat, connection)
-                    .Long("expires", AddTicks(_time.GetUtcNow().UtcTicks, _options.LeaseDuration))
+                    .Long("expires", expires)
                     .Array("seqs", NpgsqlDbType.Bigint, seqs)
                     .Array("tokens", NpgsqlDbType.Bigint, tokens);
                 using (var reader = await command.ExecuteReaderAsync(_stopping.Token).ConfigureAwait(false))
@@ -351,7 +381,11 @@ internal sealed partial class PostgreSqlJobStore
 
                 foreach (var pair in held)
                 {
-                    if (!extended.Contains(pair.Key))
+                    if (extended.Contains(pair.Key))
+                    {
+                        ((PostgreSqlLease)pair.Value.StoreData!).Expires = expires;
+                    }
+                    else
                     {
                         _held.TryRemove(pair);
                     }
@@ -404,5 +438,6 @@ internal sealed partial class PostgreSqlJobStore
     }
 
     /// <summary>A success waiting for the completion loop, with when its idempotency key expires (none: the row is deleted).</summary>
-    private readonly record struct PendingCompletion(JobRecord Job, PostgreSqlLease Lease, long? KeyExpires, TaskCompletionSource Done);
+    /// <remarks><c>Done</c> is <see langword="null"/> when the worker did not wait (see <see cref="CompleteAsync"/>).</remarks>
+    private readonly record struct PendingCompletion(JobRecord Job, PostgreSqlLease Lease, long? KeyExpires, TaskCompletionSource? Done);
 }

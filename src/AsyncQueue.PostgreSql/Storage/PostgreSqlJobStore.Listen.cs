@@ -17,7 +17,7 @@ internal sealed partial class PostgreSqlJobStore
         {
             try
             {
-                using var connection = await _dataSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
+                using var connection = await _listenSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
                 connection.Notification += (_, e) => OnNotification(e.Payload);
                 using (var listen = new NpgsqlCommand($"LISTEN \"{_channel}\"", connection))
                 {

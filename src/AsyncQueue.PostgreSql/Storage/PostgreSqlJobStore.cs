@@ -44,6 +44,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
     private readonly FrozenDictionary<string, PostgreSqlQueue> _queues;
     private readonly PostgreSqlQueue[] _queueList;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly NpgsqlDataSource _listenSource;
     private readonly PostgreSqlStatements _sql;
     private readonly string _channel;
     private readonly string _instance = Guid.NewGuid().ToString("N");
@@ -87,7 +88,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         _queues = _queueList.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);
         _sql = new PostgreSqlStatements(_options.Schema);
         _channel = (_options.Schema + "_jobs")[..Math.Min(63, _options.Schema.Length + 5)];
-        _dataSource = NpgsqlDataSource.Create(_options.ConnectionString);
+        _dataSource = PostgreSqlConnections.CreatePool(_options.ConnectionString);
+        _listenSource = PostgreSqlConnections.CreateListener(_options.ConnectionString);
         try
         {
             Open();
@@ -95,6 +97,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         catch
         {
             _dataSource.Dispose();
+            _listenSource.Dispose();
             throw;
         }
 
@@ -169,6 +172,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
 
         PostgreSqlLog.Closed(_logger, released);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
+        await _listenSource.DisposeAsync().ConfigureAwait(false);
         _stopping.Dispose();
     }
 
