@@ -4,12 +4,13 @@ using AsyncQueue.Benchmarks.Scenarios;
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --quick        every scenario briefly, one line each (CI smoke test)
-// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --full         BenchmarkDotNet (scenarios 1-5, SQLite), then the latency scenario (6)
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --full         BenchmarkDotNet (scenarios 1-5, SQLite, PostgreSQL), then the latency scenario (6)
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --filter '*Steady*'   any BenchmarkDotNet arguments
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --latency [--workers N] [--rate JOBS_PER_S] [--no-peers]
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --allocations AsyncQueue steady     bytes per job by type
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --profile steady AsyncQueue 20      a loop for dotnet-trace
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure steady AsyncQueue 2       best of 5 runs, for A/B checks
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql 3 [--commit sync|async|both] [--server CONNECTION_STRING]   PostgreSQL store vs Hangfire.PostgreSql
 // See docs/benchmarks.md.
 if (args.Contains("--quick"))
 {
@@ -24,6 +25,11 @@ if (args.Contains("--allocations"))
 if (args.Contains("--measure"))
 {
     return await ProfileRun.MeasureAsync(args, Console.Out);
+}
+
+if (args.Contains("--postgresql"))
+{
+    return await PostgreSqlRun.RunAsync(args, Console.Out);
 }
 
 if (args.Contains("--profile"))

@@ -22,6 +22,9 @@ internal static class QuickRun
     private const int Runs = 3;
     private const int SqliteSingleJobs = 2_000;
     private const int SqliteBatchedJobs = 10_000;
+    private const int PostgreSqlSingleJobs = 500;
+    private const int PostgreSqlBatchedJobs = 3_000;
+    private const int PostgreSqlHangfireJobs = 100;
 
     private static readonly ContenderKind[] EnqueueContenders = [ContenderKind.AsyncQueue, ContenderKind.ChannelUnbounded, ContenderKind.ConcurrentQueueSemaphore];
     private static readonly ContenderKind[] BacklogContenders = [ContenderKind.AsyncQueue, ContenderKind.AsyncQueuePipeline, ContenderKind.ChannelUnbounded, ContenderKind.ConcurrentQueueSemaphore];
@@ -64,6 +67,9 @@ internal static class QuickRun
         };
         var (delayed, delayedChannel) = await DelayedScenario.MeasureAsync(Workers, DelayedScenario.Jobs, Runs);
         var (sqliteSingle, sqliteBatched) = await SqliteScenario.MeasureAsync(Workers, SqliteSingleJobs, SqliteBatchedJobs, runs: 2);
+        var postgreSql = PostgreSqlServer.FindBinaries() is null
+            ? "NOT RUN (skipped in quick mode): " + PostgreSqlServer.MissingMessage
+            : (await PostgreSqlScenario.MeasureAsync(Workers, PostgreSqlSingleJobs, PostgreSqlBatchedJobs, PostgreSqlHangfireJobs, runs: 1)).Describe(PostgreSqlSingleJobs, PostgreSqlBatchedJobs, PostgreSqlHangfireJobs);
 
         var latency = await LatencyScenario.RunAsync([Workers], TimeSpan.FromSeconds(0.5), jobs, peers: false, Divisor, TextWriter.Null);
 
@@ -95,6 +101,8 @@ internal static class QuickRun
             + string.Create(CultureInfo.InvariantCulture, $"; retries/s: AsyncQueue {failure[0].Item2.RetriesPerSecond / 1e3:F1}k, Channel<T> in place {failure[1].Item2.RetriesPerSecond / 1e3:F1}k"));
         output.WriteLine(Line($"5 delayed jobs (100,000 due at once), {Workers}w", [(ContenderKind.AsyncQueue, delayed), (ContenderKind.ChannelUnbounded, delayedChannel)]));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"S SQLite file store end-to-end, " + Workers + "w",-46}  single EnqueueAsync ({SqliteSingleJobs:N0} jobs) {sqliteSingle.JobsPerSecond:N0} jobs/s; batches of {SqliteScenario.Batch:N0} ({SqliteBatchedJobs:N0} jobs) {sqliteBatched.JobsPerSecond:N0} jobs/s (target 10,000)"));
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"P PostgreSQL store end-to-end, " + Workers + "w",-46}  ") + postgreSql);
 
         var reference = latency.Single(r => r.Contender == ContenderFactory.Label(ContenderKind.ChannelUnbounded));
         var line = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"{"6 hand-off latency p50/p99/p99.9 us, " + Workers + "w",-46}  at {reference.Rate / 1e6:F2}M jobs/s: "));
