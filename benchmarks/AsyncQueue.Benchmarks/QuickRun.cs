@@ -67,8 +67,8 @@ internal static class QuickRun
         };
         var (delayed, delayedChannel) = await DelayedScenario.MeasureAsync(Workers, DelayedScenario.Jobs, Runs);
         var (sqliteSingle, sqliteBatched) = await SqliteScenario.MeasureAsync(Workers, SqliteSingleJobs, SqliteBatchedJobs, runs: 2);
-        var postgreSql = PostgreSqlServer.FindBinaries() is null
-            ? "NOT RUN (skipped in quick mode): " + PostgreSqlServer.MissingMessage
+        var postgreSql = ThrowawayPostgreSqlServer.FindBinaries() is null
+            ? "NOT RUN (skipped in quick mode): " + ThrowawayPostgreSqlServer.MissingMessage
             : (await PostgreSqlScenario.MeasureAsync(Workers, PostgreSqlSingleJobs, PostgreSqlBatchedJobs, PostgreSqlHangfireJobs, runs: 1)).Describe(PostgreSqlSingleJobs, PostgreSqlBatchedJobs, PostgreSqlHangfireJobs);
 
         var latency = await LatencyScenario.RunAsync([Workers], TimeSpan.FromSeconds(0.5), jobs, peers: false, Divisor, TextWriter.Null);

@@ -27,7 +27,8 @@ public static class PostgreSqlJobQueueBuilderExtensions
     /// <remarks>
     /// The server is reached and the schema created or checked (under an advisory lock, so processes may start at
     /// once) when the host starts: a wrong connection string or an unreachable server fails the start with a message
-    /// that says so.
+    /// that says so. With <see cref="PostgreSqlStoreOptions.MigrateOnStart"/> off the schema is only checked; migrate
+    /// it beforehand with <see cref="PostgreSqlJobStoreSchema.MigrateAsync"/>.
     /// </remarks>
     [RequiresUnreferencedCode(SerializationMessage)]
     [RequiresDynamicCode(SerializationMessage)]

@@ -10,9 +10,37 @@ public class PostgreSqlStoreOptions
     /// <value>Set by <c>UsePostgreSql</c>. It must name a host.</value>
     public string ConnectionString { get; set; } = "";
 
-    /// <summary>Gets or sets the database schema that holds the store's tables; created at start if missing.</summary>
+    /// <summary>Gets or sets the database schema that holds the store's tables; created at start if missing (see <see cref="MigrateOnStart"/>).</summary>
     /// <value>The default value is <c>asyncqueue</c>. A lower-case identifier: letters, digits and underscores, at most 63 characters.</value>
     public string Schema { get; set; } = "asyncqueue";
+
+    /// <summary>
+    /// Gets or sets whether the store creates its schema, or migrates it to this version, when it starts. When
+    /// <see langword="false"/>, the schema must already be at this version: run
+    /// <see cref="PostgreSqlJobStoreSchema.MigrateAsync"/> beforehand (a deployment step, a command-line tool), and the
+    /// store only checks the version at start.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="true"/>: each process migrates at start, under an advisory lock, so processes
+    /// may start at once. With <see langword="false"/>, a schema that is missing or at another version fails the start
+    /// with a <see cref="PostgreSqlSchemaVersionException"/>, and the application's user needs no right to create tables.
+    /// </value>
+    public bool MigrateOnStart { get; set; } = true;
+
+    /// <summary>
+    /// Gets or sets whether jobs enqueued by other processes wake idle workers at once through LISTEN/NOTIFY. When
+    /// <see langword="false"/>, the store opens no LISTEN connection and sends no notifications: workers find jobs
+    /// enqueued by other processes, and by <see cref="IPostgreSqlJobQueue"/> transactions, when they poll every
+    /// <see cref="PollInterval"/>.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    /// <remarks>
+    /// Turn it off behind a connection pooler in transaction mode (PgBouncer <c>pool_mode = transaction</c>), where a
+    /// LISTEN session is not kept and notifications cannot be relied on; lower <see cref="PollInterval"/> to bound the
+    /// wait for such jobs. Jobs this process enqueues through the job queue, delayed jobs and retries wake its own
+    /// workers either way.
+    /// </remarks>
+    public bool UseListenNotify { get; set; } = true;
 
     /// <summary>
     /// Gets or sets how long a fetched job stays leased to its attempt without a heartbeat. When a lease expires (the
@@ -28,8 +56,9 @@ public class PostgreSqlStoreOptions
 
     /// <summary>
     /// Gets or sets how often idle workers look for jobs when no notification came: the fallback for a lost
-    /// LISTEN connection. Jobs enqueued anywhere wake workers at once through LISTEN/NOTIFY, and delayed jobs and
-    /// retries are fetched when they fall due.
+    /// LISTEN connection, and the only way to find jobs enqueued elsewhere when <see cref="UseListenNotify"/> is off.
+    /// Jobs enqueued anywhere otherwise wake workers at once through LISTEN/NOTIFY, and delayed jobs and retries are
+    /// fetched when they fall due.
     /// </summary>
     /// <value>The default value is 1 second. Range: 10 milliseconds to 1 hour.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -14,7 +14,7 @@ namespace AsyncQueue.Benchmarks.Scenarios;
 [ThreadingDiagnoser]
 public class PostgreSqlBenchmarks
 {
-    private PostgreSqlServer _server = null!;
+    private ThrowawayPostgreSqlServer _server = null!;
     private PostgreSqlScenario? _store;
     private HangfirePostgreSqlContender? _hangfire;
 
@@ -30,14 +30,14 @@ public class PostgreSqlBenchmarks
     [GlobalSetup(Target = nameof(HangfirePostgreSql))]
     public void SetupHangfire()
     {
-        _server = PostgreSqlServer.StartAsync().GetAwaiter().GetResult();
+        _server = ThrowawayPostgreSqlServer.StartAsync(PostgreSqlScenario.Database).GetAwaiter().GetResult();
         _hangfire = new HangfirePostgreSqlContender(_server.ConnectionString, Workers);
         _hangfire.StartAsync().GetAwaiter().GetResult();
     }
 
     private void Setup(bool tuned)
     {
-        _server = PostgreSqlServer.StartAsync().GetAwaiter().GetResult();
+        _server = ThrowawayPostgreSqlServer.StartAsync(PostgreSqlScenario.Database).GetAwaiter().GetResult();
         _store = new PostgreSqlScenario(_server.ConnectionString, Workers, tuned);
         _store.StartAsync().GetAwaiter().GetResult();
     }

@@ -31,9 +31,9 @@ internal static class PostgreSqlRun
             return 0;
         }
 
-        if (PostgreSqlServer.FindBinaries() is null)
+        if (ThrowawayPostgreSqlServer.FindBinaries() is null)
         {
-            output.WriteLine("PostgreSQL scenario NOT RUN: " + PostgreSqlServer.MissingMessage);
+            output.WriteLine("PostgreSQL scenario NOT RUN: " + ThrowawayPostgreSqlServer.MissingMessage);
             return 1;
         }
 

@@ -7,7 +7,7 @@ namespace AsyncQueue.Benchmarks.Scenarios;
 /// <summary>
 /// The server store: end-to-end, a steady producer through <c>UsePostgreSql(connectionString)</c> with its default
 /// options and the workers running, until the last handler has run, against a PostgreSQL server on this machine
-/// (<see cref="PostgreSqlServer"/>). Each contender gets a schema of its own on the same server. Jobs are enqueued one
+/// (<see cref="ThrowawayPostgreSqlServer"/>). Each contender gets a schema of its own on the same server. Jobs are enqueued one
 /// <c>EnqueueAsync</c> at a time, or in <c>EnqueueBatchAsync</c> batches of <see cref="Batch"/> (one transaction each).
 /// </summary>
 public sealed class PostgreSqlScenario : IAsyncDisposable
@@ -23,6 +23,9 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
 
     /// <summary>Jobs per BenchmarkDotNet invocation of Hangfire.PostgreSql.</summary>
     public const int HangfireJobs = 500;
+
+    /// <summary>The database the scenario's throwaway server creates.</summary>
+    public const string Database = "asyncqueue_bench";
 
     /// <summary>The tuned store's <see cref="AsyncQueue.PostgreSql.PostgreSqlStoreOptions.LeaseAhead"/>.</summary>
     public const int TunedLeaseAhead = 256;
@@ -94,11 +97,14 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
 
     /// <summary>
     /// A fresh server on this machine, then for each contender (each in its own schema) one warm-up run and the best of
-    /// <paramref name="runs"/>. Throws when PostgreSQL is not installed (see <see cref="PostgreSqlServer.FindBinaries"/>).
+    /// <paramref name="runs"/>. Throws when PostgreSQL is not installed (see <see cref="ThrowawayPostgreSqlServer.FindBinaries"/>).
     /// </summary>
     public static async Task<Result> MeasureAsync(int workers, int singleJobs, int batchedJobs, int hangfireJobs, int runs, bool synchronousCommit = true)
     {
-        await using var server = await PostgreSqlServer.StartAsync(synchronousCommit);
+        // PostgreSQL's durable defaults (fsync and synchronous_commit on), unlike the store tests' server: the figures
+        // are those of a real deployment's commits. synchronous_commit off: a commit survives the applications
+        // crashing, but a crash of the server or machine may undo the last few hundred milliseconds of commits.
+        await using var server = await ThrowawayPostgreSqlServer.StartAsync(Database, synchronousCommit ? [] : ["synchronous_commit=off"]);
         return await MeasureAsync(server.ConnectionString, server.Version, workers, singleJobs, batchedJobs, hangfireJobs, runs);
     }
 

@@ -14,7 +14,7 @@ internal sealed partial class PostgreSqlStoreOptionsValidator : IValidateOptions
     {
         var failures = new List<string>();
         ValidateConnectionString(options.ConnectionString, failures);
-        if (options.Schema is null || !SchemaName().IsMatch(options.Schema))
+        if (!IsSchemaName(options.Schema))
         {
             failures.Add($"PostgreSqlStoreOptions.Schema must be a lower-case identifier (letters, digits, underscores, at most 63 characters, not starting with a digit), but was '{options.Schema}'.");
         }
@@ -78,6 +78,9 @@ internal sealed partial class PostgreSqlStoreOptionsValidator : IValidateOptions
             failures.Add($"PostgreSqlStoreOptions.ConnectionString is not a valid Npgsql connection string: {ex.Message}");
         }
     }
+
+    /// <summary>Whether a schema name is one the store's statements can embed unquoted.</summary>
+    internal static bool IsSchemaName(string? schema) => schema is not null && SchemaName().IsMatch(schema);
 
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]
     private static partial Regex SchemaName();

@@ -92,7 +92,7 @@ internal sealed partial class PostgreSqlJobStore
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        if (taken.Count > 0)
+        if (taken.Count > 0 && _options.UseListenNotify)
         {
             using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, q) FROM unnest(@queues::text[]) AS q", connection, transaction)
                 .Text("channel", _channel)

@@ -5,7 +5,7 @@ using NpgsqlTypes;
 
 namespace AsyncQueue.PostgreSql.Storage;
 
-/// <summary>Enqueue: keyed jobs inserted against the unique key index, the rest in one statement; a notification wakes other processes.</summary>
+/// <summary>Enqueue: keyed jobs inserted against the unique key index, the rest in one statement; a notification (unless polling only) wakes other processes.</summary>
 internal sealed partial class PostgreSqlJobStore
 {
     public async ValueTask<EnqueueResult> EnqueueAsync(JobRecord job, CancellationToken cancellationToken)
@@ -70,7 +70,11 @@ internal sealed partial class PostgreSqlJobStore
             using var batch = new NpgsqlBatch(connection);
             var insert = InsertManyCommand(queue, jobs, payloads, start, start + 1, results);
             batch.BatchCommands.Add(ToBatchCommand(insert));
-            batch.BatchCommands.Add(ToBatchCommand(new NpgsqlCommand(_sql.Notify).Text("channel", _channel).Text("payload", queue.Name + "\n" + _instance)));
+            if (_options.UseListenNotify)
+            {
+                batch.BatchCommands.Add(ToBatchCommand(new NpgsqlCommand(_sql.Notify).Text("channel", _channel).Text("payload", queue.Name + "\n" + _instance)));
+            }
+
             await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return jobs.Count;
         }
@@ -123,7 +127,7 @@ internal sealed partial class PostgreSqlJobStore
             i0 = i1;
         }
 
-        if (end > start)
+        if (end > start && _options.UseListenNotify)
         {
             // Delivered at commit: workers of every process listening on the channel wake and lease.
             using var notify = new NpgsqlCommand(_sql.Notify, connection, transaction).Text("channel", _channel).Text("payload", queue.Name + "\n" + _instance);

@@ -10,6 +10,9 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// <summary>Leases with fencing: the fetch loop, settling an attempt, heartbeats.</summary>
 internal sealed partial class PostgreSqlJobStore
 {
+    /// <summary>How many times a completion statement runs before a deadlock or serialization failure fails its batch.</summary>
+    private const int CompletionAttempts = 3;
+
     /// <summary>
     /// One per queue: leases as many due jobs as this process's workers wait for or are about to ask for (those settling
     /// a job), plus <see cref="PostgreSqlStoreOptions.LeaseAhead"/>, less those already leased and untaken; then sleeps
@@ -275,12 +278,32 @@ internal sealed partial class PostgreSqlJobStore
         return stored;
     }
 
+    /// <summary>
+    /// Runs one completion statement and adds the seqs it settled. A statement chosen as a deadlock victim (40P01) or
+    /// failing to serialize (40001) is run again, up to <see cref="CompletionAttempts"/> times in all, rather than
+    /// failing the batch: the rows are locked in seq order so neither should happen, and a failed statement (its own
+    /// implicit transaction) changed nothing, so running it again is safe.
+    /// </summary>
     private static async Task ReadSeqsAsync(NpgsqlCommand command, HashSet<long> seqs)
     {
-        using var reader = await command.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
-        while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+        for (var attempt = 1; ; attempt++)
         {
-            seqs.Add(reader.GetInt64(0));
+            // Rows read before a failure were rolled back with the statement: they count only once it succeeds.
+            var settled = new List<long>();
+            try
+            {
+                using var reader = await command.ExecuteReaderAsync(CancellationToken.None).ConfigureAwait(false);
+                while (await reader.ReadAsync(CancellationToken.None).ConfigureAwait(false))
+                {
+                    settled.Add(reader.GetInt64(0));
+                }
+
+                seqs.UnionWith(settled);
+                return;
+            }
+            catch (PostgresException ex) when (attempt < CompletionAttempts && ex.SqlState is PostgresErrorCodes.DeadlockDetected or PostgresErrorCodes.SerializationFailure)
+            {
+            }
         }
     }
 

@@ -8,16 +8,17 @@ internal sealed partial class PostgreSqlJobStore
 {
     /// <summary>
     /// Holds one connection that listens on the schema's channel. When it drops (the server restarts), the fetch loops
-    /// fall back on polling every <see cref="PostgreSqlStoreOptions.PollInterval"/> and the listener reconnects.
+    /// fall back on polling every <see cref="PostgreSqlStoreOptions.PollInterval"/> and the listener reconnects. Not
+    /// run at all when <see cref="PostgreSqlStoreOptions.UseListenNotify"/> is off.
     /// </summary>
-    private async Task RunListenLoopAsync()
+    private async Task RunListenLoopAsync(NpgsqlDataSource listenSource)
     {
         var stopping = _stopping.Token;
         while (!stopping.IsCancellationRequested)
         {
             try
             {
-                using var connection = await _listenSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
+                using var connection = await listenSource.OpenConnectionAsync(stopping).ConfigureAwait(false);
                 connection.Notification += (_, e) => OnNotification(e.Payload);
                 using (var listen = new NpgsqlCommand($"LISTEN \"{_channel}\"", connection))
                 {

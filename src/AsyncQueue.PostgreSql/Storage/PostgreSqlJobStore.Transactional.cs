@@ -44,8 +44,13 @@ internal sealed partial class PostgreSqlJobStore : IPostgreSqlJobQueue
         }
 
         // No instance id in the payload: the commit must wake this process's workers too, and it happens after this call.
-        using var notify = new NpgsqlCommand(_sql.Notify, connection, transaction).Text("channel", _channel).Text("payload", queue.Name);
-        await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        // Polling only, every process (this one too) finds the job at its next poll.
+        if (_options.UseListenNotify)
+        {
+            using var notify = new NpgsqlCommand(_sql.Notify, connection, transaction).Text("channel", _channel).Text("payload", queue.Name);
+            await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         return results[0];
     }
 }

@@ -21,7 +21,8 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// Each configured queue has one fetch loop in this process: it leases, in one round trip
 /// (<c>FOR UPDATE SKIP LOCKED</c>), as many due jobs as this process's workers wait for, and hands them to the workers
 /// through a channel. It wakes when a worker waits, when this process enqueues, when another process enqueues
-/// (LISTEN/NOTIFY), when the next delayed job falls due, and every <see cref="PostgreSqlStoreOptions.PollInterval"/>.
+/// (LISTEN/NOTIFY, unless <see cref="PostgreSqlStoreOptions.UseListenNotify"/> is off), when the next delayed job falls
+/// due, and every <see cref="PostgreSqlStoreOptions.PollInterval"/>.
 /// </para>
 /// <para>
 /// Delivery is at least once: a fetched job is leased to one attempt with a fencing token; this process extends the
@@ -44,7 +45,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
     private readonly FrozenDictionary<string, PostgreSqlQueue> _queues;
     private readonly PostgreSqlQueue[] _queueList;
     private readonly NpgsqlDataSource _dataSource;
-    private readonly NpgsqlDataSource _listenSource;
+    private readonly NpgsqlDataSource? _listenSource;
     private readonly PostgreSqlStatements _sql;
     private readonly string _channel;
     private readonly string _instance = Guid.NewGuid().ToString("N");
@@ -89,7 +90,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         _sql = new PostgreSqlStatements(_options.Schema);
         _channel = (_options.Schema + "_jobs")[..Math.Min(63, _options.Schema.Length + 5)];
         _dataSource = PostgreSqlConnections.CreatePool(_options.ConnectionString);
-        _listenSource = PostgreSqlConnections.CreateListener(_options.ConnectionString);
+        _listenSource = _options.UseListenNotify ? PostgreSqlConnections.CreateListener(_options.ConnectionString) : null;
         try
         {
             Open();
@@ -97,14 +98,15 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         catch
         {
             _dataSource.Dispose();
-            _listenSource.Dispose();
+            _listenSource?.Dispose();
             throw;
         }
 
         _heartbeatTimer = time.CreateTimer(static state => ((PostgreSqlJobStore)state!).RunHeartbeat(), this, _options.HeartbeatInterval, _options.HeartbeatInterval);
         _sweepTimer = time.CreateTimer(static state => ((PostgreSqlJobStore)state!).RunSweep(), this, _options.SweepInterval, _options.SweepInterval);
         _fetchLoops = [.. _queueList.Select(queue => Task.Run(() => RunFetchLoopAsync(queue)))];
-        _listenLoop = Task.Run(RunListenLoopAsync);
+        var listenSource = _listenSource;
+        _listenLoop = listenSource is null ? Task.CompletedTask : Task.Run(() => RunListenLoopAsync(listenSource));
         _completionLoop = Task.Run(RunCompletionLoopAsync);
 
         // Rescue at once what a crashed predecessor left leased, if its leases already expired.
@@ -172,7 +174,11 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
 
         PostgreSqlLog.Closed(_logger, released);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
-        await _listenSource.DisposeAsync().ConfigureAwait(false);
+        if (_listenSource is not null)
+        {
+            await _listenSource.DisposeAsync().ConfigureAwait(false);
+        }
+
         _stopping.Dispose();
     }
 
@@ -190,7 +196,12 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         try
         {
             using var connection = _dataSource.OpenConnection();
-            PostgreSqlSchema.Migrate(connection, _options.Schema);
+
+            // The constructor runs once, at start, on the host's thread: blocking on the schema work here is the start.
+            var schema = _options.MigrateOnStart
+                ? PostgreSqlSchema.MigrateAsync(connection, _options.Schema, CancellationToken.None)
+                : PostgreSqlSchema.CheckAsync(connection, _options.Schema, CancellationToken.None);
+            schema.GetAwaiter().GetResult();
             using var command = new NpgsqlCommand(_sql.Counts, connection);
             using var reader = command.ExecuteReader();
             reader.Read();

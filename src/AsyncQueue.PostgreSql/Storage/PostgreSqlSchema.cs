@@ -63,36 +63,65 @@ internal static class PostgreSqlSchema
         INSERT INTO {0}.meta (key, value) VALUES ('schema_version', 1) ON CONFLICT (key) DO NOTHING;
         """;
 
-    /// <summary>Creates the schema, or checks that an existing one is at a version this store reads.</summary>
-    /// <exception cref="InvalidOperationException">The schema was created by a newer version of the store.</exception>
-    public static void Migrate(NpgsqlConnection connection, string schema)
+    /// <summary>Creates the schema, or migrates an existing one to <see cref="Version"/>.</summary>
+    /// <exception cref="PostgreSqlSchemaVersionException">The schema was created by a newer version of the store.</exception>
+    public static async Task MigrateAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
     {
-        using var transaction = connection.BeginTransaction();
+        using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('asyncqueue.' || @schema, 0))", connection, transaction))
         {
             command.Parameters.AddWithValue("schema", schema);
-            command.ExecuteNonQuery();
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        using (var command = new NpgsqlCommand("SELECT to_regclass(@table) IS NOT NULL", connection, transaction))
+        var version = await ReadVersionAsync(connection, transaction, schema, cancellationToken).ConfigureAwait(false);
+        if (version > Version)
         {
-            command.Parameters.AddWithValue("table", schema + ".meta");
-            if ((bool)command.ExecuteScalar()!)
-            {
-                command.CommandText = $"SELECT value FROM {schema}.meta WHERE key = 'schema_version'";
-                if (command.ExecuteScalar() is long version && version > Version)
-                {
-                    throw new InvalidOperationException(
-                        $"The PostgreSQL job store's schema '{schema}' is at version {version}, newer than this version of AsyncQueue.PostgreSql reads ({Version}). Upgrade AsyncQueue.PostgreSql, or set PostgreSqlStoreOptions.Schema to another schema.");
-                }
-            }
+            throw new PostgreSqlSchemaVersionException(schema, version, Version, NewerMessage(schema, version));
         }
 
         using (var command = new NpgsqlCommand(CreateTables.Replace("{0}", schema, StringComparison.Ordinal), connection, transaction))
         {
-            command.ExecuteNonQuery();
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        transaction.Commit();
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Checks, without changing anything, that the schema is at <see cref="Version"/>: for a store that does not migrate at start.</summary>
+    /// <exception cref="PostgreSqlSchemaVersionException">The schema is missing, or at another version.</exception>
+    public static async Task CheckAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
+    {
+        var version = await ReadVersionAsync(connection, null, schema, cancellationToken).ConfigureAwait(false);
+        if (version == Version)
+        {
+            return;
+        }
+
+        throw new PostgreSqlSchemaVersionException(
+            schema,
+            version,
+            Version,
+            version > Version
+                ? NewerMessage(schema, version)
+                : $"The PostgreSQL job store's schema '{schema}' is {(version == 0 ? "missing (version 0 found)" : $"at version {version}")}, but this version of AsyncQueue.PostgreSql needs version {Version}, and PostgreSqlStoreOptions.MigrateOnStart is false. Migrate it first: call PostgreSqlJobStoreSchema.MigrateAsync(connectionString, \"{schema}\") from a deployment step or tool (with a user allowed to create tables in the schema), or set MigrateOnStart to true.");
+    }
+
+    /// <summary>The schema's version: 0 when it has no <c>meta</c> table (the schema, or the store's tables, do not exist).</summary>
+    private static async Task<int> ReadVersionAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string schema, CancellationToken cancellationToken)
+    {
+        using var command = new NpgsqlCommand("SELECT to_regclass(@table) IS NOT NULL", connection, transaction);
+        command.Parameters.AddWithValue("table", schema + ".meta");
+        if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+        {
+            return 0;
+        }
+
+        command.CommandText = $"SELECT value FROM {schema}.meta WHERE key = 'schema_version'";
+        command.Parameters.Clear();
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long version ? checked((int)version) : 0;
+    }
+
+    private static string NewerMessage(string schema, int version) =>
+        $"The PostgreSQL job store's schema '{schema}' is at version {version}, newer than this version of AsyncQueue.PostgreSql reads ({Version}). Upgrade AsyncQueue.PostgreSql, or set PostgreSqlStoreOptions.Schema to another schema.";
 }
