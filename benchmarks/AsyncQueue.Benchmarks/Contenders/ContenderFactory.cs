@@ -30,7 +30,7 @@ public static class ContenderFactory
         ContenderKind.ChannelBounded => new ChannelContender(workers, capacity: 1024),
         ContenderKind.ConcurrentQueueSemaphore => new ConcurrentQueueContender(workers),
         ContenderKind.Coravel => new CoravelContender(),
-        ContenderKind.Hangfire => new HangfireContender(workers),
+        ContenderKind.Hangfire => HangfireContender.InMemory(workers),
         ContenderKind.MassTransit => new MassTransitContender(workers),
         ContenderKind.Wolverine => new WolverineContender(workers),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, null),

@@ -1,34 +1,62 @@
 using Hangfire;
 using Hangfire.InMemory;
+using Hangfire.PostgreSql;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace AsyncQueue.Benchmarks.Contenders;
 
 /// <summary>
-/// Hangfire with Hangfire.InMemory storage: <c>AddHangfire</c> + <c>AddHangfireServer</c> with N workers, jobs
-/// enqueued with <see cref="IBackgroundJobClient"/> as its documentation shows (an expression, serialized).
+/// Hangfire: <c>AddHangfire</c> + <c>AddHangfireServer</c> with N workers, jobs enqueued with
+/// <see cref="IBackgroundJobClient"/> as its documentation shows (an expression, serialized), on Hangfire.InMemory
+/// storage (<see cref="InMemory"/>) or Hangfire.PostgreSql (<see cref="OnPostgreSql"/>).
 /// </summary>
 internal sealed class HangfireContender : IContender
 {
+    /// <summary>The PostgreSQL contender's label in every report.</summary>
+    public const string PostgreSqlLabel = "Hangfire 1.8.25 + Hangfire.PostgreSql 1.21.1";
+
     private readonly IHost _host;
     private readonly IBackgroundJobClient _client;
     private bool _started;
 
-    public HangfireContender(int workers)
+    private HangfireContender(int workers, Func<IGlobalConfiguration, IGlobalConfiguration> useStorage)
     {
         var builder = PeerHost.CreateBuilder(Completion);
-        builder.Services.AddHangfire(configuration => configuration
+        builder.Services.AddHangfire(configuration => useStorage(configuration
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
             .UseSimpleAssemblyNameTypeSerializer()
-            .UseRecommendedSerializerSettings()
-            .UseInMemoryStorage(new InMemoryStorageOptions()));
+            .UseRecommendedSerializerSettings()));
         builder.Services.AddHangfireServer(options => options.WorkerCount = workers);
         _host = builder.Build();
         _client = _host.Services.GetRequiredService<IBackgroundJobClient>();
     }
 
     public Completion Completion { get; } = new();
+
+    /// <summary>Hangfire 1.8.25 with Hangfire.InMemory 1.0.0 storage.</summary>
+    public static HangfireContender InMemory(int workers) =>
+        new(workers, configuration => configuration.UseInMemoryStorage(new InMemoryStorageOptions()));
+
+    /// <summary>
+    /// Hangfire 1.8.25 with Hangfire.PostgreSql 1.21.1 storage on the same server as the AsyncQueue PostgreSQL store, in
+    /// a schema of its own (one transaction per enqueued job).
+    /// </summary>
+    /// <remarks>
+    /// Long polling (LISTEN/NOTIFY, <c>EnableLongPolling</c>) is on, so an idle worker wakes when a job is enqueued
+    /// instead of at its next <c>QueuePollInterval</c> (15 s by default): the store's documented option for prompt
+    /// pick-up, and the same wake-up the AsyncQueue store uses. Everything else is the storage's default.
+    /// </remarks>
+    public static HangfireContender OnPostgreSql(string connectionString, int workers)
+    {
+        var storage = new PostgreSqlStorageOptions
+        {
+            SchemaName = "hangfire_" + Guid.NewGuid().ToString("N")[..12],
+            EnableLongPolling = true,
+            PrepareSchemaIfNecessary = true,
+        };
+        return new(workers, configuration => configuration.UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), storage));
+    }
 
     public async Task StartAsync()
     {

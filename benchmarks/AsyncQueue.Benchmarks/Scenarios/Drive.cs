@@ -50,6 +50,24 @@ public static class Drive
         await done.WaitAsync(Patience);
     }
 
+    /// <summary>The stores' batched scenario: one producer enqueues <paramref name="jobs"/> fresh jobs with <c>EnqueueBatchAsync</c>, <paramref name="batch"/> at a time; returns when all are done.</summary>
+    internal static async Task SteadyBatchesAsync(AsyncQueueContender contender, int jobs, int batch)
+    {
+        var done = contender.Completion.Expect(jobs);
+        for (var first = 0; first < jobs; first += batch)
+        {
+            var next = new Job[Math.Min(batch, jobs - first)];
+            for (var i = 0; i < next.Length; i++)
+            {
+                next[i] = new Job();
+            }
+
+            await contender.Queue.EnqueueBatchAsync(next);
+        }
+
+        await done.WaitAsync(Patience);
+    }
+
     /// <summary>Scenario 2, backlog, before the measurement: fills the backlog of a contender whose workers are not started.</summary>
     public static async Task<Task> PrefillAsync(IContender contender, int jobs)
     {

@@ -16,7 +16,7 @@ public class PostgreSqlBenchmarks
 {
     private ThrowawayPostgreSqlServer _server = null!;
     private PostgreSqlScenario? _store;
-    private HangfirePostgreSqlContender? _hangfire;
+    private HangfireContender? _hangfire;
 
     [Params(2)]
     public int Workers { get; set; }
@@ -31,7 +31,7 @@ public class PostgreSqlBenchmarks
     public void SetupHangfire()
     {
         _server = ThrowawayPostgreSqlServer.StartAsync(PostgreSqlScenario.Database).GetAwaiter().GetResult();
-        _hangfire = new HangfirePostgreSqlContender(_server.ConnectionString, Workers);
+        _hangfire = HangfireContender.OnPostgreSql(_server.ConnectionString, Workers);
         _hangfire.StartAsync().GetAwaiter().GetResult();
     }
 

@@ -65,22 +65,7 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
     public Task SingleAsync(int jobs) => Drive.SteadyAsync(_contender, jobs);
 
     /// <summary><c>EnqueueBatchAsync</c> of <see cref="Batch"/> fresh jobs at a time.</summary>
-    public async Task BatchesAsync(int jobs)
-    {
-        var done = _contender.Completion.Expect(jobs);
-        for (var first = 0; first < jobs; first += Batch)
-        {
-            var batch = new Job[Math.Min(Batch, jobs - first)];
-            for (var i = 0; i < batch.Length; i++)
-            {
-                batch[i] = new Job();
-            }
-
-            await _contender.Queue.EnqueueBatchAsync(batch);
-        }
-
-        await done.WaitAsync(Drive.Patience);
-    }
+    public Task BatchesAsync(int jobs) => Drive.SteadyBatchesAsync(_contender, jobs, Batch);
 
     public ValueTask DisposeAsync() => _contender.DisposeAsync();
 
@@ -90,7 +75,7 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
         /// <summary>One line for the quick mode and the <c>--postgresql</c> mode.</summary>
         public string Describe(int singleJobs, int batchedJobs, int hangfireJobs) => string.Create(
             CultureInfo.InvariantCulture,
-            $"AsyncQueue single EnqueueAsync ({singleJobs:N0} jobs) {OneByOne.JobsPerSecond:N0} jobs/s = {Ratio(OneByOne)}; batches of {Batch:N0} ({batchedJobs:N0} jobs) {Batched.JobsPerSecond:N0} jobs/s = {Ratio(Batched)}; batches + LeaseAhead {TunedLeaseAhead} + AsynchronousCompletions {Tuned.JobsPerSecond:N0} jobs/s = {Ratio(Tuned)}; {HangfirePostgreSqlContender.Label} ({hangfireJobs:N0} jobs) {Hangfire.JobsPerSecond:N0} jobs/s (target 10,000; PostgreSQL {Server})");
+            $"AsyncQueue single EnqueueAsync ({singleJobs:N0} jobs) {OneByOne.JobsPerSecond:N0} jobs/s = {Ratio(OneByOne)}; batches of {Batch:N0} ({batchedJobs:N0} jobs) {Batched.JobsPerSecond:N0} jobs/s = {Ratio(Batched)}; batches + LeaseAhead {TunedLeaseAhead} + AsynchronousCompletions {Tuned.JobsPerSecond:N0} jobs/s = {Ratio(Tuned)}; {HangfireContender.PostgreSqlLabel} ({hangfireJobs:N0} jobs) {Hangfire.JobsPerSecond:N0} jobs/s (target 10,000; PostgreSQL {Server})");
 
         private string Ratio(Measure.Result result) => string.Create(CultureInfo.InvariantCulture, $"{result.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire");
     }
@@ -128,7 +113,7 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
         }
 
         Measure.Result hangfire;
-        await using (var peer = new HangfirePostgreSqlContender(connectionString, workers))
+        await using (var peer = HangfireContender.OnPostgreSql(connectionString, workers))
         {
             await peer.StartAsync();
             hangfire = await BestAsync(hangfireJobs, runs, () => Drive.SteadyAsync(peer, hangfireJobs));

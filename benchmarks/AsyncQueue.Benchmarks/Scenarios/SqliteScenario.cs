@@ -41,22 +41,7 @@ public sealed class SqliteScenario : IAsyncDisposable
     public Task SingleAsync(int jobs) => Drive.SteadyAsync(_contender, jobs);
 
     /// <summary><c>EnqueueBatchAsync</c> of <see cref="Batch"/> fresh jobs at a time.</summary>
-    public async Task BatchesAsync(int jobs)
-    {
-        var done = _contender.Completion.Expect(jobs);
-        for (var first = 0; first < jobs; first += Batch)
-        {
-            var batch = new Job[Math.Min(Batch, jobs - first)];
-            for (var i = 0; i < batch.Length; i++)
-            {
-                batch[i] = new Job();
-            }
-
-            await _contender.Queue.EnqueueBatchAsync(batch);
-        }
-
-        await done.WaitAsync(Drive.Patience);
-    }
+    public Task BatchesAsync(int jobs) => Drive.SteadyBatchesAsync(_contender, jobs, Batch);
 
     public async ValueTask DisposeAsync()
     {
