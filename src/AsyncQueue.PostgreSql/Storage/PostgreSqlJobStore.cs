@@ -115,7 +115,11 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
 
     public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue;
 
-    public IJobConsumer OpenConsumer(string queue) => new PostgreSqlConsumer(this, GetQueue(queue));
+    public IJobConsumer OpenConsumer(string queue)
+    {
+        var state = GetQueue(queue);
+        return new LeasedJobConsumer(state.Ready, state.AddWaiting, state.Wake, StillHolds);
+    }
 
     public long CountWaiting(string queue)
     {

@@ -155,7 +155,11 @@ internal sealed partial class SqliteJobStore : IJobStore, IDeadLetterQueue, IDis
         return await EnqueueCoreAsync(queue, jobs, cancellationToken).ConfigureAwait(false);
     }
 
-    public IJobConsumer OpenConsumer(string queue) => new SqliteConsumer(this, GetQueue(queue));
+    public IJobConsumer OpenConsumer(string queue)
+    {
+        var state = GetQueue(queue);
+        return new LeasedJobConsumer(state.Ready, state.AddWaiting, RequestWake, StillHolds);
+    }
 
     public ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken) =>
         new(Post(new SettleOp(this, SettleKind.Complete, job, LeaseOf(job))).Task);

@@ -39,7 +39,7 @@ internal sealed class SqliteQueue
         AllowSynchronousContinuations = false,
     });
 
-    /// <summary>Gets how many workers wait in <see cref="SqliteConsumer.FetchAsync"/>: the demand the writer leases for.</summary>
+    /// <summary>Gets how many workers wait in <see cref="AsyncQueue.Storage.Durable.LeasedJobConsumer.FetchAsync"/>: the demand the writer leases for.</summary>
     public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>Gets a task that completes the next time jobs of this queue are leased (room for a bounded queue's waiting producers).</summary>
