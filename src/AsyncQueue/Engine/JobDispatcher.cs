@@ -23,6 +23,7 @@ internal sealed partial class JobDispatcher : IDisposable
     private readonly IDeadLetterObserver[] _observers;
     private readonly JobQueueMetrics _metrics;
     private readonly TimeProvider _time;
+    private readonly CoarseClock _clock;
     private readonly ILogger _logger;
 
     // Two stages of shutdown: first stop taking jobs, then, when the host's patience runs out, cancel running ones.
@@ -47,6 +48,7 @@ internal sealed partial class JobDispatcher : IDisposable
         _observers = [.. observers];
         _metrics = metrics;
         _time = time;
+        _clock = new CoarseClock(time);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
     }
 
@@ -208,7 +210,7 @@ internal sealed partial class JobDispatcher : IDisposable
         if (attempt.IsCompletedSuccessfully)
         {
             attempt.GetAwaiter().GetResult();
-            return CompleteAsync(job);
+            return CompleteAsync(worker, job);
         }
 
         return FinishAttemptAsync(worker, job, registration, attempt, activity: null);
@@ -241,7 +243,8 @@ internal sealed partial class JobDispatcher : IDisposable
 
         // Telemetry costs nothing unless listened to: no span without a listener, no clock read without a histogram.
         var activity = JobQueueTracing.StartProcess(job);
-        var started = _metrics.TimingEnabled ? StartTiming(job) : 0;
+        var timed = _metrics.TimingEnabled;
+        var started = timed ? StartTiming(worker, job) : 0;
         try
         {
             var timeout = registration.Timeout ?? worker.Options.Timeout;
@@ -256,9 +259,11 @@ internal sealed partial class JobDispatcher : IDisposable
         }
         finally
         {
-            if (started != 0)
+            if (timed && _metrics.ProcessDuration.Enabled)
             {
-                _metrics.ProcessDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+                // The completion's clock read when the end-to-end histogram took one: one read ends both.
+                var ended = worker.CompletedTimestamp is not 0 and var completed ? completed : _clock.GetTimestamp();
+                _metrics.ProcessDuration.Record(_clock.SecondsBetween(started, ended), JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
             }
 
             activity?.Dispose();
@@ -312,25 +317,28 @@ internal sealed partial class JobDispatcher : IDisposable
             return;
         }
 
-        await CompleteAsync(job).ConfigureAwait(false);
+        await CompleteAsync(worker, job).ConfigureAwait(false);
     }
 
-    private long StartTiming(JobRecord job)
+    /// <summary>Records the queue wait and returns the attempt's start: one precise clock read serves both.</summary>
+    private long StartTiming(Worker worker, JobRecord job)
     {
+        worker.CompletedTimestamp = 0;
+        var started = _clock.GetTimestamp();
         if (_metrics.QueueWait.Enabled)
         {
             // A delayed job or a retry waits from its due time, not from its first enqueue.
-            var waitingSince = job.NotBefore ?? job.EnqueuedAt;
-            var wait = _time.GetUtcNow() - waitingSince;
-            _metrics.QueueWait.Record(Math.Max(0, wait.TotalSeconds), JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+            var waitingSince = (job.NotBefore ?? job.EnqueuedAt).UtcTicks;
+            var wait = (double)(_clock.UtcTicksAt(started) - waitingSince) / TimeSpan.TicksPerSecond;
+            _metrics.QueueWait.Record(Math.Max(0, wait), JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         }
 
-        return Stopwatch.GetTimestamp();
+        return started;
     }
 
     // Not through SettleAsync: a delegate per job would be an allocation on the hot path. A store that completes
     // synchronously (the in-memory one) costs no state machine either.
-    private ValueTask CompleteAsync(JobRecord job)
+    private ValueTask CompleteAsync(Worker worker, JobRecord job)
     {
         ValueTask completing;
         try
@@ -339,7 +347,7 @@ internal sealed partial class JobDispatcher : IDisposable
             if (completing.IsCompletedSuccessfully)
             {
                 completing.GetAwaiter().GetResult();
-                OnCompleted(job);
+                OnCompleted(worker, job);
                 return default;
             }
         }
@@ -351,16 +359,16 @@ internal sealed partial class JobDispatcher : IDisposable
             return default;
         }
 
-        return AwaitCompleteAsync(completing, job);
+        return AwaitCompleteAsync(completing, worker, job);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask AwaitCompleteAsync(ValueTask completing, JobRecord job)
+    private async ValueTask AwaitCompleteAsync(ValueTask completing, Worker worker, JobRecord job)
     {
         try
         {
             await completing.ConfigureAwait(false);
-            OnCompleted(job);
+            OnCompleted(worker, job);
         }
 #pragma warning disable CA1031 // As above: the worker must survive a store failure.
         catch (Exception ex)
@@ -370,7 +378,7 @@ internal sealed partial class JobDispatcher : IDisposable
         }
     }
 
-    private void OnCompleted(JobRecord job)
+    private void OnCompleted(Worker worker, JobRecord job)
     {
         if (_metrics.Completed.Enabled)
         {
@@ -379,7 +387,10 @@ internal sealed partial class JobDispatcher : IDisposable
 
         if (_metrics.EndToEnd.Enabled)
         {
-            _metrics.EndToEnd.Record((_time.GetUtcNow() - job.EnqueuedAt).TotalSeconds, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+            var completed = _clock.GetTimestamp();
+            worker.CompletedTimestamp = completed;
+            var endToEnd = (double)(_clock.UtcTicksAt(completed) - job.EnqueuedAt.UtcTicks) / TimeSpan.TicksPerSecond;
+            _metrics.EndToEnd.Record(endToEnd, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         }
     }
 

@@ -104,7 +104,9 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
         where TJob : notnull
     {
         ThrowIfNull(job, parameterName);
-        var now = time.GetUtcNow();
+
+        // Precise only where it matters: a duration histogram, or a delay counted from now.
+        var now = new DateTimeOffset(_clock.UtcTicks(precise: metrics.TimingEnabled || options?.Delay is not null), TimeSpan.Zero);
         if (options is null)
         {
             return new JobRecord(JobId.NewId(), registration.Kind, queue, job, now) { Registration = registration, TraceParent = traceParent, TraceState = traceState };

@@ -31,6 +31,12 @@ internal sealed class Worker(string queue, QueueOptions options, IJobConsumer co
 
     public Task Completion { get; set; } = Task.CompletedTask;
 
+    /// <summary>
+    /// Gets or sets the timestamp at which the running attempt's completion was timed (0 when it was not), so the
+    /// attempt's duration reuses that clock read. Read and written only by this worker's own loop.
+    /// </summary>
+    public long CompletedTimestamp { get; set; }
+
     [StructLayout(LayoutKind.Explicit, Size = 64)]
     private readonly struct CacheLinePadding;
 }

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using AsyncQueue.Retry;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AsyncQueue.Tests.Diagnostics;
 
@@ -14,6 +15,45 @@ public sealed class MetricsTests
     {
         public Task HandleAsync(Work job, JobContext context, CancellationToken cancellationToken) =>
             context.Attempt <= job.Failures ? throw new InvalidOperationException("failing on purpose") : Task.CompletedTask;
+    }
+
+    /// <summary>Takes <paramref name="Seconds"/> of fake time.</summary>
+    public sealed record Timed(int Seconds);
+
+    public sealed class TimedHandler(TimeProvider time) : IJobHandler<Timed>
+    {
+        public Task HandleAsync(Timed job, JobContext context, CancellationToken cancellationToken)
+        {
+            ((FakeTimeProvider)time).Advance(TimeSpan.FromSeconds(job.Seconds));
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task Histograms_FakeClock_MeasureWaitDurationAndEndToEndOnTheTimeProvider()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var host = await TestHost.StartAsync((services, queue) =>
+        {
+            services.AddMetrics();
+            services.AddSingleton<TimeProvider>(time);
+            queue.AddHandler<Timed, TimedHandler>(q => q.MaxConcurrency = 1);
+        });
+        var meters = host.Services.GetRequiredService<IMeterFactory>();
+        using var processing = new MetricCollector<double>(meters, "AsyncQueue", "messaging.process.duration");
+        using var queueWait = new MetricCollector<double>(meters, "AsyncQueue", "asyncqueue.job.queue_wait");
+        using var endToEnd = new MetricCollector<double>(meters, "AsyncQueue", "asyncqueue.job.end_to_end");
+
+        // One worker: the second job waits while the first takes 3 s; the third is due 10 s after the enqueue.
+        await host.Queue.EnqueueBatchAsync([new Timed(3), new Timed(3)]);
+        await host.Queue.EnqueueAsync(new Timed(2), new EnqueueOptions { Delay = TimeSpan.FromSeconds(10) });
+        await Poll.UntilAsync(() => endToEnd.GetMeasurementSnapshot().Count == 2, "both ready jobs completed");
+        time.Advance(TimeSpan.FromSeconds(4));
+        await Poll.UntilAsync(() => endToEnd.GetMeasurementSnapshot().Count == 3 && processing.GetMeasurementSnapshot().Count == 3, "the delayed job completed");
+
+        Assert.Equal([0.0, 3.0, 0.0], queueWait.GetMeasurementSnapshot().Select(m => m.Value));
+        Assert.Equal([3.0, 3.0, 2.0], processing.GetMeasurementSnapshot().Select(m => m.Value));
+        Assert.Equal([3.0, 6.0, 12.0], endToEnd.GetMeasurementSnapshot().Select(m => m.Value));
     }
 
     [Fact]

@@ -18,6 +18,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
     private readonly DelayScheduler _scheduler;
     private readonly InMemoryDeadLetters _deadLetters;
     private readonly IIdempotencyStore _keys;
+    private readonly InMemoryIdempotencyStore? _memoryKeys;
     private readonly TimeProvider _time;
 
     public InMemoryJobStore(
@@ -30,6 +31,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
     {
         _queues = registry.QueueNames.ToFrozenDictionary(name => name, name => new InMemoryQueue(name, queueOptions.Get(name)), StringComparer.Ordinal);
         _keys = keys;
+        _memoryKeys = keys as InMemoryIdempotencyStore;
         _time = time;
         _scheduler = new DelayScheduler(time, job => GetQueue(job.Queue).Requeue(job));
         _deadLetters = new InMemoryDeadLetters(time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue"), metrics);
@@ -75,7 +77,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
             var job = jobs[i];
             if (job.IdempotencyKey is { } key)
             {
-                var holder = await _keys.ClaimAsync(key, job.Id, cancellationToken).ConfigureAwait(false);
+                var holder = await ClaimAsync(job, key, cancellationToken).ConfigureAwait(false);
                 if (holder != job.Id)
                 {
                     results[i] = new EnqueueResult(holder, EnqueueStatus.Duplicate);
@@ -123,9 +125,36 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
         ArgumentNullException.ThrowIfNull(job);
 
         // Nothing else to forget: the record left its queue when it was fetched.
-        return job.IdempotencyKey is { } key
-            ? _keys.MarkSucceededAsync(key, job.Id, GetQueue(job.Queue).Options.IdempotencyRetention, cancellationToken)
-            : default;
+        if (job.IdempotencyKey is not { } key)
+        {
+            return default;
+        }
+
+        var retention = GetQueue(job.Queue).Options.IdempotencyRetention;
+        if (job.StoreData is InMemoryIdempotencyStore.Claim claim)
+        {
+            _memoryKeys!.MarkSucceeded(claim, retention);
+            return default;
+        }
+
+        return _keys.MarkSucceededAsync(key, job.Id, retention, cancellationToken);
+    }
+
+    /// <summary>Claims the job's key; the in-memory key store's claim is kept in the record, to mark it without a lookup.</summary>
+    private ValueTask<JobId> ClaimAsync(JobRecord job, string key, CancellationToken cancellationToken)
+    {
+        if (_memoryKeys is null)
+        {
+            return _keys.ClaimAsync(key, job.Id, cancellationToken);
+        }
+
+        var claim = _memoryKeys.TryClaim(key, job.Id);
+        if (claim.JobId == job.Id)
+        {
+            job.StoreData = claim;
+        }
+
+        return new(claim.JobId);
     }
 
     public ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken)
@@ -234,7 +263,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
     {
         if (job.IdempotencyKey is { } key)
         {
-            var holder = await _keys.ClaimAsync(key, job.Id, cancellationToken).ConfigureAwait(false);
+            var holder = await ClaimAsync(job, key, cancellationToken).ConfigureAwait(false);
             if (holder != job.Id)
             {
                 return new EnqueueResult(holder, EnqueueStatus.Duplicate);
