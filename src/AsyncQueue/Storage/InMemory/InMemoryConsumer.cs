@@ -29,6 +29,11 @@ internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
     private ManualResetValueTaskSourceCore<bool> _wait;
     private int _state;
 
+    // One registration on the worker's stop token for the consumer's life, not one per park: every worker of every
+    // queue shares that token, and registering takes its source's lock, so per-park registrations contended.
+    private CancellationToken _registeredFor;
+    private CancellationTokenRegistration _registration;
+
     public InMemoryConsumer(InMemoryQueue queue)
     {
         _queue = queue;
@@ -48,6 +53,7 @@ internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<JobRecord> FetchSlowAsync(CancellationToken cancellationToken)
     {
+        RegisterFor(cancellationToken);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -60,18 +66,29 @@ internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
             Volatile.Write(ref _state, Parked);
             _queue.OnParked();
 
-            // Re-check after publishing that we are parked (see InMemoryQueue): a job enqueued before the producer
-            // could see us must not be stranded.
-            if (_queue.HasWaitingJobs && TryUnpark(false))
+            // Re-check after publishing that we are parked (see InMemoryQueue): a job enqueued, or a cancellation
+            // requested, before the producer or the canceller could see us must not leave us parked. The parked
+            // count's increment is a full fence, so this read cannot move before the state write.
+            if ((_queue.HasWaitingJobs || cancellationToken.IsCancellationRequested) && TryUnpark(false))
             {
                 continue;
             }
 
-            using (cancellationToken.UnsafeRegister(static state => ((InMemoryConsumer)state!).TryUnpark(true), this))
-            {
-                await new ValueTask<bool>(this, _wait.Version).ConfigureAwait(false);
-            }
+            await new ValueTask<bool>(this, _wait.Version).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Makes a cancellation of <paramref name="cancellationToken"/> unpark this consumer.</summary>
+    private void RegisterFor(CancellationToken cancellationToken)
+    {
+        if (cancellationToken == _registeredFor)
+        {
+            return;
+        }
+
+        _registration.Dispose();
+        _registeredFor = cancellationToken;
+        _registration = cancellationToken.UnsafeRegister(static state => ((InMemoryConsumer)state!).TryUnpark(true), this);
     }
 
     /// <summary>The record of the job's next attempt.</summary>
