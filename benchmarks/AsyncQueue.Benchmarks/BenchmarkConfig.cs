@@ -17,9 +17,9 @@ namespace AsyncQueue.Benchmarks;
 /// process per benchmark. The CSV report carries plain numbers in fixed units for tools/bench_chart.py.
 /// </summary>
 /// <remarks>
-/// Why 15: on a shared 2-core machine an iteration of the steady scenario is either fast or several times slower
-/// (whether the workers keep pace with the producer or park and are woken job after job), for Channel&lt;T&gt; as much
-/// as for the engine; with 5 iterations the mean depended on how many of each a run happened to draw.
+/// Why 15: on a shared 2-core machine the steady scenario's iterations are bimodal, either fast or several times
+/// slower, for Channel&lt;T&gt; as much as for the engine; with 5 iterations the mean depended on how many of each a run
+/// happened to draw.
 /// </remarks>
 internal static class BenchmarkConfig
 {

@@ -16,22 +16,45 @@ namespace AsyncQueue.Benchmarks;
 /// </remarks>
 internal static class FullPipeline
 {
+    /// <summary>The parts <see cref="Without"/> may name.</summary>
+    public static readonly IReadOnlyList<string> Parts = ["scope", "retry", "idempotency", "metrics"];
+
+    /// <summary>
+    /// Gets or sets the parts switched off (<c>--measure ... --without scope,metrics</c>), to measure what each one
+    /// costs. Empty, so everything on, in every benchmark.
+    /// </summary>
+    public static IReadOnlySet<string> Without { get; set; } = new HashSet<string>();
+
+    /// <summary>Gets a value indicating whether the per-job DI scope is on (the handler is registered scoped).</summary>
+    public static bool ScopePerJob => !Without.Contains("scope");
+
     /// <summary>Turns every part of the pipeline on, for a queue whose handler <c>AddHandler</c> registered scoped.</summary>
     public static void Configure(IJobQueueBuilder builder)
     {
-        AddRetryPolicy(builder);
-        AddIdempotency(builder);
-        AddMetrics(builder);
+        if (!Without.Contains("retry"))
+        {
+            AddRetryPolicy(builder);
+        }
+
+        if (!Without.Contains("idempotency"))
+        {
+            AddIdempotency(builder);
+        }
+
+        if (!Without.Contains("metrics"))
+        {
+            AddMetrics(builder);
+        }
     }
 
-    /// <summary>The options each job of the full pipeline is enqueued with: a key unique to the job.</summary>
+    /// <summary>The options each job of the full pipeline is enqueued with: a key unique to the job (none without idempotency).</summary>
     /// <remarks>
     /// Keys of succeeded jobs are retained (24 h, at most 1,000,000), so a key must be unique across a benchmark's
     /// invocations, not just within one: it comes from a per-contender sequence. The key string and the options
     /// object are allocated per job, as an application allocates them.
     /// </remarks>
-    public static EnqueueOptions EnqueueOptions(long sequence) =>
-        new() { IdempotencyKey = string.Create(CultureInfo.InvariantCulture, $"job-{sequence}") };
+    public static EnqueueOptions? EnqueueOptions(long sequence) =>
+        Without.Contains("idempotency") ? null : new() { IdempotencyKey = string.Create(CultureInfo.InvariantCulture, $"job-{sequence}") };
 
     /// <summary>Three retries, exponential from 10 ms: no job fails here, so this measures the policy's presence.</summary>
     private static void AddRetryPolicy(IJobQueueBuilder builder) =>

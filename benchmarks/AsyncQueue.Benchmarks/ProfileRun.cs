@@ -9,8 +9,9 @@ namespace AsyncQueue.Benchmarks;
 /// <c>--profile SCENARIO [CONTENDER] [SECONDS]</c>: runs one scenario in a loop for a profiler to attach to, e.g.
 /// <c>dotnet-trace collect --profile cpu-sampling -- dotnet AsyncQueue.Benchmarks.dll --profile backlog AsyncQueue 20</c>.
 /// SCENARIO is enqueue, backlog or steady; CONTENDER a <see cref="ContenderKind"/> name (default AsyncQueue).
-/// <c>--measure SCENARIO CONTENDER [WORKERS] [JOBS] [RUNS]</c> prints the best throughput of RUNS runs instead: a quick
-/// A/B check of an engine change.
+/// <c>--measure SCENARIO CONTENDER [WORKERS] [JOBS] [RUNS] [--without PART,...]</c> prints the best throughput of RUNS
+/// runs instead: a quick A/B check of an engine change; <c>--without</c> switches parts of the full pipeline off
+/// (<see cref="FullPipeline.Parts"/>), to measure what each costs.
 /// </summary>
 internal static class ProfileRun
 {
@@ -23,6 +24,14 @@ internal static class ProfileRun
         var workers = int.Parse(Arg(3, "2"), CultureInfo.InvariantCulture);
         var jobs = int.Parse(Arg(4, "1000000"), CultureInfo.InvariantCulture);
         var runs = int.Parse(Arg(5, "5"), CultureInfo.InvariantCulture);
+        var without = Array.IndexOf(args, "--without") is var w and >= 0 && w + 1 < args.Length ? args[w + 1].Split(',') : [];
+        if (without.FirstOrDefault(part => !FullPipeline.Parts.Contains(part)) is { } unknown)
+        {
+            output.WriteLine($"--without: '{unknown}' is not a part of the full pipeline; the parts are {string.Join(", ", FullPipeline.Parts)}.");
+            return 2;
+        }
+
+        FullPipeline.Without = without.ToHashSet();
         Measure.Result result;
         switch (scenario)
         {
@@ -42,7 +51,8 @@ internal static class ProfileRun
                 break;
         }
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{scenario} {ContenderFactory.Label(kind)} {workers}: {result.JobsPerSecond / 1e6:F3} M jobs/s, {result.BytesPerJob:F0} B/job (best of {runs} x {jobs:N0})"));
+        var label = without.Length == 0 ? ContenderFactory.Label(kind) : $"{ContenderFactory.Label(kind)} without {string.Join(",", without)}";
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{scenario} {label} {workers}: {result.JobsPerSecond / 1e6:F3} M jobs/s, {result.BytesPerJob:F0} B/job (best of {runs} x {jobs:N0})"));
         return 0;
     }
 

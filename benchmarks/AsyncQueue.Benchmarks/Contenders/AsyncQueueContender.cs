@@ -20,7 +20,7 @@ internal sealed class AsyncQueueContender : IContender
     public AsyncQueueContender(int workers, bool fullPipeline)
         : this((services, _) =>
         {
-            if (!fullPipeline)
+            if (!fullPipeline || !FullPipeline.ScopePerJob)
             {
                 // Registered before AddHandler: the dispatcher sees a singleton and creates no scope per job.
                 services.AddSingleton<IJobHandler<Job>, NoOpHandler>();
