@@ -28,6 +28,9 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotency
 
     public int Count => _keys.Count;
 
+    /// <summary>Gets how many keys of succeeded jobs are retained, the number bounded by <see cref="MaxRetainedKeys"/>.</summary>
+    public int RetainedCount => Volatile.Read(ref _retainedCount);
+
     public ValueTask<JobId> ClaimAsync(string key, JobId jobId, CancellationToken cancellationToken) => new(TryClaim(key, jobId).JobId);
 
     /// <summary>Claims <paramref name="key"/> for <paramref name="jobId"/>, or returns the live claim that holds it.</summary>
@@ -87,9 +90,11 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotency
 
     public ValueTask ReleaseAsync(string key, JobId jobId, CancellationToken cancellationToken)
     {
-        if (_keys.TryGetValue(key, out var current) && current.JobId == jobId)
+        if (_keys.TryGetValue(key, out var current) && current.JobId == jobId && _keys.TryRemove(new KeyValuePair<string, Claim>(key, current)))
         {
-            _keys.TryRemove(new KeyValuePair<string, Claim>(key, current));
+            // A released claim never becomes retained: a dead letter requeued later still carries it, and its success
+            // must not count a key that is no longer held against the bound.
+            current.Release();
         }
 
         return default;
@@ -137,7 +142,10 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotency
         /// <summary>Gets when the key is free again, in UTC ticks; <see cref="Live"/> while its job has not succeeded.</summary>
         public long ExpiresAtTicks => Volatile.Read(ref _expiresAtTicks);
 
-        /// <summary>Sets the expiry of a live claim; false when it was retained already.</summary>
+        /// <summary>Sets the expiry of a live claim; false when it was retained or released already.</summary>
         public bool TryRetain(long expiresAtTicks) => Interlocked.CompareExchange(ref _expiresAtTicks, expiresAtTicks, Live) == Live;
+
+        /// <summary>Ends a live claim whose key was freed: expired since ever, so it is never retained.</summary>
+        public void Release() => Interlocked.CompareExchange(ref _expiresAtTicks, 0, Live);
     }
 }

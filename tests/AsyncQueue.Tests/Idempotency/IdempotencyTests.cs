@@ -102,4 +102,26 @@ public sealed class IdempotencyTests
         // Every expired key was evicted by the sweep; only the fresh one is left.
         Assert.Equal(1, store.Count);
     }
+
+    [Fact]
+    public async Task InMemoryIdempotencyStore_ReleasedClaimSucceedsLater_IsNotRetained()
+    {
+        // A dead-lettered job frees its key; requeued, it succeeds later through the claim its record still carries.
+        var store = new AsyncQueue.Idempotency.InMemoryIdempotencyStore(new FakeTimeProvider());
+        var first = JobId.NewId();
+        var released = store.TryClaim("key", first);
+        await store.ReleaseAsync("key", first, CancellationToken.None);
+        store.MarkSucceeded(released, TimeSpan.FromHours(1));
+
+        Assert.Equal(0, store.Count);
+        Assert.Equal(0, store.RetainedCount);
+
+        // The key is free for a new job, whose success is retained as usual.
+        var second = JobId.NewId();
+        var claim = store.TryClaim("key", second);
+        Assert.Equal(second, claim.JobId);
+        store.MarkSucceeded(claim, TimeSpan.FromHours(1));
+        Assert.Equal(1, store.RetainedCount);
+        Assert.Equal(second, await store.ClaimAsync("key", JobId.NewId(), CancellationToken.None));
+    }
 }
