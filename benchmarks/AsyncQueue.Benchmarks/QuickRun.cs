@@ -151,7 +151,8 @@ internal static class QuickRun
         return ContenderFactory.Peers.Contains(kind) ? rate : string.Create(CultureInfo.InvariantCulture, $"{rate} {result.BytesPerJob:F0}B");
     }
 
-    private static string Ratio(double ratio) => ratio >= 0.1
+    /// <summary>A ratio as "0.75x", or "1/40x" below 0.1.</summary>
+    internal static string Ratio(double ratio) => ratio >= 0.1
         ? string.Create(CultureInfo.InvariantCulture, $"{ratio:F2}x")
         : string.Create(CultureInfo.InvariantCulture, $"1/{1 / ratio:F0}x");
 }
