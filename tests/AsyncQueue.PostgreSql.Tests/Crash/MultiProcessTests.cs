@@ -33,25 +33,12 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
     {
         // No process dies here: long leases, so that a heartbeat slowed down by a loaded machine never looks like a death.
         var children = StartChildren(leaseMilliseconds: 10_000, delayMilliseconds: 0);
-        string[] logs;
-        try
+        var logs = await RunAsync(children, async () =>
         {
             await EnqueueAllAsync(children);
             await WaitUntilAsync(async () => await JobsLeftAsync() == 0, "every job was completed", children);
-            foreach (var child in children)
-            {
-                await child.StopAsync();
-            }
-
-            logs = [.. children.Select(c => c.Errors)];
-        }
-        finally
-        {
-            foreach (var child in children)
-            {
-                await child.DisposeAsync();
-            }
-        }
+            return children;
+        });
 
         var perProcess = Enumerable.Range(0, Processes).Select(i => WorkerResults.Read(ResultsPath(i))).ToArray();
         var runs = Merge(perProcess);
@@ -76,9 +63,8 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
         // Short leases: the killed process's jobs are rescued about 5 seconds after the kill. Each handler waits 2 ms after
         // recording its run, so the kill finds jobs that were handled but not yet acknowledged.
         var children = StartChildren(leaseMilliseconds: 5_000, delayMilliseconds: 2);
-        int handledAtKill;
-        string[] logs;
-        try
+        var handledAtKill = 0;
+        var logs = await RunAsync(children, async () =>
         {
             await EnqueueAllAsync(children);
             await WaitUntilAsync(
@@ -91,20 +77,8 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
 
             var survivors = children.Where((_, i) => i != Victim).ToArray();
             await WaitUntilAsync(async () => await JobsLeftAsync() == 0, "the surviving processes completed every job", survivors);
-            foreach (var child in survivors)
-            {
-                await child.StopAsync();
-            }
-
-            logs = [.. children.Select(c => c.Errors)];
-        }
-        finally
-        {
-            foreach (var child in children)
-            {
-                await child.DisposeAsync();
-            }
-        }
+            return survivors;
+        });
 
         var perProcess = Enumerable.Range(0, Processes).Select(i => WorkerResults.Read(ResultsPath(i))).ToArray();
         var runs = Merge(perProcess);
@@ -146,6 +120,30 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
         // What the killed process held is bounded: one job per worker, plus what it had leased ahead for them.
         Assert.InRange(rescued.Count, duplicates.Count, Concurrency + FetchBatch);
         Assert.Equal(0, await DeadLettersAsync());
+    }
+
+    /// <summary>
+    /// Runs <paramref name="scenario"/>, stops the children it returns (those still alive), and disposes every child
+    /// whatever happens; returns each child's error output.
+    /// </summary>
+    private static async Task<string[]> RunAsync(ChildProcess[] children, Func<Task<ChildProcess[]>> scenario)
+    {
+        try
+        {
+            foreach (var child in await scenario())
+            {
+                await child.StopAsync();
+            }
+
+            return [.. children.Select(c => c.Errors)];
+        }
+        finally
+        {
+            foreach (var child in children)
+            {
+                await child.DisposeAsync();
+            }
+        }
     }
 
     private ChildProcess[] StartChildren(int leaseMilliseconds, int delayMilliseconds) =>
