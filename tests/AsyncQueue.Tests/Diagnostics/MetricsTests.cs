@@ -45,8 +45,10 @@ public sealed class MetricsTests
         using var endToEnd = new MetricCollector<double>(meters, "AsyncQueue", "asyncqueue.job.end_to_end");
 
         // One worker: the second job waits while the first takes 3 s; the third is due 10 s after the enqueue.
-        await host.Queue.EnqueueBatchAsync([new Timed(3), new Timed(3)]);
+        // The delayed job goes first: enqueued after the others, it would read a clock their handlers may already
+        // have moved, and fall due later than the 4 s advanced below.
         await host.Queue.EnqueueAsync(new Timed(2), new EnqueueOptions { Delay = TimeSpan.FromSeconds(10) });
+        await host.Queue.EnqueueBatchAsync([new Timed(3), new Timed(3)]);
         await Poll.UntilAsync(() => endToEnd.GetMeasurementSnapshot().Count == 2, "both ready jobs completed");
         time.Advance(TimeSpan.FromSeconds(4));
         await Poll.UntilAsync(() => endToEnd.GetMeasurementSnapshot().Count == 3 && processing.GetMeasurementSnapshot().Count == 3, "the delayed job completed");
