@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 
 namespace AsyncQueue;
@@ -42,12 +43,23 @@ public readonly record struct JobId(Guid Value) : ISpanParsable<JobId>
     }
 
     /// <summary>The id of number <paramref name="sequence"/> of this process's sequence.</summary>
+    /// <remarks>
+    /// The prefix's 8 bytes little-endian, then the sequence's 8 bytes big-endian, so that a process's ids sort by
+    /// sequence wherever ids are compared as bytes (a database's uuid). On a little-endian machine that is a
+    /// <see cref="Guid"/>'s own memory layout, so the id is the two numbers reinterpreted: a dispatched job builds
+    /// its id, and going through a byte span cost a third of a no-op job's dispatch.
+    /// </remarks>
     internal static JobId FromSequence(long sequence)
     {
-        Span<byte> bytes = stackalloc byte[16];
-        BinaryPrimitives.WriteInt64LittleEndian(bytes, ProcessPrefix);
-        BinaryPrimitives.WriteInt64BigEndian(bytes[8..], sequence);
-        return new JobId(new Guid(bytes));
+        if (!BitConverter.IsLittleEndian)
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            BinaryPrimitives.WriteInt64LittleEndian(bytes, ProcessPrefix);
+            BinaryPrimitives.WriteInt64BigEndian(bytes[8..], sequence);
+            return new JobId(new Guid(bytes));
+        }
+
+        return new JobId(Unsafe.BitCast<Halves, Guid>(new Halves(ProcessPrefix, BinaryPrimitives.ReverseEndianness(sequence))));
     }
 
     /// <summary>Parses the text form of a job id.</summary>
@@ -87,4 +99,7 @@ public readonly record struct JobId(Guid Value) : ISpanParsable<JobId>
     /// <summary>Returns the id as 32 hexadecimal digits.</summary>
     /// <returns>The id's text form.</returns>
     public override string ToString() => Value.ToString("N");
+
+    /// <summary>A <see cref="Guid"/>'s 16 bytes as two numbers, in memory order.</summary>
+    private readonly record struct Halves(long First, long Second);
 }

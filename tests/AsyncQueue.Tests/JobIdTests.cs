@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace AsyncQueue.Tests;
 
 public sealed class JobIdTests
@@ -9,6 +11,27 @@ public sealed class JobIdTests
 
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.All(ids, id => Assert.Equal(id, JobId.Parse(id.ToString())));
+    }
+
+    [Theory]
+    [InlineData(0L)]
+    [InlineData(1L)]
+    [InlineData(0x0102030405060708L)]
+    [InlineData(long.MaxValue)]
+    public void FromSequence_AnyNumber_IsTheProcessPrefixThenTheNumberBigEndian(long sequence)
+    {
+        var bytes = JobId.FromSequence(sequence).Value.ToByteArray();
+
+        Assert.Equal(JobId.FromSequence(0).Value.ToByteArray()[..8], bytes[..8]);
+        Assert.Equal(sequence, BinaryPrimitives.ReadInt64BigEndian(bytes.AsSpan(8)));
+    }
+
+    [Fact]
+    public void FromSequence_ConsecutiveNumbers_SortInByteOrder()
+    {
+        var ids = Enumerable.Range(250, 10).Select(i => JobId.FromSequence(i).Value.ToByteArray()).ToList();
+
+        Assert.Equal(ids, ids.Order(Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b))));
     }
 
     [Theory]
