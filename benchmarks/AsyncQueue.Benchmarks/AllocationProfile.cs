@@ -15,7 +15,7 @@ internal static class AllocationProfile
     public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         var at = Array.IndexOf(args, "--allocations");
-        var kind = args.Length > at + 1 ? Enum.Parse<ContenderKind>(args[at + 1], ignoreCase: true) : ContenderKind.AsyncQueue;
+        var kind = args.Length > at + 1 ? ContenderFactory.Parse(args[at + 1]) : ContenderKind.AsyncQueue;
         var scenario = args.Length > at + 2 ? args[at + 2] : "steady";
         const int Jobs = 2_000_000;
         const int Workers = 2;

@@ -20,10 +20,10 @@ internal static class ProfileRun
         var at = Array.IndexOf(args, "--measure");
         string Arg(int i, string fallback) => args.Length > at + i ? args[at + i] : fallback;
         var scenario = Arg(1, "steady");
-        var kind = Enum.Parse<ContenderKind>(Arg(2, nameof(ContenderKind.AsyncQueue)), ignoreCase: true);
-        var workers = int.Parse(Arg(3, "2"), CultureInfo.InvariantCulture);
-        var jobs = int.Parse(Arg(4, "1000000"), CultureInfo.InvariantCulture);
-        var runs = int.Parse(Arg(5, "5"), CultureInfo.InvariantCulture);
+        var kind = ContenderFactory.Parse(Arg(2, nameof(ContenderKind.AsyncQueue)));
+        var workers = Cli.Int(Arg(3, "2"), "--measure WORKERS");
+        var jobs = Cli.Int(Arg(4, "1000000"), "--measure JOBS");
+        var runs = Cli.Int(Arg(5, "5"), "--measure RUNS");
         var without = Array.IndexOf(args, "--without") is var w and >= 0 && w + 1 < args.Length ? args[w + 1].Split(',') : [];
         if (without.FirstOrDefault(part => !FullPipeline.Parts.Contains(part)) is { } unknown)
         {
@@ -60,8 +60,8 @@ internal static class ProfileRun
     {
         var at = Array.IndexOf(args, "--profile");
         var scenario = args.Length > at + 1 ? args[at + 1] : "steady";
-        var kind = args.Length > at + 2 ? Enum.Parse<ContenderKind>(args[at + 2], ignoreCase: true) : ContenderKind.AsyncQueue;
-        var seconds = args.Length > at + 3 ? double.Parse(args[at + 3], CultureInfo.InvariantCulture) : 20;
+        var kind = args.Length > at + 2 ? ContenderFactory.Parse(args[at + 2]) : ContenderKind.AsyncQueue;
+        var seconds = args.Length > at + 3 ? Cli.Double(args[at + 3], "--profile SECONDS") : 20;
         const int Workers = 2;
         var jobs = JobCounts.For(kind, 10);
 

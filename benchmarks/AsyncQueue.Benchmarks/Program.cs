@@ -14,34 +14,23 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --interleave 2 7 [--no-peers]       steady, contenders taking turns in one process: ratios per round
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql 3 [--commit sync|async|both] [--server CONNECTION_STRING]   PostgreSQL store vs Hangfire.PostgreSql
 // See docs/benchmarks.md.
-if (args.Contains("--quick"))
+// --rate N: offer N jobs/s instead of half the lowest peak (to explore the curve); --workers N: one worker count.
+double? rate;
+int[] workers;
+try
 {
-    return await QuickRun.RunAsync(Console.Out);
+    rate = Cli.Option(args, "--rate") is { } offered ? Cli.Double(offered, "--rate") : null;
+    workers = Cli.Option(args, "--workers") is { } count ? [Cli.Int(count, "--workers")] : [1, 2, 4];
+    if (await RunModeAsync(args) is int exitCode)
+    {
+        return exitCode;
+    }
 }
-
-if (args.Contains("--allocations"))
+catch (UsageException ex)
 {
-    return await AllocationProfile.RunAsync(args, Console.Out);
-}
-
-if (args.Contains("--measure"))
-{
-    return await ProfileRun.MeasureAsync(args, Console.Out);
-}
-
-if (args.Contains("--interleave"))
-{
-    return await Interleaved.RunAsync(args, Console.Out);
-}
-
-if (args.Contains("--postgresql"))
-{
-    return await PostgreSqlRun.RunAsync(args, Console.Out);
-}
-
-if (args.Contains("--profile"))
-{
-    return await ProfileRun.RunAsync(args, Console.Out);
+    // A mistyped command line: say what was wrong instead of a stack trace.
+    Console.Error.WriteLine($"AsyncQueue.Benchmarks: {ex.Message} The modes and their arguments are listed in docs/benchmarks.md.");
+    return 2;
 }
 
 var full = args.Contains("--full");
@@ -56,11 +45,44 @@ if (!args.Contains("--latency"))
     }
 }
 
-// --rate N: offer N jobs/s instead of half the lowest peak (to explore the curve); --workers N: one worker count.
-double? rate = Array.IndexOf(args, "--rate") is var r and >= 0 ? double.Parse(args[r + 1], CultureInfo.InvariantCulture) : null;
-int[] workers = Array.IndexOf(args, "--workers") is var w and >= 0 ? [int.Parse(args[w + 1], CultureInfo.InvariantCulture)] : [1, 2, 4];
 var rows = await LatencyScenario.RunAsync(workers, TimeSpan.FromSeconds(2), JobCounts.InProcess / 2, peers: !args.Contains("--no-peers"), peerDivisor: 4, Console.Out, rate);
 var path = Path.Combine("BenchmarkDotNet.Artifacts", "results", "AsyncQueue.Benchmarks.Latency-report.csv");
 LatencyScenario.WriteCsv(rows, path);
 Console.WriteLine($"latency results: {Path.GetFullPath(path)}");
 return failed ? 1 : 0;
+
+// The modes other than BenchmarkDotNet's; null when none was asked for.
+static async Task<int?> RunModeAsync(string[] args)
+{
+    if (args.Contains("--quick"))
+    {
+        return await QuickRun.RunAsync(Console.Out);
+    }
+
+    if (args.Contains("--allocations"))
+    {
+        return await AllocationProfile.RunAsync(args, Console.Out);
+    }
+
+    if (args.Contains("--measure"))
+    {
+        return await ProfileRun.MeasureAsync(args, Console.Out);
+    }
+
+    if (args.Contains("--interleave"))
+    {
+        return await Interleaved.RunAsync(args, Console.Out);
+    }
+
+    if (args.Contains("--postgresql"))
+    {
+        return await PostgreSqlRun.RunAsync(args, Console.Out);
+    }
+
+    if (args.Contains("--profile"))
+    {
+        return await ProfileRun.RunAsync(args, Console.Out);
+    }
+
+    return null;
+}

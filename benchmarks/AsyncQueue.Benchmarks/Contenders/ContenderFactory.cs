@@ -22,6 +22,13 @@ public static class ContenderFactory
         ContenderKind.Wolverine,
     ];
 
+    /// <summary>Reads a contender's name from the command line, case-insensitively.</summary>
+    /// <exception cref="UsageException">The name is not a <see cref="ContenderKind"/>; the message lists the names.</exception>
+    public static ContenderKind Parse(string name) =>
+        Enum.TryParse<ContenderKind>(name, ignoreCase: true, out var kind) && Enum.IsDefined(kind)
+            ? kind
+            : throw new UsageException($"'{name}' is not a contender; the contenders are {string.Join(", ", Enum.GetNames<ContenderKind>())}.");
+
     public static IContender Create(ContenderKind kind, int workers) => kind switch
     {
         ContenderKind.AsyncQueue => new AsyncQueueContender(workers, fullPipeline: false),

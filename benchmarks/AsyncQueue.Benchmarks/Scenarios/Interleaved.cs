@@ -20,8 +20,8 @@ internal static class Interleaved
     {
         var at = Array.IndexOf(args, "--interleave");
         var positional = args.Skip(at + 1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
-        var workers = positional.Length > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 2;
-        var rounds = positional.Length > 1 ? int.Parse(positional[1], CultureInfo.InvariantCulture) : 7;
+        var workers = positional.Length > 0 ? Cli.Int(positional[0], "--interleave WORKERS") : 2;
+        var rounds = positional.Length > 1 ? Cli.Int(positional[1], "--interleave ROUNDS") : 7;
         ContenderKind[] kinds =
         [
             ContenderKind.ChannelUnbounded,

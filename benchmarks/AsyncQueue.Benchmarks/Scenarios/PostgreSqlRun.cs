@@ -15,11 +15,11 @@ internal static class PostgreSqlRun
     public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         var at = Array.IndexOf(args, "--postgresql");
-        var rounds = at + 1 < args.Length && int.TryParse(args[at + 1], CultureInfo.InvariantCulture, out var n) ? n : 3;
-        var batched = Option(args, "--jobs") is { } jobs ? int.Parse(jobs, CultureInfo.InvariantCulture) : PostgreSqlScenario.Jobs;
+        var rounds = at + 1 < args.Length && !args[at + 1].StartsWith("--", StringComparison.Ordinal) ? Cli.Int(args[at + 1], "--postgresql ROUNDS") : 3;
+        var batched = Cli.Option(args, "--jobs") is { } jobs ? Cli.Int(jobs, "--jobs") : PostgreSqlScenario.Jobs;
         var single = Math.Min(batched, PostgreSqlScenario.SingleJobs);
         var hangfire = Math.Min(batched, PostgreSqlScenario.HangfireJobs);
-        if (Option(args, "--server") is { } connectionString)
+        if (Cli.Option(args, "--server") is { } connectionString)
         {
             // A server of your own: its settings are yours; each contender still gets a fresh schema.
             for (var round = 1; round <= rounds; round++)
@@ -37,11 +37,12 @@ internal static class PostgreSqlRun
             return 1;
         }
 
-        bool[] modes = Option(args, "--commit") switch
+        bool[] modes = Cli.Option(args, "--commit") switch
         {
             "sync" => [true],
             "async" => [false],
-            _ => [true, false],
+            null or "both" => [true, false],
+            var other => throw new UsageException($"--commit must be sync, async or both, not '{other}'."),
         };
         for (var round = 1; round <= rounds; round++)
         {
@@ -54,6 +55,4 @@ internal static class PostgreSqlRun
 
         return 0;
     }
-
-    private static string? Option(string[] args, string name) => Array.IndexOf(args, name) is var i and >= 0 && i + 1 < args.Length ? args[i + 1] : null;
 }
