@@ -6,6 +6,9 @@ public sealed class Countdown(int count)
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _remaining = count;
 
+    /// <summary>Gets how many signals are still awaited.</summary>
+    public int Remaining => Volatile.Read(ref _remaining);
+
     public void Signal()
     {
         if (Interlocked.Decrement(ref _remaining) == 0)

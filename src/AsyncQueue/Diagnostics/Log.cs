@@ -49,4 +49,7 @@ internal static partial class Log
 
     [LoggerMessage(14, LogLevel.Warning, "An abandoned handler of job {JobId} ({Kind}) finally ended, with {Outcome}; its attempt had already been counted as failed.")]
     public static partial void AbandonedHandlerEnded(ILogger logger, JobId jobId, string kind, string outcome);
+
+    [LoggerMessage(15, LogLevel.Warning, "The in-memory store held {Count} accepted job(s) scheduled for later (delayed, or waiting to retry) that were never started; they are lost with this process. Use a durable store to keep them.")]
+    public static partial void ScheduledJobsLeftInMemory(ILogger logger, long count);
 }

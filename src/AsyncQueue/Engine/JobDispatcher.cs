@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using AsyncQueue.Diagnostics;
 using AsyncQueue.Retry;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.InMemory;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -111,6 +112,13 @@ internal sealed partial class JobDispatcher : IDisposable
             {
                 Log.JobsLeftInMemory(_logger, queue, waiting);
             }
+        }
+
+        // A durable store keeps its scheduled jobs for the next start; the in-memory one loses them, so say how many.
+        if (_store is InMemoryJobStore { ScheduledCount: > 0 and var scheduled })
+        {
+            neverStarted += scheduled;
+            Log.ScheduledJobsLeftInMemory(_logger, scheduled);
         }
 
         Log.ShutdownSummary(_logger, neverStarted, _workers.Count(w => w.Busy));

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 
 namespace AsyncQueue.Tests.Hosting;
 
@@ -65,6 +67,31 @@ public sealed class ShutdownTests
         await gate.Finished.WaitAsync();
         Assert.Equal(0, gate.Cancelled);
         Assert.Contains("accepts no new jobs", refused.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StopAsync_InMemoryJobsNeverStarted_LogsWaitingAndScheduledOnesAsLost()
+    {
+        var gate = new Gate();
+        await using var host = await TestHost.StartAsync((services, queue) =>
+        {
+            services.AddLogging(logging => logging.AddFakeLogging());
+            services.AddSingleton(gate);
+            queue.AddHandler<Slow, GatedHandler>(q => q.MaxConcurrency = 1);
+        });
+
+        // One worker: the first job holds it, two wait behind it, and one is due in an hour.
+        await host.Queue.EnqueueBatchAsync([new Slow(1), new Slow(2), new Slow(3)]);
+        await host.Queue.EnqueueAsync(new Slow(4), new EnqueueOptions { Delay = TimeSpan.FromHours(1) });
+        await Poll.UntilAsync(() => gate.Started.Remaining == 1, "the first job started");
+        var stopping = host.StopAsync(CancellationToken.None);
+        gate.Release.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromMinutes(1));
+
+        var logs = host.Services.GetRequiredService<FakeLogCollector>().GetSnapshot();
+        Assert.Contains("held 2 accepted job(s)", Assert.Single(logs, log => log.Id.Id == 8).Message, StringComparison.Ordinal);
+        Assert.Contains("held 1 accepted job(s) scheduled for later", Assert.Single(logs, log => log.Id.Id == 15).Message, StringComparison.Ordinal);
+        Assert.Contains("3 accepted job(s) were never started, 0 job(s) were still running", Assert.Single(logs, log => log.Id.Id == 3).Message, StringComparison.Ordinal);
     }
 
     [Fact]
