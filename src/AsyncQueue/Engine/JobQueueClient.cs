@@ -85,8 +85,15 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
         }
     }
 
-    /// <summary>Refuses every later enqueue with <see cref="JobQueueStoppedException"/>.</summary>
-    public void Stop() => _stopped = true;
+    /// <summary>
+    /// Refuses every later enqueue with <see cref="JobQueueStoppedException"/>, and so fails the producers already
+    /// waiting for room in a full in-memory queue: no worker will free it.
+    /// </summary>
+    public void Stop()
+    {
+        _stopped = true;
+        _memory?.CloseQueues();
+    }
 
     private (JobRegistration Registration, string Queue) Route<TJob>(EnqueueOptions? options)
         where TJob : notnull

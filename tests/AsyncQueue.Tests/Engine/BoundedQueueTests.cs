@@ -108,4 +108,23 @@ public sealed class BoundedQueueTests
 
         Assert.True(result.Accepted);
     }
+
+    [Fact]
+    public async Task EnqueueAsync_WaitingForRoomWhenTheQueueStops_ThrowsStoppedAndAcceptsNothing()
+    {
+        var (host, gate, store) = await StartAsync(QueueFullMode.Wait);
+        await using var _ = host;
+        await host.Queue.EnqueueBatchAsync([new Held(1), new Held(2)]);
+        var waiting = host.Queue.EnqueueAsync(new Held(3)).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        // The worker stops taking jobs, so no slot would ever free: the producer must not wait forever.
+        var stopping = host.StopAsync(CancellationToken.None);
+        var error = await Assert.ThrowsAsync<JobQueueStoppedException>(() => waiting.WaitAsync(TimeSpan.FromMinutes(1)));
+        gate.Open.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Contains("the job was not enqueued", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, store.CountWaiting(nameof(Held)));
+    }
 }

@@ -9,13 +9,15 @@ namespace AsyncQueue.Storage.InMemory;
 /// again; a consumer first frees a slot (interlocked) and then reads the flag. As in <see cref="InMemoryQueue"/>,
 /// one of the two sees the other's write, so a freed slot never goes unnoticed. The gate is swapped for a new one
 /// before the old one is completed, so every producer waiting on the old gate wakes and tries again. Gates are
-/// allocated only when a producer actually waits.
+/// allocated only when a producer actually waits. Closing the room (the queue is stopping) sets a flag and then swaps
+/// the gate the same way, so a waiting producer either wakes on the old gate or reads the flag after the new one.
 /// </remarks>
 internal sealed class BoundedRoom(string queue, int capacity, QueueFullMode fullMode)
 {
     private TaskCompletionSource _gate = NewGate();
     private int _count;
     private int _producersWaiting;
+    private volatile bool _closed;
 
     public QueueFullMode FullMode => fullMode;
 
@@ -36,12 +38,19 @@ internal sealed class BoundedRoom(string queue, int capacity, QueueFullMode full
         }
     }
 
+    /// <summary>Waits for a free slot and takes it.</summary>
+    /// <exception cref="JobQueueStoppedException">The queue stopped first: no worker would ever free a slot.</exception>
     public async ValueTask WaitAndReserveAsync(CancellationToken cancellationToken)
     {
         while (!TryReserve())
         {
             Interlocked.Exchange(ref _producersWaiting, 1);
             var gate = Volatile.Read(ref _gate);
+            if (_closed)
+            {
+                throw new JobQueueStoppedException();
+            }
+
             if (Volatile.Read(ref _count) < capacity)
             {
                 continue;
@@ -49,6 +58,13 @@ internal sealed class BoundedRoom(string queue, int capacity, QueueFullMode full
 
             await gate.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>Fails every producer waiting for a slot, now and later: the workers have stopped taking jobs.</summary>
+    public void Close()
+    {
+        _closed = true;
+        Interlocked.Exchange(ref _gate, NewGate()).TrySetResult();
     }
 
     /// <summary>Counts a job that must be accepted whatever the capacity (a retry or a delayed job falling due).</summary>

@@ -193,6 +193,15 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
 
     public long CountWaiting(string queue) => GetQueue(queue).Count;
 
+    /// <summary>Fails the producers waiting for room in a bounded queue with <see cref="JobQueueStoppedException"/>: the workers are stopping.</summary>
+    internal void CloseQueues()
+    {
+        foreach (var queue in _queues.Values)
+        {
+            queue.Close();
+        }
+    }
+
     public ValueTask<IReadOnlyList<DeadLetterEntry>> ListAsync(string deadLetterQueue, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);

@@ -94,6 +94,9 @@ internal sealed class InMemoryQueue
         Publish(ReadyJob.Of(job));
     }
 
+    /// <summary>Fails the producers waiting for room, when the queue stops: its workers will free none.</summary>
+    public void Close() => _room?.Close();
+
     public bool TryTake(out ReadyJob job)
     {
         if (_ready.TryDequeue(out job))
