@@ -7,7 +7,18 @@ public sealed class JobQueueFullException : InvalidOperationException
     /// <param name="queue">The full queue.</param>
     /// <param name="capacity">Its capacity.</param>
     public JobQueueFullException(string queue, int capacity)
-        : base($"Queue '{queue}' is full (Capacity = {capacity}) and its FullMode is Throw; the job was not enqueued.")
+        : this(queue, capacity, $"Queue '{queue}' is full (Capacity = {capacity}) and its FullMode is Throw; the job was not enqueued.")
+    {
+    }
+
+    /// <summary>A batch of <paramref name="batchSize"/> jobs, more than the queue can ever hold, whatever its FullMode.</summary>
+    internal JobQueueFullException(string queue, int capacity, int batchSize)
+        : this(queue, capacity, $"A batch of {batchSize} jobs can never fit in queue '{queue}' (Capacity = {capacity}); no job of it was enqueued. Enqueue at most {capacity} jobs per batch.")
+    {
+    }
+
+    private JobQueueFullException(string queue, int capacity, string message)
+        : base(message)
     {
         Queue = queue;
         Capacity = capacity;

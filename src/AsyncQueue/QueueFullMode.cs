@@ -4,8 +4,9 @@ namespace AsyncQueue;
 public enum QueueFullMode
 {
     /// <summary>
-    /// Wait asynchronously until a worker takes a job and frees room (back-pressure). A producer still waiting when the
-    /// queue stops gets <see cref="JobQueueStoppedException"/>: its job was not enqueued.
+    /// Wait asynchronously until a worker takes a job and frees room (back-pressure). A batch waits until there is room
+    /// for all of it, and one larger than the capacity throws <see cref="JobQueueFullException"/> at once. A producer
+    /// still waiting when the queue stops gets <see cref="JobQueueStoppedException"/>: its jobs were not enqueued.
     /// </summary>
     Wait = 0,
 

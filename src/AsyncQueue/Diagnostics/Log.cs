@@ -14,8 +14,8 @@ internal static partial class Log
     [LoggerMessage(2, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}' was dead-lettered after {Attempts} attempt(s).")]
     public static partial void JobDeadLettered(ILogger logger, JobId jobId, string kind, string queue, int attempts);
 
-    [LoggerMessage(3, LogLevel.Information, "Job queue stopped: {NeverStarted} accepted job(s) were never started, {StillRunning} job(s) were still running.")]
-    public static partial void ShutdownSummary(ILogger logger, long neverStarted, int stillRunning);
+    [LoggerMessage(3, LogLevel.Information, "Job queue stopped: {NotRun} accepted job(s) were left to run later or lost (waiting, or in memory scheduled for later), {StillRunning} job(s) were still running.")]
+    public static partial void ShutdownSummary(ILogger logger, long notRun, int stillRunning);
 
     [LoggerMessage(4, LogLevel.Warning, "The host's shutdown timeout elapsed with {Running} job(s) still running; their cancellation tokens were cancelled.")]
     public static partial void ShutdownTimedOut(ILogger logger, int running);
@@ -50,6 +50,6 @@ internal static partial class Log
     [LoggerMessage(14, LogLevel.Warning, "An abandoned handler of job {JobId} ({Kind}) finally ended, with {Outcome}; its attempt had already been counted as failed.")]
     public static partial void AbandonedHandlerEnded(ILogger logger, JobId jobId, string kind, string outcome);
 
-    [LoggerMessage(15, LogLevel.Warning, "The in-memory store held {Count} accepted job(s) scheduled for later (delayed, or waiting to retry) that were never started; they are lost with this process. Use a durable store to keep them.")]
+    [LoggerMessage(15, LogLevel.Warning, "The in-memory store held {Count} accepted job(s) scheduled for later (delayed, or waiting to retry); they will not run, being lost with this process. Use a durable store to keep them.")]
     public static partial void ScheduledJobsLeftInMemory(ILogger logger, long count);
 }

@@ -103,25 +103,26 @@ internal sealed partial class JobDispatcher : IDisposable
             await _cancelJobs.CancelAsync().ConfigureAwait(false);
         }
 
-        long neverStarted = 0;
+        // A durable store keeps its scheduled jobs for the next start; the in-memory one loses them, so say how many.
+        // Counted before the waiting ones: a job falling due in between is then counted twice, never missed.
+        long notRun = 0;
+        if (_store is InMemoryJobStore { ScheduledCount: > 0 and var scheduled })
+        {
+            notRun += scheduled;
+            Log.ScheduledJobsLeftInMemory(_logger, scheduled);
+        }
+
         foreach (var queue in _registry.QueueNames)
         {
             var waiting = _store.CountWaiting(queue);
-            neverStarted += waiting;
+            notRun += waiting;
             if (waiting > 0 && (_store.Capabilities & JobStoreCapabilities.Durable) == 0)
             {
                 Log.JobsLeftInMemory(_logger, queue, waiting);
             }
         }
 
-        // A durable store keeps its scheduled jobs for the next start; the in-memory one loses them, so say how many.
-        if (_store is InMemoryJobStore { ScheduledCount: > 0 and var scheduled })
-        {
-            neverStarted += scheduled;
-            Log.ScheduledJobsLeftInMemory(_logger, scheduled);
-        }
-
-        Log.ShutdownSummary(_logger, neverStarted, _workers.Count(w => w.Busy));
+        Log.ShutdownSummary(_logger, notRun, _workers.Count(w => w.Busy));
     }
 
     private IEnumerable<Measurement<long>> ObserveDepth() =>

@@ -131,10 +131,7 @@ public sealed class JobRecord
 
         Job = job;
         _enqueuedAtTicks = enqueuedAtTicks;
-        if (_extras is not null)
-        {
-            _extras = null;
-        }
+        _extras = null;
 
         Attempt = 1;
     }

@@ -118,7 +118,8 @@ public sealed class BoundedQueueTests
         var waiting = host.Queue.EnqueueAsync(new Held(3)).AsTask();
         Assert.False(waiting.IsCompleted);
 
-        // The worker stops taking jobs, so no slot would ever free: the producer must not wait forever.
+        // The worker stops taking jobs, so no slot would ever free: the producer must not wait forever. Stop requests
+        // the workers' stop before it first yields, so the held worker never frees a slot after it.
         var stopping = host.StopAsync(CancellationToken.None);
         var error = await Assert.ThrowsAsync<JobQueueStoppedException>(() => waiting.WaitAsync(TimeSpan.FromMinutes(1)));
         gate.Open.SetResult();
@@ -126,5 +127,41 @@ public sealed class BoundedQueueTests
 
         Assert.Contains("the job was not enqueued", error.Message, StringComparison.Ordinal);
         Assert.Equal(2, store.CountWaiting(nameof(Held)));
+    }
+
+    [Fact]
+    public async Task EnqueueBatchAsync_RoomForPartInWaitMode_WaitsForRoomForAllAndOnStopEnqueuesNone()
+    {
+        var (host, gate, store) = await StartAsync(QueueFullMode.Wait);
+        await using var _ = host;
+        await host.Queue.EnqueueAsync(new Held(1));
+
+        // One slot is free: the batch of two must not put its first job in it and then wait for the second.
+        var batch = host.Queue.EnqueueBatchAsync([new Held(2), new Held(3)]).AsTask();
+        Assert.False(batch.IsCompleted);
+        Assert.Equal(1, store.CountWaiting(nameof(Held)));
+
+        // Stop requests the workers' stop before it first yields, so the held worker never frees a slot after it.
+        var stopping = host.StopAsync(CancellationToken.None);
+        await Assert.ThrowsAsync<JobQueueStoppedException>(() => batch.WaitAsync(TimeSpan.FromMinutes(1)));
+        gate.Open.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Equal(1, store.CountWaiting(nameof(Held)));
+    }
+
+    [Fact]
+    public async Task EnqueueBatchAsync_LargerThanCapacityInWaitMode_ThrowsAtOnceNamingTheLimit()
+    {
+        var (host, gate, store) = await StartAsync(QueueFullMode.Wait);
+        await using var _ = host;
+
+        var error = await Assert.ThrowsAsync<JobQueueFullException>(() => host.Queue.EnqueueBatchAsync([new Held(1), new Held(2), new Held(3)]).AsTask().WaitAsync(TimeSpan.FromMinutes(1)));
+        var waiting = store.CountWaiting(nameof(Held));
+        gate.Open.SetResult();
+
+        Assert.Equal(2, error.Capacity);
+        Assert.Equal("A batch of 3 jobs can never fit in queue 'Held' (Capacity = 2); no job of it was enqueued. Enqueue at most 2 jobs per batch.", error.Message);
+        Assert.Equal(0, waiting);
     }
 }

@@ -23,6 +23,7 @@ internal sealed class BoundedRoom(string queue, int capacity, QueueFullMode full
 
     public void ReserveOrThrow(int slots)
     {
+        ThrowIfNeverFits(slots);
         while (true)
         {
             var count = Volatile.Read(ref _count);
@@ -38,20 +39,28 @@ internal sealed class BoundedRoom(string queue, int capacity, QueueFullMode full
         }
     }
 
-    /// <summary>Waits for a free slot and takes it.</summary>
+    /// <summary>
+    /// Waits until <paramref name="slots"/> slots are free at once and takes them all: a batch goes in whole or not at
+    /// all, and two batches never each hold part of the room while waiting for the rest.
+    /// </summary>
     /// <exception cref="JobQueueStoppedException">The queue stopped first: no worker would ever free a slot.</exception>
-    public async ValueTask WaitAndReserveAsync(CancellationToken cancellationToken)
+    /// <exception cref="JobQueueFullException">More slots than the capacity: they would never be free at once.</exception>
+    public async ValueTask WaitAndReserveAsync(int slots, CancellationToken cancellationToken)
     {
-        while (!TryReserve())
+        ThrowIfNeverFits(slots);
+        while (true)
         {
-            Interlocked.Exchange(ref _producersWaiting, 1);
-            var gate = Volatile.Read(ref _gate);
-            if (_closed)
+            // Checked before every try, so a producer woken by Close never takes a slot a last worker freed.
+            ThrowIfClosed();
+            if (TryReserve(slots))
             {
-                throw new JobQueueStoppedException();
+                return;
             }
 
-            if (Volatile.Read(ref _count) < capacity)
+            Interlocked.Exchange(ref _producersWaiting, 1);
+            var gate = Volatile.Read(ref _gate);
+            ThrowIfClosed();
+            if (Volatile.Read(ref _count) <= capacity - slots)
             {
                 continue;
             }
@@ -79,20 +88,36 @@ internal sealed class BoundedRoom(string queue, int capacity, QueueFullMode full
         }
     }
 
-    private bool TryReserve()
+    private bool TryReserve(int slots)
     {
         while (true)
         {
             var count = Volatile.Read(ref _count);
-            if (count >= capacity)
+            if (count > capacity - slots)
             {
                 return false;
             }
 
-            if (Interlocked.CompareExchange(ref _count, count + 1, count) == count)
+            if (Interlocked.CompareExchange(ref _count, count + slots, count) == count)
             {
                 return true;
             }
+        }
+    }
+
+    private void ThrowIfNeverFits(int slots)
+    {
+        if (slots > capacity)
+        {
+            throw new JobQueueFullException(queue, capacity, slots);
+        }
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+        {
+            throw new JobQueueStoppedException();
         }
     }
 

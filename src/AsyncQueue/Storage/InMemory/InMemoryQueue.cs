@@ -64,7 +64,7 @@ internal sealed class InMemoryQueue
         return EnqueueWhenRoomAsync(job, cancellationToken);
     }
 
-    /// <summary>Adds new jobs in order, respecting the capacity; all-or-nothing when the queue throws on full.</summary>
+    /// <summary>Adds new jobs in order, respecting the capacity: all of them, or none.</summary>
     public async ValueTask EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
     {
         if (_room?.FullMode == QueueFullMode.Throw)
@@ -73,12 +73,7 @@ internal sealed class InMemoryQueue
         }
         else if (_room is not null)
         {
-            for (var i = 0; i < jobs.Count; i++)
-            {
-                await EnqueueWhenRoomAsync(ReadyJob.Of(jobs[i]), cancellationToken).ConfigureAwait(false);
-            }
-
-            return;
+            await _room.WaitAndReserveAsync(jobs.Count, cancellationToken).ConfigureAwait(false);
         }
 
         for (var i = 0; i < jobs.Count; i++)
@@ -134,7 +129,7 @@ internal sealed class InMemoryQueue
 
     private async ValueTask EnqueueWhenRoomAsync(ReadyJob job, CancellationToken cancellationToken)
     {
-        await _room!.WaitAndReserveAsync(cancellationToken).ConfigureAwait(false);
+        await _room!.WaitAndReserveAsync(1, cancellationToken).ConfigureAwait(false);
         Publish(job);
     }
 
