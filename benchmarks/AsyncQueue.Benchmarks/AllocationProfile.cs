@@ -16,7 +16,7 @@ internal static class AllocationProfile
     {
         var at = Array.IndexOf(args, "--allocations");
         var kind = args.Length > at + 1 ? ContenderFactory.Parse(args[at + 1]) : ContenderKind.AsyncQueue;
-        var scenario = args.Length > at + 2 ? args[at + 2] : "steady";
+        var scenario = args.Length > at + 2 ? Cli.Scenario(args[at + 2], "--allocations SCENARIO", "steady", "backlog") : "steady";
         const int Jobs = 2_000_000;
         const int Workers = 2;
 

@@ -17,6 +17,12 @@ internal static class Cli
             ? value
             : throw new UsageException($"{what} must be a positive number, not '{text}'.");
 
+    /// <summary>Reads a scenario's name: one of <paramref name="scenarios"/>.</summary>
+    public static string Scenario(string text, string what, params string[] scenarios) =>
+        scenarios.Contains(text, StringComparer.Ordinal)
+            ? text
+            : throw new UsageException($"{what} must be one of {string.Join(", ", scenarios)}, not '{text}'.");
+
     /// <summary>Reads the value that follows <paramref name="option"/>, or null when the option is absent.</summary>
     public static string? Option(string[] args, string option)
     {

@@ -19,16 +19,15 @@ internal static class ProfileRun
     {
         var at = Array.IndexOf(args, "--measure");
         string Arg(int i, string fallback) => args.Length > at + i ? args[at + i] : fallback;
-        var scenario = Arg(1, "steady");
+        var scenario = Cli.Scenario(Arg(1, "steady"), "--measure SCENARIO", "enqueue", "backlog", "steady");
         var kind = ContenderFactory.Parse(Arg(2, nameof(ContenderKind.AsyncQueue)));
         var workers = Cli.Int(Arg(3, "2"), "--measure WORKERS");
         var jobs = Cli.Int(Arg(4, "1000000"), "--measure JOBS");
         var runs = Cli.Int(Arg(5, "5"), "--measure RUNS");
-        var without = Array.IndexOf(args, "--without") is var w and >= 0 && w + 1 < args.Length ? args[w + 1].Split(',') : [];
+        var without = Cli.Option(args, "--without")?.Split(',') ?? [];
         if (without.FirstOrDefault(part => !FullPipeline.Parts.Contains(part)) is { } unknown)
         {
-            output.WriteLine($"--without: '{unknown}' is not a part of the full pipeline; the parts are {string.Join(", ", FullPipeline.Parts)}.");
-            return 2;
+            throw new UsageException($"--without: '{unknown}' is not a part of the full pipeline; the parts are {string.Join(", ", FullPipeline.Parts)}.");
         }
 
         FullPipeline.Without = without.ToHashSet();
@@ -59,7 +58,7 @@ internal static class ProfileRun
     public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         var at = Array.IndexOf(args, "--profile");
-        var scenario = args.Length > at + 1 ? args[at + 1] : "steady";
+        var scenario = args.Length > at + 1 ? Cli.Scenario(args[at + 1], "--profile SCENARIO", "enqueue", "backlog", "steady") : "steady";
         var kind = args.Length > at + 2 ? ContenderFactory.Parse(args[at + 2]) : ContenderKind.AsyncQueue;
         var seconds = args.Length > at + 3 ? Cli.Double(args[at + 3], "--profile SECONDS") : 20;
         const int Workers = 2;

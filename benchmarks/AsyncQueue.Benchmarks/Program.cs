@@ -1,4 +1,3 @@
-using System.Globalization;
 using AsyncQueue.Benchmarks;
 using AsyncQueue.Benchmarks.Scenarios;
 using BenchmarkDotNet.Running;

@@ -17,10 +17,18 @@ internal static class PostgreSqlRun
         var at = Array.IndexOf(args, "--postgresql");
         var rounds = at + 1 < args.Length && !args[at + 1].StartsWith("--", StringComparison.Ordinal) ? Cli.Int(args[at + 1], "--postgresql ROUNDS") : 3;
         var batched = Cli.Option(args, "--jobs") is { } jobs ? Cli.Int(jobs, "--jobs") : PostgreSqlScenario.Jobs;
+        bool[] modes = Cli.Option(args, "--commit") switch
+        {
+            "sync" => [true],
+            "async" => [false],
+            null or "both" => [true, false],
+            var other => throw new UsageException($"--commit must be sync, async or both, not '{other}'."),
+        };
         var single = Math.Min(batched, PostgreSqlScenario.SingleJobs);
         var hangfire = Math.Min(batched, PostgreSqlScenario.HangfireJobs);
         if (Cli.Option(args, "--server") is { } connectionString)
         {
+            // --commit has no effect here: synchronous_commit is the server's own setting.
             // A server of your own: its settings are yours; each contender still gets a fresh schema.
             for (var round = 1; round <= rounds; round++)
             {
@@ -37,13 +45,6 @@ internal static class PostgreSqlRun
             return 1;
         }
 
-        bool[] modes = Cli.Option(args, "--commit") switch
-        {
-            "sync" => [true],
-            "async" => [false],
-            null or "both" => [true, false],
-            var other => throw new UsageException($"--commit must be sync, async or both, not '{other}'."),
-        };
         for (var round = 1; round <= rounds; round++)
         {
             foreach (var synchronousCommit in modes)
