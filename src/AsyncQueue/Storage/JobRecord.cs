@@ -132,7 +132,6 @@ public sealed class JobRecord
         Job = job;
         _enqueuedAtTicks = enqueuedAtTicks;
         _extras = null;
-
         Attempt = 1;
     }
 
