@@ -1,40 +1,39 @@
-using AsyncQueue.Engine;
-using AsyncQueue.Storage;
+using AsyncQueue.Monitoring;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace AsyncQueue.HealthChecks;
 
 /// <summary>Unhealthy when the workers are not running; degraded when a queue is deeper, or the dead letters grew faster, than the thresholds.</summary>
-internal sealed class JobQueueHealthCheck(JobDispatcher dispatcher, IJobStore store, IDeadLetterQueue deadLetters, JobQueueHealthCheckOptions options) : IHealthCheck
+/// <remarks>Reads only the public <see cref="IJobQueueMonitor"/>, as any third-party check could.</remarks>
+internal sealed class JobQueueHealthCheck(IJobQueueMonitor monitor, JobQueueHealthCheckOptions options) : IHealthCheck
 {
     // -1 until the first check: growth is measured between two checks.
     private long _lastDeadLetters = -1;
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (!dispatcher.WorkersRunning)
+        if (!monitor.WorkersRunning)
         {
             return new HealthCheckResult(context.Registration.FailureStatus, "The job queue's workers are not running (not started, stopping, or stopped).");
         }
 
         var data = new Dictionary<string, object>();
         var problems = new List<string>();
-        foreach (var queue in dispatcher.QueueNames)
-        {
-            var depth = store.CountWaiting(queue);
-            data[$"depth:{queue}"] = depth;
-            if (depth > options.MaxQueueDepth)
-            {
-                problems.Add($"queue '{queue}' holds {depth} waiting jobs (threshold {options.MaxQueueDepth})");
-            }
-        }
-
         long total = 0;
-        foreach (var name in dispatcher.DeadLetterQueueNames)
+        foreach (var queue in monitor.Queues)
         {
-            var size = await deadLetters.CountAsync(name, cancellationToken).ConfigureAwait(false);
-            data[$"dead-letters:{name}"] = size;
-            total += size;
+            var status = await monitor.GetStatusAsync(queue.Name, cancellationToken).ConfigureAwait(false);
+            data[$"depth:{queue.Name}"] = status.Waiting;
+            if (status.Waiting > options.MaxQueueDepth)
+            {
+                problems.Add($"queue '{queue.Name}' holds {status.Waiting} waiting jobs (threshold {options.MaxQueueDepth})");
+            }
+
+            // Queues may share a dead-letter queue: count each once.
+            if (data.TryAdd($"dead-letters:{status.DeadLetterQueue}", status.DeadLettered))
+            {
+                total += status.DeadLettered;
+            }
         }
 
         var previous = Interlocked.Exchange(ref _lastDeadLetters, total);

@@ -1,7 +1,6 @@
+using AsyncQueue.Monitoring;
 using AsyncQueue;
-using AsyncQueue.Engine;
 using AsyncQueue.HealthChecks;
-using AsyncQueue.Storage;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace Microsoft.Extensions.DependencyInjection;
@@ -37,7 +36,7 @@ public static class JobQueueHealthChecksBuilderExtensions
         JobQueueHealthCheck? check = null;
         return builder.Add(new HealthCheckRegistration(
             name,
-            sp => check ??= new JobQueueHealthCheck(sp.GetRequiredService<JobDispatcher>(), sp.GetRequiredService<IJobStore>(), sp.GetRequiredService<IDeadLetterQueue>(), options),
+            sp => check ??= new JobQueueHealthCheck(sp.GetRequiredService<IJobQueueMonitor>(), options),
             failureStatus,
             tags));
     }

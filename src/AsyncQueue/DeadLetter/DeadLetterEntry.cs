@@ -2,18 +2,26 @@ using AsyncQueue.Storage;
 
 namespace AsyncQueue;
 
-/// <summary>A job that failed for good, as kept in its dead-letter queue: the job, where it ran, and every attempt's error.</summary>
+/// <summary>
+/// A job that failed for good, as kept in its dead-letter queue: the job, where it ran, and every attempt's error.
+/// A read-only snapshot: changing what a store keeps goes through <see cref="IDeadLetterQueue"/>.
+/// </summary>
 public sealed class DeadLetterEntry
 {
-    /// <summary>Initializes an entry for a dead-lettered job.</summary>
-    /// <param name="record">The job's record, with its errors.</param>
+    /// <summary>Initializes an entry for a dead-lettered job; for store implementations.</summary>
+    /// <param name="record">The job's record, with its errors; the entry copies what it shows.</param>
     /// <param name="deadLetterQueue">The dead-letter queue that holds it.</param>
     /// <param name="deadLetteredAt">When it was dead-lettered.</param>
     public DeadLetterEntry(JobRecord record, string deadLetterQueue, DateTimeOffset deadLetteredAt)
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
-        Record = record;
+        JobId = record.Id;
+        Kind = record.Kind;
+        Queue = record.Queue;
+        Job = record.Job;
+        IdempotencyKey = record.IdempotencyKey;
+        EnqueuedAt = record.EnqueuedAt;
         DeadLetterQueue = deadLetterQueue;
         DeadLetteredAt = deadLetteredAt;
         Attempts = record.Attempt;
@@ -21,16 +29,19 @@ public sealed class DeadLetterEntry
     }
 
     /// <summary>Gets the job's id.</summary>
-    public JobId JobId => Record.Id;
+    public JobId JobId { get; }
 
     /// <summary>Gets the job's kind.</summary>
-    public string Kind => Record.Kind;
+    public string Kind { get; }
 
-    /// <summary>Gets the queue the job ran on.</summary>
-    public string Queue => Record.Queue;
+    /// <summary>Gets the queue the job ran on, and goes back to when requeued.</summary>
+    public string Queue { get; }
 
-    /// <summary>Gets the job itself (its payload).</summary>
-    public object Job => Record.Job;
+    /// <summary>Gets the job itself (its payload), or an <see cref="Storage.UnreadableJob"/> when the store could not read it.</summary>
+    public object Job { get; }
+
+    /// <summary>Gets the idempotency key the job was enqueued with, or <see langword="null"/>. A dead letter no longer holds it.</summary>
+    public string? IdempotencyKey { get; }
 
     /// <summary>Gets the name of the dead-letter queue that holds the job.</summary>
     public string DeadLetterQueue { get; }
@@ -39,7 +50,7 @@ public sealed class DeadLetterEntry
     public int Attempts { get; }
 
     /// <summary>Gets when the job was first enqueued.</summary>
-    public DateTimeOffset EnqueuedAt => Record.EnqueuedAt;
+    public DateTimeOffset EnqueuedAt { get; }
 
     /// <summary>Gets when the job was dead-lettered.</summary>
     public DateTimeOffset DeadLetteredAt { get; }
@@ -64,7 +75,4 @@ public sealed class DeadLetterEntry
         var lastError = Errors.Count > 0 ? $"{Errors[^1].ExceptionType}: {Errors[^1].Message}" : "no error recorded";
         return $"{Kind} job {JobId} in '{DeadLetterQueue}' after {Attempts} attempt(s), last error {lastError}; job {job}";
     }
-
-    /// <summary>Gets the job's record, for the store that requeues it.</summary>
-    public JobRecord Record { get; }
 }

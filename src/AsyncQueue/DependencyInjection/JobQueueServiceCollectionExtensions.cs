@@ -1,8 +1,10 @@
 using AsyncQueue;
+using AsyncQueue.DeadLetter;
 using AsyncQueue.DependencyInjection;
 using AsyncQueue.Diagnostics;
 using AsyncQueue.Engine;
 using AsyncQueue.Idempotency;
+using AsyncQueue.Monitoring;
 using AsyncQueue.Hosting;
 using AsyncQueue.Storage;
 using AsyncQueue.Storage.InMemory;
@@ -31,10 +33,13 @@ public static class JobQueueServiceCollectionExtensions
         services.TryAddSingleton<JobQueueMetrics>();
         services.TryAddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
+        services.TryAddSingleton<DeadLetterTargets>();
 
-        // Every store is also its own dead-letter queue; a store package replaces IJobStore and this follows.
-        services.TryAddSingleton<IDeadLetterQueue>(static sp => (IDeadLetterQueue)sp.GetRequiredService<IJobStore>());
+        // The store's dead letters through the contract; a store package replaces IJobStore and this follows.
+        services.TryAddSingleton<IDeadLetterQueue, DeadLetterQueue>();
         services.TryAddSingleton<JobDispatcher>();
+        services.TryAddSingleton<JobQueueMonitor>();
+        services.TryAddSingleton<IJobQueueMonitor>(static sp => sp.GetRequiredService<JobQueueMonitor>());
         services.TryAddSingleton<JobQueueClient>();
         services.TryAddSingleton<IJobQueue>(static sp => sp.GetRequiredService<JobQueueClient>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JobQueueHostedService>());

@@ -33,6 +33,9 @@ internal sealed class JobQueueMetrics : IDisposable
         DeadLettered = _meter.CreateCounter<long>("asyncqueue.job.dead_lettered", "{job}", "Jobs moved to a dead-letter queue.");
         DeadLetterEvictions = _meter.CreateCounter<long>("asyncqueue.dead_letter.evictions", "{job}", "Dead-lettered jobs evicted by the dead-letter queue's retention (age or count).");
         AbandonedHandlers = _meter.CreateCounter<long>("asyncqueue.job.abandoned", "{job}", "Timed-out handlers that ignored their cancellation token and were abandoned by their worker.");
+        LeasesRescued = _meter.CreateCounter<long>("asyncqueue.job.lease_expired", "{job}", "Leases that expired without a heartbeat (a crashed, killed or stalled process), rescued by this process; charged as a failed attempt only to a job whose start was recorded.");
+        LeasesLost = _meter.CreateCounter<long>("asyncqueue.job.lease_lost", "{job}", "Outcomes discarded, or starts refused, because the attempt had lost its lease to a newer one.");
+        Unreadable = _meter.CreateCounter<long>("asyncqueue.job.unreadable", "{job}", "Stored jobs dead-lettered because their kind has no handler or their payload does not deserialize.");
         ProcessDuration = _meter.CreateHistogram("messaging.process.duration", "s", "Duration of one attempt's handler.", tags: null, SecondsBuckets);
         QueueWait = _meter.CreateHistogram("asyncqueue.job.queue_wait", "s", "Time from enqueue (or the due time of a delayed job or retry) to the start of an attempt.", tags: null, SecondsBuckets);
         EndToEnd = _meter.CreateHistogram("asyncqueue.job.end_to_end", "s", "Time from enqueue to success.", tags: null, SecondsBuckets);
@@ -53,6 +56,12 @@ internal sealed class JobQueueMetrics : IDisposable
     public Counter<long> DeadLetterEvictions { get; }
 
     public Counter<long> AbandonedHandlers { get; }
+
+    public Counter<long> LeasesRescued { get; }
+
+    public Counter<long> LeasesLost { get; }
+
+    public Counter<long> Unreadable { get; }
 
     public Histogram<double> ProcessDuration { get; }
 

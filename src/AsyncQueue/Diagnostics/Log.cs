@@ -8,11 +8,11 @@ namespace AsyncQueue.Diagnostics;
 /// </summary>
 internal static partial class Log
 {
-    [LoggerMessage(1, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}' failed on attempt {Attempt}.")]
+    [LoggerMessage(1, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}' failed on attempt {Attempt} and will not be retried.")]
     public static partial void JobFailed(ILogger logger, Exception exception, JobId jobId, string kind, string queue, int attempt);
 
-    [LoggerMessage(2, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}' was dead-lettered after {Attempts} attempt(s).")]
-    public static partial void JobDeadLettered(ILogger logger, JobId jobId, string kind, string queue, int attempts);
+    [LoggerMessage(2, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}' was dead-lettered to '{DeadLetterQueue}' after {Attempts} attempt(s).")]
+    public static partial void JobDeadLettered(ILogger logger, JobId jobId, string kind, string queue, int attempts, string deadLetterQueue);
 
     [LoggerMessage(3, LogLevel.Information, "Job queue stopped: {NotRun} accepted job(s) were left to run later or lost (waiting, or in memory scheduled for later), {StillRunning} job(s) were still running.")]
     public static partial void ShutdownSummary(ILogger logger, long notRun, int stillRunning);
@@ -35,8 +35,8 @@ internal static partial class Log
     [LoggerMessage(9, LogLevel.Warning, "Dead-letter queue '{DeadLetterQueue}' evicted job {JobId} ({Kind}): {Reason}.")]
     public static partial void DeadLetterEvicted(ILogger logger, string deadLetterQueue, JobId jobId, string kind, string reason);
 
-    [LoggerMessage(10, LogLevel.Information, "Job {JobId} ({Kind}) on queue '{Queue}' will retry at {RunAt:O} (attempt {Attempt} failed).")]
-    public static partial void RetryScheduled(ILogger logger, JobId jobId, string kind, string queue, DateTimeOffset runAt, int attempt);
+    [LoggerMessage(10, LogLevel.Information, "Job {JobId} ({Kind}) on queue '{Queue}' failed on attempt {Attempt} ({ErrorType}: {ErrorMessage}) and will retry at {RunAt:O}.")]
+    public static partial void RetryScheduled(ILogger logger, JobId jobId, string kind, string queue, int attempt, string errorType, string errorMessage, DateTimeOffset runAt);
 
     [LoggerMessage(11, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}' timed out after {Timeout} on attempt {Attempt}; its token was cancelled.")]
     public static partial void JobTimedOut(ILogger logger, JobId jobId, string kind, string queue, TimeSpan timeout, int attempt);
@@ -52,4 +52,16 @@ internal static partial class Log
 
     [LoggerMessage(15, LogLevel.Warning, "The in-memory store held {Count} accepted job(s) scheduled for later (delayed, or waiting to retry); they will not run, being lost with this process. Use a durable store to keep them.")]
     public static partial void ScheduledJobsLeftInMemory(ILogger logger, long count);
+
+    [LoggerMessage(16, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}': attempt {Attempt} had lost its lease (it expired, and the job was rescued to run under a new one), so its outcome ({Operation}) was discarded. The job runs again elsewhere.")]
+    public static partial void OutcomeDiscarded(ILogger logger, JobId jobId, string kind, string queue, int attempt, string operation);
+
+    [LoggerMessage(17, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}' was not started: the lease of attempt {Attempt} expires at {Expires:O}, too soon to start (the worker stalled or heartbeats failed). It is handed back uncharged, or runs under the lease that rescued it.")]
+    public static partial void LeaseLostBeforeStart(ILogger logger, JobId jobId, string kind, string queue, int attempt, DateTimeOffset expires);
+
+    [LoggerMessage(18, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}' was rescued from an expired lease (its process crashed, was killed or stalled). Attempt {Attempt} was not recorded as started, so it is not charged; the job runs again isolated, with its start recorded, until an attempt ends.")]
+    public static partial void RescuedUncharged(ILogger logger, JobId jobId, string kind, string queue, int attempt);
+
+    [LoggerMessage(19, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}' cannot be read from the store and is dead-lettered without running: {Reason}")]
+    public static partial void UnreadableJob(ILogger logger, JobId jobId, string kind, string queue, string reason);
 }

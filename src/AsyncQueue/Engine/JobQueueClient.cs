@@ -1,15 +1,12 @@
 using System.Diagnostics;
 using AsyncQueue.Diagnostics;
 using AsyncQueue.Storage;
-using AsyncQueue.Storage.InMemory;
 
 namespace AsyncQueue.Engine;
 
 /// <summary>The <see cref="IJobQueue"/>: turns a typed job into a <see cref="JobRecord"/> and hands it to the store.</summary>
 internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQueueMetrics metrics, TimeProvider time) : IJobQueue
 {
-    // A plain job (no options, no trace context) goes to the in-memory store without a record: see ReadyJob.
-    private readonly InMemoryJobStore? _memory = store as InMemoryJobStore;
     private readonly CoarseClock _clock = new(time);
     private volatile bool _stopped;
 
@@ -21,12 +18,13 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
         try
         {
             ValueTask<EnqueueResult> pending;
-            if (options is null && traceParent is null && _memory is { } memory)
+            if (options is null && traceParent is null)
             {
                 ThrowIfNull(job, nameof(job));
 
+                // A plain job (no options, no trace context) may skip the record: the in-memory store keeps it by value.
                 // The enqueue time is precise when a duration histogram will use it.
-                pending = memory.EnqueuePlainAsync(registration, job, _clock.UtcTicks(precise: metrics.TimingEnabled), cancellationToken);
+                pending = store.EnqueuePlainAsync(registration, job, _clock.UtcTicks(precise: metrics.TimingEnabled), cancellationToken);
             }
             else
             {
@@ -92,7 +90,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
     public void Stop()
     {
         _stopped = true;
-        _memory?.CloseQueues();
+        store.StopAccepting();
     }
 
     private (JobRegistration Registration, string Queue) Route<TJob>(EnqueueOptions? options)

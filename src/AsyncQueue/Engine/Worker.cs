@@ -19,8 +19,6 @@ internal sealed class Worker(string queue, QueueOptions options, IJobConsumer co
 
     public QueueOptions Options { get; } = options;
 
-    public DeadLetterTarget DeadLetterTarget { get; } = new(options.DeadLetterQueue ?? queue + "-dead-letter", options.DeadLetterRetention, options.DeadLetterCapacity);
-
     public IJobConsumer Consumer { get; } = consumer;
 
     public bool Busy

@@ -83,7 +83,10 @@ public sealed class RetryPolicy : IRetryPolicy
         }
     }
 
-    /// <summary>Gets the predicate choosing which exceptions are retried; the others dead-letter the job at once.</summary>
+    /// <summary>
+    /// Gets the predicate choosing which exceptions are retried; the others dead-letter the job at once. A crash (a
+    /// <see cref="Storage.JobLeaseExpiredException"/>) is not the handler's exception and is always retried within the limit.
+    /// </summary>
     /// <value>The default value is <see langword="null"/>: every exception but <see cref="PermanentJobException"/> is retried.</value>
     public Func<Exception, bool>? ShouldRetry { get; init; }
 
@@ -110,7 +113,10 @@ public sealed class RetryPolicy : IRetryPolicy
     public RetryDecision Decide(in RetryArguments arguments)
     {
         var maxAttempts = arguments.MaxAttempts ?? (MaxRetries + 1);
-        if (arguments.Attempt >= maxAttempts || arguments.Exception is PermanentJobException || (ShouldRetry is { } retry && !retry(arguments.Exception)))
+        // A crash (a lease that expired with its process) is not the handler's exception: the filter does not see it.
+        if (arguments.Attempt >= maxAttempts
+            || arguments.Exception is PermanentJobException
+            || (arguments.Exception is not Storage.JobLeaseExpiredException && ShouldRetry is { } retry && !retry(arguments.Exception)))
         {
             return RetryDecision.GiveUp;
         }

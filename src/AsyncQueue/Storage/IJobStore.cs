@@ -1,19 +1,34 @@
+using AsyncQueue.Engine;
+
 namespace AsyncQueue.Storage;
 
 /// <summary>
-/// Where jobs wait between enqueue and completion. One dispatcher drives every store through this contract;
-/// the in-memory engine is the default store, and durable stores (SQLite, PostgreSQL, ...) implement it too.
-/// Every implementation must pass the shared conformance suite.
+/// Where jobs wait between enqueue and completion. For store implementations: applications configure a store
+/// (<c>UseSqlite</c>, <c>UsePostgreSql</c>) and never call it. One dispatcher drives every store through this contract;
+/// every implementation must pass the conformance kit (the <c>AsyncQueue.Testing</c> package).
 /// </summary>
 /// <remarks>
-/// The dispatcher calls <see cref="CompleteAsync"/>, <see cref="RescheduleAsync"/> or <see cref="DeadLetterAsync"/>
-/// exactly once for every job it fetched, so a job accepted by <see cref="EnqueueAsync"/> is never lost: it runs,
-/// runs again later, or is dead-lettered.
+/// <para>
+/// A store keeps facts and applies decisions; it holds no policy. The dispatcher decides every retry, dead letter and
+/// rescue: it calls <see cref="CompleteAsync"/>, <see cref="RescheduleAsync"/> or <see cref="DeadLetterAsync"/> exactly
+/// once for every job it fetched, so a job accepted by <see cref="EnqueueAsync"/> is never lost: it runs, runs again
+/// later, or is dead-lettered. A store that cannot read a stored job hands it out with an <see cref="UnreadableJob"/>
+/// as its value, and the dispatcher dead-letters it.
+/// </para>
+/// <para>
+/// A <see cref="JobStoreCapabilities.Durable"/> store leases the jobs it hands out, fences every later write about an
+/// attempt with that lease (a write about a lease that was lost throws <see cref="JobLeaseLostException"/> and changes
+/// nothing), reports each lease's expiry in <see cref="JobRecord.LeaseExpiresAt"/>, and hands jobs whose lease expired
+/// to <see cref="OpenExpiredLeaseConsumer"/>.
+/// </para>
 /// </remarks>
 public interface IJobStore
 {
     /// <summary>Gets what this store can promise beyond the contract.</summary>
     JobStoreCapabilities Capabilities { get; }
+
+    /// <summary>Gets the store's dead-letter queues, which <see cref="DeadLetterAsync"/> fills.</summary>
+    IDeadLetterQueue DeadLetters { get; }
 
     /// <summary>
     /// Accepts a job, unless its idempotency key is held by a live job. When the call returns, an accepted job will be
@@ -34,35 +49,73 @@ public interface IJobStore
 
     /// <summary>Opens a consumer for one worker of a queue.</summary>
     /// <param name="queue">The queue's name.</param>
-    /// <returns>The consumer.</returns>
+    /// <returns>The consumer. It hands out a job marked <see cref="JobRecord.Isolated"/> only while this store holds no other isolated job.</returns>
     IJobConsumer OpenConsumer(string queue);
+
+    /// <summary>
+    /// Opens the consumer of jobs whose lease expired without a heartbeat: their holder crashed, was killed or stalled.
+    /// Each is taken over under a fresh lease of this store (fencing out the lost holder), with
+    /// <see cref="JobRecord.Attempt"/> the lost attempt's number and <see cref="JobRecord.StartRecorded"/> telling
+    /// whether that attempt's start was recorded. The dispatcher decides each one's fate and settles it with
+    /// <see cref="RescheduleAsync"/> or <see cref="DeadLetterAsync"/>. A store without
+    /// <see cref="JobStoreCapabilities.Durable"/> is not asked.
+    /// </summary>
+    /// <returns>The consumer.</returns>
+    IJobConsumer OpenExpiredLeaseConsumer();
+
+    /// <summary>
+    /// Records, before its handler runs, that a fetched <see cref="JobRecord.Isolated"/> job's attempt started, so that
+    /// a crash during it is charged to it (<see cref="JobRecord.StartRecorded"/>).
+    /// </summary>
+    /// <param name="job">A job this store handed to a consumer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns><see langword="false"/> when the lease was lost meanwhile: the job must not start, and is not settled.</returns>
+    ValueTask<bool> MarkStartedAsync(JobRecord job, CancellationToken cancellationToken);
 
     /// <summary>Records that a fetched job succeeded; the store forgets it, but keeps its idempotency key for the queue's retention.</summary>
     /// <param name="job">A job this store handed to a consumer.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the outcome is stored.</returns>
+    /// <exception cref="JobLeaseLostException">A durable store's lease on the job was lost; the outcome was discarded.</exception>
     ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken);
 
-    /// <summary>Records that a fetched job failed and runs it again, not before <paramref name="runAt"/>.</summary>
-    /// <param name="job">A job this store handed to a consumer; its <see cref="JobRecord.Errors"/> include the failure.</param>
+    /// <summary>
+    /// Runs a fetched job again, not before <paramref name="runAt"/>, storing its <see cref="JobRecord.Attempt"/>,
+    /// <see cref="JobRecord.Errors"/> and <see cref="JobRecord.Isolated"/> as they are now.
+    /// </summary>
+    /// <param name="job">A job this store handed to a consumer.</param>
     /// <param name="runAt">The earliest time of the next attempt.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the new schedule is stored.</returns>
+    /// <exception cref="JobLeaseLostException">A durable store's lease on the job was lost; nothing was changed.</exception>
     ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Records that a fetched job failed for good and moves it to a dead-letter queue, which the store also exposes as
-    /// <see cref="IDeadLetterQueue"/>. Its idempotency key is freed. Entries past the target's retention or capacity are
-    /// evicted, each one logged and counted.
+    /// Moves a fetched job that failed for good to a dead-letter queue (see <see cref="DeadLetters"/>). Its idempotency
+    /// key is freed. Entries past the target's retention or capacity are evicted, each one logged and counted.
     /// </summary>
     /// <param name="job">A job this store handed to a consumer; its <see cref="JobRecord.Errors"/> include every failure.</param>
-    /// <param name="target">The dead-letter queue and its retention.</param>
+    /// <param name="target">The dead-letter queue and its retention, as the dispatcher chose them.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The dead-letter entry.</returns>
+    /// <exception cref="JobLeaseLostException">A durable store's lease on the job was lost; nothing was changed.</exception>
     ValueTask<DeadLetterEntry> DeadLetterAsync(JobRecord job, DeadLetterTarget target, CancellationToken cancellationToken);
 
-    /// <summary>Counts the jobs of a queue that are waiting to start (not the ones running or scheduled for later).</summary>
+    /// <summary>Counts a queue's jobs by state.</summary>
     /// <param name="queue">The queue's name.</param>
-    /// <returns>The number of waiting jobs.</returns>
-    long CountWaiting(string queue);
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The counts.</returns>
+    ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The client's path for a plain job (no options, no trace context). A store may take it without building a record;
+    /// by default it builds one and calls <see cref="EnqueueAsync"/>.
+    /// </summary>
+    internal ValueTask<EnqueueResult> EnqueuePlainAsync(JobRegistration registration, object job, long enqueuedAtTicks, CancellationToken cancellationToken) =>
+        EnqueueAsync(new JobRecord(JobId.NewId(), registration.Kind, registration.Queue, job, new DateTimeOffset(enqueuedAtTicks, TimeSpan.Zero)) { Registration = registration }, cancellationToken);
+
+    /// <summary>Called when the job queue stops: a store may fail producers that wait for room, since no worker will free it.</summary>
+    internal void StopAccepting()
+    {
+    }
 }

@@ -103,11 +103,49 @@ public sealed class JobRecord
     /// <summary>Gets or sets how many attempts have been started. A store increments it when it hands the job to a consumer.</summary>
     public int Attempt { get; set; }
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the job is a suspect of a crash: it was rescued from a lease that expired
+    /// with no record of whether its attempt had started. A durable store persists it, hands out an isolated job only
+    /// while it holds no other, and the dispatcher records its start (<see cref="IJobStore.MarkStartedAsync"/>) before
+    /// its handler runs, so that a second crash is charged to it alone.
+    /// </summary>
+    public bool Isolated
+    {
+        get => _extras?.Isolated ?? false;
+        set => SetExtra(value ? true : (bool?)null, static (extras, isolated) => extras.Isolated = isolated ?? false);
+    }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the start of the attempt numbered <see cref="Attempt"/> was recorded
+    /// (<see cref="IJobStore.MarkStartedAsync"/>). Set by a store on the jobs that <see cref="IJobStore.OpenExpiredLeaseConsumer"/>
+    /// hands out: a crash is charged as a failed attempt only to a job whose start was recorded.
+    /// </summary>
+    public bool StartRecorded
+    {
+        get => _extras?.StartRecorded ?? false;
+        set => SetExtra(value ? true : (bool?)null, static (extras, started) => extras.StartRecorded = started ?? false);
+    }
+
+    /// <summary>
+    /// Gets or sets when the store's lease on this attempt expires at the latest, or <see langword="null"/> for a store
+    /// without leases. A durable store sets it when it leases the job and moves it on with each heartbeat (from any
+    /// thread); the dispatcher does not start a job whose lease is about to expire.
+    /// </summary>
+    public DateTimeOffset? LeaseExpiresAt
+    {
+        get => _extras is { } extras && Volatile.Read(ref extras.LeaseExpiresTicks) is var ticks and not 0 ? new DateTimeOffset(ticks, TimeSpan.Zero) : null;
+        set => SetExtra(value, static (extras, expires) => Volatile.Write(ref extras.LeaseExpiresTicks, expires?.UtcTicks ?? 0));
+    }
+
     /// <summary>Gets the failures of earlier attempts, oldest first.</summary>
     public IReadOnlyList<JobError> Errors => (IReadOnlyList<JobError>?)_extras?.Errors ?? [];
 
     /// <summary>The dispatcher's cached handler registration, so a job enqueued in process is not looked up by kind again.</summary>
     internal Engine.JobRegistration? Registration { get; set; }
+
+    /// <summary>Gets a value indicating whether the dispatcher must check this job before starting it: it has a lease, or is isolated.</summary>
+    /// <remarks>One null test on the hot path: a plain in-memory job has no side object.</remarks>
+    internal bool HasLeaseOrIsolated => _extras is { } extras && (Volatile.Read(ref extras.LeaseExpiresTicks) != 0 || extras.Isolated);
 
     /// <summary>Gets a value indicating whether this is a consumer's reusable record, overwritten by its next fetch.</summary>
     internal bool IsReused { get; }
@@ -154,6 +192,9 @@ public sealed class JobRecord
                 TraceParent = extras.TraceParent,
                 TraceState = extras.TraceState,
                 StoreData = extras.StoreData,
+                Isolated = extras.Isolated,
+                StartRecorded = extras.StartRecorded,
+                LeaseExpiresTicks = extras.LeaseExpiresTicks,
                 Errors = extras.Errors is null ? null : [.. extras.Errors],
             };
         }
@@ -196,5 +237,12 @@ public sealed class JobRecord
         public object? StoreData { get; set; }
 
         public List<JobError>? Errors { get; set; }
+
+        public bool Isolated { get; set; }
+
+        public bool StartRecorded { get; set; }
+
+        // Ticks, not a DateTimeOffset?, so that a heartbeat's write from another thread is never read torn.
+        public long LeaseExpiresTicks;
     }
 }

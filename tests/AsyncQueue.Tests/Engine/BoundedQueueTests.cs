@@ -3,6 +3,8 @@ using AsyncQueue.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
+using AsyncQueue.Tests.Storage;
+
 namespace AsyncQueue.Tests.Engine;
 
 public sealed class BoundedQueueTests
@@ -25,7 +27,7 @@ public sealed class BoundedQueueTests
         public TaskCompletionSource Open { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private static async Task<(TestHost Host, Gate Gate, InMemoryJobStore Store)> StartAsync(QueueFullMode mode, FakeTimeProvider? time = null)
+    private static async Task<(TestHost Host, Gate Gate, IJobStore Store)> StartAsync(QueueFullMode mode, FakeTimeProvider? time = null)
     {
         var gate = new Gate();
         var host = await TestHost.StartAsync((services, queue) =>
@@ -47,7 +49,7 @@ public sealed class BoundedQueueTests
         // The only worker takes the first job and holds it: the queue itself is empty, with room for 2.
         await host.Queue.EnqueueAsync(new Held(0));
         Assert.True(await gate.Entered.WaitAsync(TimeSpan.FromMinutes(1)));
-        return (host, gate, (InMemoryJobStore)host.Services.GetRequiredService<IJobStore>());
+        return (host, gate, host.Services.GetRequiredService<IJobStore>());
     }
 
     [Fact]
@@ -84,7 +86,7 @@ public sealed class BoundedQueueTests
         ];
         await Assert.ThrowsAsync<JobQueueFullException>(() => store.EnqueueBatchAsync(batch, CancellationToken.None).AsTask());
         var waiting = store.CountWaiting(nameof(Held));
-        var scheduled = store.ScheduledCount;
+        var scheduled = store.CountScheduled(nameof(Held));
         gate.Open.SetResult();
 
         Assert.Equal(1, waiting);

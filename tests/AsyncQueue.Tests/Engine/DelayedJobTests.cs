@@ -4,6 +4,8 @@ using AsyncQueue.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
+using AsyncQueue.Tests.Storage;
+
 namespace AsyncQueue.Tests.Engine;
 
 public sealed class DelayedJobTests
@@ -69,7 +71,7 @@ public sealed class DelayedJobTests
             services.AddSingleton(ledger);
             queue.AddHandler<Reminder, ReminderHandler>(q => q.MaxConcurrency = 4);
         });
-        var store = (InMemoryJobStore)host.Services.GetRequiredService<IJobStore>();
+        var store = host.Services.GetRequiredService<IJobStore>();
         var threadsBefore = Process.GetCurrentProcess().Threads.Count;
         var timersBefore = time.Timers;
 
@@ -82,7 +84,7 @@ public sealed class DelayedJobTests
             await host.Queue.EnqueueAsync(new Reminder(i, Start + delay), options);
         }
 
-        Assert.Equal(Jobs, store.ScheduledCount);
+        Assert.Equal(Jobs, store.CountScheduled(nameof(Reminder)));
         Assert.Equal(0, store.CountWaiting(nameof(Reminder)));
         for (var minute = 0; minute < 24 * 60; minute++)
         {

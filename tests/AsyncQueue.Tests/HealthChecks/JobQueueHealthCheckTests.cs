@@ -68,7 +68,7 @@ public sealed class JobQueueHealthCheckTests
 
         // One job holds the only worker; three wait, one more than the threshold of two.
         await host.Queue.EnqueueBatchAsync([new Gated(false), new Gated(false), new Gated(false), new Gated(false)]);
-        await Poll.UntilAsync(() => host.Services.GetRequiredService<AsyncQueue.Storage.IJobStore>().CountWaiting(nameof(Gated)) == 3, "the worker took the first job");
+        await Poll.UntilAsync(() => AsyncQueue.Tests.Storage.StoreCounts.CountWaiting(host.Services.GetRequiredService<AsyncQueue.Storage.IJobStore>(), nameof(Gated)) == 3, "the worker took the first job");
         var entry = await CheckAsync(host);
         gate.SetResult();
 

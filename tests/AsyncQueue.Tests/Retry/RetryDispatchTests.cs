@@ -5,6 +5,8 @@ using AsyncQueue.Storage.InMemory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
+using AsyncQueue.Tests.Storage;
+
 namespace AsyncQueue.Tests.Retry;
 
 public sealed class RetryDispatchTests
@@ -52,20 +54,20 @@ public sealed class RetryDispatchTests
             q.DeadLetterQueue = "failed-flaky";
         });
         await using var _ = host;
-        var store = (InMemoryJobStore)host.Services.GetRequiredService<IJobStore>();
+        var store = host.Services.GetRequiredService<IJobStore>();
         var jitter = new Random(1234);
 
         var job = await host.Queue.EnqueueAsync(new Flaky(FailTimes: int.MaxValue));
         var expected = new List<DateTimeOffset> { Start };
         for (var retry = 1; retry <= 3; retry++)
         {
-            await Poll.UntilAsync(() => attempts.Count == retry && store.ScheduledCount == 1, $"attempt {retry} failed and was rescheduled");
+            await Poll.UntilAsync(() => attempts.Count == retry && store.CountScheduled(nameof(Flaky)) == 1, $"attempt {retry} failed and was rescheduled");
             var backoff = TimeSpan.FromSeconds(2 * Math.Pow(2, retry - 1));
             var delay = backoff + (backoff * (0.25 * jitter.NextDouble()));
 
             // Not a tick early: just before the due time the job is still waiting for its timer.
             time.Advance(delay - TimeSpan.FromTicks(1));
-            Assert.Equal(1, store.ScheduledCount);
+            Assert.Equal(1, store.CountScheduled(nameof(Flaky)));
             time.Advance(TimeSpan.FromTicks(1));
             expected.Add(time.GetUtcNow());
         }

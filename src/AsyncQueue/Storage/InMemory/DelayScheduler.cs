@@ -15,6 +15,7 @@ internal sealed class DelayScheduler : IDisposable
     private readonly TimeProvider _time;
     private readonly ITimer _timer;
     private readonly Lock _gate = new();
+    private readonly Dictionary<string, int> _perQueue = new(StringComparer.Ordinal);
     private DateTimeOffset _armedFor = DateTimeOffset.MaxValue;
 
     public DelayScheduler(TimeProvider time, Action<JobRecord> release)
@@ -35,11 +36,21 @@ internal sealed class DelayScheduler : IDisposable
         }
     }
 
+    /// <summary>Counts the jobs of one queue that wait for their time.</summary>
+    public int CountFor(string queue)
+    {
+        lock (_gate)
+        {
+            return _perQueue.GetValueOrDefault(queue);
+        }
+    }
+
     public void Schedule(JobRecord job, DateTimeOffset runAt)
     {
         lock (_gate)
         {
             _due.Enqueue(job, runAt);
+            _perQueue[job.Queue] = _perQueue.GetValueOrDefault(job.Queue) + 1;
             if (runAt < _armedFor)
             {
                 Arm(runAt);
@@ -60,6 +71,7 @@ internal sealed class DelayScheduler : IDisposable
             while (_due.TryPeek(out var job, out var runAt) && runAt <= now)
             {
                 _due.Dequeue();
+                _perQueue[job.Queue]--;
                 (ready ??= []).Add(job);
             }
 

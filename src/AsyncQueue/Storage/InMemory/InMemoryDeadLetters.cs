@@ -7,15 +7,71 @@ namespace AsyncQueue.Storage.InMemory;
 /// The in-memory dead-letter queues, oldest entry first, bounded by each queue's retention (age) and capacity
 /// (count). Every eviction is logged and counted: nothing is dropped silently.
 /// </summary>
-/// <remarks>A lock guards the lists: dead-lettering is the rare path, and no user code runs under it.</remarks>
-internal sealed class InMemoryDeadLetters(TimeProvider time, ILogger logger, JobQueueMetrics metrics)
+/// <remarks>
+/// A lock guards the lists: dead-lettering is the rare path, and no user code runs under it. Each entry keeps the
+/// job's record beside it, for a requeue; the entry handed out is a read-only snapshot.
+/// </remarks>
+/// <param name="time">The clock of retention and of each entry's time.</param>
+/// <param name="logger">Where evictions are logged.</param>
+/// <param name="metrics">Where evictions are counted.</param>
+/// <param name="requeue">Puts a requeued job's record back in its queue as a fresh job.</param>
+internal sealed class InMemoryDeadLetters(TimeProvider time, ILogger logger, JobQueueMetrics metrics, Action<JobRecord> requeue) : IDeadLetterQueue
 {
     private readonly Lock _gate = new();
-    private readonly Dictionary<string, (LinkedList<DeadLetterEntry> Entries, DeadLetterTarget Target)> _queues = new(StringComparer.Ordinal);
-    private readonly Dictionary<JobId, LinkedListNode<DeadLetterEntry>> _byId = [];
+    private readonly Dictionary<string, (LinkedList<DeadLetter> Entries, DeadLetterTarget Target)> _queues = new(StringComparer.Ordinal);
+    private readonly Dictionary<JobId, LinkedListNode<DeadLetter>> _byId = [];
 
-    public void Add(DeadLetterEntry entry, DeadLetterTarget target)
+    public ValueTask<IReadOnlyList<DeadLetterEntry>> ListAsync(string deadLetterQueue, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
     {
+        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        ArgumentOutOfRangeException.ThrowIfLessThan(take, 1);
+        return new(List(deadLetterQueue, skip, take));
+    }
+
+    public ValueTask<long> CountAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
+        return new(Count(deadLetterQueue));
+    }
+
+    public ValueTask<DeadLetterEntry?> GetAsync(JobId jobId, CancellationToken cancellationToken = default) => new(Get(jobId));
+
+    public ValueTask<bool> RequeueAsync(JobId jobId, CancellationToken cancellationToken = default)
+    {
+        if (Remove(jobId) is not { } record)
+        {
+            return new(false);
+        }
+
+        requeue(record);
+        return new(true);
+    }
+
+    public ValueTask<int> RequeueAllAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
+        var records = RemoveAll(deadLetterQueue);
+        foreach (var record in records)
+        {
+            requeue(record);
+        }
+
+        return new(records.Count);
+    }
+
+    public ValueTask<bool> DeleteAsync(JobId jobId, CancellationToken cancellationToken = default) => new(Remove(jobId) is not null);
+
+    public ValueTask<int> PurgeAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
+        return new(RemoveAll(deadLetterQueue).Count);
+    }
+
+    /// <summary>Keeps a failed job; <paramref name="record"/> is a record the store may keep.</summary>
+    public DeadLetterEntry Add(JobRecord record, DeadLetterTarget target)
+    {
+        var entry = new DeadLetterEntry(record, target.Name, time.GetUtcNow());
         List<(DeadLetterEntry, string)> evicted = [];
         lock (_gate)
         {
@@ -25,28 +81,29 @@ internal sealed class InMemoryDeadLetters(TimeProvider time, ILogger logger, Job
             }
 
             _queues[target.Name] = (queue.Entries, target);
-            _byId[entry.JobId] = queue.Entries.AddLast(entry);
+            _byId[entry.JobId] = queue.Entries.AddLast(new DeadLetter(entry, record));
             EvictLocked(target.Name, evicted);
         }
 
         Report(evicted);
+        return entry;
     }
 
-    public IReadOnlyList<DeadLetterEntry> List(string name, int skip, int take)
+    private DeadLetterEntry[] List(string name, int skip, int take)
     {
         List<(DeadLetterEntry, string)> evicted = [];
         DeadLetterEntry[] page;
         lock (_gate)
         {
             EvictLocked(name, evicted);
-            page = _queues.TryGetValue(name, out var queue) ? [.. queue.Entries.Skip(skip).Take(take)] : [];
+            page = _queues.TryGetValue(name, out var queue) ? [.. queue.Entries.Skip(skip).Take(take).Select(d => d.Entry)] : [];
         }
 
         Report(evicted);
         return page;
     }
 
-    public long Count(string name)
+    private long Count(string name)
     {
         List<(DeadLetterEntry, string)> evicted = [];
         long count;
@@ -60,15 +117,15 @@ internal sealed class InMemoryDeadLetters(TimeProvider time, ILogger logger, Job
         return count;
     }
 
-    public DeadLetterEntry? Get(JobId jobId)
+    private DeadLetterEntry? Get(JobId jobId)
     {
         lock (_gate)
         {
-            return _byId.TryGetValue(jobId, out var node) ? node.Value : null;
+            return _byId.TryGetValue(jobId, out var node) ? node.Value.Entry : null;
         }
     }
 
-    public DeadLetterEntry? Remove(JobId jobId)
+    private JobRecord? Remove(JobId jobId)
     {
         lock (_gate)
         {
@@ -78,11 +135,11 @@ internal sealed class InMemoryDeadLetters(TimeProvider time, ILogger logger, Job
             }
 
             node.List!.Remove(node);
-            return node.Value;
+            return node.Value.Record;
         }
     }
 
-    public IReadOnlyList<DeadLetterEntry> RemoveAll(string name)
+    private List<JobRecord> RemoveAll(string name)
     {
         lock (_gate)
         {
@@ -91,11 +148,11 @@ internal sealed class InMemoryDeadLetters(TimeProvider time, ILogger logger, Job
                 return [];
             }
 
-            DeadLetterEntry[] all = [.. queue.Entries];
+            List<JobRecord> all = [.. queue.Entries.Select(d => d.Record)];
             queue.Entries.Clear();
-            foreach (var entry in all)
+            foreach (var record in all)
             {
-                _byId.Remove(entry.JobId);
+                _byId.Remove(record.Id);
             }
 
             return all;
@@ -117,7 +174,7 @@ internal sealed class InMemoryDeadLetters(TimeProvider time, ILogger logger, Job
             {
                 reason = $"the dead-letter queue holds more than its capacity of {queue.Target.Capacity}";
             }
-            else if (first.Value.DeadLetteredAt <= oldestKept)
+            else if (first.Value.Entry.DeadLetteredAt <= oldestKept)
             {
                 reason = $"older than the retention of {queue.Target.Retention}";
             }
@@ -127,8 +184,8 @@ internal sealed class InMemoryDeadLetters(TimeProvider time, ILogger logger, Job
             }
 
             queue.Entries.RemoveFirst();
-            _byId.Remove(first.Value.JobId);
-            evicted.Add((first.Value, reason));
+            _byId.Remove(first.Value.Entry.JobId);
+            evicted.Add((first.Value.Entry, reason));
         }
     }
 
@@ -140,4 +197,7 @@ internal sealed class InMemoryDeadLetters(TimeProvider time, ILogger logger, Job
             metrics.DeadLetterEvictions.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", entry.DeadLetterQueue));
         }
     }
+
+    /// <summary>An entry as shown, and the record it was made from, kept for a requeue.</summary>
+    private readonly record struct DeadLetter(DeadLetterEntry Entry, JobRecord Record);
 }

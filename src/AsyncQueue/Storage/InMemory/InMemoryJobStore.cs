@@ -9,10 +9,10 @@ using Microsoft.Extensions.Options;
 namespace AsyncQueue.Storage.InMemory;
 
 /// <summary>
-/// The embedded default store: jobs live in this process, in lock-free queues, and are lost if it dies.
-/// It is also the in-memory <see cref="IDeadLetterQueue"/>.
+/// The embedded default store: jobs live in this process, in lock-free queues, and are lost if it dies. Nothing is
+/// leased, so nothing expires: a job fetched is settled by the worker that took it.
 /// </summary>
-internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposable
+internal sealed class InMemoryJobStore : IJobStore, IDisposable
 {
     private readonly FrozenDictionary<string, InMemoryQueue> _queues;
     private readonly DelayScheduler _scheduler;
@@ -34,13 +34,12 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
         _memoryKeys = keys as InMemoryIdempotencyStore;
         _time = time;
         _scheduler = new DelayScheduler(time, job => GetQueue(job.Queue).Requeue(job));
-        _deadLetters = new InMemoryDeadLetters(time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue"), metrics);
+        _deadLetters = new InMemoryDeadLetters(time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue"), metrics, Requeue);
     }
 
     public JobStoreCapabilities Capabilities => JobStoreCapabilities.None;
 
-    /// <summary>Gets how many jobs wait for their time (retries and delayed jobs).</summary>
-    internal int ScheduledCount => _scheduler.Count;
+    public IDeadLetterQueue DeadLetters => _deadLetters;
 
     public ValueTask<EnqueueResult> EnqueueAsync(JobRecord job, CancellationToken cancellationToken)
     {
@@ -58,7 +57,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
     /// The client's path for a plain job (no options, no trace context): stored by value, with no record
     /// (see <see cref="ReadyJob"/>).
     /// </summary>
-    public ValueTask<EnqueueResult> EnqueuePlainAsync(JobRegistration registration, object job, long enqueuedAtTicks, CancellationToken cancellationToken)
+    ValueTask<EnqueueResult> IJobStore.EnqueuePlainAsync(JobRegistration registration, object job, long enqueuedAtTicks, CancellationToken cancellationToken)
     {
         var sequence = JobId.NextSequence();
         var pending = GetQueue(registration.Queue).EnqueueAsync(ReadyJob.Plain(registration, job, sequence, enqueuedAtTicks), cancellationToken);
@@ -120,6 +119,12 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
 
     public IJobConsumer OpenConsumer(string queue) => GetQueue(queue).OpenConsumer();
 
+    /// <summary>Never asked: this store is not durable, so no lease can expire.</summary>
+    public IJobConsumer OpenExpiredLeaseConsumer() => throw new NotSupportedException("The in-memory store leases nothing, so no lease expires.");
+
+    /// <summary>Nothing to record: a crash loses every in-memory job, isolated or not.</summary>
+    public ValueTask<bool> MarkStartedAsync(JobRecord job, CancellationToken cancellationToken) => new(true);
+
     public ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
@@ -180,9 +185,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(target);
-        job = job.Keep();
-        var entry = new DeadLetterEntry(job, target.Name, _time.GetUtcNow());
-        _deadLetters.Add(entry, target);
+        var entry = _deadLetters.Add(job.Keep(), target);
         if (job.IdempotencyKey is { } key)
         {
             await _keys.ReleaseAsync(key, job.Id, cancellationToken).ConfigureAwait(false);
@@ -191,62 +194,17 @@ internal sealed class InMemoryJobStore : IJobStore, IDeadLetterQueue, IDisposabl
         return entry;
     }
 
-    public long CountWaiting(string queue) => GetQueue(queue).Count;
+    /// <summary>Counts without a lock; running jobs are not tracked here (the dispatcher counts them).</summary>
+    public ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken) =>
+        new(new QueueCounts(GetQueue(queue).Count, _scheduler.CountFor(queue), Running: null));
 
     /// <summary>Fails the producers waiting for room in a bounded queue with <see cref="JobQueueStoppedException"/>: the workers are stopping.</summary>
-    internal void CloseQueues()
+    void IJobStore.StopAccepting()
     {
         foreach (var queue in _queues.Values)
         {
             queue.Close();
         }
-    }
-
-    public ValueTask<IReadOnlyList<DeadLetterEntry>> ListAsync(string deadLetterQueue, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
-        ArgumentOutOfRangeException.ThrowIfNegative(skip);
-        ArgumentOutOfRangeException.ThrowIfLessThan(take, 1);
-        return new(_deadLetters.List(deadLetterQueue, skip, take));
-    }
-
-    public ValueTask<long> CountAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
-        return new(_deadLetters.Count(deadLetterQueue));
-    }
-
-    public ValueTask<DeadLetterEntry?> GetAsync(JobId jobId, CancellationToken cancellationToken = default) => new(_deadLetters.Get(jobId));
-
-    public ValueTask<bool> RequeueAsync(JobId jobId, CancellationToken cancellationToken = default)
-    {
-        if (_deadLetters.Remove(jobId) is not { } entry)
-        {
-            return new(false);
-        }
-
-        Requeue(entry.Record);
-        return new(true);
-    }
-
-    public ValueTask<int> RequeueAllAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
-        var entries = _deadLetters.RemoveAll(deadLetterQueue);
-        foreach (var entry in entries)
-        {
-            Requeue(entry.Record);
-        }
-
-        return new(entries.Count);
-    }
-
-    public ValueTask<bool> DeleteAsync(JobId jobId, CancellationToken cancellationToken = default) => new(_deadLetters.Remove(jobId) is not null);
-
-    public ValueTask<int> PurgeAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
-        return new(_deadLetters.RemoveAll(deadLetterQueue).Count);
     }
 
     public void Dispose() => _scheduler.Dispose();

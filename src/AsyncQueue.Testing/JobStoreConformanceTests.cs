@@ -3,11 +3,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
-namespace AsyncQueue.Conformance;
+namespace AsyncQueue.Testing;
 
 /// <summary>
-/// The contract every <see cref="IJobStore"/> keeps, as tests. A store's test project subclasses this class and
-/// overrides <see cref="ConfigureStore"/>; the in-memory store passes it as it is.
+/// The contract every <see cref="IJobStore"/> keeps, as xunit tests. A store's test project subclasses this class and
+/// overrides <see cref="ConfigureStore"/>; the in-memory store passes it as it is. A durable store subclasses
+/// <see cref="DurableJobStoreConformanceTests"/>, which adds the tests of leases, fencing, rescue and restart.
 /// </summary>
 public abstract class JobStoreConformanceTests : IAsyncLifetime
 {
@@ -25,13 +26,38 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     /// <inheritdoc />
     public virtual Task InitializeAsync()
     {
-        var services = new ServiceCollection();
-        services.AddSingleton<TimeProvider>(Time);
-        var builder = services.AddJobQueue().AddHandler<ConformanceJob, ConformanceJobHandler>(Queue, q => q.MaxConcurrency = 4);
-        ConfigureStore(builder);
-        _services = services.BuildServiceProvider();
+        _services = BuildServices(Time);
         Store = _services.GetRequiredService<IJobStore>();
         return Task.CompletedTask;
+    }
+
+    /// <summary>Stops the process of <see cref="Store"/> (disposing its services, as a host does) and starts it again on the same storage and clock.</summary>
+    /// <returns>A task that completes when <see cref="Store"/> is the restarted store.</returns>
+    protected async Task RestartAsync()
+    {
+        if (_services is not null)
+        {
+            await _services.DisposeAsync();
+        }
+
+        _services = BuildServices(Time);
+        Store = _services.GetRequiredService<IJobStore>();
+    }
+
+    /// <summary>
+    /// Builds the services of one process using the store under test: the job queue with the suite's job kind, the store
+    /// from <see cref="ConfigureStore"/>, and <paramref name="time"/> as its clock. Called once per test for
+    /// <see cref="Store"/>, and again for each further process a test needs (on the same storage).
+    /// </summary>
+    /// <param name="time">The clock of that process.</param>
+    /// <returns>The services; the caller disposes them.</returns>
+    protected ServiceProvider BuildServices(TimeProvider time)
+    {
+        var services = new ServiceCollection();
+        services.AddSingleton(time);
+        var builder = services.AddJobQueue().AddHandler<ConformanceJob, ConformanceJobHandler>(Queue, q => q.MaxConcurrency = 4);
+        ConfigureStore(builder);
+        return services.BuildServiceProvider();
     }
 
     /// <inheritdoc />
@@ -43,7 +69,10 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         }
     }
 
-    /// <summary>Replaces the default store with the one under test, for example <c>builder.UseSqlite(...)</c>.</summary>
+    /// <summary>
+    /// Replaces the default store with the one under test, for example <c>builder.UseSqlite(...)</c>. Each call within
+    /// one test must configure the same storage (the same database), since a test may build several processes.
+    /// </summary>
     /// <param name="builder">The job queue builder.</param>
     protected abstract void ConfigureStore(IJobQueueBuilder builder);
 
@@ -51,7 +80,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     protected static DeadLetterTarget DeadLetters { get; } = new("conformance-dead", TimeSpan.FromDays(1), 3);
 
     /// <summary>Gets the store's dead-letter queue.</summary>
-    protected IDeadLetterQueue DeadLetterQueue => (IDeadLetterQueue)Store;
+    protected IDeadLetterQueue DeadLetterQueue => Store.DeadLetters;
 
     /// <summary>A record for a new job of the test kind.</summary>
     /// <param name="number">The job's number.</param>
@@ -74,7 +103,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         Assert.Equal(nameof(ConformanceJob), fetched.Kind);
         Assert.Equal(new ConformanceJob(7), fetched.Job);
         Assert.Equal(1, fetched.Attempt);
-        Assert.Equal(0, Store.CountWaiting(Queue));
+        Assert.Equal(0, (await Store.CountAsync(Queue, CancellationToken.None)).Waiting);
     }
 
     /// <summary>One consumer sees jobs in enqueue order, single and batched.</summary>
@@ -83,7 +112,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     {
         await Store.EnqueueAsync(NewJob(0), CancellationToken.None);
         await Store.EnqueueBatchAsync([.. Enumerable.Range(1, 99).Select(i => NewJob(i))], CancellationToken.None);
-        Assert.Equal(100, Store.CountWaiting(Queue));
+        Assert.Equal(100, (await Store.CountAsync(Queue, CancellationToken.None)).Waiting);
 
         var consumer = Store.OpenConsumer(Queue);
         for (var i = 0; i < 100; i++)
@@ -134,7 +163,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
 
         await Store.RescheduleAsync(first, Time.GetUtcNow().AddMinutes(5), CancellationToken.None);
         Time.Advance(TimeSpan.FromMinutes(5) - TimeSpan.FromTicks(1));
-        Assert.Equal(0, Store.CountWaiting(Queue));
+        Assert.Equal(0, (await Store.CountAsync(Queue, CancellationToken.None)).Waiting);
 
         Time.Advance(TimeSpan.FromTicks(1));
         var second = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
@@ -170,7 +199,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         var third = await consumer.FetchAsync(CancellationToken.None);
 
         Assert.Equal(new ConformanceJob(7), third.Job);
-        Assert.Equal(0, Store.CountWaiting(Queue));
+        Assert.Equal(0, (await Store.CountAsync(Queue, CancellationToken.None)).Waiting);
     }
 
     /// <summary>Four producers and four consumers racing: every job is handed out exactly once.</summary>
@@ -268,7 +297,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
 
         Assert.Equal([EnqueueStatus.Accepted, EnqueueStatus.Accepted, EnqueueStatus.Duplicate], results.Select(r => r.Status));
         Assert.Equal(jobs[0].Id, results[2].JobId);
-        Assert.Equal(2, Store.CountWaiting(Queue));
+        Assert.Equal(2, (await Store.CountAsync(Queue, CancellationToken.None)).Waiting);
     }
 
     /// <summary>A job enqueued with a start time is not handed out before it.</summary>
@@ -277,7 +306,7 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     {
         await Store.EnqueueAsync(NewJob(1, notBefore: Time.GetUtcNow().AddSeconds(30)), CancellationToken.None);
         Time.Advance(TimeSpan.FromSeconds(30) - TimeSpan.FromTicks(1));
-        Assert.Equal(0, Store.CountWaiting(Queue));
+        Assert.Equal(0, (await Store.CountAsync(Queue, CancellationToken.None)).Waiting);
 
         Time.Advance(TimeSpan.FromTicks(1));
 
@@ -420,15 +449,4 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         Assert.Equal(leased.Id, retried.Id);
         Assert.Equal(2, retried.Attempt);
     }
-}
-
-/// <summary>The job the conformance suite enqueues.</summary>
-/// <param name="Number">Tells the jobs apart.</param>
-public sealed record ConformanceJob(int Number);
-
-/// <summary>A handler so the kind is registered; the suite drives the store directly and never runs it.</summary>
-public sealed class ConformanceJobHandler : IJobHandler<ConformanceJob>
-{
-    /// <inheritdoc />
-    public Task HandleAsync(ConformanceJob job, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,0 +1,101 @@
+using System.Diagnostics.Metrics;
+using AsyncQueue.DeadLetter;
+using AsyncQueue.Diagnostics;
+using AsyncQueue.Engine;
+using AsyncQueue.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace AsyncQueue.Monitoring;
+
+/// <summary>
+/// The <see cref="IJobQueueMonitor"/>, and the source of the queue gauges: the store's counts through the contract,
+/// with running jobs from the dispatcher when the store does not track them.
+/// </summary>
+/// <remarks>
+/// A gauge is read on a metrics collection thread and cannot wait for a store's query, so the gauges show the last
+/// counts and start the next refresh: with a store that answers at once (the in-memory one) that refresh is already
+/// done; with a database the gauges lag one collection.
+/// </remarks>
+internal sealed class JobQueueMonitor : IJobQueueMonitor
+{
+    private readonly JobDispatcher _dispatcher;
+    private readonly IJobStore _store;
+    private readonly DeadLetterTargets _deadLetters;
+    private readonly ILogger _logger;
+    private QueueStatus[] _last = [];
+    private int _refreshing;
+
+    public JobQueueMonitor(JobDispatcher dispatcher, IJobStore store, JobRegistry registry, DeadLetterTargets deadLetters, IOptionsMonitor<QueueOptions> queueOptions, ILoggerFactory? loggerFactory = null)
+    {
+        _dispatcher = dispatcher;
+        _store = store;
+        _deadLetters = deadLetters;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
+        Queues = [.. registry.QueueNames.Select(name => Describe(name, queueOptions.Get(name), deadLetters.Of(name)))];
+    }
+
+    public bool WorkersRunning => _dispatcher.WorkersRunning;
+
+    public IReadOnlyList<QueueInfo> Queues { get; }
+
+    public async ValueTask<QueueStatus> GetStatusAsync(string queue, CancellationToken cancellationToken = default)
+    {
+        var target = _deadLetters.Of(queue);
+        var counts = await _store.CountAsync(queue, cancellationToken).ConfigureAwait(false);
+        var deadLettered = await _store.DeadLetters.CountAsync(target.Name, cancellationToken).ConfigureAwait(false);
+        return new QueueStatus(queue, counts.Waiting, counts.Scheduled, counts.Running ?? _dispatcher.CountBusy(queue), target.Name, deadLettered);
+    }
+
+    /// <summary>Publishes the queue depth and dead-letter size gauges.</summary>
+    public void Observe(JobQueueMetrics metrics) => metrics.ObserveState(ObserveDepth, ObserveInFlight, ObserveDeadLetters);
+
+    private IEnumerable<Measurement<long>> ObserveDepth() =>
+        Snapshot().Select(s => new Measurement<long>(s.Waiting, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(s.Queue)));
+
+    private IEnumerable<Measurement<long>> ObserveInFlight() =>
+        Queues.Select(q => new Measurement<long>(_dispatcher.CountBusy(q.Name), JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(q.Name)));
+
+    private IEnumerable<Measurement<long>> ObserveDeadLetters() =>
+        Snapshot().DistinctBy(s => s.DeadLetterQueue, StringComparer.Ordinal)
+            .Select(s => new Measurement<long>(s.DeadLettered, JobQueueMetrics.SystemTag, new KeyValuePair<string, object?>("messaging.destination.name", s.DeadLetterQueue)));
+
+    /// <summary>The last counts, after starting a refresh unless one is running.</summary>
+    private QueueStatus[] Snapshot()
+    {
+        if (Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+        {
+            _ = RefreshAsync();
+        }
+
+        return Volatile.Read(ref _last);
+    }
+
+    private async Task RefreshAsync()
+    {
+        try
+        {
+            var statuses = new QueueStatus[Queues.Count];
+            for (var i = 0; i < statuses.Length; i++)
+            {
+                statuses[i] = await GetStatusAsync(Queues[i].Name).ConfigureAwait(false);
+            }
+
+            Volatile.Write(ref _last, statuses);
+        }
+#pragma warning disable CA1031 // A store that cannot count now leaves the gauges at their last values; the next collection tries again.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.StoreFailed(_logger, ex, "count", "(all)");
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
+
+    private static QueueInfo Describe(string name, QueueOptions options, DeadLetterTarget target) =>
+        new(name, options.MaxConcurrency, options.Capacity, options.FullMode, options.Timeout, options.IdempotencyRetention, target.Name, target.Retention, target.Capacity);
+}

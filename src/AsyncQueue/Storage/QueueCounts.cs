@@ -1,0 +1,10 @@
+namespace AsyncQueue.Storage;
+
+/// <summary>A queue's jobs by state, as a store counts them at one moment.</summary>
+/// <param name="Waiting">Jobs due and waiting for a worker.</param>
+/// <param name="Scheduled">Jobs waiting for their time: delayed jobs and retries.</param>
+/// <param name="Running">
+/// Jobs leased to a worker, in any process; <see langword="null"/> when the store does not track them (the in-memory
+/// store, whose running jobs the dispatcher counts).
+/// </param>
+public readonly record struct QueueCounts(long Waiting, long Scheduled, long? Running);
