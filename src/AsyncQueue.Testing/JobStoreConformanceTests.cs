@@ -363,6 +363,53 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
         Assert.False(await DeadLetterQueue.RequeueAsync(job.Id));
     }
 
+    /// <summary>Requeuing a whole dead-letter queue hands every job out again as a first attempt, in the order they failed, and empties it.</summary>
+    [Fact]
+    public async Task DeadLetterQueue_RequeueAll_HandsEveryJobOutAgainAsFirstAttempt()
+    {
+        var consumer = Store.OpenConsumer(Queue);
+        await Store.EnqueueBatchAsync([NewJob(1), NewJob(2), NewJob(3)], CancellationToken.None);
+        var failed = new List<JobId>();
+        for (var i = 0; i < 3; i++)
+        {
+            var job = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+            job.AddError(new JobError(job.Attempt, Time.GetUtcNow(), "Test.Failure", "failed for the test", null));
+            await Store.DeadLetterAsync(job, DeadLetters, CancellationToken.None);
+            failed.Add(job.Id);
+        }
+
+        Assert.Equal(3, await DeadLetterQueue.RequeueAllAsync(DeadLetters.Name));
+
+        Assert.Equal(0, await DeadLetterQueue.CountAsync(DeadLetters.Name));
+        var again = new List<JobId>();
+        for (var i = 0; i < 3; i++)
+        {
+            var job = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+            Assert.Equal(1, job.Attempt);
+            again.Add(job.Id);
+        }
+
+        Assert.Equal(failed, again);
+        Assert.Equal(0, await DeadLetterQueue.RequeueAllAsync(DeadLetters.Name));
+    }
+
+    /// <summary>Counts tell waiting jobs from those scheduled for later, and a fetched job is no longer waiting.</summary>
+    [Fact]
+    public async Task Count_WaitingScheduledAndFetched_CountsEachState()
+    {
+        await Store.EnqueueBatchAsync([NewJob(1), NewJob(2), NewJob(3, notBefore: Time.GetUtcNow().AddMinutes(5))], CancellationToken.None);
+
+        var before = await Store.CountAsync(Queue, CancellationToken.None);
+        var fetched = await Store.OpenConsumer(Queue).FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        var after = await Store.CountAsync(Queue, CancellationToken.None);
+
+        Assert.Equal((2L, 1L), (before.Waiting, before.Scheduled));
+        Assert.Equal((1L, 1L), (after.Waiting, after.Scheduled));
+        Assert.True(after.Running is null or 1, $"a store that tracks running jobs counts the fetched one; it counted {after.Running}");
+        await Store.CompleteAsync(fetched, CancellationToken.None);
+        Assert.True((await Store.CountAsync(Queue, CancellationToken.None)).Running is null or 0);
+    }
+
     /// <summary>A dead-letter queue keeps at most its capacity and nothing older than its retention; the oldest go first.</summary>
     [Fact]
     public async Task DeadLetterQueue_PastCapacityOrRetention_EvictsOldest()

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.IO.Compression;
 using System.Xml.Linq;
 
@@ -12,12 +11,12 @@ public sealed class PackageTests : IDisposable
     [Fact]
     public async Task Pack_ThenConsoleAppFromLocalFeed_BuildsRunsAndHandlesAJob()
     {
-        var root = FindRepositoryRoot();
+        var root = LocalFeed.FindRepositoryRoot();
         var feed = Directory.CreateDirectory(Path.Combine(_work, "feed")).FullName;
 
         // A version no earlier run used, so the NuGet cache cannot serve a stale package.
         var suffix = "test" + Guid.NewGuid().ToString("N")[..12];
-        await RunAsync(root, "dotnet", "pack", Path.Combine(root, "src", "AsyncQueue", "AsyncQueue.csproj"), "-c", "Release", "-o", feed, $"-p:VersionSuffix={suffix}");
+        await LocalFeed.RunAsync(root, "dotnet", "pack", Path.Combine(root, "src", "AsyncQueue", "AsyncQueue.csproj"), "-c", "Release", "-o", feed, $"-p:VersionSuffix={suffix}");
         var version = $"0.1.0-{suffix}";
         var package = Path.Combine(feed, $"AsyncQueue.{version}.nupkg");
         Assert.True(File.Exists(package), $"dotnet pack made no {package}");
@@ -76,7 +75,7 @@ public sealed class PackageTests : IDisposable
             """);
 
         // The package's own dependencies come from the machine's usual NuGet source, as for any user.
-        var output = await RunAsync(app, "dotnet", "run", "--project", Path.Combine(app, "App.csproj"));
+        var output = await LocalFeed.RunAsync(app, "dotnet", "run", "--project", Path.Combine(app, "App.csproj"));
 
         Assert.Contains("Hello, newcomer, from job ", output, StringComparison.Ordinal);
         Assert.Contains("on queue Greet.", output, StringComparison.Ordinal);
@@ -99,44 +98,5 @@ public sealed class PackageTests : IDisposable
         Assert.Equal("MIT", metadata.Element(ns + "license")?.Value);
         Assert.Equal("README.md", metadata.Element(ns + "readme")?.Value);
         Assert.StartsWith("https://", metadata.Element(ns + "repository")?.Attribute("url")?.Value, StringComparison.Ordinal);
-    }
-
-    private static string FindRepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "AsyncQueue.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("AsyncQueue.sln not found above the test assembly.");
-    }
-
-    private static async Task<string> RunAsync(string workingDirectory, string file, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        // The child must not inherit the test host's MSBuild state.
-        start.Environment.Remove("MSBuildSDKsPath");
-        start.Environment.Remove("MSBUILD_EXE_PATH");
-        start.Environment.Remove("MSBuildExtensionsPath");
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(8));
-        var output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)} failed ({process.ExitCode}):\n{output}");
-        return output;
     }
 }
