@@ -3,7 +3,10 @@ using AsyncQueue;
 using AsyncQueue.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
+// AddJobQueue() on IHealthChecksBuilder sits beside the other health checks, in the namespace applications import.
+#pragma warning disable IDE0130
 namespace Microsoft.Extensions.DependencyInjection;
+#pragma warning restore IDE0130
 
 /// <summary>Registers the job queue's health check.</summary>
 public static class JobQueueHealthChecksBuilderExtensions

@@ -3,7 +3,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 
-namespace AsyncQueue;
+namespace AsyncQueue.DeadLetter;
 
 /// <summary>
 /// Turns a registered job into text for display, with <see cref="SensitiveAttribute"/> properties redacted. Job types

@@ -12,7 +12,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
+// AddJobQueue sits beside AddLogging and AddOptions, in the namespace every application already imports.
+#pragma warning disable IDE0130
 namespace Microsoft.Extensions.DependencyInjection;
+#pragma warning restore IDE0130
 
 /// <summary>Registers the job queue in a service collection.</summary>
 public static class JobQueueServiceCollectionExtensions
@@ -31,7 +34,7 @@ public static class JobQueueServiceCollectionExtensions
         services.TryAddSingleton<JobRegistry>();
         services.TryAddSingleton<IJobKindRegistry>(static sp => sp.GetRequiredService<JobRegistry>());
         services.TryAddSingleton<JobQueueMetrics>();
-        services.TryAddSingleton<IIdempotencyStore, InMemoryIdempotencyStore>();
+        services.TryAddSingleton<InMemoryIdempotencyStore>();
         services.TryAddSingleton<IJobStore, InMemoryJobStore>();
         services.TryAddSingleton<DeadLetterTargets>();
 

@@ -14,7 +14,7 @@ namespace AsyncQueue.Idempotency;
 /// (<see cref="MarkSucceeded(Claim, TimeSpan)"/>): with up to a million retained keys the dictionary is far larger
 /// than the processor's caches, and each lookup spared is a few cache misses spared on every job.
 /// </remarks>
-internal sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotencyStore
+internal sealed class InMemoryIdempotencyStore(TimeProvider time)
 {
     public const int MaxRetainedKeys = 1_000_000;
 
@@ -30,8 +30,6 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time) : IIdempotency
 
     /// <summary>Gets how many keys of succeeded jobs are retained, the number bounded by <see cref="MaxRetainedKeys"/>.</summary>
     public int RetainedCount => Volatile.Read(ref _retainedCount);
-
-    public ValueTask<JobId> ClaimAsync(string key, JobId jobId, CancellationToken cancellationToken) => new(TryClaim(key, jobId).JobId);
 
     /// <summary>Claims <paramref name="key"/> for <paramref name="jobId"/>, or returns the live claim that holds it.</summary>
     /// <returns>The claim holding the key: this job's when its <see cref="Claim.JobId"/> is <paramref name="jobId"/>.</returns>

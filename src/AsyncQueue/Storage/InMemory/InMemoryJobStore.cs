@@ -17,21 +17,19 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
     private readonly FrozenDictionary<string, InMemoryQueue> _queues;
     private readonly DelayScheduler _scheduler;
     private readonly InMemoryDeadLetters _deadLetters;
-    private readonly IIdempotencyStore _keys;
-    private readonly InMemoryIdempotencyStore? _memoryKeys;
+    private readonly InMemoryIdempotencyStore _keys;
     private readonly TimeProvider _time;
 
     public InMemoryJobStore(
         JobRegistry registry,
         IOptionsMonitor<QueueOptions> queueOptions,
-        IIdempotencyStore keys,
+        InMemoryIdempotencyStore keys,
         JobQueueMetrics metrics,
         TimeProvider time,
         ILoggerFactory? loggerFactory = null)
     {
         _queues = registry.QueueNames.ToFrozenDictionary(name => name, name => new InMemoryQueue(name, queueOptions.Get(name)), StringComparer.Ordinal);
         _keys = keys;
-        _memoryKeys = keys as InMemoryIdempotencyStore;
         _time = time;
         _scheduler = new DelayScheduler(time, job => GetQueue(job.Queue).Requeue(job));
         _deadLetters = new InMemoryDeadLetters(time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue"), metrics, Requeue);
@@ -76,7 +74,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
             var job = jobs[i];
             if (job.IdempotencyKey is { } key)
             {
-                var holder = await ClaimAsync(job, key, cancellationToken).ConfigureAwait(false);
+                var holder = Claim(job, key);
                 if (holder != job.Id)
                 {
                     results[i] = new EnqueueResult(holder, EnqueueStatus.Duplicate);
@@ -138,28 +136,23 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
         var retention = GetQueue(job.Queue).Options.IdempotencyRetention;
         if (job.StoreData is InMemoryIdempotencyStore.Claim claim)
         {
-            _memoryKeys!.MarkSucceeded(claim, retention);
+            _keys.MarkSucceeded(claim, retention);
             return default;
         }
 
         return _keys.MarkSucceededAsync(key, job.Id, retention, cancellationToken);
     }
 
-    /// <summary>Claims the job's key; the in-memory key store's claim is kept in the record, to mark it without a lookup.</summary>
-    private ValueTask<JobId> ClaimAsync(JobRecord job, string key, CancellationToken cancellationToken)
+    /// <summary>Claims the job's key and returns the key's holder; a won claim is kept in the record, to mark it without a lookup.</summary>
+    private JobId Claim(JobRecord job, string key)
     {
-        if (_memoryKeys is null)
-        {
-            return _keys.ClaimAsync(key, job.Id, cancellationToken);
-        }
-
-        var claim = _memoryKeys.TryClaim(key, job.Id);
+        var claim = _keys.TryClaim(key, job.Id);
         if (claim.JobId == job.Id)
         {
             job.StoreData = claim;
         }
 
-        return new(claim.JobId);
+        return claim.JobId;
     }
 
     public ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken)
@@ -230,7 +223,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
     {
         if (job.IdempotencyKey is { } key)
         {
-            var holder = await ClaimAsync(job, key, cancellationToken).ConfigureAwait(false);
+            var holder = Claim(job, key);
             if (holder != job.Id)
             {
                 return new EnqueueResult(holder, EnqueueStatus.Duplicate);

@@ -1,3 +1,4 @@
+using AsyncQueue.DeadLetter;
 using AsyncQueue.Storage;
 
 namespace AsyncQueue;

@@ -1,4 +1,4 @@
-namespace AsyncQueue.Storage;
+namespace AsyncQueue;
 
 /// <summary>The failure of one attempt of a job, kept with the job and shown in its dead-letter entry.</summary>
 /// <param name="Attempt">The attempt that failed, starting at 1.</param>

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using AsyncQueue.DeadLetter;
 using AsyncQueue.Engine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
