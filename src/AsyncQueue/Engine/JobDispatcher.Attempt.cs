@@ -34,7 +34,6 @@ internal sealed partial class JobDispatcher
 
         if (attempt.IsCompletedSuccessfully)
         {
-            attempt.GetAwaiter().GetResult();
             return CompleteAsync(worker, job);
         }
 

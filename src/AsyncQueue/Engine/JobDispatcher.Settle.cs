@@ -19,7 +19,6 @@ internal sealed partial class JobDispatcher
             completing = _store.CompleteAsync(job, CancellationToken.None);
             if (completing.IsCompletedSuccessfully)
             {
-                completing.GetAwaiter().GetResult();
                 OnCompleted(worker, job);
                 return default;
             }

@@ -196,12 +196,10 @@ internal sealed partial class JobDispatcher : IDisposable
             }
 
             worker.Busy = true;
+            // An attempt that finished synchronously (the common case) costs no await. A ValueTask that completed
+            // synchronously holds no pooled source to give back: an async method hands one out only once it awaits.
             var run = RunJobAsync(worker, job);
-            if (run.IsCompletedSuccessfully)
-            {
-                run.GetAwaiter().GetResult();
-            }
-            else
+            if (!run.IsCompletedSuccessfully)
             {
                 await run.ConfigureAwait(false);
             }

@@ -204,9 +204,9 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
 
     private static ValueTask<EnqueueResult> Accept(ValueTask pending, JobId jobId)
     {
+        // Completed synchronously: nothing to wait for, and no pooled source to give back.
         if (pending.IsCompletedSuccessfully)
         {
-            pending.GetAwaiter().GetResult();
             return new(new EnqueueResult(jobId, EnqueueStatus.Accepted));
         }
 
