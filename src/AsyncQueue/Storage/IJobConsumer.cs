@@ -1,6 +1,6 @@
 namespace AsyncQueue.Storage;
 
-/// <summary>One worker's view of one queue of a store: hands out leased jobs one at a time.</summary>
+/// <summary>One worker's view of one queue of a store: hands out leased jobs one at a time. For store implementations.</summary>
 /// <remarks>A consumer is used by a single worker, never concurrently, so it may keep per-worker state.</remarks>
 public interface IJobConsumer
 {

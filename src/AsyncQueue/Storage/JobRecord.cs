@@ -1,8 +1,9 @@
 namespace AsyncQueue.Storage;
 
 /// <summary>
-/// A job as a store holds it: the job value with its kind, queue, attempt count and failures.
-/// Stores create and update records; application code only reads them (for example in a dead-letter queue).
+/// A job as a store holds it: the job value with its kind, queue, attempt count, failures and lease. For store
+/// implementations: stores create and update records and the dispatcher reads them; applications see a job through
+/// <see cref="JobContext"/> and <see cref="DeadLetterEntry"/> instead.
 /// </summary>
 /// <remarks>
 /// A record is kept small: the fields most jobs never set (idempotency key, delay, trace context, errors, store data)

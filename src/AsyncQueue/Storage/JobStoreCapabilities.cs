@@ -1,6 +1,6 @@
 namespace AsyncQueue.Storage;
 
-/// <summary>What a store can promise beyond the contract every store keeps. Checked at start instead of throwing <see cref="NotSupportedException"/> later.</summary>
+/// <summary>What a store can promise beyond the contract every store keeps. Checked at start instead of throwing <see cref="NotSupportedException"/> later. For store implementations.</summary>
 [Flags]
 public enum JobStoreCapabilities
 {

@@ -1,6 +1,6 @@
 namespace AsyncQueue.Storage;
 
-/// <summary>A queue's jobs by state, as a store counts them at one moment.</summary>
+/// <summary>A queue's jobs by state, as a store counts them at one moment. For store implementations; applications read <see cref="Monitoring.QueueStatus"/>.</summary>
 /// <param name="Waiting">Jobs due and waiting for a worker.</param>
 /// <param name="Scheduled">Jobs waiting for their time: delayed jobs and retries.</param>
 /// <param name="Running">
