@@ -104,12 +104,7 @@ public abstract class DurableJobStoreConformanceTests : JobStoreConformanceTests
     {
         var job = NewJob(4);
         await Store.EnqueueAsync(job, CancellationToken.None);
-        var consumer = Store.OpenConsumer(Queue);
-        var first = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
-        first.Attempt--;
-        first.Isolated = true;
-        await Store.RescheduleAsync(first, Time.GetUtcNow(), CancellationToken.None);
-        var isolated = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        var isolated = await FetchIsolatedAsync(Store.OpenConsumer(Queue));
         Assert.True(isolated.Isolated);
         Assert.True(await Store.MarkStartedAsync(isolated, CancellationToken.None));
         var (other, otherTime) = StartProcess();
@@ -127,12 +122,7 @@ public abstract class DurableJobStoreConformanceTests : JobStoreConformanceTests
     public async Task MarkStarted_AfterTheLeaseWasRescued_ReturnsFalse()
     {
         await Store.EnqueueAsync(NewJob(5), CancellationToken.None);
-        var consumer = Store.OpenConsumer(Queue);
-        var first = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
-        first.Attempt--;
-        first.Isolated = true;
-        await Store.RescheduleAsync(first, Time.GetUtcNow(), CancellationToken.None);
-        var isolated = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        var isolated = await FetchIsolatedAsync(Store.OpenConsumer(Queue));
         var (other, otherTime) = StartProcess();
         await RescueAsync(other, otherTime);
 
@@ -185,6 +175,16 @@ public abstract class DurableJobStoreConformanceTests : JobStoreConformanceTests
         Assert.Equal(new ConformanceJob(9), (await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1))).Job);
         Time.Advance(TimeSpan.FromMinutes(5));
         Assert.Equal(new ConformanceJob(10), (await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1))).Job);
+    }
+
+    /// <summary>Fetches the next job, hands it back as a suspect (attempt undone, isolated), and fetches it again isolated.</summary>
+    private async Task<JobRecord> FetchIsolatedAsync(IJobConsumer consumer)
+    {
+        var first = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        first.Attempt--;
+        first.Isolated = true;
+        await Store.RescheduleAsync(first, Time.GetUtcNow(), CancellationToken.None);
+        return await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(TimeSpan.FromMinutes(1));
     }
 
     /// <summary>Starts another process on the same storage, with a clock of its own (or <paramref name="time"/>).</summary>

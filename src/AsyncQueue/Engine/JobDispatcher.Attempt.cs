@@ -20,18 +20,7 @@ internal sealed partial class JobDispatcher
             return RunJobFullyAsync(worker, job);
         }
 
-        ValueTask attempt;
-        try
-        {
-            attempt = registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), _cancelJobs.Token);
-        }
-#pragma warning disable CA1031 // A handler that throws before its first await fails the attempt like any other.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            attempt = ValueTask.FromException(ex);
-        }
-
+        var attempt = InvokeHandler(registration, job, _cancelJobs.Token);
         if (attempt.IsCompletedSuccessfully)
         {
             return CompleteAsync(worker, job);
@@ -106,19 +95,22 @@ internal sealed partial class JobDispatcher
 
     private ValueTask RunAttemptAsync(Worker worker, JobRecord job, JobRegistration registration, Activity? activity)
     {
-        ValueTask attempt;
+        return FinishAttemptAsync(worker, job, registration, InvokeHandler(registration, job, _cancelJobs.Token), activity);
+    }
+
+    /// <summary>Calls the job's handler; a handler that throws before its first await fails the attempt like any other.</summary>
+    private ValueTask InvokeHandler(JobRegistration registration, JobRecord job, CancellationToken cancellationToken)
+    {
         try
         {
-            attempt = registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), _cancelJobs.Token);
+            return registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), cancellationToken);
         }
-#pragma warning disable CA1031 // A handler that throws before its first await fails the attempt like any other.
+#pragma warning disable CA1031 // Any exception is the attempt's failure, awaited and judged like one thrown later.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            attempt = ValueTask.FromException(ex);
+            return ValueTask.FromException(ex);
         }
-
-        return FinishAttemptAsync(worker, job, registration, attempt, activity);
     }
 
     /// <summary>

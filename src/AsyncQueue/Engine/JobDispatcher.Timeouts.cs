@@ -14,7 +14,7 @@ internal sealed partial class JobDispatcher
         // Both clocks start before the handler does, so time that passes while it starts counts against it.
         using var stopWaiting = new CancellationTokenSource();
         var patience = Task.Delay(timeout + worker.Options.AbandonAfter, _time, stopWaiting.Token);
-        var handler = InvokeAsTask(registration, job, attempt.Token);
+        var handler = InvokeHandler(registration, job, attempt.Token).AsTask();
         if (await Task.WhenAny(handler, patience).ConfigureAwait(false) != handler)
         {
             // The handler ignored its cancelled token: keep no worker hostage. Count the attempt as failed (it may be
@@ -44,19 +44,5 @@ internal sealed partial class JobDispatcher
         var timedOut = attempt.IsCancellationRequested && !_cancelJobs.IsCancellationRequested;
         attempt.Dispose();
         await FinishAttemptAsync(worker, job, registration, new ValueTask(handler), activity, timedOut ? timeout : null).ConfigureAwait(false);
-    }
-
-    private Task InvokeAsTask(JobRegistration registration, JobRecord job, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), cancellationToken).AsTask();
-        }
-#pragma warning disable CA1031 // A handler that throws before its first await fails the attempt like any other.
-        catch (Exception ex)
-#pragma warning restore CA1031
-        {
-            return Task.FromException(ex);
-        }
     }
 }

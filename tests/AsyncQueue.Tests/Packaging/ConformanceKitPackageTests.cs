@@ -27,14 +27,7 @@ public sealed partial class ConformanceKitPackageTests : IDisposable
         Assert.True(File.Exists(Path.Combine(feed, $"AsyncQueue.Testing.{version}.nupkg")), "dotnet pack made no AsyncQueue.Testing package");
 
         var tests = Directory.CreateDirectory(Path.Combine(_work, "store-tests")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(tests, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
+        await LocalFeed.WriteNuGetConfigAsync(tests, feed);
         await File.WriteAllTextAsync(Path.Combine(tests, "StoreTests.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>

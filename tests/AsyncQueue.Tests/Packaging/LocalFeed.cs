@@ -5,6 +5,17 @@ namespace AsyncQueue.Tests.Packaging;
 /// <summary>What the packaging tests share: the repository's root, and running the .NET CLI there as a user would.</summary>
 internal static class LocalFeed
 {
+    /// <summary>Adds the local feed to the machine's usual NuGet sources, for a project in <paramref name="directory"/>.</summary>
+    public static Task WriteNuGetConfigAsync(string directory, string feed) =>
+        File.WriteAllTextAsync(Path.Combine(directory, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <add key="local" value="{feed}" />
+              </packageSources>
+            </configuration>
+            """);
+
     public static string FindRepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)

@@ -24,14 +24,7 @@ public sealed class PackageTests : IDisposable
         AssertPackageContents(package);
 
         var app = Directory.CreateDirectory(Path.Combine(_work, "app")).FullName;
-        await File.WriteAllTextAsync(Path.Combine(app, "nuget.config"), $"""
-            <?xml version="1.0" encoding="utf-8"?>
-            <configuration>
-              <packageSources>
-                <add key="local" value="{feed}" />
-              </packageSources>
-            </configuration>
-            """);
+        await LocalFeed.WriteNuGetConfigAsync(app, feed);
         await File.WriteAllTextAsync(Path.Combine(app, "App.csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
               <PropertyGroup>
