@@ -7,7 +7,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
+// UseSqlite() on IJobQueueBuilder sits beside AddJobQueue(), in the namespace applications already import.
+#pragma warning disable IDE0130
 namespace AsyncQueue;
+#pragma warning restore IDE0130
 
 /// <summary>Puts the job queue on SQLite: <c>services.AddJobQueue().UseSqlite("Data Source=jobs.db")</c>.</summary>
 public static class SqliteJobQueueBuilderExtensions
@@ -17,8 +20,8 @@ public static class SqliteJobQueueBuilderExtensions
 
     /// <summary>
     /// Replaces the in-memory store with the SQLite store: every accepted job, retry, delayed job, idempotency key and
-    /// dead letter is kept in one database file and survives a crash of the process. The store is also the
-    /// <see cref="IDeadLetterQueue"/>.
+    /// dead letter is kept in one database file and survives a crash of the process. Its dead letters are the
+    /// application's <see cref="IDeadLetterQueue"/>.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddJobQueue()</c>.</param>
     /// <param name="connectionString">The database file, for example <c>Data Source=jobs.db</c>; created if missing.</param>

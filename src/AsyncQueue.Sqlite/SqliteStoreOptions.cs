@@ -12,8 +12,9 @@ public class SqliteStoreOptions
 
     /// <summary>
     /// Gets or sets how long a fetched job stays leased to its attempt without a heartbeat. When a lease expires (the
-    /// process crashed, was killed or stalled), the sweeper of any process on the same file counts the attempt as failed
-    /// and runs the job again, or dead-letters it when its attempts are spent.
+    /// process crashed, was killed or stalled), the sweeper of a process on the same file that runs the job's queue takes
+    /// it over, and its dispatcher decides: a job whose start was not recorded runs again without spending an attempt,
+    /// alone among suspects, and a crash during such a run counts as a failed attempt.
     /// </summary>
     /// <value>The default value is 30 seconds. Range: 1 second or more, and more than twice <see cref="HeartbeatInterval"/>.</value>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
@@ -29,7 +30,7 @@ public class SqliteStoreOptions
     /// <value>The default value is 1 second. Range: 10 milliseconds to 1 hour.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets or sets how often the sweeper rescues expired leases and evicts expired idempotency keys and dead letters.</summary>
+    /// <summary>Gets or sets how often the sweeper takes over expired leases and evicts expired idempotency keys and dead letters.</summary>
     /// <value>The default value is 5 seconds. Range: 10 milliseconds to 1 hour.</value>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 

@@ -39,7 +39,8 @@ public sealed class BareStore : IAsyncDisposable
 
     public IJobQueue Jobs => _services.GetRequiredService<IJobQueue>();
 
-    public IDeadLetterQueue DeadLetters => _services.GetRequiredService<IDeadLetterQueue>();
+    /// <summary>Gets the store's own dead letters (any dead-letter queue name, as the dispatcher's targets give them); a call on them also waits for every earlier write.</summary>
+    public IDeadLetterQueue DeadLetters => Store.DeadLetters;
 
     public static BareStore Open(TempDatabase database, TimeProvider time, Action<QueueOptions>? queue = null, Action<SqliteStoreOptions>? options = null)
     {

@@ -3,25 +3,13 @@ using Microsoft.Extensions.Logging;
 namespace AsyncQueue.Sqlite.Diagnostics;
 
 /// <summary>
-/// Every log line the SQLite store writes, source-generated, with stable event ids (100 and up, apart from the core's).
+/// Every log line the SQLite store writes, source-generated, with stable event ids (100 and up, apart from the core's; ids of removed messages are not reused).
 /// Job payloads are never logged: only ids, kinds and queues.
 /// </summary>
 internal static partial class SqliteLog
 {
     [LoggerMessage(101, LogLevel.Information, "SQLite job store opened '{DataSource}': {Waiting} job(s) waiting or scheduled, {Leased} leased, {DeadLetters} dead-lettered.")]
     public static partial void Opened(ILogger logger, string dataSource, long waiting, long leased, long deadLetters);
-
-    [LoggerMessage(102, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}': the lease of attempt {Attempt} expired (the process crashed, was killed or stalled); it will run again at {RunAt:O}.")]
-    public static partial void LeaseRescued(ILogger logger, JobId jobId, string kind, string queue, int attempt, DateTimeOffset runAt);
-
-    [LoggerMessage(103, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}': the lease of attempt {Attempt} expired (the process crashed, was killed or stalled) and its attempts are spent; it was dead-lettered to '{DeadLetterQueue}'.")]
-    public static partial void LeaseExpiredDeadLettered(ILogger logger, JobId jobId, string kind, string queue, int attempt, string deadLetterQueue);
-
-    [LoggerMessage(104, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}' cannot be read and was dead-lettered to '{DeadLetterQueue}' without retries: {Reason}")]
-    public static partial void UnreadableDeadLettered(ILogger logger, JobId jobId, string kind, string queue, string deadLetterQueue, string reason);
-
-    [LoggerMessage(105, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}': attempt {Attempt} lost its lease, so its outcome ({Operation}) was discarded; a newer attempt owns the job.")]
-    public static partial void LeaseLost(ILogger logger, JobId jobId, string kind, string queue, int attempt, string operation);
 
     [LoggerMessage(106, LogLevel.Warning, "Dead-letter queue '{DeadLetterQueue}' evicted job {JobId} ({Kind}): {Reason}.")]
     public static partial void DeadLetterEvicted(ILogger logger, string deadLetterQueue, JobId jobId, string kind, string reason);
@@ -34,9 +22,6 @@ internal static partial class SqliteLog
 
     [LoggerMessage(109, LogLevel.Information, "SQLite job store closed: {Released} leased job(s) that no worker had started were handed back.")]
     public static partial void Closed(ILogger logger, int released);
-
-    [LoggerMessage(110, LogLevel.Error, "A dead-letter observer failed for job {JobId}; the job is safe in dead-letter queue '{DeadLetterQueue}'.")]
-    public static partial void ObserverFailed(ILogger logger, Exception exception, JobId jobId, string deadLetterQueue);
 
     [LoggerMessage(111, LogLevel.Warning, "SQLite job store: {Count} job(s) wait on queue(s) that this process does not configure ({Queues}); they run only where those queues are configured.")]
     public static partial void UnconfiguredQueues(ILogger logger, long count, string queues);

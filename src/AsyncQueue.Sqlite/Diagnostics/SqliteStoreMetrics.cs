@@ -25,18 +25,9 @@ internal sealed class SqliteStoreMetrics : IDisposable
         }
 
         DeadLetterEvictions = meter.CreateCounter<long>("asyncqueue.dead_letter.evictions", "{job}", "Dead-lettered jobs evicted by the dead-letter queue's retention (age or count).");
-        LeasesRescued = meter.CreateCounter<long>("asyncqueue.job.lease_expired", "{job}", "Attempts whose lease expired without a heartbeat (crashed, killed or stalled process); each counts as a failed attempt.");
-        LeasesLost = meter.CreateCounter<long>("asyncqueue.job.lease_lost", "{job}", "Outcomes discarded because their attempt had lost its lease to a newer attempt.");
-        Unreadable = meter.CreateCounter<long>("asyncqueue.job.unreadable", "{job}", "Stored jobs dead-lettered because their kind has no handler or their payload does not deserialize.");
     }
 
     public Counter<long> DeadLetterEvictions { get; }
-
-    public Counter<long> LeasesRescued { get; }
-
-    public Counter<long> LeasesLost { get; }
-
-    public Counter<long> Unreadable { get; }
 
     public static KeyValuePair<string, object?> Destination(string queue) => new(DestinationTag, queue);
 

@@ -4,10 +4,16 @@ using AsyncQueue.Storage.Durable;
 
 namespace AsyncQueue.Sqlite.Storage;
 
-/// <summary>The dead-letter queues, in the same database: list, get, requeue, delete, purge, and bounded retention.</summary>
-internal sealed partial class SqliteJobStore
+/// <summary>
+/// The dead-letter queues, in the same database: list, get, requeue, delete, purge. Implemented explicitly, since
+/// <see cref="IDeadLetterQueue.CountAsync"/> and <see cref="IJobStore.CountAsync"/> share a name; the core reaches them
+/// through <see cref="DeadLetters"/>.
+/// </summary>
+internal sealed partial class SqliteJobStore : IDeadLetterQueue
 {
-    public ValueTask<IReadOnlyList<DeadLetterEntry>> ListAsync(string deadLetterQueue, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
+    public IDeadLetterQueue DeadLetters => this;
+
+    ValueTask<IReadOnlyList<DeadLetterEntry>> IDeadLetterQueue.ListAsync(string deadLetterQueue, int skip, int take, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
@@ -19,14 +25,14 @@ internal sealed partial class SqliteJobStore
             using var reader = _sql.ListDeadLetters.Query(deadLetterQueue, take, skip);
             while (reader.Read())
             {
-                entries.Add(ReadDeadLetter(reader).Entry);
+                entries.Add(EntryOf(ReadDeadLetter(reader)));
             }
 
             return entries;
         });
     }
 
-    public ValueTask<long> CountAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    ValueTask<long> IDeadLetterQueue.CountAsync(string deadLetterQueue, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
         return RunAsync("count dead letters", cycle =>
@@ -36,14 +42,14 @@ internal sealed partial class SqliteJobStore
         });
     }
 
-    public ValueTask<DeadLetterEntry?> GetAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+    ValueTask<DeadLetterEntry?> IDeadLetterQueue.GetAsync(JobId jobId, CancellationToken cancellationToken) =>
         RunAsync("get dead letter", _ =>
         {
             using var reader = _sql.GetDeadLetter.Query(jobId.Value);
-            return reader.Read() ? ReadDeadLetter(reader).Entry : null;
+            return reader.Read() ? EntryOf(ReadDeadLetter(reader)) : null;
         });
 
-    public ValueTask<bool> RequeueAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+    ValueTask<bool> IDeadLetterQueue.RequeueAsync(JobId jobId, CancellationToken cancellationToken) =>
         RunAsync("requeue dead letter", cycle =>
         {
             StoredDeadLetter? taken = null;
@@ -64,7 +70,7 @@ internal sealed partial class SqliteJobStore
             return true;
         });
 
-    public ValueTask<int> RequeueAllAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    ValueTask<int> IDeadLetterQueue.RequeueAllAsync(string deadLetterQueue, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
         return RunAsync("requeue dead letters", cycle =>
@@ -79,7 +85,7 @@ internal sealed partial class SqliteJobStore
             }
 
             // Back in the order they were dead-lettered.
-            taken.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
+            taken.Sort(static (a, b) => a.Row.Seq.CompareTo(b.Row.Seq));
             foreach (var dead in taken)
             {
                 Requeue(dead, cycle);
@@ -89,10 +95,10 @@ internal sealed partial class SqliteJobStore
         });
     }
 
-    public ValueTask<bool> DeleteAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+    ValueTask<bool> IDeadLetterQueue.DeleteAsync(JobId jobId, CancellationToken cancellationToken) =>
         RunAsync("delete dead letter", _ => _sql.DeleteDeadLetter.Execute(jobId.Value) > 0);
 
-    public ValueTask<int> PurgeAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    ValueTask<int> IDeadLetterQueue.PurgeAsync(string deadLetterQueue, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
         return RunAsync("purge dead letters", _ => _sql.PurgeDeadLetters.Execute(deadLetterQueue));
@@ -120,85 +126,33 @@ internal sealed partial class SqliteJobStore
         return new DeadLetterEntry(record, target.Name, cycle.Now);
     }
 
-    /// <summary>Evicts a dead-letter queue's entries past its capacity (oldest first) or older than its retention; each is logged and counted after the commit.</summary>
-    private void EvictDeadLetters(WriteCycle cycle, string deadLetterQueue, TimeSpan retention, int capacity)
-    {
-        List<(Guid Id, string Kind, string Reason)>? evicted = null;
-        using (var reader = _sql.EvictOverCapacity.Query(deadLetterQueue, capacity))
-        {
-            while (reader.Read())
-            {
-                (evicted ??= []).Add((reader.GetGuid(1), reader.GetString(2), $"the dead-letter queue holds more than its capacity of {capacity}"));
-            }
-        }
-
-        using (var reader = _sql.EvictOlderThan.Query(deadLetterQueue, SubtractTicks(cycle.NowTicks, retention)))
-        {
-            while (reader.Read())
-            {
-                (evicted ??= []).Add((reader.GetGuid(1), reader.GetString(2), $"older than the retention of {retention}"));
-            }
-        }
-
-        if (evicted is not null)
-        {
-            cycle.AfterCommit(() =>
-            {
-                foreach (var (id, kind, reason) in evicted)
-                {
-                    SqliteLog.DeadLetterEvicted(_logger, deadLetterQueue, new JobId(id), kind, reason);
-                    _metrics.DeadLetterEvictions.Add(1, SqliteStoreMetrics.Destination(deadLetterQueue));
-                }
-            });
-        }
-    }
-
-    private void EvictStoredTarget(WriteCycle cycle, string deadLetterQueue)
-    {
-        long retention;
-        int capacity;
-        using (var reader = _sql.DeadLetterQueueTarget.Query(deadLetterQueue))
-        {
-            if (!reader.Read())
-            {
-                return;
-            }
-
-            retention = reader.GetInt64(0);
-            capacity = reader.GetInt32(1);
-        }
-
-        EvictDeadLetters(cycle, deadLetterQueue, TimeSpan.FromTicks(retention), capacity);
-    }
-
-    /// <summary>Back to its queue as a fresh job: no attempts spent, runnable now, its errors kept for the record. Its key is not claimed again.</summary>
+    /// <summary>Back to its queue as a fresh job: no attempts spent, runnable now, not isolated, its errors kept for the record. Its key is not claimed again.</summary>
     private void Requeue(StoredDeadLetter dead, WriteCycle cycle)
     {
-        var record = dead.Entry.Record;
+        var row = dead.Row;
         _sql.Insert.Execute(
-            record.Id.Value,
-            record.Queue,
-            record.Kind,
-            dead.Payload,
+            row.Id,
+            dead.Queue,
+            row.Kind,
+            row.Payload,
             cycle.NowTicks,
             0,
-            record.MaxAttempts,
-            record.EnqueuedAt.UtcTicks,
-            record.IdempotencyKey,
+            row.MaxAttempts,
+            row.EnqueuedAt,
+            row.IdempotencyKey,
             0,
-            JobPayloads.SerializeErrors(record.Errors),
-            record.TraceParent,
-            record.TraceState);
+            row.Errors,
+            row.TraceParent,
+            row.TraceState);
     }
 
     /// <summary>Reads a dead-letter row (<c>seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state</c>).</summary>
-    private StoredDeadLetter ReadDeadLetter(SqliteRows reader)
-    {
-        var row = new StoredJobRow(
+    private static StoredDeadLetter ReadDeadLetter(SqliteRows reader) => new(
+        new StoredJobRow(
             reader.GetInt64(0),
             reader.GetGuid(1),
             reader.GetString(4),
-            reader.IsDBNull(5) ? null : reader.GetString(5),
+            StoredJobRow.StringOrNull(reader, 5),
             reader.GetInt32(6),
             reader.IsDBNull(7) ? null : reader.GetInt32(7),
             reader.GetInt64(8),
@@ -206,11 +160,18 @@ internal sealed partial class SqliteJobStore
             StoredJobRow.StringOrNull(reader, 10),
             StoredJobRow.StringOrNull(reader, 11),
             StoredJobRow.StringOrNull(reader, 12),
-            StoredJobRow.StringOrNull(reader, 13));
-        var job = _payloads.TryDeserialize(row.Kind, row.Payload, out var reason, out _) ?? new UnreadableJob(row.Kind, row.Payload, reason);
-        var record = row.ToRecord(reader.GetString(3), job, storeData: null);
-        return new StoredDeadLetter(row.Seq, row.Payload, new DeadLetterEntry(record, reader.GetString(2), FromTicks(reader.GetInt64(9))));
+            StoredJobRow.StringOrNull(reader, 13)),
+        reader.GetString(3),
+        reader.GetString(2),
+        reader.GetInt64(9));
+
+    /// <summary>The entry shown to the application: the job read into its registered type, or the stored text when it cannot be.</summary>
+    private DeadLetterEntry EntryOf(StoredDeadLetter dead)
+    {
+        var record = dead.Row.ToRecord(dead.Queue, _payloads.Read(dead.Row.Kind, dead.Row.Payload), storeData: null);
+        return new DeadLetterEntry(record, dead.DeadLetterQueue, FromTicks(dead.DeadLetteredAt));
     }
 
-    private readonly record struct StoredDeadLetter(long Seq, string? Payload, DeadLetterEntry Entry);
+    /// <summary>A dead-letter row as stored: what a requeue needs to put the job back as it was enqueued.</summary>
+    private readonly record struct StoredDeadLetter(StoredJobRow Row, string Queue, string DeadLetterQueue, long DeadLetteredAt);
 }

@@ -6,6 +6,33 @@ namespace AsyncQueue.Sqlite.Storage;
 /// <summary>Enqueue: idempotency keys checked and jobs inserted in one transaction; bounded queues wait or throw.</summary>
 internal sealed partial class SqliteJobStore
 {
+    public async ValueTask<EnqueueResult> EnqueueAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var results = await EnqueueCoreAsync(GetQueue(job.Queue), [job], cancellationToken).ConfigureAwait(false);
+        return results[0];
+    }
+
+    public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        if (jobs.Count == 0)
+        {
+            return [];
+        }
+
+        var queue = GetQueue(jobs[0].Queue);
+        foreach (var job in jobs)
+        {
+            if (job.Queue != queue.Name)
+            {
+                throw new ArgumentException($"Every job of a batch must name the same queue, but '{queue.Name}' and '{job.Queue}' were mixed.", nameof(jobs));
+            }
+        }
+
+        return await EnqueueCoreAsync(queue, jobs, cancellationToken).ConfigureAwait(false);
+    }
+
     private async Task<EnqueueResult[]> EnqueueCoreAsync(SqliteQueue queue, IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
     {
         // Serialized on the caller's thread, so the writer loop only writes.

@@ -1,14 +1,10 @@
 using AsyncQueue.Sqlite.Diagnostics;
-using AsyncQueue.Storage;
-using AsyncQueue.Storage.Durable;
 
 namespace AsyncQueue.Sqlite.Storage;
 
-/// <summary>The sweeper: rescues expired leases, frees expired idempotency keys, evicts old dead letters.</summary>
+/// <summary>The sweeper: takes over expired leases (.Rescue), frees expired idempotency keys, evicts old dead letters.</summary>
 internal sealed partial class SqliteJobStore
 {
-    private const int SweepBatch = 256;
-
     private void Sweep(WriteCycle cycle)
     {
         RescueExpiredLeases(cycle);
@@ -20,6 +16,7 @@ internal sealed partial class SqliteJobStore
             _sql.EvictOldestKeys.Execute(retained - _options.MaxRetainedKeys);
         }
 
+        // Each dead-letter queue's retention and capacity, as the dispatcher's target last recorded them.
         var deadLetterQueues = new List<(string Name, long Retention, int Capacity)>();
         using (var reader = _sql.DeadLetterQueueNames.Query())
         {
@@ -35,91 +32,54 @@ internal sealed partial class SqliteJobStore
         }
     }
 
-    /// <summary>
-    /// Every lease that expired without a heartbeat belongs to a process that crashed, was killed or stalled: its
-    /// attempt counts as failed, and the job runs again or, with its attempts spent, is dead-lettered. A job this very
-    /// process still holds is alive (its heartbeat was only late), so its lease is extended instead.
-    /// </summary>
-    private void RescueExpiredLeases(WriteCycle cycle)
+    /// <summary>Evicts a dead-letter queue's entries past its capacity (oldest first) or older than its retention; each is logged and counted after the commit.</summary>
+    private void EvictDeadLetters(WriteCycle cycle, string deadLetterQueue, TimeSpan retention, int capacity)
     {
-        while (true)
+        List<(Guid Id, string Kind, string Reason)>? evicted = null;
+        using (var reader = _sql.EvictOverCapacity.Query(deadLetterQueue, capacity))
         {
-            var expired = new List<ExpiredLease>();
-            using (var reader = _sql.ExpiredLeases.Query(cycle.NowTicks, SweepBatch))
+            while (reader.Read())
             {
-                while (reader.Read())
+                (evicted ??= []).Add((reader.GetGuid(1), reader.GetString(2), $"the dead-letter queue holds more than its capacity of {capacity}"));
+            }
+        }
+
+        using (var reader = _sql.EvictOlderThan.Query(deadLetterQueue, SubtractTicks(cycle.NowTicks, retention)))
+        {
+            while (reader.Read())
+            {
+                (evicted ??= []).Add((reader.GetGuid(1), reader.GetString(2), $"older than the retention of {retention}"));
+            }
+        }
+
+        if (evicted is not null)
+        {
+            cycle.AfterCommit(() =>
+            {
+                foreach (var (id, kind, reason) in evicted)
                 {
-                    expired.Add(new ExpiredLease(
-                        new StoredJobRow(
-                            reader.GetInt64(0),
-                            reader.GetGuid(1),
-                            reader.GetString(3),
-                            null,
-                            reader.GetInt32(4),
-                            reader.IsDBNull(5) ? null : reader.GetInt32(5),
-                            reader.GetInt64(6),
-                            reader.GetInt64(6),
-                            StoredJobRow.StringOrNull(reader, 7),
-                            StoredJobRow.StringOrNull(reader, 8),
-                            StoredJobRow.StringOrNull(reader, 11),
-                            StoredJobRow.StringOrNull(reader, 12)),
-                        reader.GetString(2),
-                        reader.GetInt64(9),
-                        reader.GetInt64(10)));
+                    SqliteLog.DeadLetterEvicted(_logger, deadLetterQueue, new JobId(id), kind, reason);
+                    _metrics.DeadLetterEvictions.Add(1, SqliteStoreMetrics.Destination(deadLetterQueue));
                 }
-            }
+            });
+        }
+    }
 
-            foreach (var lease in expired)
-            {
-                Rescue(lease, cycle);
-            }
-
-            if (expired.Count < SweepBatch)
+    private void EvictStoredTarget(WriteCycle cycle, string deadLetterQueue)
+    {
+        long retention;
+        int capacity;
+        using (var reader = _sql.DeadLetterQueueTarget.Query(deadLetterQueue))
+        {
+            if (!reader.Read())
             {
                 return;
             }
+
+            retention = reader.GetInt64(0);
+            capacity = reader.GetInt32(1);
         }
+
+        EvictDeadLetters(cycle, deadLetterQueue, TimeSpan.FromTicks(retention), capacity);
     }
-
-    private void Rescue(ExpiredLease expired, WriteCycle cycle)
-    {
-        var row = expired.Row;
-        if (_held.TryGetValue(row.Seq, out var mine) && ((SqliteLease)mine.StoreData!).Token == expired.Token)
-        {
-            _sql.Heartbeat.Execute(AddTicks(cycle.NowTicks, _options.LeaseDuration), row.Seq, expired.Token);
-            return;
-        }
-
-        var message = $"The process crashed or the lease expired: the lease of attempt {row.Attempt} ran out at {FromTicks(expired.Expired):O} without a heartbeat, so the process running it crashed, was killed or stalled.";
-        var error = new JobError(row.Attempt, cycle.Now, typeof(JobLeaseExpiredException).FullName!, message, null);
-        var decision = DecideAfterLeaseExpired(row.Kind, expired.Queue, row.Attempt, row.MaxAttempts, cycle.Now, message);
-        if (decision.ShouldRetry)
-        {
-            var errors = JobPayloads.DeserializeErrors(row.Errors);
-            errors.Add(error);
-            var runAt = decision.RunAt > cycle.Now ? decision.RunAt : cycle.Now;
-            _sql.Reschedule.Execute(runAt.UtcTicks, row.Attempt, JobPayloads.SerializeErrors(errors), row.Seq, expired.Token);
-            cycle.AfterCommit(() =>
-            {
-                SqliteLog.LeaseRescued(_logger, new JobId(row.Id), row.Kind, expired.Queue, row.Attempt, runAt);
-                _metrics.LeasesRescued.Add(1, SqliteStoreMetrics.Destination(expired.Queue));
-            });
-            return;
-        }
-
-        TakeLeased(row.Seq, expired.Token, out var payload);
-        var job = _payloads.TryDeserialize(row.Kind, payload, out var reason, out _) ?? new UnreadableJob(row.Kind, payload, reason);
-        var record = row.ToRecord(expired.Queue, job, storeData: null);
-        record.AddError(error);
-        var entry = InsertDeadLetter(cycle, record, payload, TargetOf(expired.Queue));
-        cycle.AfterCommit(() =>
-        {
-            SqliteLog.LeaseExpiredDeadLettered(_logger, record.Id, record.Kind, record.Queue, record.Attempt, entry.DeadLetterQueue);
-            _metrics.LeasesRescued.Add(1, SqliteStoreMetrics.Destination(expired.Queue));
-            _notifier.Notify(entry);
-        });
-    }
-
-    /// <summary>A leased row whose lease ran out: the job, its queue, the lapsed token and when it lapsed.</summary>
-    private readonly record struct ExpiredLease(StoredJobRow Row, string Queue, long Token, long Expired);
 }

@@ -146,7 +146,7 @@ internal sealed partial class SqliteJobStore
 
         foreach (var queue in _queueList)
         {
-            if (queue.Waiting > queue.Ready.Reader.Count && _sql.HasDue.ScalarInt64(queue.Name, cycle.NowTicks) != 0)
+            if (queue.Waiting > queue.Untaken && _sql.HasDue.ScalarInt64(queue.Name, cycle.NowTicks, _isolatedHeld is null ? 1 : 0) != 0)
             {
                 return true;
             }
@@ -170,10 +170,10 @@ internal sealed partial class SqliteJobStore
         var idle = false;
         foreach (var queue in _queueList)
         {
-            if (queue.Waiting > queue.Ready.Reader.Count)
+            if (queue.Waiting > queue.Untaken)
             {
                 idle = true;
-                if (_sql.NextDue.Scalar(queue.Name) is long due && due < wakeAt)
+                if (_sql.NextDue.Scalar(queue.Name, _isolatedHeld is null ? 1 : 0) is long due && due < wakeAt)
                 {
                     wakeAt = due;
                 }

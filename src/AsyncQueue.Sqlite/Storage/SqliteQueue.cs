@@ -10,6 +10,7 @@ namespace AsyncQueue.Sqlite.Storage;
 internal sealed class SqliteQueue
 {
     private int _waiting;
+    private int _untaken;
     private TaskCompletionSource _roomFreed = NewSignal();
 
     public SqliteQueue(int index, string name, QueueOptions options)
@@ -17,7 +18,6 @@ internal sealed class SqliteQueue
         Index = index;
         Name = name;
         Options = options;
-        DeadLetterTarget = new DeadLetterTarget(options.DeadLetterQueue ?? name + "-dead-letter", options.DeadLetterRetention, options.DeadLetterCapacity);
     }
 
     public int Index { get; }
@@ -25,9 +25,6 @@ internal sealed class SqliteQueue
     public string Name { get; }
 
     public QueueOptions Options { get; }
-
-    /// <summary>Gets where the store sends the queue's jobs that it dead-letters itself (expired leases, unreadable rows), as the dispatcher would.</summary>
-    public DeadLetterTarget DeadLetterTarget { get; }
 
     /// <summary>
     /// Gets the leased jobs waiting for a worker of this process. Only the writer loop writes, after the lease is
@@ -45,8 +42,21 @@ internal sealed class SqliteQueue
     /// <summary>Gets a task that completes the next time jobs of this queue are leased (room for a bounded queue's waiting producers).</summary>
     public Task RoomFreed => Volatile.Read(ref _roomFreed).Task;
 
+    /// <summary>
+    /// Gets how many leased jobs were handed to <see cref="Ready"/> and not yet taken by a consumer. Not the channel's
+    /// own count: a job handed straight to a waiting reader is never counted there, yet its reader still counts as
+    /// waiting until it resumes, and a lease step in that moment would lease a second job for the same worker.
+    /// </summary>
+    public int Untaken => Volatile.Read(ref _untaken);
+
     // Interlocked, a full fence: the waiting count is written before the consumer asks the writer for a lease.
     public void AddWaiting(int delta) => Interlocked.Add(ref _waiting, delta);
+
+    /// <summary>Counts leased jobs about to be written to <see cref="Ready"/>; called before the write, so a consumer's take never precedes it.</summary>
+    public void Handed(int count) => Interlocked.Add(ref _untaken, count);
+
+    /// <summary>Counts a job a consumer took from <see cref="Ready"/>.</summary>
+    public void Taken() => Interlocked.Decrement(ref _untaken);
 
     public void SignalRoomFreed() => Interlocked.Exchange(ref _roomFreed, NewSignal()).TrySetResult();
 

@@ -9,18 +9,21 @@ namespace AsyncQueue.Sqlite.Storage;
 /// </remarks>
 internal static class SqliteSchema
 {
-    public const int Version = 1;
+    /// <summary>The schema this package writes. Version 2 added the <c>isolated</c> and <c>started</c> columns of a job.</summary>
+    public const int Version = 2;
 
     /// <summary>The write-ahead log's size, in pages, at which the writer checkpoints itself if the checkpointer fell behind.</summary>
     public const int BackstopCheckpointPages = 10_000;
 
     // The waiting state is 0, leased 1, succeeded 2 (kept only for its idempotency key until key_expires).
+    // isolated: a suspect of a crash, leased alone (see IJobStore.OpenConsumer); started: the start of the leased
+    // attempt was recorded (IJobStore.MarkStartedAsync), so a crash during it is charged to it.
     private const string CreateTables = """
         CREATE TABLE IF NOT EXISTS asyncqueue_meta (
             key TEXT PRIMARY KEY,
             value INTEGER NOT NULL
         ) WITHOUT ROWID;
-        INSERT OR IGNORE INTO asyncqueue_meta (key, value) VALUES ('schema_version', 1), ('fence', 0);
+        INSERT OR IGNORE INTO asyncqueue_meta (key, value) VALUES ('schema_version', 2), ('fence', 0);
 
         CREATE TABLE IF NOT EXISTS asyncqueue_jobs (
             seq INTEGER PRIMARY KEY,
@@ -40,7 +43,9 @@ internal static class SqliteSchema
             lease_token INTEGER,
             lease_expires INTEGER,
             trace_parent TEXT,
-            trace_state TEXT
+            trace_state TEXT,
+            isolated INTEGER NOT NULL DEFAULT 0,
+            started INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_jobs_key ON asyncqueue_jobs (idempotency_key) WHERE key_held = 1;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_due ON asyncqueue_jobs (queue, run_at) WHERE state = 0;
@@ -73,6 +78,24 @@ internal static class SqliteSchema
         ) WITHOUT ROWID;
         """;
 
+    /// <summary>
+    /// The steps from each older version to the next, run in the transaction that opens the file: index <c>i</c> upgrades
+    /// version <c>i + 1</c>. A table made by an older package keeps its rows; new columns take their defaults.
+    /// </summary>
+    private static readonly string[] Upgrades =
+    [
+        // 1 -> 2: isolated suspects and recorded starts.
+        """
+        ALTER TABLE asyncqueue_jobs ADD COLUMN isolated INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE asyncqueue_jobs ADD COLUMN started INTEGER NOT NULL DEFAULT 0;
+        """,
+    ];
+
+    // Indexes on columns that an upgrade may have added, so created after the upgrades.
+    private const string CreateLateIndexes = """
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_isolated ON asyncqueue_jobs (queue, run_at) WHERE state = 0 AND isolated = 1;
+        """;
+
     /// <summary>Opens a connection with the store's settings; for the writer, also creates or checks the schema.</summary>
     /// <exception cref="InvalidOperationException">The file is not a SQLite database, cannot be written, or has a newer schema.</exception>
     public static SqliteConnection Open(string connectionString, SqliteSynchronousMode synchronous, bool createSchema)
@@ -95,13 +118,30 @@ internal static class SqliteSchema
                 }
 
                 Execute(connection, "BEGIN IMMEDIATE;");
-                Execute(connection, CreateTables);
-                var version = (long)Scalar(connection, "SELECT value FROM asyncqueue_meta WHERE key = 'schema_version';")!;
-                Execute(connection, "COMMIT;");
-                if (version > Version)
+                try
                 {
-                    throw new InvalidOperationException(
-                        $"The SQLite job store cannot use '{dataSource}': its tables were made by a newer AsyncQueue.Sqlite (schema version {version}, this one knows {Version}). Upgrade the package.");
+                    Execute(connection, CreateTables);
+                    var version = (long)Scalar(connection, "SELECT value FROM asyncqueue_meta WHERE key = 'schema_version';")!;
+                    if (version > Version)
+                    {
+                        throw new InvalidOperationException(
+                            $"The SQLite job store cannot use '{dataSource}': its tables were made by a newer AsyncQueue.Sqlite (schema version {version}, this one knows {Version}). Upgrade the package.");
+                    }
+
+                    // Another process opening the file waits for this transaction (BEGIN IMMEDIATE), then sees the new version.
+                    for (; version < Version; version++)
+                    {
+                        Execute(connection, Upgrades[version - 1]);
+                    }
+
+                    Execute(connection, CreateLateIndexes);
+                    Execute(connection, $"UPDATE asyncqueue_meta SET value = {Version} WHERE key = 'schema_version';");
+                    Execute(connection, "COMMIT;");
+                }
+                catch
+                {
+                    TryRollback(connection);
+                    throw;
                 }
             }
 
@@ -116,6 +156,18 @@ internal static class SqliteSchema
         {
             connection.Dispose();
             throw;
+        }
+    }
+
+    private static void TryRollback(SqliteConnection connection)
+    {
+        try
+        {
+            Execute(connection, "ROLLBACK;");
+        }
+        catch (SqliteException)
+        {
+            // SQLite may have rolled back already; the original error is what matters.
         }
     }
 

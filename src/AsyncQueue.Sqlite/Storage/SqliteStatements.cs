@@ -9,7 +9,8 @@ namespace AsyncQueue.Sqlite.Storage;
 /// </summary>
 internal sealed class SqliteStatements : IDisposable
 {
-    private const string JobColumns = "seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state";
+    // StoredJobRow's columns, then isolated and started (read by StoredJobRow.Read).
+    private const string JobColumns = "seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state, isolated, started";
     private const string DeadLetterColumns = "seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state";
 
     private readonly List<SqliteStatement> _all = [];
@@ -40,15 +41,25 @@ internal sealed class SqliteStatements : IDisposable
 
         // Lease: one fencing token per transaction, from a counter that only grows, shared by every process on the file.
         NextFence = Prepare("UPDATE asyncqueue_meta SET value = value + 1 WHERE key = 'fence' RETURNING value");
+        // A new attempt's lease: its start is not recorded yet. Isolated suspects are leased apart, one at a time.
         Lease = Prepare(
             $"""
-            UPDATE asyncqueue_jobs SET state = 1, attempt = attempt + 1, lease_token = $token, lease_expires = $expires
-            WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now ORDER BY run_at, seq LIMIT $limit)
+            UPDATE asyncqueue_jobs SET state = 1, attempt = attempt + 1, started = 0, lease_token = $token, lease_expires = $expires
+            WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now AND isolated = 0 ORDER BY run_at, seq LIMIT $limit)
             RETURNING {JobColumns}
             """,
             "$token", "$expires", "$queue", "$now", "$limit");
-        HasDue = Prepare("SELECT EXISTS (SELECT 1 FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now)", "$queue", "$now");
-        NextDue = Prepare("SELECT MIN(run_at) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0", "$queue");
+        LeaseIsolated = Prepare(
+            $"""
+            UPDATE asyncqueue_jobs SET state = 1, attempt = attempt + 1, started = 0, lease_token = $token, lease_expires = $expires
+            WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now AND isolated = 1 ORDER BY run_at, seq LIMIT 1)
+            RETURNING {JobColumns}
+            """,
+            "$token", "$expires", "$queue", "$now");
+
+        // $isolated = 0 while the store holds an isolated job: the others are not due for it until that one is settled.
+        HasDue = Prepare("SELECT EXISTS (SELECT 1 FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now AND (isolated = 0 OR $isolated = 1))", "$queue", "$now", "$isolated");
+        NextDue = Prepare("SELECT MIN(run_at) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND (isolated = 0 OR $isolated = 1)", "$queue", "$isolated");
         Heartbeat = Prepare("UPDATE asyncqueue_jobs SET lease_expires = $expires WHERE seq = $seq AND lease_token = $token AND state = 1", "$expires", "$seq", "$token");
 
         // Settle, each fenced by the lease token.
@@ -61,19 +72,26 @@ internal sealed class SqliteStatements : IDisposable
             "$key_expires", "$seq", "$token");
         Reschedule = Prepare(
             """
-            UPDATE asyncqueue_jobs SET state = 0, run_at = $run_at, attempt = $attempt, errors = $errors, lease_token = NULL, lease_expires = NULL
+            UPDATE asyncqueue_jobs SET state = 0, run_at = $run_at, attempt = $attempt, errors = $errors, isolated = $isolated, started = 0, lease_token = NULL, lease_expires = NULL
             WHERE seq = $seq AND lease_token = $token AND state = 1
             """,
-            "$run_at", "$attempt", "$errors", "$seq", "$token");
+            "$run_at", "$attempt", "$errors", "$isolated", "$seq", "$token");
+        MarkStarted = Prepare("UPDATE asyncqueue_jobs SET started = 1 WHERE seq = $seq AND lease_token = $token AND state = 1", "$seq", "$token");
         Release = Prepare(
             "UPDATE asyncqueue_jobs SET state = 0, attempt = attempt - 1, lease_token = NULL, lease_expires = NULL WHERE seq = $seq AND lease_token = $token AND state = 1",
             "$seq", "$token");
         TakeLeased = Prepare("DELETE FROM asyncqueue_jobs WHERE seq = $seq AND lease_token = $token AND state = 1 RETURNING payload", "$seq", "$token");
 
-        // Sweep.
+        // Rescue: expired leases of the queues this process runs, each taken over under a new token, same attempt.
         ExpiredLeases = Prepare(
-            "SELECT seq, id, queue, kind, attempt, max_attempts, enqueued_at, idempotency_key, errors, lease_token, lease_expires, trace_parent, trace_state FROM asyncqueue_jobs WHERE state = 1 AND lease_expires <= $now ORDER BY lease_expires LIMIT $limit",
-            "$now", "$limit");
+            "SELECT seq, queue, lease_token FROM asyncqueue_jobs WHERE state = 1 AND lease_expires <= $now AND queue IN (SELECT value FROM json_each($queues)) ORDER BY lease_expires LIMIT $limit",
+            "$now", "$queues", "$limit");
+        TakeOver = Prepare(
+            $"UPDATE asyncqueue_jobs SET lease_token = $token, lease_expires = $expires WHERE seq = $seq AND lease_token = $old AND state = 1 RETURNING {JobColumns}",
+            "$token", "$expires", "$seq", "$old");
+        ExpireLease = Prepare("UPDATE asyncqueue_jobs SET lease_expires = 0 WHERE seq = $seq AND lease_token = $token AND state = 1", "$seq", "$token");
+
+        // Sweep.
         EvictExpiredKeys = Prepare("DELETE FROM asyncqueue_jobs WHERE state = 2 AND key_expires <= $now", "$now");
         CountRetainedKeys = Prepare("SELECT COUNT(*) FROM asyncqueue_jobs WHERE state = 2");
         EvictOldestKeys = Prepare("DELETE FROM asyncqueue_jobs WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE state = 2 ORDER BY key_expires LIMIT $count)", "$count");
@@ -121,6 +139,8 @@ internal sealed class SqliteStatements : IDisposable
 
     public SqliteStatement Lease { get; }
 
+    public SqliteStatement LeaseIsolated { get; }
+
     public SqliteStatement HasDue { get; }
 
     public SqliteStatement NextDue { get; }
@@ -133,11 +153,17 @@ internal sealed class SqliteStatements : IDisposable
 
     public SqliteStatement Reschedule { get; }
 
+    public SqliteStatement MarkStarted { get; }
+
     public SqliteStatement Release { get; }
 
     public SqliteStatement TakeLeased { get; }
 
     public SqliteStatement ExpiredLeases { get; }
+
+    public SqliteStatement TakeOver { get; }
+
+    public SqliteStatement ExpireLease { get; }
 
     public SqliteStatement EvictExpiredKeys { get; }
 

@@ -2,7 +2,7 @@ using AsyncQueue.Sqlite.Storage;
 
 namespace AsyncQueue.Storage.Durable;
 
-/// <summary>Reads the shared <see cref="StoredJobRow"/> from a SQLite row.</summary>
+/// <summary>Reads the shared <see cref="StoredJobRow"/> from a SQLite row, with its <c>isolated</c> and <c>started</c> columns.</summary>
 internal readonly partial record struct StoredJobRow
 {
     public static StoredJobRow Read(SqliteRows reader) => new(
@@ -17,7 +17,11 @@ internal readonly partial record struct StoredJobRow
         StringOrNull(reader, 8),
         StringOrNull(reader, 9),
         StringOrNull(reader, 10),
-        StringOrNull(reader, 11));
+        StringOrNull(reader, 11))
+    {
+        Isolated = reader.GetInt64(12) != 0,
+        StartRecorded = reader.GetInt64(13) != 0,
+    };
 
     public static string? StringOrNull(SqliteRows reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

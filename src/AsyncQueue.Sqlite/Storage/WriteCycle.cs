@@ -16,6 +16,12 @@ internal sealed class WriteCycle(DateTimeOffset now, int queues)
     /// <summary>Gets how many jobs of each queue this cycle settled: each worker that settles a job fetches the next, so the writer leases for it now.</summary>
     public int[] Settled { get; } = new int[queues];
 
+    /// <summary>Gets or sets a value indicating whether this cycle leased an isolated job: one at a time, so no second.</summary>
+    public bool IsolatedLeased { get; set; }
+
+    /// <summary>Gets or sets a value indicating whether this cycle settled the isolated job the store held, so the lease step may lease the next.</summary>
+    public bool IsolatedReleased { get; set; }
+
     public void AfterCommit(Action action) => (_afterCommit ??= []).Add(action);
 
     /// <summary>Gets this transaction's fencing token, drawing it from the database the first time.</summary>

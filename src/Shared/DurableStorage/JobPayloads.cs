@@ -29,6 +29,11 @@ internal sealed class JobPayloads(IJobKindRegistry kinds, JsonSerializerOptions?
         return JsonSerializer.Serialize(job.Job, type, _options);
     }
 
+    /// <summary>Reads a stored payload into its kind's registered type, or, when it cannot be read, into an <see cref="UnreadableJob"/> that says why.</summary>
+    /// <returns>The job, which the dispatcher runs, or the unreadable stand-in, which it dead-letters.</returns>
+    public object Read(string kind, string? payload) =>
+        TryDeserialize(kind, payload, out var reason, out var errorType) ?? new UnreadableJob(kind, payload, reason, errorType);
+
     /// <summary>Reads a stored payload into its kind's registered type.</summary>
     /// <returns>The job, or <see langword="null"/> with the reason and the error's type name when it cannot be read.</returns>
     public object? TryDeserialize(string kind, string? payload, out string reason, out string errorType)

@@ -19,6 +19,12 @@ internal readonly partial record struct StoredJobRow(
     string? TraceParent,
     string? TraceState)
 {
+    /// <summary>Gets a value indicating whether the job is an isolated suspect of a crash (<see cref="JobRecord.Isolated"/>).</summary>
+    public bool Isolated { get; init; }
+
+    /// <summary>Gets a value indicating whether the start of the leased attempt was recorded (<see cref="JobRecord.StartRecorded"/>).</summary>
+    public bool StartRecorded { get; init; }
+
     /// <summary>The record handed to a worker (or kept in a dead letter), with its errors and lease.</summary>
     public JobRecord ToRecord(string queue, object job, object? storeData)
     {
@@ -31,6 +37,8 @@ internal readonly partial record struct StoredJobRow(
             TraceParent = TraceParent,
             TraceState = TraceState,
             StoreData = storeData,
+            Isolated = Isolated,
+            StartRecorded = StartRecorded,
         };
         foreach (var error in JobPayloads.DeserializeErrors(Errors))
         {

@@ -27,7 +27,7 @@ public sealed class EnqueueTests : IDisposable
         var full = await Assert.ThrowsAsync<JobQueueFullException>(() => store.Jobs.EnqueueBatchAsync([new SqliteTestJob(3), new SqliteTestJob(4)]).AsTask());
 
         Assert.Equal(3, full.Capacity);
-        Assert.Equal(2, store.Store.CountWaiting(BareStore.Queue));
+        Assert.Equal(2, (await store.Store.CountAsync(BareStore.Queue, CancellationToken.None)).Waiting);
 
         // Delayed jobs take no room until they fall due.
         await store.Jobs.EnqueueAsync(new SqliteTestJob(5), new EnqueueOptions { Delay = TimeSpan.FromMinutes(1) });
@@ -47,7 +47,7 @@ public sealed class EnqueueTests : IDisposable
 
         Assert.Equal(new SqliteTestJob(1), taken.Job);
         Assert.True(second.Accepted);
-        Assert.Equal(1, store.Store.CountWaiting(BareStore.Queue));
+        Assert.Equal(1, (await store.Store.CountAsync(BareStore.Queue, CancellationToken.None)).Waiting);
     }
 
     [Fact]

@@ -29,15 +29,21 @@ public sealed class FencingTests : IDisposable
         var late = await stalled.FetchAsync().AsTask().WaitAsync(Guard);
         Assert.Equal(1, late.Attempt);
 
-        // Past the 30-second lease on the live clock: its sweeper rescues the job, counting the lost attempt.
-        _liveClock.Advance(TimeSpan.FromSeconds(31));
+        // Past the 30-second lease on the live clock: its sweeper takes the job over, and (as its dispatcher decides
+        // for an attempt whose start was not recorded) it is handed back uncharged, to run isolated.
+        var rescued = await RescueAsync(live);
+        Assert.Equal(late.Id, rescued.Id);
+        Assert.Equal(1, rescued.Attempt);
+        Assert.False(rescued.StartRecorded);
+        rescued.Attempt--;
+        rescued.Isolated = true;
+        await live.Store.RescheduleAsync(rescued, _liveClock.GetUtcNow(), CancellationToken.None);
         var current = await live.FetchAsync().AsTask().WaitAsync(Guard);
 
         Assert.Equal(late.Id, current.Id);
-        Assert.Equal(2, current.Attempt);
-        var crash = Assert.Single(current.Errors);
-        Assert.Equal(typeof(JobLeaseExpiredException).FullName, crash.ExceptionType);
-        Assert.Equal(1, crash.Attempt);
+        Assert.Equal(1, current.Attempt);
+        Assert.True(current.Isolated);
+        Assert.Empty(current.Errors);
 
         // The stalled attempt wakes up and reports: every outcome is refused and nothing is stored.
         await Assert.ThrowsAsync<JobLeaseLostException>(() => stalled.Store.CompleteAsync(late, CancellationToken.None).AsTask());
@@ -48,7 +54,7 @@ public sealed class FencingTests : IDisposable
         Assert.Equal(1, lost.Attempt);
 
         var row = Assert.Single(_database.Rows("SELECT state, attempt FROM asyncqueue_jobs"));
-        Assert.Equal([1L, 2L], row);
+        Assert.Equal([1L, 1L], row);
         Assert.Equal(0, await stalled.DeadLetters.CountAsync(Target.Name));
 
         // The attempt that holds the lease settles normally.
@@ -63,8 +69,7 @@ public sealed class FencingTests : IDisposable
         await using var live = Open(_liveClock);
         await stalled.Jobs.EnqueueAsync(new SqliteTestJob(2));
         await stalled.FetchAsync().AsTask().WaitAsync(Guard);
-        _liveClock.Advance(TimeSpan.FromSeconds(31));
-        await live.FetchAsync().AsTask().WaitAsync(Guard);
+        await RescueAsync(live);
         var leaseOfCurrent = _database.Rows("SELECT lease_token, lease_expires FROM asyncqueue_jobs").Single();
 
         // The stalled process's heartbeat finally runs; a request queued after it proves it ran.
@@ -78,16 +83,27 @@ public sealed class FencingTests : IDisposable
     public async Task Sweep_OwnLeaseExpiredWhileProcessAlive_ExtendsLeaseInsteadOfRescuing()
     {
         await using var store = Open(_liveClock);
+        var expired = store.Store.OpenExpiredLeaseConsumer().FetchAsync(CancellationToken.None).AsTask();
         await store.Jobs.EnqueueAsync(new SqliteTestJob(3));
         var job = await store.FetchAsync().AsTask().WaitAsync(Guard);
+        var token = _database.Scalar("SELECT lease_token FROM asyncqueue_jobs");
 
         // Far past the lease, in one jump: the sweeper may run before the heartbeat, and must still keep the job.
         _liveClock.Advance(TimeSpan.FromMinutes(5));
         await store.DeadLetters.CountAsync(Target.Name);
 
-        Assert.Equal([1L, 1L], _database.Rows("SELECT state, attempt FROM asyncqueue_jobs").Single());
+        Assert.Equal([1L, 1L, token], _database.Rows("SELECT state, attempt, lease_token FROM asyncqueue_jobs").Single());
+        Assert.False(expired.IsCompleted);
         await store.Store.CompleteAsync(job, CancellationToken.None);
         Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs"));
+    }
+
+    /// <summary>Moves the live clock past the 30-second lease and takes the job its sweeper took over, as the dispatcher's rescue does.</summary>
+    private async Task<JobRecord> RescueAsync(BareStore live)
+    {
+        var expired = live.Store.OpenExpiredLeaseConsumer().FetchAsync(CancellationToken.None).AsTask();
+        _liveClock.Advance(TimeSpan.FromSeconds(31));
+        return await expired.WaitAsync(Guard);
     }
 
     private BareStore Open(FakeTimeProvider clock) => BareStore.Open(_database, clock, q => q.Retry = RetryPolicy.Fixed(3, TimeSpan.Zero));

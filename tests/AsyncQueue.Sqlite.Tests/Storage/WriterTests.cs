@@ -25,6 +25,6 @@ public sealed class WriterTests : IDisposable
         var error = await Assert.ThrowsAsync<InvalidOperationException>(() => failing);
         Assert.Equal("bad request", error.Message);
         Assert.All(await Task.WhenAll(enqueues), result => Assert.True(result.Accepted));
-        Assert.Equal(100, store.Store.CountWaiting(BareStore.Queue));
+        Assert.Equal(100, (await store.Store.CountAsync(BareStore.Queue, CancellationToken.None)).Waiting);
     }
 }

@@ -1,0 +1,40 @@
+using AsyncQueue.Storage;
+
+namespace AsyncQueue.Sqlite.Storage;
+
+/// <summary>A queue's jobs by state, counted on the reader connection, so a count never waits behind the writer's transaction.</summary>
+internal sealed partial class SqliteJobStore
+{
+    // One statement, three counts, each on an index: due and scheduled on the due index, running on the lease index.
+    private const string CountSql = """
+        SELECT
+            (SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now),
+            (SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at > $now),
+            (SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 1)
+        """;
+
+    public ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        cancellationToken.ThrowIfCancellationRequested();
+        var now = _time.GetUtcNow().UtcTicks;
+        lock (_readerGate)
+        {
+            // Gauges may still be observed after the host stopped: a closed store reports an empty queue.
+            if (_closed)
+            {
+                return new(new QueueCounts(0, 0, 0));
+            }
+
+            using var reader = _count.Query(queue, now);
+            reader.Read();
+
+            // Jobs leased for this process's workers and not yet taken (the lease step leases for a worker about to
+            // fetch) are leased rows but have not started: they count as waiting, not running.
+            var untaken = _queues.TryGetValue(queue, out var state) ? state.Untaken : 0;
+            var leased = reader.GetInt64(2);
+            untaken = (int)Math.Min(untaken, leased);
+            return new(new QueueCounts(reader.GetInt64(0) + untaken, reader.GetInt64(1), leased - untaken));
+        }
+    }
+}
