@@ -7,7 +7,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
+// UsePostgreSql() on IJobQueueBuilder sits beside AddJobQueue(), in the namespace applications already import.
+#pragma warning disable IDE0130
 namespace AsyncQueue;
+#pragma warning restore IDE0130
 
 /// <summary>Puts the job queue on PostgreSQL: <c>services.AddJobQueue().UsePostgreSql("Host=db;Database=app;...")</c>.</summary>
 public static class PostgreSqlJobQueueBuilderExtensions
@@ -18,7 +21,7 @@ public static class PostgreSqlJobQueueBuilderExtensions
     /// <summary>
     /// Replaces the in-memory store with the PostgreSQL store: every accepted job, retry, delayed job, idempotency key and
     /// dead letter is kept in the database, shared by every worker process that uses the same database and schema. The
-    /// store is also the <see cref="IDeadLetterQueue"/>.
+    /// application's <see cref="IDeadLetterQueue"/> reaches its dead letters.
     /// </summary>
     /// <param name="builder">The builder returned by <c>AddJobQueue()</c>.</param>
     /// <param name="connectionString">The Npgsql connection string, for example <c>Host=db;Database=app;Username=app;Password=...</c>.</param>

@@ -44,8 +44,9 @@ public class PostgreSqlStoreOptions
 
     /// <summary>
     /// Gets or sets how long a fetched job stays leased to its attempt without a heartbeat. When a lease expires (the
-    /// process crashed, was killed or stalled), the sweeper of any process on the same database counts the attempt as
-    /// failed and runs the job again, or dead-letters it when its attempts are spent.
+    /// process crashed, was killed or stalled), the sweeper of a process on the same database takes it over and its
+    /// dispatcher decides: a job whose start was not recorded runs again uncharged, isolated; one that crashed its
+    /// process while isolated is charged the attempt, and runs again or is dead-lettered as its retry policy says.
     /// </summary>
     /// <value>The default value is 30 seconds. Range: 1 second or more, and more than twice <see cref="HeartbeatInterval"/>.</value>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
@@ -82,10 +83,9 @@ public class PostgreSqlStoreOptions
     /// <remarks>
     /// With few workers on a busy queue each job otherwise costs a lease round trip, so throughput is bounded by the
     /// round-trip (and commit) latency; a few hundred leased ahead remove that bound. The cost: if this process
-    /// crashes or is killed, the jobs it leased ahead and never started count as a failed attempt like those it was
-    /// running (they are rescued when their leases expire, retried by their policy, or dead-lettered when that was their
-    /// last attempt), and meanwhile other processes cannot take them. A process that stops normally hands them back
-    /// with no attempt spent.
+    /// crashes or is killed, the jobs it leased ahead wait until their leases expire and are rescued (uncharged, but
+    /// each then runs isolated, one at a time per process, as a suspect of the crash), and meanwhile other processes
+    /// cannot take them. A process that stops normally hands them back with no attempt spent.
     /// </remarks>
     public int LeaseAhead { get; set; }
 

@@ -4,22 +4,14 @@ namespace AsyncQueue.PostgreSql.Diagnostics;
 
 /// <summary>
 /// Every log line the PostgreSQL store writes, source-generated, with stable event ids (200 and up, apart from the
-/// core's and SQLite's). Job payloads are never logged: only ids, kinds and queues.
+/// core's and SQLite's; 202 to 204 and 209 are retired: the dispatcher logs rescues, unreadable jobs and observer failures). Job payloads are never logged: only ids, kinds and queues.
 /// </summary>
 internal static partial class PostgreSqlLog
 {
     [LoggerMessage(201, LogLevel.Information, "PostgreSQL job store opened schema '{Schema}' on {Server}: {Waiting} job(s) waiting or scheduled, {Leased} leased, {DeadLetters} dead-lettered.")]
     public static partial void Opened(ILogger logger, string schema, string server, long waiting, long leased, long deadLetters);
 
-    [LoggerMessage(202, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}': the lease of attempt {Attempt} expired (the process crashed, was killed or stalled); it will run again at {RunAt:O}.")]
-    public static partial void LeaseRescued(ILogger logger, JobId jobId, string kind, string queue, int attempt, DateTimeOffset runAt);
-
-    [LoggerMessage(203, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}': the lease of attempt {Attempt} expired (the process crashed, was killed or stalled) and its attempts are spent; it was dead-lettered to '{DeadLetterQueue}'.")]
-    public static partial void LeaseExpiredDeadLettered(ILogger logger, JobId jobId, string kind, string queue, int attempt, string deadLetterQueue);
-
-    [LoggerMessage(204, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}' cannot be read and was dead-lettered to '{DeadLetterQueue}' without retries: {Reason}")]
-    public static partial void UnreadableDeadLettered(ILogger logger, JobId jobId, string kind, string queue, string deadLetterQueue, string reason);
-
+    // Only for a completion nobody awaits (asynchronous completions): the dispatcher logs every other lost lease.
     [LoggerMessage(205, LogLevel.Warning, "Job {JobId} ({Kind}) on queue '{Queue}': attempt {Attempt} lost its lease, so its outcome ({Operation}) was discarded; a newer attempt owns the job.")]
     public static partial void LeaseLost(ILogger logger, JobId jobId, string kind, string queue, int attempt, string operation);
 
@@ -31,9 +23,6 @@ internal static partial class PostgreSqlLog
 
     [LoggerMessage(208, LogLevel.Information, "PostgreSQL job store closed: {Released} leased job(s) that no worker had started were handed back.")]
     public static partial void Closed(ILogger logger, int released);
-
-    [LoggerMessage(209, LogLevel.Error, "A dead-letter observer failed for job {JobId}; the job is safe in dead-letter queue '{DeadLetterQueue}'.")]
-    public static partial void ObserverFailed(ILogger logger, Exception exception, JobId jobId, string deadLetterQueue);
 
     [LoggerMessage(210, LogLevel.Warning, "The PostgreSQL job store lost its LISTEN connection; idle workers poll every {PollInterval} until it is back.")]
     public static partial void ListenLost(ILogger logger, Exception exception, TimeSpan pollInterval);

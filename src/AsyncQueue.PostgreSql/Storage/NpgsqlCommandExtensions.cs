@@ -12,6 +12,8 @@ internal static class NpgsqlCommandExtensions
 
     public static NpgsqlCommand Long(this NpgsqlCommand command, string name, long? value) => command.Add(name, NpgsqlDbType.Bigint, value);
 
+    public static NpgsqlCommand Bool(this NpgsqlCommand command, string name, bool value) => command.Add(name, NpgsqlDbType.Boolean, value);
+
     public static NpgsqlCommand Uuid(this NpgsqlCommand command, string name, Guid value) => command.Add(name, NpgsqlDbType.Uuid, value);
 
     public static NpgsqlCommand Array<T>(this NpgsqlCommand command, string name, NpgsqlDbType element, T[] values)

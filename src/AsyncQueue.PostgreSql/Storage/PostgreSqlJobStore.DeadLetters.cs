@@ -6,10 +6,16 @@ using Npgsql;
 
 namespace AsyncQueue.PostgreSql.Storage;
 
-/// <summary>The dead-letter queues, in the same database: list, get, requeue, delete, purge, and bounded retention.</summary>
-internal sealed partial class PostgreSqlJobStore
+/// <summary>
+/// The dead-letter queues, in the same database: list, get, requeue, delete, purge, and bounded retention. Implemented
+/// explicitly: the store's <see cref="DeadLetters"/> is the only way in (the core wraps it as the application's
+/// <see cref="IDeadLetterQueue"/>).
+/// </summary>
+internal sealed partial class PostgreSqlJobStore : IDeadLetterQueue
 {
-    public async ValueTask<IReadOnlyList<DeadLetterEntry>> ListAsync(string deadLetterQueue, int skip = 0, int take = 100, CancellationToken cancellationToken = default)
+    public IDeadLetterQueue DeadLetters => this;
+
+    async ValueTask<IReadOnlyList<DeadLetterEntry>> IDeadLetterQueue.ListAsync(string deadLetterQueue, int skip, int take, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
         ArgumentOutOfRangeException.ThrowIfNegative(skip);
@@ -20,7 +26,7 @@ internal sealed partial class PostgreSqlJobStore
         return await ReadDeadLettersAsync(command, cancellationToken).ConfigureAwait(false);
     }
 
-    public async ValueTask<long> CountAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    async ValueTask<long> IDeadLetterQueue.CountAsync(string deadLetterQueue, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
         using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -29,7 +35,7 @@ internal sealed partial class PostgreSqlJobStore
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
-    public async ValueTask<DeadLetterEntry?> GetAsync(JobId jobId, CancellationToken cancellationToken = default)
+    async ValueTask<DeadLetterEntry?> IDeadLetterQueue.GetAsync(JobId jobId, CancellationToken cancellationToken)
     {
         using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         using var command = new NpgsqlCommand(_sql.GetDeadLetter, connection).Uuid("id", jobId.Value);
@@ -37,23 +43,23 @@ internal sealed partial class PostgreSqlJobStore
         return entries.Count == 0 ? null : entries[0];
     }
 
-    public async ValueTask<bool> RequeueAsync(JobId jobId, CancellationToken cancellationToken = default) =>
+    async ValueTask<bool> IDeadLetterQueue.RequeueAsync(JobId jobId, CancellationToken cancellationToken) =>
         await RequeueCoreAsync(_sql.TakeDeadLetter, command => command.Uuid("id", jobId.Value), cancellationToken).ConfigureAwait(false) > 0;
 
-    public ValueTask<int> RequeueAllAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    ValueTask<int> IDeadLetterQueue.RequeueAllAsync(string deadLetterQueue, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
         return new(RequeueCoreAsync(_sql.TakeAllDeadLetters, command => command.Text("dlq", deadLetterQueue), cancellationToken));
     }
 
-    public async ValueTask<bool> DeleteAsync(JobId jobId, CancellationToken cancellationToken = default)
+    async ValueTask<bool> IDeadLetterQueue.DeleteAsync(JobId jobId, CancellationToken cancellationToken)
     {
         using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         using var command = new NpgsqlCommand(_sql.DeleteDeadLetterById, connection).Uuid("id", jobId.Value);
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
     }
 
-    public async ValueTask<int> PurgeAsync(string deadLetterQueue, CancellationToken cancellationToken = default)
+    async ValueTask<int> IDeadLetterQueue.PurgeAsync(string deadLetterQueue, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(deadLetterQueue);
         using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -67,28 +73,28 @@ internal sealed partial class PostgreSqlJobStore
         var now = _time.GetUtcNow().UtcTicks;
         using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        List<(long Seq, string? Payload, DeadLetterEntry Entry)> taken;
+        List<DeadLetterRow> taken;
         using (var command = bind(new NpgsqlCommand(take, connection, transaction)))
         {
             taken = await ReadDeadLetterRowsAsync(command, cancellationToken).ConfigureAwait(false);
         }
 
-        taken.Sort(static (a, b) => a.Seq.CompareTo(b.Seq));
-        foreach (var (_, payload, entry) in taken)
+        // Requeued from the stored row as it is (payload and error history as text), not from the entry.
+        taken.Sort(static (a, b) => a.Row.Seq.CompareTo(b.Row.Seq));
+        foreach (var (row, queue, _) in taken)
         {
-            var record = entry.Record;
             using var insert = new NpgsqlCommand(_sql.Requeue, connection, transaction)
-                .Uuid("id", record.Id.Value)
-                .Text("queue", record.Queue)
-                .Text("kind", record.Kind)
-                .Text("payload", payload)
+                .Uuid("id", row.Id)
+                .Text("queue", queue)
+                .Text("kind", row.Kind)
+                .Text("payload", row.Payload)
                 .Long("run_at", now)
-                .Int("max_attempts", record.MaxAttempts)
-                .Long("enqueued_at", record.EnqueuedAt.UtcTicks)
-                .Text("key", record.IdempotencyKey)
-                .Text("errors", JobPayloads.SerializeErrors(record.Errors))
-                .Text("trace_parent", record.TraceParent)
-                .Text("trace_state", record.TraceState);
+                .Int("max_attempts", row.MaxAttempts)
+                .Long("enqueued_at", row.EnqueuedAt)
+                .Text("key", row.IdempotencyKey)
+                .Text("errors", row.Errors)
+                .Text("trace_parent", row.TraceParent)
+                .Text("trace_state", row.TraceState);
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -96,14 +102,14 @@ internal sealed partial class PostgreSqlJobStore
         {
             using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, q) FROM unnest(@queues::text[]) AS q", connection, transaction)
                 .Text("channel", _channel)
-                .Array("queues", NpgsqlTypes.NpgsqlDbType.Text, taken.Select(t => t.Entry.Record.Queue + "\n" + _instance).Distinct().ToArray());
+                .Array("queues", NpgsqlTypes.NpgsqlDbType.Text, taken.Select(t => t.Queue + "\n" + _instance).Distinct().ToArray());
             await notify.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var (_, _, entry) in taken)
+        foreach (var (_, name, _) in taken)
         {
-            if (_queues.TryGetValue(entry.Record.Queue, out var queue))
+            if (_queues.TryGetValue(name, out var queue))
             {
                 queue.Wake();
             }
@@ -149,76 +155,13 @@ internal sealed partial class PostgreSqlJobStore
         return (new DeadLetterEntry(record, target.Name, now), evicted);
     }
 
-    /// <summary>
-    /// Evicts a dead-letter queue's entries past its capacity (oldest first) or older than its retention, in batches of
-    /// <see cref="SweepBatch"/>. Inside the caller's <paramref name="transaction"/> (a new dead letter) one batch of each;
-    /// the sweeper, without one, repeats each until a batch comes back short.
-    /// </summary>
-    private async Task<List<(Guid Id, string Kind, string Reason)>?> EvictDeadLettersAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, DeadLetterTarget target, CancellationToken cancellationToken)
-    {
-        List<(Guid Id, string Kind, string Reason)>? evicted = null;
-        var overCapacity = $"the dead-letter queue holds more than its capacity of {target.Capacity}";
-        while (await EvictBatchAsync(new NpgsqlCommand(_sql.EvictOverCapacity, connection, transaction).Text("dlq", target.Name).Int("capacity", target.Capacity), overCapacity).ConfigureAwait(false) == SweepBatch && transaction is null)
-        {
-        }
-
-        var cutoff = SubtractTicks(_time.GetUtcNow().UtcTicks, target.Retention);
-        var tooOld = $"older than the retention of {target.Retention}";
-        while (await EvictBatchAsync(new NpgsqlCommand(_sql.EvictOlderThan, connection, transaction).Text("dlq", target.Name).Long("cutoff", cutoff), tooOld).ConfigureAwait(false) == SweepBatch && transaction is null)
-        {
-        }
-
-        return evicted;
-
-        async Task<int> EvictBatchAsync(NpgsqlCommand command, string reason)
-        {
-            var count = 0;
-            using (command)
-            using (var reader = await command.Int("limit", SweepBatch).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    (evicted ??= []).Add((reader.GetGuid(0), reader.GetString(1), reason));
-                    count++;
-                }
-            }
-
-            return count;
-        }
-    }
-
-    private async Task EvictStoredTargetAsync(NpgsqlConnection connection, string deadLetterQueue, CancellationToken cancellationToken)
-    {
-        DeadLetterTarget target;
-        using (var command = new NpgsqlCommand(_sql.DeadLetterQueueTarget, connection).Text("name", deadLetterQueue))
-        using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                return;
-            }
-
-            target = new DeadLetterTarget(deadLetterQueue, TimeSpan.FromTicks(reader.GetInt64(0)), reader.GetInt32(1));
-        }
-
-        ReportEvicted(deadLetterQueue, await EvictDeadLettersAsync(connection, null, target, cancellationToken).ConfigureAwait(false));
-    }
-
-    private void ReportEvicted(string deadLetterQueue, List<(Guid Id, string Kind, string Reason)>? evicted)
-    {
-        foreach (var (id, kind, reason) in evicted ?? [])
-        {
-            PostgreSqlLog.DeadLetterEvicted(_logger, deadLetterQueue, new JobId(id), kind, reason);
-        }
-    }
-
     private async Task<List<DeadLetterEntry>> ReadDeadLettersAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
         [.. (await ReadDeadLetterRowsAsync(command, cancellationToken).ConfigureAwait(false)).Select(row => row.Entry)];
 
     /// <summary>Reads dead-letter rows (<c>seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state</c>).</summary>
-    private async Task<List<(long Seq, string? Payload, DeadLetterEntry Entry)>> ReadDeadLetterRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private async Task<List<DeadLetterRow>> ReadDeadLetterRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
-        var rows = new List<(long, string?, DeadLetterEntry)>();
+        var rows = new List<DeadLetterRow>();
         using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
         {
@@ -228,7 +171,7 @@ internal sealed partial class PostgreSqlJobStore
         return rows;
     }
 
-    private (long Seq, string? Payload, DeadLetterEntry Entry) ReadDeadLetter(DbDataReader reader)
+    private DeadLetterRow ReadDeadLetter(DbDataReader reader)
     {
         var row = new StoredJobRow(
             reader.GetInt64(0),
@@ -243,8 +186,12 @@ internal sealed partial class PostgreSqlJobStore
             StoredJobRow.StringOrNull(reader, 11),
             StoredJobRow.StringOrNull(reader, 12),
             StoredJobRow.StringOrNull(reader, 13));
-        var job = _payloads.TryDeserialize(row.Kind, row.Payload, out var reason, out _) ?? new UnreadableJob(row.Kind, row.Payload, reason);
-        var record = row.ToRecord(reader.GetString(3), job, storeData: null);
-        return (row.Seq, row.Payload, new DeadLetterEntry(record, reader.GetString(2), FromTicks(reader.GetInt64(9))));
+        var queue = reader.GetString(3);
+        var job = _payloads.TryDeserialize(row.Kind, row.Payload, out var reason, out var errorType) ?? new UnreadableJob(row.Kind, row.Payload, reason, errorType);
+        var record = row.ToRecord(queue, job, storeData: null);
+        return new DeadLetterRow(row, queue, new DeadLetterEntry(record, reader.GetString(2), FromTicks(reader.GetInt64(9))));
     }
+
+    /// <summary>A dead-letter row as stored (for a requeue), its queue, and the entry it shows.</summary>
+    private readonly record struct DeadLetterRow(StoredJobRow Row, string Queue, DeadLetterEntry Entry);
 }

@@ -1,44 +1,55 @@
 using AsyncQueue.PostgreSql.Diagnostics;
 using AsyncQueue.Storage;
-using AsyncQueue.Storage.Durable;
 using Npgsql;
 
 namespace AsyncQueue.PostgreSql.Storage;
 
 /// <summary>
-/// The sweeper: rescues expired leases, frees expired idempotency keys, evicts old dead letters. One process sweeps at a
-/// time (a transaction-level advisory lock held for the whole sweep); the others skip their turn, and if the sweeping
-/// process dies its connection closes and the lock is free for the next.
+/// The sweeper: takes expired leases over for the rescue (<c>.Rescue.cs</c>), frees expired idempotency keys, evicts
+/// dead letters past their queue's retention or capacity. One process sweeps at a time (a transaction-level advisory
+/// lock held for the whole sweep); the others skip their turn, and if the sweeping process dies its connection closes
+/// and the lock is free for the next.
 /// </summary>
 internal sealed partial class PostgreSqlJobStore
 {
     private const int SweepBatch = 256;
 
+    // Sweeps asked for and not yet started: a request that comes while a sweep runs makes it run once more, so a sweep
+    // asked for by the timer just after the clock moved is never lost to one that read the clock before.
+    private int _sweepRequests;
+
     private void RunSweep()
     {
-        if (Interlocked.Exchange(ref _sweepRunning, 1) != 0)
+        if (Interlocked.Increment(ref _sweepRequests) != 1)
         {
             return;
         }
 
         _ = Task.Run(async () =>
         {
-            try
+            while (true)
             {
-                await SweepAsync(_stopping.Token).ConfigureAwait(false);
-            }
-#pragma warning disable CA1031 // A failed sweep is tried again at the next interval.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                if (!_stopping.IsCancellationRequested)
+                var requests = Volatile.Read(ref _sweepRequests);
+                try
                 {
+                    await SweepAsync(_stopping.Token).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // A failed sweep is tried again at the next interval.
+                catch (Exception ex)
+#pragma warning restore CA1031
+                {
+                    if (_stopping.IsCancellationRequested)
+                    {
+                        return;
+                    }
+
                     PostgreSqlLog.BackgroundFailed(_logger, ex, "sweep");
                 }
-            }
-            finally
-            {
-                Volatile.Write(ref _sweepRunning, 0);
+
+                if (Interlocked.Add(ref _sweepRequests, -requests) == 0)
+                {
+                    return;
+                }
             }
         });
     }
@@ -56,7 +67,7 @@ internal sealed partial class PostgreSqlJobStore
             }
         }
 
-        while (await RescueExpiredLeasesAsync(cancellationToken).ConfigureAwait(false) == SweepBatch)
+        while (await TakeOverExpiredAsync(cancellationToken).ConfigureAwait(false) == SweepBatch)
         {
         }
 
@@ -99,98 +110,65 @@ internal sealed partial class PostgreSqlJobStore
     }
 
     /// <summary>
-    /// Every lease that expired without a heartbeat belongs to a process that crashed, was killed or stalled: its
-    /// attempt counts as failed, and the job runs again or, with its attempts spent, is dead-lettered. A job this very
-    /// process still holds is alive (its heartbeat was only late), so its lease is extended instead. Rows are locked
-    /// with SKIP LOCKED, so the sweepers of several processes share the work instead of waiting for each other.
+    /// Evicts a dead-letter queue's entries past its capacity (oldest first) or older than its retention, in batches of
+    /// <see cref="SweepBatch"/>. Inside the caller's <paramref name="transaction"/> (a new dead letter) one batch of each;
+    /// the sweeper, without one, repeats each until a batch comes back short.
     /// </summary>
-    private async Task<int> RescueExpiredLeasesAsync(CancellationToken cancellationToken)
+    private async Task<List<(Guid Id, string Kind, string Reason)>?> EvictDeadLettersAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, DeadLetterTarget target, CancellationToken cancellationToken)
     {
-        var now = _time.GetUtcNow();
-        using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        var expired = new List<(StoredJobRow Row, string Queue, long Token, long Expired)>();
-        using (var command = new NpgsqlCommand(_sql.ExpiredLeases, connection, transaction).Long("now", now.UtcTicks).Int("limit", SweepBatch))
+        List<(Guid Id, string Kind, string Reason)>? evicted = null;
+        var overCapacity = $"the dead-letter queue holds more than its capacity of {target.Capacity}";
+        while (await EvictBatchAsync(new NpgsqlCommand(_sql.EvictOverCapacity, connection, transaction).Text("dlq", target.Name).Int("capacity", target.Capacity), overCapacity).ConfigureAwait(false) == SweepBatch && transaction is null)
+        {
+        }
+
+        var cutoff = SubtractTicks(_time.GetUtcNow().UtcTicks, target.Retention);
+        var tooOld = $"older than the retention of {target.Retention}";
+        while (await EvictBatchAsync(new NpgsqlCommand(_sql.EvictOlderThan, connection, transaction).Text("dlq", target.Name).Long("cutoff", cutoff), tooOld).ConfigureAwait(false) == SweepBatch && transaction is null)
+        {
+        }
+
+        return evicted;
+
+        async Task<int> EvictBatchAsync(NpgsqlCommand command, string reason)
+        {
+            var count = 0;
+            using (command)
+            using (var reader = await command.Int("limit", SweepBatch).ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    (evicted ??= []).Add((reader.GetGuid(0), reader.GetString(1), reason));
+                    count++;
+                }
+            }
+
+            return count;
+        }
+    }
+
+    private async Task EvictStoredTargetAsync(NpgsqlConnection connection, string deadLetterQueue, CancellationToken cancellationToken)
+    {
+        DeadLetterTarget target;
+        using (var command = new NpgsqlCommand(_sql.DeadLetterQueueTarget, connection).Text("name", deadLetterQueue))
         using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                var row = new StoredJobRow(
-                    reader.GetInt64(0),
-                    reader.GetGuid(1),
-                    reader.GetString(3),
-                    null,
-                    reader.GetInt32(4),
-                    reader.IsDBNull(5) ? null : reader.GetInt32(5),
-                    reader.GetInt64(6),
-                    reader.GetInt64(6),
-                    StoredJobRow.StringOrNull(reader, 7),
-                    StoredJobRow.StringOrNull(reader, 8),
-                    StoredJobRow.StringOrNull(reader, 11),
-                    StoredJobRow.StringOrNull(reader, 12));
-                expired.Add((row, reader.GetString(2), reader.GetInt64(9), reader.GetInt64(10)));
+                return;
             }
+
+            target = new DeadLetterTarget(deadLetterQueue, TimeSpan.FromTicks(reader.GetInt64(0)), reader.GetInt32(1));
         }
 
-        var after = new List<Action>();
-        foreach (var (row, queue, token, expiredAt) in expired)
+        ReportEvicted(deadLetterQueue, await EvictDeadLettersAsync(connection, null, target, cancellationToken).ConfigureAwait(false));
+    }
+
+    private void ReportEvicted(string deadLetterQueue, List<(Guid Id, string Kind, string Reason)>? evicted)
+    {
+        foreach (var (id, kind, reason) in evicted ?? [])
         {
-            if (_held.TryGetValue(row.Seq, out var mine) && ((PostgreSqlLease)mine.StoreData!).Token == token)
-            {
-                using var extend = new NpgsqlCommand(_sql.Heartbeat, connection, transaction)
-                    .Long("expires", AddTicks(now.UtcTicks, _options.LeaseDuration))
-                    .Array("seqs", NpgsqlTypes.NpgsqlDbType.Bigint, new[] { row.Seq })
-                    .Array("tokens", NpgsqlTypes.NpgsqlDbType.Bigint, new[] { token });
-                await extend.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                continue;
-            }
-
-            var message = $"The process crashed or the lease expired: the lease of attempt {row.Attempt} ran out at {FromTicks(expiredAt):O} without a heartbeat, so the process running it crashed, was killed or stalled.";
-            var error = new JobError(row.Attempt, now, typeof(JobLeaseExpiredException).FullName!, message, null);
-            var decision = DecideAfterLeaseExpired(row.Kind, queue, row.Attempt, row.MaxAttempts, now, message);
-            if (decision.ShouldRetry)
-            {
-                var errors = JobPayloads.DeserializeErrors(row.Errors);
-                errors.Add(error);
-                var runAt = decision.RunAt > now ? decision.RunAt : now;
-                using var reschedule = new NpgsqlCommand(_sql.Reschedule, connection, transaction)
-                    .Long("run_at", runAt.UtcTicks)
-                    .Int("attempt", row.Attempt)
-                    .Text("errors", JobPayloads.SerializeErrors(errors))
-                    .Long("seq", row.Seq)
-                    .Long("token", token);
-                await reschedule.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                after.Add(() => PostgreSqlLog.LeaseRescued(_logger, new JobId(row.Id), row.Kind, queue, row.Attempt, runAt));
-                continue;
-            }
-
-            var (_, payload) = await TakeLeasedAsync(connection, transaction, row.Seq, token, cancellationToken).ConfigureAwait(false);
-            var job = _payloads.TryDeserialize(row.Kind, payload, out var reason, out _) ?? new UnreadableJob(row.Kind, payload, reason);
-            var record = row.ToRecord(queue, job, storeData: null);
-            record.AddError(error);
-            var (entry, evicted) = await InsertDeadLetterAsync(connection, transaction, record, payload, TargetOf(queue), cancellationToken).ConfigureAwait(false);
-            after.Add(() =>
-            {
-                ReportEvicted(entry.DeadLetterQueue, evicted);
-                PostgreSqlLog.LeaseExpiredDeadLettered(_logger, record.Id, record.Kind, record.Queue, record.Attempt, entry.DeadLetterQueue);
-                _notifier.Notify(entry);
-            });
+            PostgreSqlLog.DeadLetterEvicted(_logger, deadLetterQueue, new JobId(id), kind, reason);
         }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var action in after)
-        {
-            action();
-        }
-
-        if (expired.Count > 0)
-        {
-            foreach (var queue in _queueList)
-            {
-                queue.Wake();
-            }
-        }
-
-        return expired.Count;
     }
 }

@@ -26,19 +26,22 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// </para>
 /// <para>
 /// Delivery is at least once: a fetched job is leased to one attempt with a fencing token; this process extends the
-/// leases of the jobs it holds (heartbeat); a lease that expires is rescued by the sweeper of any process, which counts
-/// the lost attempt as failed. Every settle is conditional on the token (see docs/delivery.md).
+/// leases of the jobs it holds (heartbeat); a lease that expires is taken over by the rescue of a process whose
+/// dispatcher runs, which hands it to the dispatcher to decide its fate. Every settle is conditional on the token (see
+/// docs/delivery.md). The store keeps facts and applies decisions: no retry policy, no dead-letter rule.
+/// </para>
+/// <para>
+/// The partial files: leases and heartbeats (<c>.Leases.cs</c>), settling an attempt (<c>.Settle.cs</c>), the takeover of
+/// expired leases (<c>.Rescue.cs</c>), the sweeper (<c>.Sweep.cs</c>), dead letters (<c>.DeadLetters.cs</c>), counts
+/// (<c>.Counts.cs</c>), enqueue (<c>.Enqueue.cs</c>, <c>.Transactional.cs</c>) and LISTEN/NOTIFY (<c>.Listen.cs</c>).
 /// </para>
 /// </remarks>
 [RequiresUnreferencedCode(PostgreSqlJobQueueBuilderExtensions.SerializationMessage)]
 [RequiresDynamicCode(PostgreSqlJobQueueBuilderExtensions.SerializationMessage)]
-internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, IAsyncDisposable, IDisposable
+internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 {
     private readonly PostgreSqlStoreOptions _options;
     private readonly IJobKindRegistry _kinds;
-    private readonly IOptionsMonitor<QueueOptions> _queueOptions;
-    private readonly IOptionsMonitor<JobOptions> _jobOptions;
-    private readonly DeadLetterNotifier _notifier;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly JobPayloads _payloads;
@@ -61,29 +64,24 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
     private readonly Task _completionLoop;
     private readonly Channel<PendingCompletion> _completions = Channel.CreateUnbounded<PendingCompletion>(new UnboundedChannelOptions { SingleReader = true });
     private int _heartbeatRunning;
-    private int _sweepRunning;
     private int _disposed;
 
     public PostgreSqlJobStore(
         IOptions<PostgreSqlStoreOptions> options,
         IJobKindRegistry kinds,
         IOptionsMonitor<QueueOptions> queueOptions,
-        IOptionsMonitor<JobOptions> jobOptions,
-        IEnumerable<IDeadLetterObserver> observers,
         TimeProvider time,
         ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(kinds);
+        ArgumentNullException.ThrowIfNull(queueOptions);
 
         // Reading the options validates them: a bad setting fails the start, naming the property.
         _options = options.Value;
         _kinds = kinds;
-        _queueOptions = queueOptions;
-        _jobOptions = jobOptions;
         _time = time;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue.PostgreSql");
-        _notifier = new DeadLetterNotifier(observers, (ex, entry) => PostgreSqlLog.ObserverFailed(_logger, ex, entry.JobId, entry.DeadLetterQueue));
         _payloads = new JobPayloads(kinds, _options.SerializerOptions, "PostgreSQL");
         _queueList = [.. kinds.QueueNames.Select(name => new PostgreSqlQueue(name, queueOptions.Get(name)))];
         _queues = _queueList.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);
@@ -109,7 +107,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         _listenLoop = listenSource is null ? Task.CompletedTask : Task.Run(() => RunListenLoopAsync(listenSource));
         _completionLoop = Task.Run(RunCompletionLoopAsync);
 
-        // Rescue at once what a crashed predecessor left leased, if its leases already expired.
+        // Free at once what a crashed predecessor left behind (expired keys, old dead letters); its expired leases wait
+        // for this process's dispatcher to open the rescue.
         RunSweep();
     }
 
@@ -120,25 +119,6 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         var state = GetQueue(queue);
         return new LeasedJobConsumer(state.Ready, state.AddWaiting, state.Wake, StillHolds);
     }
-
-    public long CountWaiting(string queue)
-    {
-        var state = GetQueue(queue);
-        if (Volatile.Read(ref _disposed) != 0)
-        {
-            // Gauges may still be observed after the host stopped: a closed store reports nothing waiting here.
-            return 0;
-        }
-
-        using var connection = _dataSource.OpenConnection();
-        using var command = new NpgsqlCommand(_sql.CountDue, connection).Text("queue", state.Name).Long("now", _time.GetUtcNow().UtcTicks);
-        var stored = (long)command.ExecuteScalar()!;
-
-        // Jobs leased for this process's workers and not yet taken are still waiting to start.
-        return stored + state.Ready.Reader.Count;
-    }
-
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     public async ValueTask DisposeAsync()
     {
@@ -154,7 +134,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         _completions.Writer.TryComplete();
         await _completionLoop.ConfigureAwait(false);
 
-        // Hand back what was leased for this process's workers and never started: no attempt spent.
+        // Hand back what was leased for this process's workers and never started: no attempt spent. Rescued jobs the
+        // dispatcher did not settle stay leased as they were (attempt and start unchanged) and are rescued again.
         var released = 0;
         foreach (var queue in _queueList)
         {
@@ -166,6 +147,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
                     using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
                     using var command = new NpgsqlCommand(_sql.Release, connection).Long("seq", lease.Seq).Long("token", lease.Token);
                     released += await command.ExecuteNonQueryAsync(CancellationToken.None).ConfigureAwait(false);
+                    Forget(lease, job);
                 }
                 catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException)
                 {
@@ -193,6 +175,27 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
     internal bool StillHolds(JobRecord job) =>
         _held.TryGetValue(((PostgreSqlLease)job.StoreData!).Seq, out var held) && ReferenceEquals(held, job);
 
+    /// <summary>Starts holding a leased job: the heartbeat extends its lease from now on.</summary>
+    private void Hold(JobRecord record, PostgreSqlLease lease, long expires)
+    {
+        SetExpiry(record, lease, expires);
+        _held[lease.Seq] = record;
+    }
+
+    /// <summary>Records the expiry this process wrote for a lease, on the lease and on the record the dispatcher checks.</summary>
+    private static void SetExpiry(JobRecord record, PostgreSqlLease lease, long expires)
+    {
+        lease.Expires = expires;
+        record.LeaseExpiresAt = FromTicks(expires);
+    }
+
+    /// <summary>Stops holding a job (settled, or its lease lost): no more heartbeats, and an isolated job's hold ends.</summary>
+    private void Forget(PostgreSqlLease lease, JobRecord job)
+    {
+        _held.TryRemove(new KeyValuePair<long, JobRecord>(lease.Seq, job));
+        ReleaseIsolated(lease);
+    }
+
     private void Open()
     {
         var builder = new NpgsqlConnectionStringBuilder(_options.ConnectionString);
@@ -201,11 +204,16 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
         {
             using var connection = _dataSource.OpenConnection();
 
-            // The constructor runs once, at start, on the host's thread: blocking on the schema work here is the start.
-            var schema = _options.MigrateOnStart
-                ? PostgreSqlSchema.MigrateAsync(connection, _options.Schema, CancellationToken.None)
-                : PostgreSqlSchema.CheckAsync(connection, _options.Schema, CancellationToken.None);
-            schema.GetAwaiter().GetResult();
+            // The constructor runs once, at start, on the host's thread: the schema work here is the start.
+            if (_options.MigrateOnStart)
+            {
+                PostgreSqlSchema.Migrate(connection, _options.Schema);
+            }
+            else
+            {
+                PostgreSqlSchema.Check(connection, _options.Schema);
+            }
+
             using var command = new NpgsqlCommand(_sql.Counts, connection);
             using var reader = command.ExecuteReader();
             reader.Read();
@@ -221,19 +229,6 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IDeadLetterQueue, 
 
     private PostgreSqlQueue GetQueue(string name) =>
         _queues.TryGetValue(name, out var queue) ? queue : throw new QueueNotConfiguredException(name);
-
-    private QueueOptions OptionsOf(string queue) => _queues.TryGetValue(queue, out var state) ? state.Options : _queueOptions.Get(queue);
-
-    private DeadLetterTarget TargetOf(string queue)
-    {
-        if (_queues.TryGetValue(queue, out var state))
-        {
-            return state.DeadLetterTarget;
-        }
-
-        var options = _queueOptions.Get(queue);
-        return new DeadLetterTarget(options.DeadLetterQueue ?? queue + "-dead-letter", options.DeadLetterRetention, options.DeadLetterCapacity);
-    }
 
     private PostgreSqlLease LeaseOf(JobRecord job)
     {

@@ -17,15 +17,11 @@ internal sealed class PostgreSqlQueue
     {
         Name = name;
         Options = options;
-        DeadLetterTarget = new DeadLetterTarget(options.DeadLetterQueue ?? name + "-dead-letter", options.DeadLetterRetention, options.DeadLetterCapacity);
     }
 
     public string Name { get; }
 
     public QueueOptions Options { get; }
-
-    /// <summary>Gets where the store sends the queue's jobs that it dead-letters itself (expired leases, unreadable rows).</summary>
-    public DeadLetterTarget DeadLetterTarget { get; }
 
     /// <summary>Gets the leased jobs waiting for a worker of this process. Only the queue's fetch loop writes.</summary>
     public Channel<JobRecord> Ready { get; } = Channel.CreateUnbounded<JobRecord>(new UnboundedChannelOptions

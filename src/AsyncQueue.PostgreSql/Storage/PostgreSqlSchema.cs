@@ -11,9 +11,10 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// </remarks>
 internal static class PostgreSqlSchema
 {
-    public const int Version = 1;
+    public const int Version = 2;
 
-    // The waiting state is 0, leased 1, succeeded 2 (kept only for its idempotency key until key_expires).
+    // The waiting state is 0, leased 1, succeeded 2 (kept only for its idempotency key until key_expires). Only a leased
+    // row has a lease_token (a unique fencing token from the fence sequence); every other state change clears it.
     private const string CreateTables = """
         CREATE SCHEMA IF NOT EXISTS {0};
         CREATE TABLE IF NOT EXISTS {0}.meta (key text PRIMARY KEY, value bigint NOT NULL);
@@ -63,36 +64,69 @@ internal static class PostgreSqlSchema
         INSERT INTO {0}.meta (key, value) VALUES ('schema_version', 1) ON CONFLICT (key) DO NOTHING;
         """;
 
+    // Version 2: whether a job is a suspect of a crash (isolated: leased only one at a time per process), and whether the
+    // start of its current attempt was recorded (started: a crash during it is then charged to it). Adding a column with
+    // a constant default rewrites no rows. Jobs of version 1 are neither.
+    private const string Version2 = """
+        ALTER TABLE {0}.jobs ADD COLUMN IF NOT EXISTS isolated boolean NOT NULL DEFAULT false;
+        ALTER TABLE {0}.jobs ADD COLUMN IF NOT EXISTS started boolean NOT NULL DEFAULT false;
+        CREATE INDEX IF NOT EXISTS jobs_isolated ON {0}.jobs (queue, run_at, seq) WHERE state = 0 AND isolated;
+        UPDATE {0}.meta SET value = 2 WHERE key = 'schema_version' AND value < 2;
+        """;
+
+    private const string Lock = "SELECT pg_advisory_xact_lock(hashtextextended('asyncqueue.' || @schema, 0))";
+
     /// <summary>Creates the schema, or migrates an existing one to <see cref="Version"/>.</summary>
     /// <exception cref="PostgreSqlSchemaVersionException">The schema was created by a newer version of the store.</exception>
     public static async Task MigrateAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
     {
         using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('asyncqueue.' || @schema, 0))", connection, transaction))
+        using (var command = new NpgsqlCommand(Lock, connection, transaction))
         {
             command.Parameters.AddWithValue("schema", schema);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         var version = await ReadVersionAsync(connection, transaction, schema, cancellationToken).ConfigureAwait(false);
-        if (version > Version)
+        ThrowIfNewer(schema, version);
+        foreach (var step in Steps(schema, version))
         {
-            throw new PostgreSqlSchemaVersionException(schema, version, Version, NewerMessage(schema, version));
-        }
-
-        using (var command = new NpgsqlCommand(CreateTables.Replace("{0}", schema, StringComparison.Ordinal), connection, transaction))
-        {
+            using var command = new NpgsqlCommand(step, connection, transaction);
             await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// <see cref="MigrateAsync"/> for the store's start, which runs in its constructor on the host's thread: blocking on
+    /// the schema work there is the start, so it is done with the synchronous calls rather than by waiting on a task.
+    /// </summary>
+    public static void Migrate(NpgsqlConnection connection, string schema)
+    {
+        using var transaction = connection.BeginTransaction();
+        using (var command = new NpgsqlCommand(Lock, connection, transaction))
+        {
+            command.Parameters.AddWithValue("schema", schema);
+            command.ExecuteNonQuery();
+        }
+
+        var version = ReadVersion(connection, transaction, schema);
+        ThrowIfNewer(schema, version);
+        foreach (var step in Steps(schema, version))
+        {
+            using var command = new NpgsqlCommand(step, connection, transaction);
+            command.ExecuteNonQuery();
+        }
+
+        transaction.Commit();
+    }
+
     /// <summary>Checks, without changing anything, that the schema is at <see cref="Version"/>: for a store that does not migrate at start.</summary>
     /// <exception cref="PostgreSqlSchemaVersionException">The schema is missing, or at another version.</exception>
-    public static async Task CheckAsync(NpgsqlConnection connection, string schema, CancellationToken cancellationToken)
+    public static void Check(NpgsqlConnection connection, string schema)
     {
-        var version = await ReadVersionAsync(connection, null, schema, cancellationToken).ConfigureAwait(false);
+        var version = ReadVersion(connection, null, schema);
         if (version == Version)
         {
             return;
@@ -107,6 +141,20 @@ internal static class PostgreSqlSchema
                 : $"The PostgreSQL job store's schema '{schema}' is {(version == 0 ? "missing (version 0 found)" : $"at version {version}")}, but this version of AsyncQueue.PostgreSql needs version {Version}, and PostgreSqlStoreOptions.MigrateOnStart is false. Migrate it first: call PostgreSqlJobStoreSchema.MigrateAsync(connectionString, \"{schema}\") from a deployment step or tool (with a user allowed to create tables in the schema), or set MigrateOnStart to true.");
     }
 
+    // The steps past the schema's version: a new schema is created at version 1 and upgraded like an old one. A schema
+    // at its version is left alone: each step locks the tables it changes (ALTER TABLE takes them exclusively), and the
+    // processes starting while others already run must not wait for, or deadlock with, their statements.
+    private static IEnumerable<string> Steps(string schema, int version) =>
+        new[] { CreateTables, Version2 }.Skip(version).Select(step => step.Replace("{0}", schema, StringComparison.Ordinal));
+
+    private static void ThrowIfNewer(string schema, int version)
+    {
+        if (version > Version)
+        {
+            throw new PostgreSqlSchemaVersionException(schema, version, Version, NewerMessage(schema, version));
+        }
+    }
+
     /// <summary>The schema's version: 0 when it has no <c>meta</c> table (the schema, or the store's tables, do not exist).</summary>
     private static async Task<int> ReadVersionAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, string schema, CancellationToken cancellationToken)
     {
@@ -117,10 +165,26 @@ internal static class PostgreSqlSchema
             return 0;
         }
 
-        command.CommandText = $"SELECT value FROM {schema}.meta WHERE key = 'schema_version'";
+        command.CommandText = VersionQuery(schema);
         command.Parameters.Clear();
         return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long version ? checked((int)version) : 0;
     }
+
+    private static int ReadVersion(NpgsqlConnection connection, NpgsqlTransaction? transaction, string schema)
+    {
+        using var command = new NpgsqlCommand("SELECT to_regclass(@table) IS NOT NULL", connection, transaction);
+        command.Parameters.AddWithValue("table", schema + ".meta");
+        if (command.ExecuteScalar() is not true)
+        {
+            return 0;
+        }
+
+        command.CommandText = VersionQuery(schema);
+        command.Parameters.Clear();
+        return command.ExecuteScalar() is long version ? checked((int)version) : 0;
+    }
+
+    private static string VersionQuery(string schema) => $"SELECT value FROM {schema}.meta WHERE key = 'schema_version'";
 
     private static string NewerMessage(string schema, int version) =>
         $"The PostgreSQL job store's schema '{schema}' is at version {version}, newer than this version of AsyncQueue.PostgreSql reads ({Version}). Upgrade AsyncQueue.PostgreSql, or set PostgreSqlStoreOptions.Schema to another schema.";

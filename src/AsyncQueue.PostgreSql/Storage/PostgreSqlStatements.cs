@@ -7,7 +7,9 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// </summary>
 internal sealed class PostgreSqlStatements(string s)
 {
-    public const string JobColumns = "seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state";
+    /// <summary>What a lease returns: the columns of a <c>StoredJobRow</c> (0 to 11), then the lease's token (12) and the isolated flag (13).</summary>
+    public const string LeasedColumns = "j.seq, j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.enqueued_at, j.run_at, j.idempotency_key, j.errors, j.trace_parent, j.trace_state, j.lease_token, j.isolated";
+
     public const string DeadLetterColumns = "seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state";
 
     public string InsertOne { get; } = $"""
@@ -35,49 +37,58 @@ internal sealed class PostgreSqlStatements(string s)
     public string Notify { get; } = "SELECT pg_notify(@channel, @payload)";
 
     // One round trip leases a batch: one fencing token from the sequence, the oldest due rows that no other
-    // transaction holds (SKIP LOCKED: concurrent fetchers on other machines take other rows instead of waiting).
+    // transaction holds (SKIP LOCKED: concurrent fetchers on other machines take other rows instead of waiting). Each
+    // lease is a new attempt: its start is not recorded yet. Isolated jobs (suspects of a crash) stay out of the
+    // ordinary batch; when the batch leaves room and this store holds no isolated job (@isolated), the oldest due one
+    // fills it: the suspects wait behind ordinary jobs, one at a time per process.
     public string Lease { get; } = $"""
         WITH token AS (SELECT nextval('{s}.fence') AS value),
-        picked AS (
-            SELECT seq FROM {s}.jobs WHERE queue = @queue AND state = 0 AND run_at <= @now
-            ORDER BY run_at, seq LIMIT @limit FOR UPDATE SKIP LOCKED)
-        UPDATE {s}.jobs j SET state = 1, attempt = j.attempt + 1, lease_token = (SELECT value FROM token), lease_expires = @expires
+        ordinary AS (
+            SELECT seq FROM {s}.jobs WHERE queue = @queue AND state = 0 AND run_at <= @now AND NOT isolated
+            ORDER BY run_at, seq LIMIT @limit FOR UPDATE SKIP LOCKED),
+        suspect AS (
+            SELECT seq FROM {s}.jobs WHERE queue = @queue AND state = 0 AND run_at <= @now AND isolated AND @isolated
+            ORDER BY run_at, seq LIMIT (CASE WHEN (SELECT COUNT(*) FROM ordinary) < @limit THEN 1 ELSE 0 END) FOR UPDATE SKIP LOCKED),
+        picked AS (SELECT seq FROM ordinary UNION ALL SELECT seq FROM suspect)
+        UPDATE {s}.jobs j SET state = 1, attempt = j.attempt + 1, started = false, lease_token = (SELECT value FROM token), lease_expires = @expires
         FROM picked WHERE j.seq = picked.seq
-        RETURNING j.seq, j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.enqueued_at, j.run_at, j.idempotency_key, j.errors, j.trace_parent, j.trace_state, j.lease_token
+        RETURNING {LeasedColumns}
         """;
 
     public string NextDue { get; } = $"SELECT MIN(run_at) FROM {s}.jobs WHERE queue = @queue AND state = 0";
 
-    // Every statement that locks several leased rows and waits for their locks (heartbeat, completions) locks them in
-    // seq order first (ORDER BY then FOR UPDATE: the rows are locked as they come out of the sort), so two of them on
-    // overlapping rows (this process's heartbeat and its completion batch) wait for each other instead of deadlocking.
+    // The statements that lock several leased rows (heartbeat, completions) find each row by primary key, one array
+    // element at a time, whatever the planner's estimates: the LATERAL subquery with OFFSET 0 is planned on its own, so
+    // the row's other conditions are checked after the key lookup instead of tempting the planner to scan the
+    // jobs_leases partial index (estimated at one row by an ANALYZE that ran while few jobs were leased, that plan read
+    // every leased row for each element). The rows are locked in seq order (the driving array is sorted, and the nested
+    // loop keeps its order), so two of these statements on overlapping rows (this process's heartbeat and its
+    // completion batch) wait for each other instead of deadlocking. lease_token = h.token alone identifies the lease:
+    // tokens are unique, and only a leased row has one; state = 1 is checked too, for clarity.
     public string Heartbeat { get; } = $"""
-        WITH mine AS (
-            SELECT j.seq FROM {s}.jobs j JOIN unnest(@seqs::bigint[], @tokens::bigint[]) AS h(seq, token) ON j.seq = h.seq
-            WHERE j.lease_token = h.token AND j.state = 1 ORDER BY j.seq FOR UPDATE OF j)
+        WITH mine AS ({MineSql(s, "")})
         UPDATE {s}.jobs j SET lease_expires = @expires FROM mine WHERE j.seq = mine.seq
         RETURNING j.seq
         """;
 
     public string CompleteDeleteMany { get; } = $"""
-        WITH mine AS (
-            SELECT j.seq FROM {s}.jobs j JOIN unnest(@seqs::bigint[], @tokens::bigint[]) AS h(seq, token) ON j.seq = h.seq
-            WHERE j.lease_token = h.token AND j.state = 1 ORDER BY j.seq FOR UPDATE OF j)
+        WITH mine AS ({MineSql(s, "")})
         DELETE FROM {s}.jobs j USING mine WHERE j.seq = mine.seq
         RETURNING j.seq
         """;
 
     public string CompleteRetainKeys { get; } = $"""
-        WITH mine AS (
-            SELECT j.seq, h.key_expires FROM {s}.jobs j JOIN unnest(@seqs::bigint[], @tokens::bigint[], @key_expires::bigint[]) AS h(seq, token, key_expires) ON j.seq = h.seq
-            WHERE j.lease_token = h.token AND j.state = 1 AND j.key_held ORDER BY j.seq FOR UPDATE OF j)
+        WITH mine AS ({MineSql(s, "key_expires")})
         UPDATE {s}.jobs j SET state = 2, payload = NULL, errors = NULL, lease_token = NULL, lease_expires = NULL, key_expires = mine.key_expires
-        FROM mine WHERE j.seq = mine.seq
+        FROM mine WHERE j.seq = mine.seq AND j.key_held
         RETURNING j.seq
         """;
 
+    // Fenced like every settle; a lost lease (0 rows) means the attempt must not start.
+    public string MarkStarted { get; } = $"UPDATE {s}.jobs SET started = true WHERE seq = @seq AND lease_token = @token AND state = 1";
+
     public string Reschedule { get; } = $"""
-        UPDATE {s}.jobs SET state = 0, run_at = @run_at, attempt = @attempt, errors = @errors, lease_token = NULL, lease_expires = NULL
+        UPDATE {s}.jobs SET state = 0, run_at = @run_at, attempt = @attempt, errors = @errors, isolated = @isolated, lease_token = NULL, lease_expires = NULL
         WHERE seq = @seq AND lease_token = @token AND state = 1
         """;
 
@@ -85,9 +96,19 @@ internal sealed class PostgreSqlStatements(string s)
 
     public string TakeLeased { get; } = $"DELETE FROM {s}.jobs WHERE seq = @seq AND lease_token = @token AND state = 1 RETURNING payload";
 
-    public string ExpiredLeases { get; } = $"""
-        SELECT seq, id, queue, kind, attempt, max_attempts, enqueued_at, idempotency_key, errors, lease_token, lease_expires, trace_parent, trace_state
-        FROM {s}.jobs WHERE state = 1 AND lease_expires <= @now ORDER BY lease_expires LIMIT @limit FOR UPDATE SKIP LOCKED
+    // The rescue's takeover: a new fencing token fences out the lost holder; attempt and started stay as they were, so
+    // the rescued record tells which attempt was lost and whether its start was recorded. Rows held elsewhere (a
+    // concurrent takeover, a late completion) are skipped; a row this process still holds is left out by the caller.
+    public string TakeOverExpired { get; } = $"""
+        WITH token AS (SELECT nextval('{s}.fence') AS value),
+        expired AS (
+            SELECT seq FROM {s}.jobs
+            WHERE state = 1 AND lease_expires <= @now AND queue = ANY(@queues::text[])
+                AND NOT EXISTS (SELECT 1 FROM unnest(@held_seqs::bigint[], @held_tokens::bigint[]) AS h(seq, token) WHERE h.seq = jobs.seq AND h.token = jobs.lease_token)
+            ORDER BY lease_expires LIMIT @limit FOR UPDATE SKIP LOCKED)
+        UPDATE {s}.jobs j SET lease_token = (SELECT value FROM token), lease_expires = @expires
+        FROM expired WHERE j.seq = expired.seq AND j.state = 1 AND j.lease_expires <= @now
+        RETURNING {LeasedColumns}, j.queue, j.started
         """;
 
     // One process sweeps at a time: the others find this transaction-level lock taken and skip their turn.
@@ -150,5 +171,24 @@ internal sealed class PostgreSqlStatements(string s)
         VALUES (@id, @queue, @kind, @payload, 0, @run_at, 0, @max_attempts, @enqueued_at, @key, false, @errors, @trace_parent, @trace_state)
         """;
 
+    public string CountQueue { get; } = $"""
+        SELECT COUNT(*) FILTER (WHERE state = 0 AND run_at <= @now), COUNT(*) FILTER (WHERE state = 0 AND run_at > @now), COUNT(*) FILTER (WHERE state = 1)
+        FROM {s}.jobs WHERE queue = @queue AND state IN (0, 1)
+        """;
+
     public string Counts { get; } = $"SELECT (SELECT COUNT(*) FROM {s}.jobs WHERE state = 0), (SELECT COUNT(*) FROM {s}.jobs WHERE state = 1), (SELECT COUNT(*) FROM {s}.dead_letters)";
+
+    /// <summary>The rows of this process's leases named by <c>@seqs</c>/<c>@tokens</c> (and <paramref name="extra"/>, a third array), locked in seq order.</summary>
+    private static string MineSql(string s, string extra)
+    {
+        var arrays = extra.Length == 0 ? "@seqs::bigint[], @tokens::bigint[]" : $"@seqs::bigint[], @tokens::bigint[], @{extra}::bigint[]";
+        var columns = extra.Length == 0 ? "seq, token" : $"seq, token, {extra}";
+        var selected = extra.Length == 0 ? "j.seq" : $"j.seq, h.{extra}";
+        return $"""
+            SELECT {selected}
+                FROM (SELECT * FROM unnest({arrays}) AS u({columns}) ORDER BY u.seq) AS h
+                CROSS JOIN LATERAL (SELECT seq, state, lease_token FROM {s}.jobs WHERE seq = h.seq OFFSET 0 FOR UPDATE) AS j
+                WHERE j.lease_token = h.token AND j.state = 1
+            """;
+    }
 }

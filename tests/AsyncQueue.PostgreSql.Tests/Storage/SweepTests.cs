@@ -32,9 +32,10 @@ public sealed class SweepTests(PostgreSqlServer server) : IAsyncLifetime
     [Fact]
     public async Task Sweep_AnotherProcessSweeping_SkipsItsTurnAndRescuesNothingUntilTheLockIsFree()
     {
-        // Process A leases a job and then stops heartbeating (its clock never moves).
+        // Process A leases a job and then stops heartbeating (its clock never moves). B's dispatcher runs its rescue.
         var (a, _) = Open();
         var (b, bTime) = Open();
+        var rescue = b.OpenExpiredLeaseConsumer().FetchAsync(CancellationToken.None).AsTask();
         await a.EnqueueAsync(Job(1), CancellationToken.None);
         var leased = await a.OpenConsumer(Queue).FetchAsync(CancellationToken.None);
 
@@ -53,10 +54,17 @@ public sealed class SweepTests(PostgreSqlServer server) : IAsyncLifetime
             Assert.Equal((1, 1), await StateAndAttemptAsync(dataSource, leased.Id));
         }
 
-        // The other sweeper's transaction ended, and with it its lock: B sweeps and rescues the expired lease, counting
-        // the lost attempt (the job waits again; its next fetch is attempt 2).
+        // The other sweeper's transaction ended, and with it its lock: B sweeps and rescues the expired lease. The rescue
+        // takes it over for B's dispatcher to decide (it stays leased, now to B, as the same attempt): A's late outcome
+        // is fenced out.
+        Assert.False(rescue.IsCompleted);
         await Poll.UntilAsync(() => ((PostgreSqlJobStore)b).SweepAsync(CancellationToken.None), "B took its sweeping turn");
-        Assert.Equal((0, 1), await StateAndAttemptAsync(dataSource, leased.Id));
+        var rescued = await rescue.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(leased.Id, rescued.Id);
+        Assert.Equal(1, rescued.Attempt);
+        Assert.False(rescued.StartRecorded);
+        Assert.Equal((1, 1), await StateAndAttemptAsync(dataSource, leased.Id));
+        await Assert.ThrowsAsync<JobLeaseLostException>(() => a.CompleteAsync(leased, CancellationToken.None).AsTask());
     }
 
     [Fact]
