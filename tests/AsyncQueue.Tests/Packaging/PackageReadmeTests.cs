@@ -8,11 +8,20 @@ namespace AsyncQueue.Tests.Packaging;
 /// </summary>
 public sealed partial class PackageReadmeTests
 {
+    /// <summary>Every project under <c>src/</c>, since everything there ships as a package (src/Directory.Build.props).</summary>
+    private static readonly string[] PackageNames =
+        [.. Directory.GetFiles(Path.Combine(RepositoryRoot(), "src"), "*.csproj", SearchOption.AllDirectories).Select(p => Path.GetFileNameWithoutExtension(p)).Order(StringComparer.Ordinal)];
+
+    public static TheoryData<string> Packages => new(PackageNames);
+
+    [Fact]
+    public void Packages_FoundUnderSrc_IncludeTheFourApplicationPackages()
+    {
+        Assert.Superset(new HashSet<string>(["AsyncQueue", "AsyncQueue.Sqlite", "AsyncQueue.PostgreSql", "AsyncQueue.HealthChecks"]), PackageNames.ToHashSet());
+    }
+
     [Theory]
-    [InlineData("AsyncQueue")]
-    [InlineData("AsyncQueue.Sqlite")]
-    [InlineData("AsyncQueue.PostgreSql")]
-    [InlineData("AsyncQueue.HealthChecks")]
+    [MemberData(nameof(Packages))]
     public void Readme_EveryPackage_HasAnInstallLineAnExampleAndOnlyAbsoluteLinks(string package)
     {
         var path = Path.Combine(RepositoryRoot(), "src", package, "README.md");
