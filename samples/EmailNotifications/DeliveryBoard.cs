@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using AsyncQueue;
 
 namespace EmailNotifications;
@@ -13,6 +14,9 @@ public sealed class DeliveryBoard(TextWriter output) : IDeadLetterObserver
 {
     private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentDictionary<string, int> _retriesByNotification = new(StringComparer.Ordinal);
+
+    // Which notification each failed attempt's exception came from: the retry policy sees only the exception.
+    private readonly ConditionalWeakTable<Exception, SendNotification> _failedBy = [];
 
     // One for the enqueuer, released by EnqueuingDone, so that jobs finishing while others are still being enqueued
     // cannot complete AllDone early; plus one for each accepted job until it is sent or dead-lettered.
@@ -55,9 +59,34 @@ public sealed class DeliveryBoard(TextWriter output) : IDeadLetterObserver
         Output.WriteLine($"🔁 {job.NotificationId}: retry {attempt - 1} (attempt {attempt})");
     }
 
-    /// <summary>Called by the handler when the sender threw; the queue then retries or dead-letters the job.</summary>
-    public void AttemptFailed(SendNotification job, int attempt, Exception exception) =>
+    /// <summary>Called by the handler just before it throws; the queue then retries or dead-letters the job.</summary>
+    public void AttemptFailed(SendNotification job, int attempt, Exception exception)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        ArgumentNullException.ThrowIfNull(exception);
+        _failedBy.AddOrUpdate(exception, job);
         Output.WriteLine($"⚠️ {job.NotificationId}: attempt {attempt} failed: {exception.GetType().Name}: {exception.Message}");
+    }
+
+    /// <summary>Called by <see cref="ReportingRetryPolicy"/> with the queue's decision on a failed attempt.</summary>
+    /// <param name="exception">What the attempt threw.</param>
+    /// <param name="attempt">The attempt that failed, from 1.</param>
+    /// <param name="delay">How long until the retry runs, or <see langword="null"/> when there will be none.</param>
+    public void RetryDecided(Exception exception, int attempt, TimeSpan? delay)
+    {
+        // An exception no handler reported (a timeout, say) has no notification to name: nothing is printed.
+        if (!_failedBy.TryGetValue(exception, out var job))
+        {
+            return;
+        }
+
+        Output.WriteLine(delay switch
+        {
+            { } wait => $"⏱️ {job.NotificationId}: retry {attempt} of {NotificationDemo.MaxRetries} in {wait.TotalMilliseconds:0} ms",
+            null when exception is PermanentJobException => $"🛑 {job.NotificationId}: not retried: a PermanentJobException never is",
+            null => $"🛑 {job.NotificationId}: no retries left after {attempt} attempts",
+        });
+    }
 
     /// <summary>Called by the handler when the email was sent.</summary>
     public void Sent(SendNotification job, int attempt, string file)

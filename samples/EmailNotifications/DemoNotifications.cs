@@ -1,6 +1,6 @@
 namespace EmailNotifications;
 
-/// <summary>The notifications the sample sends: plain and non-ASCII text, a long subject, one mistyped address, and one double click.</summary>
+/// <summary>The notifications the sample sends: plain and non-ASCII text, a long subject, one mistyped address, one recipient whose server is down, and one double click.</summary>
 public static class DemoNotifications
 {
     /// <summary>The notification whose button is clicked twice.</summary>
@@ -19,6 +19,17 @@ public static class DemoNotifications
         "Reset your password",
         "Hi Ken,\n\nUse this link to reset your password:\nhttps://shop.example/reset?token=0b1d2e\n");
 
+    /// <summary>
+    /// The notification whose recipient's mail server is down (<see cref="Email.OutageEmailSender"/>): every attempt fails
+    /// transiently, the 3 retries are used up, and it ends in the dead-letter queue after 4 attempts.
+    /// </summary>
+    public static readonly SendNotification ServerDown = new(
+        "order-confirmed-barbara",
+        "barbara@" + Email.OutageEmailSender.DefaultDownDomain,
+        "Barbara Liskov",
+        "Order #1043 confirmed",
+        "Hi Barbara,\n\nWe have your order #1043 and will ship it within two days.\n\nThe Example Shop team\n");
+
     /// <summary>Gets every distinct notification, in the order they are first enqueued.</summary>
     public static IReadOnlyList<SendNotification> All { get; } =
     [
@@ -35,7 +46,11 @@ public static class DemoNotifications
             "Your weekly digest: 12 new products, 3 price drops on your wish list, and 1 item back in stock",
             "Hi Margaret,   \n\nThis week: 50% off = half price on lunar modules.\nTabs\tstay\ttabs, and these trailing spaces stay too.  \n"),
         InvalidAddress,
+        ServerDown,
     ];
+
+    /// <summary>Gets the notifications that are sent: all but <see cref="InvalidAddress"/> and <see cref="ServerDown"/>.</summary>
+    public static IReadOnlyList<SendNotification> Deliverable { get; } = [.. All.Where(n => n != InvalidAddress && n != ServerDown)];
 
     /// <summary>Gets every enqueue the sample makes: each notification once, and the double-clicked one twice in a row.</summary>
     public static IReadOnlyList<SendNotification> Clicks { get; } =

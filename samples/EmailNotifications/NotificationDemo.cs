@@ -55,9 +55,12 @@ public static class NotificationDemo
         builder.Services.AddSingleton<IEmailSender>(services =>
         {
             var pickupSender = new PickupFolderEmailSender(pickup, services.GetRequiredService<TimeProvider>());
-            return options.FailureRate > 0
+            IEmailSender transport = options.FailureRate > 0
                 ? new FlakyEmailSender(pickupSender, options.Seed, options.FailureRate, maxFailuresPerEmail: MaxRetries - 1)
                 : pickupSender;
+
+            // One recipient's mail server is down for the whole run, whatever the transport: its retries run out.
+            return new OutageEmailSender(transport, OutageEmailSender.DefaultDownDomain);
         });
 
         builder.Services.AddJobQueue()
@@ -65,14 +68,17 @@ public static class NotificationDemo
             {
                 queue.MaxConcurrency = Workers;
 
-                // RetryPolicy.Exponential(MaxRetries, FirstRetryDelay) with a seeded Random for the jitter.
-                queue.Retry = new RetryPolicy
-                {
-                    MaxRetries = MaxRetries,
-                    Backoff = RetryBackoff.Exponential,
-                    Delay = FirstRetryDelay,
-                    Random = new Random(options.Seed),
-                };
+                // RetryPolicy.Exponential(MaxRetries, FirstRetryDelay) with a seeded Random for the jitter, wrapped so
+                // that the board prints each retry's delay.
+                queue.Retry = new ReportingRetryPolicy(
+                    new RetryPolicy
+                    {
+                        MaxRetries = MaxRetries,
+                        Backoff = RetryBackoff.Exponential,
+                        Delay = FirstRetryDelay,
+                        Random = new Random(options.Seed),
+                    },
+                    board);
                 queue.DeadLetterQueue = DeadLetterQueue;
             });
 
@@ -88,6 +94,7 @@ public static class NotificationDemo
             board.Output.WriteLine(options.FailureRate > 0
                 ? $"Flaky transport: {options.FailureRate:0%} of sends fail first (seed {options.Seed}). Pickup folder: {pickup}"
                 : $"Reliable transport. Pickup folder: {pickup}");
+            board.Output.WriteLine($"The mail server of {OutageEmailSender.DefaultDownDomain} is down for the whole run: its email uses up its retries.");
 
             var jobs = host.Services.GetRequiredService<IJobQueue>();
             foreach (var notification in DemoNotifications.Clicks)

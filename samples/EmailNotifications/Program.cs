@@ -1,16 +1,18 @@
 using System.Globalization;
 using EmailNotifications;
 
-// Usage: dotnet run --project samples/EmailNotifications [pickup-folder] [--seed N] [--failure-rate 0..1] [--verbose]
-// Sends 7 notifications (8 enqueues: one double click) through a 5-worker queue as .eml files in the pickup folder
-// (default: a new temporary folder). A flaky transport fails some sends first so retries show (--failure-rate 0 turns
-// it off); one mistyped address ends in the 'failed-emails' dead-letter queue. --verbose adds the queue's own log.
-// Exit code: 0 done, 2 bad arguments.
-const string Usage = "Usage: dotnet run --project samples/EmailNotifications [pickup-folder] [--seed N] [--failure-rate 0..1] [--verbose]";
+// Usage: dotnet run --project samples/EmailNotifications [pickup-folder] [--seed N] [--failure-rate 0..1] [--verbose] [--keep]
+// Sends 8 notifications (9 enqueues: one double click) through a 5-worker queue as .eml files in the pickup folder
+// (default: a new temporary folder, deleted at the end unless --keep). A flaky transport fails some sends first so
+// retries show (--failure-rate 0 turns it off); one recipient's server is down, so its email uses up its 3 retries
+// and ends in the 'failed-emails' dead-letter queue, as does a mistyped address, at once. --verbose adds the queue's
+// own log. Exit code: 0 done, 2 bad arguments.
+const string Usage = "Usage: dotnet run --project samples/EmailNotifications [pickup-folder] [--seed N] [--failure-rate 0..1] [--verbose] [--keep]";
 string? folder = null;
 var seed = DemoOptions.DefaultSeed;
 var failureRate = DemoOptions.DefaultFailureRate;
 var verbose = false;
+var keep = false;
 for (var i = 0; i < args.Length; i++)
 {
     var value = i + 1 < args.Length ? args[i + 1] : null;
@@ -35,6 +37,9 @@ for (var i = 0; i < args.Length; i++)
         case "--verbose":
             verbose = true;
             break;
+        case "--keep":
+            keep = true;
+            break;
         case var arg when folder is null && !arg.StartsWith("--", StringComparison.Ordinal):
             folder = arg;
             break;
@@ -43,8 +48,33 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
-folder ??= Path.Combine(Path.GetTempPath(), "asyncqueue-emails-" + Guid.NewGuid().ToString("N")[..8], "pickup");
-await NotificationDemo.RunAsync(new DemoOptions(folder, seed, failureRate, verbose), Console.Out);
+string? temporaryRoot = null;
+if (folder is null)
+{
+    temporaryRoot = Path.Combine(Path.GetTempPath(), "asyncqueue-emails-" + Guid.NewGuid().ToString("N")[..8]);
+    folder = Path.Combine(temporaryRoot, "pickup");
+}
+
+try
+{
+    await NotificationDemo.RunAsync(new DemoOptions(folder, seed, failureRate, verbose), Console.Out);
+}
+finally
+{
+    if (temporaryRoot is not null)
+    {
+        if (keep)
+        {
+            Console.WriteLine($"Kept the pickup folder: {folder}");
+        }
+        else
+        {
+            Directory.Delete(temporaryRoot, recursive: true);
+            Console.WriteLine($"Deleted the temporary pickup folder {folder} (run with --keep to open the .eml files, or pass a folder of your own).");
+        }
+    }
+}
+
 return 0;
 
 static int Fail(string message)

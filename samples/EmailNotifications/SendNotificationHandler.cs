@@ -24,8 +24,13 @@ public sealed class SendNotificationHandler(IEmailSender sender, DeliveryBoard b
         }
 
         // Retrying cannot fix a bad address: PermanentJobException dead-letters the job at once, whatever the retry policy.
-        var to = ParseRecipient(job.RecipientEmail, job.RecipientName)
-            ?? throw new PermanentJobException($"'{job.RecipientEmail}' is not a valid email address, so notification '{job.NotificationId}' can never be sent.");
+        var to = ParseRecipient(job.RecipientEmail, job.RecipientName);
+        if (to is null)
+        {
+            var invalid = new PermanentJobException($"'{job.RecipientEmail}' is not a valid email address, so notification '{job.NotificationId}' can never be sent.");
+            board.AttemptFailed(job, context.Attempt, invalid);
+            throw invalid;
+        }
 
         // The same Message-ID on every attempt of this job, so a receiver can spot a resend.
         var message = new EmailMessage(From, to, job.Subject, job.Body, $"{context.JobId}@{From.Host}", context.IdempotencyKey ?? job.IdempotencyKey);

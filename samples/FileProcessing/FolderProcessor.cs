@@ -1,3 +1,4 @@
+using System.Globalization;
 using AsyncQueue;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,6 +17,7 @@ public static class FolderProcessor
     /// <param name="outputFolder">Where the <c>.gz</c> files go; created if missing.</param>
     /// <param name="output">Where the progress lines go.</param>
     /// <param name="configureServices">Changes the host's services after the sample's own registrations (tests use it).</param>
+    /// <param name="ioDelay">The simulated I/O pause each job takes before compressing (see <see cref="SimulatedIo"/>); none by default.</param>
     /// <param name="cancellationToken">Stops waiting for the files.</param>
     /// <returns>What happened to the files.</returns>
     /// <exception cref="DirectoryNotFoundException"><paramref name="inputFolder"/> does not exist.</exception>
@@ -24,6 +26,7 @@ public static class FolderProcessor
         string outputFolder,
         TextWriter output,
         Action<IServiceCollection>? configureServices = null,
+        TimeSpan ioDelay = default,
         CancellationToken cancellationToken = default)
     {
         inputFolder = Path.GetFullPath(inputFolder);
@@ -38,11 +41,13 @@ public static class FolderProcessor
         Directory.CreateDirectory(outputFolder);
 
         // Paths are printed relative to the input's parent: original/file_0.jpg → processed/file_0_jpg.gz.
-        var board = new ProgressBoard(files.Length, Path.GetDirectoryName(inputFolder) ?? inputFolder, output);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ioDelay, TimeSpan.Zero);
+        var board = new ProgressBoard(files.Length, Path.GetDirectoryName(inputFolder) ?? inputFolder, output, TimeProvider.System);
 
         var builder = Host.CreateApplicationBuilder();
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton(board);
+        builder.Services.AddSingleton(new SimulatedIo(ioDelay));
         builder.Services.AddJobQueue()
             .AddHandler<ProcessFile, ProcessFileHandler>(queue => queue.MaxConcurrency = Workers);
         configureServices?.Invoke(builder.Services);
@@ -52,7 +57,9 @@ public static class FolderProcessor
         try
         {
             var jobs = host.Services.GetRequiredService<IJobQueue>();
-            output.WriteLine($"Enqueuing {files.Length} file(s) from {inputFolder} for {Workers} workers...");
+            output.WriteLine(ioDelay > TimeSpan.Zero
+                ? string.Create(CultureInfo.InvariantCulture, $"Enqueuing {files.Length} file(s) from {inputFolder} for {Workers} workers; each job first waits {ioDelay.TotalSeconds:0.0##} s of simulated slow I/O (--io-delay)...")
+                : $"Enqueuing {files.Length} file(s) from {inputFolder} for {Workers} workers (no simulated I/O delay)...");
             foreach (var file in files)
             {
                 // Returns at once: the work happens on the queue's workers.
@@ -69,6 +76,11 @@ public static class FolderProcessor
         var report = new ProcessingReport(files.Length, board.Succeeded, board.Failures, board.PeakInProgress, outputFolder);
         output.WriteLine(
             $"Done: {report.Succeeded} processed, {report.Failures.Count} failed, at most {report.PeakInProgress} in progress at once (limit {Workers}). Output: {outputFolder}");
+        if (report.PeakInProgress < Workers && files.Length >= Workers && ioDelay == TimeSpan.Zero)
+        {
+            // Files this small compress faster than jobs are handed out, so the limit is never reached.
+            output.WriteLine($"(The files took too little time to overlap much; run with --io-delay 1 to see {Workers} at once.)");
+        }
         return report;
     }
 }

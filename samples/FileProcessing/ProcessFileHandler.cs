@@ -3,14 +3,22 @@ using AsyncQueue;
 
 namespace FileProcessing;
 
-/// <summary>Compresses one file with GZip into the output folder, as <c>name_ext.gz</c>, and reports it on the board.</summary>
-public sealed class ProcessFileHandler(ProgressBoard board) : IJobHandler<ProcessFile>
+/// <summary>
+/// Compresses one file with GZip into the output folder, as <c>name_ext.gz</c>, after the <see cref="SimulatedIo"/>
+/// pause, and reports its start and end on the board.
+/// </summary>
+public sealed class ProcessFileHandler(ProgressBoard board, SimulatedIo io, TimeProvider time) : IJobHandler<ProcessFile>
 {
     public async Task HandleAsync(ProcessFile job, JobContext context, CancellationToken cancellationToken)
     {
         board.Started(job.Path);
         try
         {
+            if (io.Delay > TimeSpan.Zero)
+            {
+                await Task.Delay(io.Delay, time, cancellationToken);
+            }
+
             await CompressAsync(job.Path, job.TargetPath, cancellationToken);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

@@ -1,5 +1,8 @@
+using System.Buffers.Text;
 using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
+using System.Security.Cryptography;
+using System.Text;
 using AsyncQueue;
 
 namespace WebUpload;
@@ -28,9 +31,19 @@ public sealed record JobStatus(JobId Id, JobState State, CompressUpload Job, int
 /// the handler records each change. In memory, like the queue's default store, and never trimmed: an application
 /// that keeps jobs for long would store statuses in its database and expire them.
 /// </summary>
+/// <remarks>
+/// An upload's status and result are reached only with its token (<see cref="IssueToken"/>), never with the job id.
+/// A <see cref="JobId"/> is unique but not secret: ids are handed out in per-process blocks, so from one's own id
+/// the neighbours' can be guessed. The token is 256 random bits, and only its SHA-256 hash is kept, so a dump of
+/// this board (or of the database that replaces it) hands out no working token.
+/// </remarks>
 public sealed class JobStatusBoard
 {
+    /// <summary>How many random bytes a token has: 32, so 43 base64url characters.</summary>
+    public const int TokenBytes = 32;
+
     private readonly ConcurrentDictionary<JobId, JobStatus> _jobs = new();
+    private readonly ConcurrentDictionary<string, JobId> _jobByTokenHash = new(StringComparer.Ordinal);
 
     /// <summary>Records a job just enqueued.</summary>
     /// <remarks>
@@ -46,7 +59,24 @@ public sealed class JobStatusBoard
 
     public void Failed(JobId id, CompressUpload job, int attempt, string error) => Set(new JobStatus(id, JobState.Failed, job, attempt, Error: error));
 
-    public bool TryGet(JobId id, [MaybeNullWhen(false)] out JobStatus status) => _jobs.TryGetValue(id, out status);
+    /// <summary>Makes a new unguessable token that grants access to the job's status and result, and returns it.</summary>
+    /// <param name="id">The job the token opens.</param>
+    /// <returns>The token, in base64url: safe in a URL path.</returns>
+    public string IssueToken(JobId id)
+    {
+        var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(TokenBytes));
+        _jobByTokenHash[Hash(token)] = id;
+        return token;
+    }
+
+    /// <summary>Finds the status of the job that <paramref name="token"/> opens; false for any other string, a job id included.</summary>
+    public bool TryGetByToken(string token, [MaybeNullWhen(false)] out JobStatus status)
+    {
+        status = null;
+        return _jobByTokenHash.TryGetValue(Hash(token), out var id) && _jobs.TryGetValue(id, out status);
+    }
+
+    private static string Hash(string token) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 
     private void Set(JobStatus status) => _jobs[status.Id] = status;
 }

@@ -1,10 +1,12 @@
 using WebUpload;
 
-// Usage: dotnet run --project samples/WebUpload   (listens on http://127.0.0.1:5080, see Properties/launchSettings.json)
-//   curl -F file=@photo.jpg http://127.0.0.1:5080/files        → 202 Accepted {"jobId":...,"statusUrl":"/jobs/..."}
-//   curl http://127.0.0.1:5080/jobs/<id>                       → queued / running / succeeded / failed
-//   curl -o photo.jpg.gz http://127.0.0.1:5080/jobs/<id>/result
-//   curl http://127.0.0.1:5080/metrics                         → the queue's metrics, in Prometheus format
-// Uploads and results go under Storage:Root (default: <temp>/asyncqueue-webupload).
+// Usage: dotnet run --project samples/WebUpload [-- --port N] [--Storage:Root FOLDER]
+// Listens on http://127.0.0.1:5080 by default; --port 0 picks a free port (the address is logged as "Now listening on").
+//   curl -F file=@photo.jpg http://127.0.0.1:5080/files   → 202 Accepted {"token":...,"statusUrl":"/uploads/<token>","jobId":...}
+//   curl http://127.0.0.1:5080/uploads/<token>             → queued / running / succeeded / failed
+//   curl -o photo.jpg.gz http://127.0.0.1:5080/uploads/<token>/result
+//   curl http://127.0.0.1:5080/metrics                     → the queue's metrics, in Prometheus format
+// The token is the only key to an upload's status and result: the job id is not a secret (see docs/samples/web-upload.md).
+// Uploads and results go under Storage:Root; by default a new <temp>/asyncqueue-webupload-<8 hex digits>, deleted on Ctrl+C.
 var app = UploadApp.Build(args);
 await app.RunAsync();

@@ -4,19 +4,26 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace WebUpload;
 
-/// <summary>The answer to an upload: the job's id and where to follow it.</summary>
-public sealed record UploadAccepted(string JobId, string Status, string StatusUrl);
+/// <summary>The answer to an upload: the token that opens its status and result, where to follow it, and the job's id.</summary>
+/// <param name="Token">The upload's unguessable token: whoever holds it can read the status and download the result.</param>
+/// <param name="Status">Always <c>queued</c>.</param>
+/// <param name="StatusUrl"><c>/uploads/{token}</c>.</param>
+/// <param name="JobId">The queue's job id, for logs and support. Not a secret, and it opens nothing.</param>
+public sealed record UploadAccepted(string Token, string Status, string StatusUrl, string JobId);
 
-/// <summary>The answer to <c>GET /jobs/{id}</c>.</summary>
-public sealed record JobStatusResponse(string Id, string Status, string FileName, long Size, int Attempt, long? CompressedSize, string? ResultUrl, string? Error);
+/// <summary>The answer to <c>GET /uploads/{token}</c>.</summary>
+public sealed record JobStatusResponse(string JobId, string Status, string FileName, long Size, int Attempt, long? CompressedSize, string? ResultUrl, string? Error);
 
-/// <summary>The endpoints. An upload is saved and enqueued, and answered at once with 202; a worker compresses it later.</summary>
+/// <summary>
+/// The endpoints. An upload is saved and enqueued, and answered at once with 202 and a token; a worker compresses it
+/// later. Status and result are addressed by the token, never by the job id, which is guessable (see <see cref="JobStatusBoard"/>).
+/// </summary>
 public static class UploadEndpoints
 {
     /// <summary>The multipart field that carries the file.</summary>
     public const string FileField = "file";
 
-    private const string HowToUpload = "Send multipart/form-data with the file in a field named 'file', e.g. curl -F file=@photo.jpg http://127.0.0.1:5080/files";
+    private const string HowToUpload = "Send multipart/form-data with the file in a field named 'file', e.g. curl -F file=@photo.jpg http://127.0.0.1:5080/files (your port may differ)";
 
     /// <summary><c>POST /files</c>: saves the upload, enqueues its compression, answers 202 Accepted with the job's status URL.</summary>
     public static async Task<IResult> UploadAsync(HttpRequest request, IJobQueue jobs, JobStatusBoard board, UploadStorage storage, CancellationToken cancellationToken)
@@ -68,27 +75,28 @@ public static class UploadEndpoints
 
         // A free worker may already be running the job: the board keeps whatever the handler wrote first.
         board.Queued(enqueued.JobId, job);
-        var statusUrl = $"/jobs/{enqueued.JobId}";
-        return TypedResults.Accepted(statusUrl, new UploadAccepted(enqueued.JobId.ToString(), "queued", statusUrl));
+        var token = board.IssueToken(enqueued.JobId);
+        var statusUrl = $"/uploads/{token}";
+        return TypedResults.Accepted(statusUrl, new UploadAccepted(token, "queued", statusUrl, enqueued.JobId.ToString()));
     }
 
-    /// <summary><c>GET /jobs/{id}</c>: queued, running, succeeded or failed.</summary>
-    public static IResult GetStatus(string id, JobStatusBoard board)
+    /// <summary><c>GET /uploads/{token}</c>: queued, running, succeeded or failed.</summary>
+    public static IResult GetStatus(string token, JobStatusBoard board)
     {
-        if (!TryFind(id, board, out var status, out var problem))
+        if (!TryFind(token, board, out var status, out var problem))
         {
             return problem;
         }
 
         var job = status.Job;
-        var resultUrl = status.State == JobState.Succeeded ? $"/jobs/{status.Id}/result" : null;
+        var resultUrl = status.State == JobState.Succeeded ? $"/uploads/{token}/result" : null;
         return TypedResults.Ok(new JobStatusResponse(status.Id.ToString(), Name(status.State), job.FileName, job.Size, status.Attempt, status.CompressedSize, resultUrl, status.Error));
     }
 
-    /// <summary><c>GET /jobs/{id}/result</c>: the <c>.gz</c> file, once the job has succeeded.</summary>
-    public static IResult GetResult(string id, JobStatusBoard board)
+    /// <summary><c>GET /uploads/{token}/result</c>: the <c>.gz</c> file, once the job has succeeded.</summary>
+    public static IResult GetResult(string token, JobStatusBoard board)
     {
-        if (!TryFind(id, board, out var status, out var problem))
+        if (!TryFind(token, board, out var status, out var problem))
         {
             return problem;
         }
@@ -101,25 +109,17 @@ public static class UploadEndpoints
         return TypedResults.PhysicalFile(status.Job.ResultPath, "application/gzip", status.Job.FileName + ".gz");
     }
 
-    private static bool TryFind(string id, JobStatusBoard board, [NotNullWhen(true)] out JobStatus? status, [NotNullWhen(false)] out ProblemHttpResult? problem)
+    private static bool TryFind(string token, JobStatusBoard board, [NotNullWhen(true)] out JobStatus? status, [NotNullWhen(false)] out ProblemHttpResult? problem)
     {
-        status = null;
-        problem = null;
-
-        // JobId.Parse throws on bad input, so parse the Guid here and answer 400 instead.
-        if (!Guid.TryParse(id, out var guid))
+        // One answer for every miss (a wrong token, a job id, garbage), so the endpoint tells a guesser nothing.
+        if (board.TryGetByToken(token, out status))
         {
-            problem = Problem(StatusCodes.Status400BadRequest, "Not a job id", $"'{id}' is not a job id: expected 32 hexadecimal digits, as returned by POST /files.");
-            return false;
+            problem = null;
+            return true;
         }
 
-        if (!board.TryGet(new JobId(guid), out status))
-        {
-            problem = Problem(StatusCodes.Status404NotFound, "Unknown job", $"No job {guid:N} was enqueued by this server (statuses live in memory and are lost on restart).");
-            return false;
-        }
-
-        return true;
+        problem = Problem(StatusCodes.Status404NotFound, "Unknown upload", "No upload has this token. Use the statusUrl that POST /files returned (uploads live in memory and are lost on restart).");
+        return false;
     }
 
     private static string Name(JobState state) => state switch

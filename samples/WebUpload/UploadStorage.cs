@@ -3,8 +3,12 @@ namespace WebUpload;
 /// <summary>The sample's folders: <c>incoming/</c> for saved uploads, <c>compressed/</c> for the results.</summary>
 public sealed class UploadStorage
 {
-    public UploadStorage(string root)
+    /// <summary>Creates the folders under <paramref name="root"/>.</summary>
+    /// <param name="root">The storage folder; created if missing.</param>
+    /// <param name="temporary">Whether the folder is the app's own, to delete when it stops (<see cref="Delete"/>).</param>
+    public UploadStorage(string root, bool temporary)
     {
+        Temporary = temporary;
         Root = Path.GetFullPath(root);
         Incoming = Directory.CreateDirectory(Path.Combine(Root, "incoming")).FullName;
         Compressed = Directory.CreateDirectory(Path.Combine(Root, "compressed")).FullName;
@@ -12,9 +16,21 @@ public sealed class UploadStorage
 
     public string Root { get; }
 
+    /// <summary>Gets whether <see cref="Root"/> is a temporary folder of the app's own, deleted when it stops.</summary>
+    public bool Temporary { get; }
+
     public string Incoming { get; }
 
     public string Compressed { get; }
+
+    /// <summary>Deletes <see cref="Root"/> and everything in it, if it still exists.</summary>
+    public void Delete()
+    {
+        if (Directory.Exists(Root))
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+    }
 
     /// <summary>Saves an upload under a fresh name (never the client's file name) and describes the job that compresses it.</summary>
     public async Task<CompressUpload> SaveAsync(IFormFile file, CancellationToken cancellationToken)

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using AsyncQueue.DeadLetter;
+using AsyncQueue.DependencyInjection;
 using AsyncQueue.Engine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -52,7 +53,8 @@ public static class JobQueueBuilderExtensions
         where THandler : class, IJobHandler<TJob>
     {
         ArgumentNullException.ThrowIfNull(builder);
-        builder.ConfigureQueue(queue, configureQueue ?? (static _ => { }));
+        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
+        builder.DeclareQueue(queue, configureQueue ?? (static _ => { }), $"AddHandler<{typeof(TJob).Name}, {typeof(THandler).Name}>");
 
         var services = builder.Services;
         JobDescriber.Register<TJob>();
@@ -72,7 +74,14 @@ public static class JobQueueBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(queue);
         ArgumentNullException.ThrowIfNull(configure);
+        return builder.DeclareQueue(queue, configure, $"ConfigureQueue(\"{queue}\")");
+    }
+
+    // The one place a queue is declared and configured; the call is remembered, so conflicting calls can be named at start.
+    private static IJobQueueBuilder DeclareQueue(this IJobQueueBuilder builder, string queue, Action<QueueOptions> configure, string source)
+    {
         builder.Services.AddSingleton(new QueueDeclaration(queue));
+        builder.Services.AddSingleton(new QueueConfiguration(queue, configure, source));
         builder.Services.AddOptions<QueueOptions>(queue).Configure(configure).ValidateOnStart();
         return builder;
     }

@@ -17,6 +17,28 @@ public static class SampleProcess
         TimeSpan hangGuard,
         IReadOnlyDictionary<string, string>? environment = null)
     {
+        using var process = Process.Start(StartInfo(sampleName, args, environment))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        try
+        {
+            await process.WaitForExitAsync().WaitAsync(hangGuard);
+        }
+        catch (TimeoutException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return new SampleRun(process.ExitCode, await output, await error);
+    }
+
+    /// <summary>
+    /// How <see cref="RunAsync"/> starts <c>samples/<paramref name="sampleName"/></c>, for a caller that runs a server
+    /// sample and stops it itself: stdout and stderr redirected as UTF-8, from the repository root.
+    /// </summary>
+    public static ProcessStartInfo StartInfo(string sampleName, IReadOnlyList<string> args, IReadOnlyDictionary<string, string>? environment = null)
+    {
         // The page's command, on the sample's own build output in the configuration these tests were built in.
         // (Not the copy next to the tests: beside WebUpload it is bound to the ASP.NET Core framework, which the samples do not ask for.)
         var configuration = typeof(SampleProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
@@ -38,20 +60,7 @@ public static class SampleProcess
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(hangGuard);
-        }
-        catch (TimeoutException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return new SampleRun(process.ExitCode, await output, await error);
+        return start;
     }
 
     /// <summary>The folder holding <c>AsyncQueue.sln</c>, found upwards from the test assembly.</summary>

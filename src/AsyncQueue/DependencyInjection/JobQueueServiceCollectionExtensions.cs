@@ -47,6 +47,7 @@ public static class JobQueueServiceCollectionExtensions
         services.TryAddSingleton<IJobQueue>(static sp => sp.GetRequiredService<JobQueueClient>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, JobQueueHostedService>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueueOptions>, QueueOptionsValidator>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<QueueOptions>, QueueConfigurationConflictValidator>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<JobOptions>, JobOptionsValidator>());
         return new JobQueueBuilder(services);
     }

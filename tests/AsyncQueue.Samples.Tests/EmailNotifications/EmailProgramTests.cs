@@ -19,16 +19,30 @@ public sealed class EmailProgramTests : IDisposable
         Assert.True(run.ExitCode == 0, $"Exit code {run.ExitCode}.\n{run.Output}\n{run.Error}");
         var emails = Directory.GetFiles(pickup).Select(DemoRun.Parse).ToList();
         Assert.Equal(6, emails.Count);
-        foreach (var notification in DemoNotifications.All.Where(n => n != DemoNotifications.InvalidAddress))
+        foreach (var notification in DemoNotifications.Deliverable)
         {
             var email = Assert.Single(emails, e => e.Message.To.Mailboxes.Single().Address == notification.RecipientEmail);
             EmlAssertions.IsNotification(email.Message, notification);
         }
 
         Assert.Contains("Summary: 6 sent, ", run.Output, StringComparison.Ordinal);
-        Assert.Contains(", 1 dead-lettered, 1 duplicate enqueue(s) ignored.", run.Output, StringComparison.Ordinal);
-        Assert.Contains("Dead-letter queue 'failed-emails': 1 entry", run.Output, StringComparison.Ordinal);
+        Assert.Contains(", 2 dead-lettered, 1 duplicate enqueue(s) ignored.", run.Output, StringComparison.Ordinal);
+        Assert.Contains("Dead-letter queue 'failed-emails': 2 entries", run.Output, StringComparison.Ordinal);
         Assert.Contains("attempt 1: AsyncQueue.PermanentJobException: 'ken.example.com' is not a valid email address", run.Output, StringComparison.Ordinal);
+        Assert.Contains("order-confirmed-barbara to 'barbara@mail.down.example', 4 attempt(s)", run.Output, StringComparison.Ordinal);
+        Assert.Contains("    attempt 4: System.Net.Mail.SmtpException: 421 4.4.2 mail.down.example", run.Output, StringComparison.Ordinal);
+        Assert.True(Directory.Exists(pickup), "A pickup folder given on the command line is kept.");
+    }
+
+    [Fact]
+    public async Task Main_NoFolder_DeletesItsTemporaryPickupFolderAndSaysSo()
+    {
+        // TMPDIR points the program's temporary folder at the test's own.
+        var run = await SampleProcess.RunAsync("EmailNotifications", ["--failure-rate", "0"], hangGuard: TimeSpan.FromMinutes(2), environment: new Dictionary<string, string> { ["TMPDIR"] = _root.Path + Path.DirectorySeparatorChar });
+
+        Assert.True(run.ExitCode == 0, $"Exit code {run.ExitCode}.\n{run.Output}\n{run.Error}");
+        Assert.Contains(run.Lines, line => line.StartsWith($"Deleted the temporary pickup folder {_root.Path}", StringComparison.Ordinal));
+        Assert.Empty(Directory.GetFileSystemEntries(_root.Path));
     }
 
     [Theory]

@@ -5,13 +5,13 @@ namespace AsyncQueue.Samples.Tests.EmailNotifications;
 /// <summary>The sample run in process, checked by its real effects: the pickup folder's files and the dead-letter queue.</summary>
 public sealed class NotificationDemoTests(DemoRun run) : IClassFixture<DemoRun>
 {
-    private static readonly SendNotification[] ValidNotifications = [.. DemoNotifications.All.Where(n => n != DemoNotifications.InvalidAddress)];
+    private static readonly IReadOnlyList<SendNotification> ValidNotifications = DemoNotifications.Deliverable;
 
     [Fact]
-    public void RunAsync_SevenNotifications_WritesOneWellFormedEmlPerValidNotification()
+    public void RunAsync_EightNotifications_WritesOneWellFormedEmlPerDeliverableNotification()
     {
         Assert.All(run.Emails, email => Assert.EndsWith(".eml", email.Path, StringComparison.Ordinal));
-        Assert.Equal(ValidNotifications.Length, run.Emails.Count);
+        Assert.Equal(ValidNotifications.Count, run.Emails.Count);
         foreach (var notification in ValidNotifications)
         {
             var email = Assert.Single(run.Emails, e => e.Message.To.Mailboxes.Single().Address == notification.RecipientEmail);
@@ -20,7 +20,7 @@ public sealed class NotificationDemoTests(DemoRun run) : IClassFixture<DemoRun>
         }
 
         Assert.Equal(run.Emails.Count, run.Emails.Select(e => e.Message.MessageId).Distinct().Count());
-        Assert.Equal(ValidNotifications.Length, run.Report.Sent);
+        Assert.Equal(ValidNotifications.Count, run.Report.Sent);
     }
 
     [Fact]
@@ -38,9 +38,10 @@ public sealed class NotificationDemoTests(DemoRun run) : IClassFixture<DemoRun>
     }
 
     [Fact]
-    public void RunAsync_MistypedAddress_DeadLetterQueueHoldsExactlyItWithItsPermanentJobException()
+    public void RunAsync_MistypedAddress_DeadLettersItAfterOneAttemptWithItsPermanentJobException()
     {
-        var entry = Assert.Single(run.Report.DeadLetters);
+        Assert.Equal(2, run.Report.DeadLetters.Count);
+        var entry = Assert.Single(run.Report.DeadLetters, e => e.Job.Equals(DemoNotifications.InvalidAddress));
 
         Assert.Equal(DemoNotifications.InvalidAddress, entry.Job);
         Assert.Equal(NotificationDemo.DeadLetterQueue, entry.DeadLetterQueue);
@@ -52,25 +53,57 @@ public sealed class NotificationDemoTests(DemoRun run) : IClassFixture<DemoRun>
         Assert.Contains("'ken.example.com' is not a valid email address", error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain(run.Emails, e => e.Message.To.Mailboxes.Any(m => m.Address.Contains("ken", StringComparison.Ordinal)));
         Assert.Contains($"attempt 1: AsyncQueue.PermanentJobException: {error.Message}", run.Output, StringComparison.Ordinal);
+        Assert.Contains("🛑 password-reset-ken: not retried: a PermanentJobException never is", run.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("🔁 password-reset-ken", run.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void RunAsync_RecipientServerDown_UsesUpThreeRetriesWithGrowingDelaysThenDeadLettersIt()
+    {
+        var id = DemoNotifications.ServerDown.NotificationId;
+        var entry = Assert.Single(run.Report.DeadLetters, e => e.Job.Equals(DemoNotifications.ServerDown));
+
+        Assert.Equal(NotificationDemo.DeadLetterQueue, entry.DeadLetterQueue);
+        Assert.Equal(NotificationDemo.MaxRetries + 1, entry.Attempts);
+        Assert.Equal([1, 2, 3, 4], entry.Errors.Select(e => e.Attempt));
+        Assert.All(entry.Errors, e => Assert.Equal(typeof(System.Net.Mail.SmtpException).FullName, e.ExceptionType));
+        Assert.Equal(NotificationDemo.MaxRetries, run.Report.RetriesByNotification[id]);
+        Assert.DoesNotContain(run.Emails, e => e.Message.To.Mailboxes.Any(m => m.Address == DemoNotifications.ServerDown.RecipientEmail));
+
+        // The delays the retry policy chose, as printed: 200, 400 and 800 ms plus up to 20% jitter. These are the
+        // policy's decisions, not measured times.
+        for (var retry = 1; retry <= NotificationDemo.MaxRetries; retry++)
+        {
+            var prefix = $"⏱️ {id}: retry {retry} of {NotificationDemo.MaxRetries} in ";
+            var line = Assert.Single(Lines(), l => l.StartsWith(prefix, StringComparison.Ordinal));
+            var delay = double.Parse(line[prefix.Length..^" ms".Length], System.Globalization.CultureInfo.InvariantCulture);
+            var backoff = NotificationDemo.FirstRetryDelay.TotalMilliseconds * Math.Pow(2, retry - 1);
+            Assert.InRange(delay, backoff, backoff * 1.2 + 1);
+            Assert.Contains($"🔁 {id}: retry {retry} (attempt {retry + 1})", Lines());
+        }
+
+        Assert.Contains($"🛑 {id}: no retries left after 4 attempts", Lines());
+        Assert.Contains(Lines(), l => l.StartsWith($"☠️ {id}: dead-lettered to 'failed-emails' after 4 attempt(s): System.Net.Mail.SmtpException: 421 4.4.2", StringComparison.Ordinal));
     }
 
     [Fact]
     public void RunAsync_FlakyTransport_RetriesEveryTransientFailureAndPrintsTheSummary()
     {
         // Seed 42 fails some sends first; each failure is printed, then retried, and every email still goes out.
-        Assert.NotEmpty(run.Report.RetriesByNotification);
-        Assert.All(run.Report.RetriesByNotification.Values, retries => Assert.InRange(retries, 1, NotificationDemo.MaxRetries - 1));
-        var failures = run.Output.Split('\n').Where(line => line.StartsWith("⚠️ ", StringComparison.Ordinal)).ToList();
-        Assert.Equal(run.Report.Retries, failures.Count);
-        Assert.All(failures, line => Assert.Contains(": SmtpException: 421 4.3.2 Service not available", line, StringComparison.Ordinal));
-        foreach (var (id, retries) in run.Report.RetriesByNotification)
+        var flaky = run.Report.RetriesByNotification.Where(p => p.Key != DemoNotifications.ServerDown.NotificationId).ToList();
+        Assert.NotEmpty(flaky);
+        Assert.All(flaky, p => Assert.InRange(p.Value, 1, NotificationDemo.MaxRetries - 1));
+        var failures = Lines().Where(line => line.Contains(": SmtpException: 421 4.3.2 Service not available", StringComparison.Ordinal)).ToList();
+        Assert.Equal(flaky.Sum(p => p.Value), failures.Count);
+        Assert.All(failures, line => Assert.StartsWith("⚠️ ", line, StringComparison.Ordinal));
+        foreach (var (id, retries) in flaky)
         {
             Assert.Contains($"🔁 {id}: retry {retries} (attempt {retries + 1})", run.Output, StringComparison.Ordinal);
             Assert.Contains($"✅ {id}: sent to ", run.Output, StringComparison.Ordinal);
         }
 
         Assert.Contains(
-            $"Summary: 6 sent, {run.Report.Retried} retried ({run.Report.Retries} retries), 1 dead-lettered, 1 duplicate enqueue(s) ignored.",
+            $"Summary: 6 sent, {run.Report.Retried} retried ({run.Report.Retries} retries), 2 dead-lettered, 1 duplicate enqueue(s) ignored.",
             run.Output,
             StringComparison.Ordinal);
     }
@@ -87,15 +120,18 @@ public sealed class NotificationDemoTests(DemoRun run) : IClassFixture<DemoRun>
     }
 
     [Fact]
-    public async Task RunAsync_ReliableTransport_SendsEveryValidEmailWithoutRetries()
+    public async Task RunAsync_ReliableTransport_SendsEveryValidEmailRetryingOnlyTheServerThatIsDown()
     {
         using var root = new TempFolder();
 
         var report = await NotificationDemo.RunAsync(new DemoOptions(Path.Combine(root.Path, "pickup"), FailureRate: 0), TextWriter.Null).WaitAsync(TimeSpan.FromMinutes(2));
 
-        Assert.Empty(report.RetriesByNotification);
-        Assert.Equal(ValidNotifications.Length, report.Sent);
-        Assert.Equal(ValidNotifications.Length, Directory.GetFiles(report.PickupFolder, "*.eml").Length);
-        Assert.Single(report.DeadLetters);
+        // Only the recipient whose server is down is retried: that outage is not the transport's.
+        Assert.Equal(DemoNotifications.ServerDown.NotificationId, Assert.Single(report.RetriesByNotification).Key);
+        Assert.Equal(ValidNotifications.Count, report.Sent);
+        Assert.Equal(ValidNotifications.Count, Directory.GetFiles(report.PickupFolder, "*.eml").Length);
+        Assert.Equal(2, report.DeadLetters.Count);
     }
+
+    private string[] Lines() => run.Output.Split('\n', StringSplitOptions.TrimEntries);
 }

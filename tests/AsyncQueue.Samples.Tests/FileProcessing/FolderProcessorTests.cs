@@ -37,7 +37,7 @@ public sealed class FolderProcessorTests : IDisposable
         for (var i = 0; i < SampleFolder.FileCount; i++)
         {
             SampleAssertions.DecompressesTo(Path.Combine(_processed, $"file_{i}_jpg.gz"), Path.Combine(_original, $"file_{i}.jpg"));
-            Assert.Contains($"✅ original/file_{i}.jpg processed → processed/file_{i}_jpg.gz", Lines());
+            SampleAssertions.HasLine(Lines(), $"✅ original/file_{i}.jpg processed → processed/file_{i}_jpg.gz");
         }
 
         Assert.Equal(5, Directory.GetFiles(_processed).Length);
@@ -56,7 +56,7 @@ public sealed class FolderProcessorTests : IDisposable
         Assert.Equal(5, report.Succeeded);
         var failure = Assert.Single(report.Failures);
         Assert.StartsWith("original/broken.jpg: ", failure, StringComparison.Ordinal);
-        Assert.Contains(Lines(), line => line.StartsWith("❌ original/broken.jpg failed: ", StringComparison.Ordinal));
+        SampleAssertions.HasLineStartingWith(Lines(), "❌ original/broken.jpg failed: ");
         Assert.False(File.Exists(Path.Combine(_processed, "broken_jpg.gz")), "A file that could not be read left a .gz behind.");
         for (var i = 0; i < SampleFolder.FileCount; i++)
         {
@@ -100,7 +100,7 @@ public sealed class FolderProcessorTests : IDisposable
 
         Assert.Equal(4, report.Succeeded);
         Assert.StartsWith("original/file_4.jpg: ", Assert.Single(report.Failures), StringComparison.Ordinal);
-        Assert.Contains(Lines(), line => line.StartsWith("❌ original/file_4.jpg failed: Could not find file", StringComparison.Ordinal));
+        SampleAssertions.HasLineStartingWith(Lines(), "❌ original/file_4.jpg failed: Could not find file");
         Assert.False(File.Exists(Path.Combine(_processed, "file_4_jpg.gz")));
         for (var i = 0; i < 4; i++)
         {

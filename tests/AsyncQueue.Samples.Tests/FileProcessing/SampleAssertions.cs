@@ -16,12 +16,17 @@ public static partial class SampleAssertions
         Assert.Equal(File.ReadAllBytes(original), decompressed.ToArray());
     }
 
-    /// <summary>Asserts that no line of the output shows more than <paramref name="limit"/> files in progress, and returns the largest number shown.</summary>
+    /// <summary>
+    /// Asserts that no line of the output shows more than <paramref name="limit"/> files in progress or a lane above
+    /// it, and returns the largest number in progress shown.
+    /// </summary>
     public static int MostInProgressShown(string output, int limit)
     {
-        var started = StartedLine().Matches(output).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var matches = StartedLine().Matches(output);
+        var started = matches.Select(m => int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         Assert.NotEmpty(started);
         Assert.All(started, n => Assert.InRange(n, 1, limit));
+        Assert.All(matches, m => Assert.InRange(int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), 1, limit));
 
         var summary = SummaryLine().Match(output);
         Assert.True(summary.Success, $"No summary line in:\n{output}");
@@ -31,7 +36,25 @@ public static partial class SampleAssertions
         return peak;
     }
 
-    [GeneratedRegex(@"^⏳ .+ started \((\d+) in progress\)$", RegexOptions.Multiline)]
+    /// <summary>Asserts that some line is <paramref name="text"/> after the board's <c>[+1.02s lane 2]</c> stamp.</summary>
+    public static void HasLine(IEnumerable<string> lines, string text) =>
+        Assert.True(lines.Any(line => Stamped(line) == text), $"No line '[+…s lane N] {text}' in:\n{string.Join('\n', lines)}");
+
+    /// <summary>Asserts that some line starts with <paramref name="prefix"/> after the board's stamp.</summary>
+    public static void HasLineStartingWith(IEnumerable<string> lines, string prefix) =>
+        Assert.True(lines.Any(line => Stamped(line)?.StartsWith(prefix, StringComparison.Ordinal) == true), $"No line '[+…s lane N] {prefix}…' in:\n{string.Join('\n', lines)}");
+
+    // The text after "[+1.02s lane 2] ", or null for a line without the stamp. The time is never checked.
+    private static string? Stamped(string line)
+    {
+        var match = Stamp().Match(line);
+        return match.Success ? line[match.Length..] : null;
+    }
+
+    [GeneratedRegex(@"^\[\+\d+\.\d\ds lane \d+\] ")]
+    private static partial Regex Stamp();
+
+    [GeneratedRegex(@"^\[\+\d+\.\d\ds lane (\d+)\] ⏳ .+ started \((\d+) in progress\)$", RegexOptions.Multiline)]
     private static partial Regex StartedLine();
 
     [GeneratedRegex(@"at most (\d+) in progress at once \(limit 3\)")]

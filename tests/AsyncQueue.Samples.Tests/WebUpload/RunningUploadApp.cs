@@ -64,7 +64,7 @@ public sealed class RunningUploadApp : IAsyncDisposable
         {
             if (hangGuard.IsCancellationRequested)
             {
-                throw new TimeoutException($"Job {current.Id} never became {status}; it is {current.Status}.");
+                throw new TimeoutException($"Job {current.JobId} never became {status}; it is {current.Status}.");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(20), CancellationToken.None);

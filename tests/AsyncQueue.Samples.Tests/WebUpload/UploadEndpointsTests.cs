@@ -22,7 +22,7 @@ public sealed class UploadEndpointsTests
         Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         var accepted = (await response.Content.ReadFromJsonAsync<UploadAccepted>())!;
         Assert.Equal("queued", accepted.Status);
-        Assert.Equal($"/jobs/{accepted.JobId}", accepted.StatusUrl);
+        Assert.Equal($"/uploads/{accepted.Token}", accepted.StatusUrl);
         Assert.Equal(accepted.StatusUrl, response.Headers.Location?.OriginalString);
 
         Assert.True(await gate.WaitForHeldAsync(1), "The job never reached the compressor.");
@@ -37,7 +37,7 @@ public sealed class UploadEndpointsTests
         gate.Release();
         var done = await app.WaitForStatusAsync(accepted.StatusUrl, "succeeded");
 
-        Assert.Equal(accepted.JobId, done.Id);
+        Assert.Equal(accepted.JobId, done.JobId);
         Assert.Equal("holiday.jpg", done.FileName);
         Assert.Equal(upload.Length, done.Size);
         Assert.Equal(1, done.Attempt);
@@ -129,25 +129,58 @@ public sealed class UploadEndpointsTests
         Assert.Contains("'empty.txt' is empty", problem.Detail, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task GetJob_UnknownId_Returns404()
+    [Theory]
+    [InlineData("not-a-token")]
+    [InlineData("WfwB3i1AE8Yg6MhH99BjcNUcIxWhv66bPSzFk0GAsQU")]
+    public async Task GetUpload_UnknownToken_Returns404(string token)
     {
         await using var app = await StartAsync();
 
-        using var response = await app.Client.GetAsync(new Uri($"/jobs/{Guid.NewGuid():N}", UriKind.Relative));
+        using var response = await app.Client.GetAsync(new Uri($"/uploads/{token}", UriKind.Relative));
 
-        await AssertProblemAsync(response, HttpStatusCode.NotFound, "Unknown job");
+        await AssertProblemAsync(response, HttpStatusCode.NotFound, "Unknown upload");
     }
 
     [Fact]
-    public async Task GetJob_MalformedId_Returns400()
+    public async Task GetUpload_OtherUploadsJobIdsGuessedFromOnesOwn_OpenNothing()
     {
+        // Job ids come in per-thread blocks of a per-process prefix, so from one's own id the others are easy to
+        // enumerate. An attacker uploads once, then tries the ids around its own, and the victim's real id too (as if
+        // read from a log line or a shared screenshot): none of them opens anything.
         await using var app = await StartAsync();
+        var mine = await AcceptedAsync(app, Upload(1_000, seed: 1));
+        var victim = await AcceptedAsync(app, Upload(1_000, seed: 2));
+        var victimDone = await app.WaitForStatusAsync(victim.StatusUrl, "succeeded");
+        await app.WaitForStatusAsync(mine.StatusUrl, "succeeded");
 
-        using var response = await app.Client.GetAsync(new Uri("/jobs/not-a-job", UriKind.Relative));
+        var guesses = Enumerable.Range(-4, 9).Select(step => Neighbour(mine.JobId, step)).Append(victim.JobId).ToList();
+        foreach (var guess in guesses)
+        {
+            using var status = await app.Client.GetAsync(new Uri($"/uploads/{guess}", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.NotFound, status.StatusCode);
+            using var result = await app.Client.GetAsync(new Uri($"/uploads/{guess}/result", UriKind.Relative));
+            Assert.Equal(HttpStatusCode.NotFound, result.StatusCode);
+        }
 
-        var problem = await AssertProblemAsync(response, HttpStatusCode.BadRequest, "Not a job id");
-        Assert.Contains("'not-a-job'", problem.Detail, StringComparison.Ordinal);
+        // Only the victim's own token opens it, and the two tokens share nothing a guesser could step through.
+        Assert.NotEqual(mine.Token, victim.Token);
+        Assert.Equal(43, victim.Token.Length);
+        Assert.Equal(victim.JobId, victimDone.JobId);
+        Assert.DoesNotContain(victim.JobId, victim.StatusUrl, StringComparison.Ordinal);
+    }
+
+    private static async Task<UploadAccepted> AcceptedAsync(RunningUploadApp app, byte[] upload)
+    {
+        using var response = await app.UploadAsync(upload);
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        return (await response.Content.ReadFromJsonAsync<UploadAccepted>())!;
+    }
+
+    // The id "step" places after (or before) the given one: as JobId prints, the process prefix, then the counter in 16 hex digits.
+    private static string Neighbour(string jobId, int step)
+    {
+        var counter = ulong.Parse(jobId[16..], System.Globalization.NumberStyles.HexNumber, System.Globalization.CultureInfo.InvariantCulture);
+        return jobId[..16] + unchecked(counter + (ulong)step).ToString("x16", System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static Task<RunningUploadApp> StartAsync(IUploadCompressor? compressor = null) => RunningUploadApp.StartAsync(compressor);

@@ -83,6 +83,10 @@ public sealed class PackageTests : IDisposable
         Assert.Contains("lib/net10.0/AsyncQueue.dll", entries);
         Assert.Contains("lib/net10.0/AsyncQueue.xml", entries);
         Assert.Contains("README.md", entries);
+        using (var readme = new StreamReader(zip.GetEntry("README.md")!.Open()))
+        {
+            PackageReadmeTests.AssertIsAPackageReadme(readme.ReadToEnd(), "AsyncQueue");
+        }
 
         using var nuspecStream = zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open();
         var nuspec = XDocument.Load(nuspecStream);

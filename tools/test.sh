@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# The README's test command, and the one .ci/run calls: every test in AsyncQueue.sln, after making sure this machine
+# has what the tests start on loopback. Arguments go to 'dotnet test' (for example: -c Release, --filter Sqlite).
+#
+#   postgresql  the AsyncQueue.PostgreSql tests start a throwaway server (initdb, pg_ctl) as the 'postgres' user
+#   prometheus  the WebUpload metrics test scrapes the sample with a real Prometheus server
+#
+# On Debian or Ubuntu the missing packages are installed when this shell may (root, or sudo without a password).
+# Otherwise it stops before any test runs, with one message naming the packages and the command that installs them.
+# The tests never skip for a missing server: a skipped test looks green and proves nothing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+# An executable file of that name on PATH. (Not 'command -v': bash falls back to a non-executable match.)
+on_path() {
+  local dir
+  local IFS=:
+  for dir in $PATH; do
+    [ -f "$dir/$1" ] && [ -x "$dir/$1" ] && return 0
+  done
+  return 1
+}
+
+missing_packages() {
+  local missing=()
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+  on_path prometheus || missing+=(prometheus)
+  echo "${missing[*]}"
+}
+
+fail() {
+  echo "tools/test.sh: $*" >&2
+  echo "tools/test.sh: no test was run." >&2
+  exit 1
+}
+
+missing=$(missing_packages)
+if [ -n "$missing" ]; then
+  install="apt-get update && apt-get install -y --no-install-recommends $missing"
+  if ! command -v apt-get >/dev/null; then
+    fail "the tests need the Debian packages '$missing' (or the same programs from your system's packages: initdb under /usr/lib/postgresql/<version>/bin, prometheus on PATH), and this machine has no apt-get to install them."
+  elif [ "$(id -u)" -eq 0 ]; then
+    echo "tools/test.sh: installing the missing Debian packages: $missing"
+    apt-get update && apt-get install -y --no-install-recommends $missing
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    echo "tools/test.sh: installing the missing Debian packages with sudo: $missing"
+    sudo apt-get update && sudo apt-get install -y --no-install-recommends $missing
+  else
+    fail "the tests need the Debian packages '$missing', which are not installed, and this user cannot install them. Install them with: sudo sh -c '$install' (then run tools/test.sh again)."
+  fi
+
+  missing=$(missing_packages)
+  [ -z "$missing" ] || fail "'$missing' still missing after apt-get install: initdb must be under /usr/lib/postgresql/<version>/bin and prometheus on PATH."
+fi
+
+# PostgreSQL refuses to run as root, so its test fixture switches to the 'postgres' user with runuser, which only root may do.
+if [ "$(id -u)" -ne 0 ] && [ "$(id -un)" != postgres ]; then
+  fail "the PostgreSQL tests start their server as the 'postgres' user (runuser), which needs root: run 'sudo tools/test.sh'."
+fi
+
+exec dotnet test AsyncQueue.sln "$@"
