@@ -104,7 +104,7 @@ internal sealed partial class SqliteJobStore
             row = StoredJobRow.Read(reader);
         }
 
-        var record = RecordOf(row, queue, new SqliteLease(this, queue, seq, token), expires);
+        var record = RecordOf(row, queue, new SqliteLease(this, queue, seq, token, TakenOver: true), expires);
         cycle.AfterCommit(() =>
         {
             // Held before the dispatcher can take it, so the heartbeat covers it until it is settled.

@@ -69,7 +69,8 @@ internal sealed partial class SqliteJobStore
                 break;
         }
 
-        if (op.Kind != SettleKind.Release)
+        // A worker that settles fetches next, so the lease step leases for it now; a hand-back or a rescue settles for no worker.
+        if (op.Kind != SettleKind.Release && !lease.TakenOver)
         {
             cycle.Settled[lease.Queue.Index]++;
         }

@@ -206,7 +206,7 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             : throw new ArgumentException($"Job {job.Id} was not handed out by this SQLite job store, so it cannot be settled here.", nameof(job));
     }
 
-    private SqliteQueue GetQueue(string name) =>
+    internal SqliteQueue GetQueue(string name) =>
         _queues.TryGetValue(name, out var queue) ? queue : throw new QueueNotConfiguredException(name);
 
     private void ReportOpened(string dataSource)

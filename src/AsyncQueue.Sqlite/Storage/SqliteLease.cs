@@ -8,4 +8,8 @@ namespace AsyncQueue.Sqlite.Storage;
 /// <param name="Queue">The queue it was leased from.</param>
 /// <param name="Seq">The row's key.</param>
 /// <param name="Token">The lease's fencing token, unique in the database and growing.</param>
-internal sealed record SqliteLease(SqliteJobStore Store, SqliteQueue Queue, long Seq, long Token);
+/// <param name="TakenOver">
+/// Whether the lease was taken over from an expired one, for the dispatcher's rescue rather than for a worker: its
+/// settle is not followed by a worker's fetch, so the lease step leases nothing for it.
+/// </param>
+internal sealed record SqliteLease(SqliteJobStore Store, SqliteQueue Queue, long Seq, long Token, bool TakenOver = false);
