@@ -4,36 +4,32 @@
 // store: --lease-ms N (the lease of the short-lease commands, default 2000; the heartbeat is a quarter of it) and
 // --fetch-batch N (the most jobs leased by one query, default 256).
 //
-//   work STORE --results FILE [--enqueue N] [--delay-ms N] [--concurrency N]
-//       Runs DurableJob handlers; each appends "number attempt" to the results file (flushed to the OS before the job is
-//       acknowledged). With --enqueue, first enqueues jobs 0..N-1. Runs until its standard input closes (or it is killed).
+//   work STORE --results FILE [--enqueue N] [--delay-ms N] [--concurrency N] [--retries N] [--retry-ms N] [--poison K]
+//       Runs DurableJob handlers (RetryPolicy.Fixed(--retries, --retry-ms), default 5 and 100); each appends
+//       "number attempt" to the results file when it starts (flushed to the OS before the job is acknowledged). With
+//       --enqueue, first enqueues jobs 0..N-1. With --poison, job K prints "@@poison <attempt>" and kills its own
+//       process (SIGKILL) each time it starts. Runs until its standard input closes (or it is killed).
 //   poison STORE [--enqueue] [--max-attempts N]
 //       Runs a handler that prints "@@started <attempt>" and never returns: the test kills the process each time. Prints
 //       "@@dead-lettered <id> <attempts>" when the store dead-letters the job. Runs until its standard input closes.
-//   mixed STORE --results FILE [--enqueue N] [--poison K] [--delay-ms N] [--concurrency N]
-//       Runs MixedJob handlers (MaxConcurrency 4, RetryPolicy.Fixed(2, 200 ms)); each appends "number attempt" to the
-//       results file when it starts, then works --delay-ms (default 20). With --enqueue, first enqueues jobs 0..N-1, of
-//       which job K is the poison: its handler prints "@@poison <attempt>" and kills its own process (SIGKILL) every
-//       time. Runs until its standard input closes (or it dies).
 //   throughput STORE [--jobs N] [--concurrency N] [--producers N] [--batch N]
 //       Measures end-to-end jobs/s: from the first enqueue to the last handler run. Prints the rate. On SQLite the file
 //       is deleted first; on PostgreSQL the run uses a fresh schema, dropped afterwards.
 //
-// work, poison and mixed use short leases (--lease-ms) so the tests spend little time waiting for a dead process's
-// leases to expire. Lines meant for the test start with "@@"; logs go to standard error.
+// work and poison use short leases (--lease-ms) so the tests spend little time waiting for a dead process's leases to
+// expire. Lines meant for the test start with "@@"; logs go to standard error.
 using AsyncQueue.TestWorker;
 
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "work" => await WorkCommand.RunAsync(new Arguments(args)),
     "poison" => await PoisonCommand.RunAsync(new Arguments(args)),
-    "mixed" => await MixedCommand.RunAsync(new Arguments(args)),
     "throughput" => await ThroughputCommand.RunAsync(new Arguments(args)),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: work|poison|mixed|throughput (--sqlite FILE | --postgres CONNECTION-STRING [--schema NAME]) [options]; see Program.cs");
+    Console.Error.WriteLine("usage: work|poison|throughput (--sqlite FILE | --postgres CONNECTION-STRING [--schema NAME]) [options]; see Program.cs");
     return 2;
 }

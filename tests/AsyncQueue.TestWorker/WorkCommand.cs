@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
@@ -17,6 +18,13 @@ internal sealed class DurableJobHandler(ResultsFile results, WorkSettings settin
         // The side effect first, then more work before the acknowledgement: a kill in between leaves a job that was
         // handled but not acknowledged, which at-least-once delivery runs again.
         results.Append(job.Number, context.Attempt);
+        if (job.Number == settings.Poison)
+        {
+            // SIGKILL to itself, every time it starts: a crash as abrupt as a native fault, with other jobs in flight.
+            ChildHost.Marker($"poison {context.Attempt}");
+            Process.GetCurrentProcess().Kill();
+        }
+
         if (settings.Delay > TimeSpan.Zero)
         {
             await Task.Delay(settings.Delay, CancellationToken.None);
@@ -24,7 +32,8 @@ internal sealed class DurableJobHandler(ResultsFile results, WorkSettings settin
     }
 }
 
-internal sealed record WorkSettings(TimeSpan Delay);
+/// <summary>How the handler behaves: how long each job works, and which job, if any, is the poison that kills its process.</summary>
+internal sealed record WorkSettings(TimeSpan Delay, int Poison = -1);
 
 /// <summary>The results file: one line per handler run, written through to the operating system at once, so a SIGKILL loses none.</summary>
 internal sealed class ResultsFile(string path) : IDisposable
@@ -51,13 +60,13 @@ internal static class WorkCommand
     {
         var store = StoreChoice.From(args);
         using var results = new ResultsFile(args.Require("results"));
-        var settings = new WorkSettings(TimeSpan.FromMilliseconds(args.Int("delay-ms", 2)));
+        var settings = new WorkSettings(TimeSpan.FromMilliseconds(args.Int("delay-ms", 2)), args.Int("poison", -1));
         var host = ChildHost.Build(
             store,
             queue => queue.AddHandler<DurableJob, DurableJobHandler>(q =>
             {
                 q.MaxConcurrency = args.Int("concurrency", 4);
-                q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(5, TimeSpan.FromMilliseconds(100));
+                q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(args.Int("retries", 5), TimeSpan.FromMilliseconds(args.Int("retry-ms", 100)));
             }),
             services => services.AddSingleton(results).AddSingleton(settings));
 

@@ -9,28 +9,13 @@ internal sealed partial class SqliteJobStore
     public async ValueTask<EnqueueResult> EnqueueAsync(JobRecord job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var results = await EnqueueCoreAsync(GetQueue(job.Queue), [job], cancellationToken).ConfigureAwait(false);
-        return results[0];
+        return (await EnqueueCoreAsync(GetQueue(job.Queue), [job], cancellationToken).ConfigureAwait(false))[0];
     }
 
     public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
-        if (jobs.Count == 0)
-        {
-            return [];
-        }
-
-        var queue = GetQueue(jobs[0].Queue);
-        foreach (var job in jobs)
-        {
-            if (job.Queue != queue.Name)
-            {
-                throw new ArgumentException($"Every job of a batch must name the same queue, but '{queue.Name}' and '{job.Queue}' were mixed.", nameof(jobs));
-            }
-        }
-
-        return await EnqueueCoreAsync(queue, jobs, cancellationToken).ConfigureAwait(false);
+        return jobs.Count == 0 ? [] : await EnqueueCoreAsync(GetQueue(JobBatch.QueueOf(jobs)), jobs, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<EnqueueResult[]> EnqueueCoreAsync(SqliteQueue queue, IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)

@@ -15,7 +15,7 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
     private const int Jobs = 300;
     private const int Poison = 100;
 
-    // RetryPolicy.Fixed(2, 200 ms) in the worker: three attempts, each ended by a crash charged to the poison job.
+    // RetryPolicy.Fixed(2, 200 ms): three attempts, each ended by a crash charged to the poison job.
     private const int PoisonAttempts = 3;
 
     private readonly TempDatabase _database = new();
@@ -28,7 +28,7 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
         var results = Path.Combine(_database.Folder, "results.txt");
         var processes = 1;
         var crashes = 0;
-        var child = ChildProcess.Start("mixed", "--sqlite", _database.FilePath, "--results", results, "--enqueue", Jobs.ToString(CultureInfo.InvariantCulture), "--poison", Poison.ToString(CultureInfo.InvariantCulture), "--concurrency", "4");
+        var child = StartWorker(results, "--enqueue", Jobs.ToString(CultureInfo.InvariantCulture));
         try
         {
             await child.WaitForMarkerAsync("enqueued");
@@ -46,7 +46,7 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
                 crashes++;
                 Assert.True(crashes <= 2 * (PoisonAttempts + 1), $"{crashes} crashes: the poison job is not being dead-lettered.");
                 await child.DisposeAsync();
-                child = ChildProcess.Start("mixed", "--sqlite", _database.FilePath, "--results", results, "--concurrency", "4");
+                child = StartWorker(results);
                 processes++;
             }
         }
@@ -86,6 +86,13 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
         Assert.Empty(charged);
         Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs"));
     }
+
+    /// <summary>A worker with 4 workers and RetryPolicy.Fixed(2, 200 ms), whose job <see cref="Poison"/> kills it each time it starts; the others work 20 ms.</summary>
+    private ChildProcess StartWorker(string results, params string[] more) => ChildProcess.Start(
+        [
+            "work", "--sqlite", _database.FilePath, "--results", results, "--concurrency", "4", "--delay-ms", "20",
+            "--retries", "2", "--retry-ms", "200", "--poison", Poison.ToString(CultureInfo.InvariantCulture), .. more,
+        ]);
 
     private static int JobNumber(object? payload)
     {

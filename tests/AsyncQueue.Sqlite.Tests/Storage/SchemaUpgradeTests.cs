@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace AsyncQueue.Sqlite.Tests.Storage;
+
+/// <summary>A file made by an older AsyncQueue.Sqlite is upgraded in place when the store opens it; one made by a newer one is refused.</summary>
+public sealed class SchemaUpgradeTests : IDisposable
+{
+    private static readonly DateTimeOffset Start = new(2026, 3, 1, 0, 0, 0, TimeSpan.Zero);
+
+    // The tables as schema version 1 made them, before isolated suspects and recorded starts.
+    private const string Version1Schema = """
+        CREATE TABLE IF NOT EXISTS asyncqueue_meta (
+            key TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        INSERT OR IGNORE INTO asyncqueue_meta (key, value) VALUES ('schema_version', 1), ('fence', 0);
+
+        CREATE TABLE IF NOT EXISTS asyncqueue_jobs (
+            seq INTEGER PRIMARY KEY,
+            id BLOB NOT NULL,
+            queue TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT,
+            state INTEGER NOT NULL,
+            run_at INTEGER NOT NULL,
+            attempt INTEGER NOT NULL,
+            max_attempts INTEGER,
+            enqueued_at INTEGER NOT NULL,
+            idempotency_key TEXT,
+            key_held INTEGER NOT NULL,
+            key_expires INTEGER,
+            errors TEXT,
+            lease_token INTEGER,
+            lease_expires INTEGER,
+            trace_parent TEXT,
+            trace_state TEXT
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_jobs_key ON asyncqueue_jobs (idempotency_key) WHERE key_held = 1;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_due ON asyncqueue_jobs (queue, run_at) WHERE state = 0;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_leases ON asyncqueue_jobs (lease_expires) WHERE state = 1;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_retained ON asyncqueue_jobs (key_expires) WHERE state = 2;
+
+        CREATE TABLE IF NOT EXISTS asyncqueue_dead_letters (
+            seq INTEGER PRIMARY KEY,
+            id BLOB NOT NULL,
+            dead_letter_queue TEXT NOT NULL,
+            queue TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT,
+            attempt INTEGER NOT NULL,
+            max_attempts INTEGER,
+            enqueued_at INTEGER NOT NULL,
+            dead_lettered_at INTEGER NOT NULL,
+            idempotency_key TEXT,
+            errors TEXT,
+            trace_parent TEXT,
+            trace_state TEXT
+        );
+        CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_dead_letters_id ON asyncqueue_dead_letters (id);
+        CREATE INDEX IF NOT EXISTS asyncqueue_dead_letters_queue ON asyncqueue_dead_letters (dead_letter_queue, seq);
+
+        CREATE TABLE IF NOT EXISTS asyncqueue_dead_letter_queues (
+            name TEXT PRIMARY KEY,
+            retention INTEGER NOT NULL,
+            capacity INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """;
+
+    private readonly TempDatabase _database = new();
+
+    public void Dispose() => _database.Dispose();
+
+    [Fact]
+    public async Task Open_Version1File_AddsIsolationColumnsAndKeepsItsJobs()
+    {
+        _database.Scalar(Version1Schema);
+        _database.InsertRawJob(BareStore.Queue, "sqlite-test-job", """{"Number":4}""", Start);
+
+        await using var store = BareStore.Open(_database, new FakeTimeProvider(Start));
+
+        Assert.Equal(2, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
+        Assert.Equal([0L, 0L], _database.Rows("SELECT isolated, started FROM asyncqueue_jobs").Single());
+        var job = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(new SqliteTestJob(4), job.Job);
+        Assert.Equal(1, job.Attempt);
+        Assert.False(job.Isolated);
+    }
+
+    [Fact]
+    public async Task Open_FileOfNewerSchema_FailsNamingTheVersions()
+    {
+        await using (BareStore.Open(_database, new FakeTimeProvider(Start)))
+        {
+        }
+
+        _database.Scalar("UPDATE asyncqueue_meta SET value = 3 WHERE key = 'schema_version'");
+
+        var error = Assert.Throws<InvalidOperationException>(() => BareStore.Open(_database, new FakeTimeProvider(Start)));
+        Assert.Contains("schema version 3, this one knows 2", error.Message, StringComparison.Ordinal);
+    }
+}
