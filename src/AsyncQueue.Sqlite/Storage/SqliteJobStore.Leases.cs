@@ -68,9 +68,9 @@ internal sealed partial class SqliteJobStore
             while (demand > 0)
             {
                 var wanted = Math.Min(demand, _options.FetchBatchSize);
-                var (rows, usable) = LeaseRows(queue, wanted, isolated: false, cycle);
-                demand -= usable;
-                if (rows < wanted)
+                var leased = LeaseRows(queue, wanted, isolated: false, cycle);
+                demand -= leased;
+                if (leased < wanted)
                 {
                     break;
                 }
@@ -83,7 +83,8 @@ internal sealed partial class SqliteJobStore
         }
     }
 
-    private (int Rows, int Usable) LeaseRows(SqliteQueue queue, int limit, bool isolated, WriteCycle cycle)
+    /// <summary>Leases up to <paramref name="limit"/> due jobs of a queue (or its one oldest isolated job) for its workers; returns how many.</summary>
+    private int LeaseRows(SqliteQueue queue, int limit, bool isolated, WriteCycle cycle)
     {
         var token = cycle.Fence(_sql);
 
@@ -102,7 +103,7 @@ internal sealed partial class SqliteJobStore
 
         if (rows.Count == 0)
         {
-            return (0, 0);
+            return 0;
         }
 
         // RETURNING promises no order: hand the jobs out oldest due first, in enqueue order among equals.
@@ -136,7 +137,7 @@ internal sealed partial class SqliteJobStore
             queue.SignalRoomFreed();
         });
 
-        return (rows.Count, ready.Count);
+        return ready.Count;
     }
 
     /// <summary>
@@ -156,7 +157,7 @@ internal sealed partial class SqliteJobStore
             // A row a foreign writer damaged (an empty kind, say) must not stop the lease step for every other job.
             var kind = string.IsNullOrEmpty(row.Kind) ? "(none)" : row.Kind;
             var job = new UnreadableJob(kind, row.Payload, $"The stored row cannot be read: {ex.Message}", ex.GetType().FullName!);
-            record = (row with { Kind = kind, Errors = null }).ToRecord(queue.Name, job, lease);
+            record = (row with { Kind = kind }).ToRecord(queue.Name, job, lease);
         }
 
         record.LeaseExpiresAt = FromTicks(leaseExpires);
