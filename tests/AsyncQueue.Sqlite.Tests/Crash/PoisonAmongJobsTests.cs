@@ -28,6 +28,7 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
         var results = Path.Combine(_database.Folder, "results.txt");
         var processes = 1;
         var crashes = 0;
+        var heldByTheDead = new HashSet<int>();
         var child = StartWorker(results, "--enqueue", Jobs.ToString(CultureInfo.InvariantCulture));
         try
         {
@@ -43,6 +44,8 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
                     break;
                 }
 
+                // What the dead process held: the poison job and the neighbours leased with it, started or not.
+                heldByTheDead.UnionWith(_database.Rows("SELECT payload FROM asyncqueue_jobs WHERE state = 1").Select(row => JobNumber(row[0])));
                 crashes++;
                 Assert.True(crashes <= 2 * (PoisonAttempts + 1), $"{crashes} crashes: the poison job is not being dead-lettered.");
                 await child.DisposeAsync();
@@ -60,9 +63,11 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
         var others = Enumerable.Range(0, Jobs).Where(n => n != Poison).ToList();
         var charged = others.Where(n => runs.TryGetValue(n, out var attempts) && attempts.Any(a => a > 1)).ToList();
         var rerun = others.Count(n => runs.TryGetValue(n, out var attempts) && attempts.Count > 1);
+        var neighbours = heldByTheDead.Count(n => n != Poison);
         var report = string.Create(CultureInfo.InvariantCulture,
             $"Poison among {Jobs} jobs, 4 workers, RetryPolicy.Fixed(2, 200 ms): {processes} processes, {crashes} crashes; the poison job started at attempts [{string.Join(", ", runs.GetValueOrDefault(Poison) ?? [])}]; " +
-            $"{deadLetters.Count} dead letter(s), {deadLetters.Count(r => JobNumber(r[0]) != Poison)} of them other jobs; {rerun} other job(s) ran again after a crash, {charged.Count} charged an attempt they did not start.");
+            $"{deadLetters.Count} dead letter(s), {deadLetters.Count(r => JobNumber(r[0]) != Poison)} of them other jobs; " +
+            $"{neighbours} other job(s) were leased to a process when it crashed ({rerun} of them had started and ran again), {charged.Count} were charged an attempt they did not start.");
         output.WriteLine(report);
         Console.WriteLine(report);
 
@@ -83,6 +88,7 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
 
         // Every other job ran, and every run of it was its first attempt: no crash was charged to it.
         Assert.All(others, n => Assert.True(runs.ContainsKey(n), $"job {n} never ran"));
+        Assert.All(heldByTheDead, n => Assert.True(runs.ContainsKey(n), $"job {n}, held by a crashed process, never ran"));
         Assert.Empty(charged);
         Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs"));
     }
