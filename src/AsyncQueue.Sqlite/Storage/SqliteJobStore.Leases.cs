@@ -48,8 +48,8 @@ internal sealed partial class SqliteJobStore
     /// <summary>
     /// Leases, for each queue, as many due jobs as this process's workers are about to take: those waiting in a fetch,
     /// plus one for each job settled in this cycle (its worker fetches next), less what is already leased and untaken.
-    /// One query per queue leases them all, oldest due first. An isolated job is leased alone, for demand that ordinary
-    /// jobs left, and only while this store holds no other.
+    /// One query per queue leases them all, oldest due first. An isolated job is leased alone, and only while this store
+    /// holds no other: before the ordinary jobs when it fell due before all of them, else with the demand they left.
     /// </summary>
     /// <remarks>
     /// Leasing no further ahead than that keeps the jobs of a crashed process few: a leased job waits in the Ready
@@ -65,10 +65,17 @@ internal sealed partial class SqliteJobStore
         foreach (var queue in _queueList)
         {
             var demand = queue.Waiting + cycle.Settled[queue.Index] - queue.Untaken;
+
+            // An isolated job goes first when it is the oldest due job of the queue, else with the demand left over.
+            if (demand > 0 && MayLeaseIsolated(cycle))
+            {
+                demand -= LeaseRows(queue, 1, LeaseKind.OldestIsolated, cycle);
+            }
+
             while (demand > 0)
             {
                 var wanted = Math.Min(demand, _options.FetchBatchSize);
-                var leased = LeaseRows(queue, wanted, isolated: false, cycle);
+                var leased = LeaseRows(queue, wanted, LeaseKind.Ordinary, cycle);
                 demand -= leased;
                 if (leased < wanted)
                 {
@@ -76,23 +83,27 @@ internal sealed partial class SqliteJobStore
                 }
             }
 
-            if (demand > 0 && (_isolatedHeld is null || cycle.IsolatedReleased) && !cycle.IsolatedLeased)
+            if (demand > 0 && MayLeaseIsolated(cycle))
             {
-                LeaseRows(queue, 1, isolated: true, cycle);
+                LeaseRows(queue, 1, LeaseKind.Isolated, cycle);
             }
         }
     }
 
+    /// <summary>Whether this cycle may lease an isolated job: the store holds none (or settled it in this cycle), and the cycle leased none yet.</summary>
+    private bool MayLeaseIsolated(WriteCycle cycle) => (_isolatedHeld is null || cycle.IsolatedReleased) && !cycle.IsolatedLeased;
+
     /// <summary>Leases up to <paramref name="limit"/> due jobs of a queue (or its one oldest isolated job) for its workers; returns how many.</summary>
-    private int LeaseRows(SqliteQueue queue, int limit, bool isolated, WriteCycle cycle)
+    private int LeaseRows(SqliteQueue queue, int limit, LeaseKind kind, WriteCycle cycle)
     {
+        var isolated = kind != LeaseKind.Ordinary;
         var token = cycle.Fence(_sql);
 
         // The expiry the records carry is computed before the write, so it is never later than the row's.
         var expires = AddTicks(cycle.NowTicks, _options.LeaseDuration);
         var rows = new List<StoredJobRow>(limit);
         using (var reader = isolated
-            ? _sql.LeaseIsolated.Query(token, expires, queue.Name, cycle.NowTicks)
+            ? _sql.LeaseIsolated.Query(token, expires, queue.Name, cycle.NowTicks, kind == LeaseKind.OldestIsolated ? 1 : 0)
             : _sql.Lease.Query(token, expires, queue.Name, cycle.NowTicks, limit))
         {
             while (reader.Read())
@@ -205,5 +216,17 @@ internal sealed partial class SqliteJobStore
         {
             _isolatedHeld = null;
         }
+    }
+
+    private enum LeaseKind
+    {
+        /// <summary>Due jobs that are not isolated, oldest first.</summary>
+        Ordinary,
+
+        /// <summary>The oldest due isolated job, if it fell due before every ordinary job waiting.</summary>
+        OldestIsolated,
+
+        /// <summary>The oldest due isolated job.</summary>
+        Isolated,
     }
 }

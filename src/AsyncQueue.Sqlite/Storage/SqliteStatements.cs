@@ -49,13 +49,18 @@ internal sealed class SqliteStatements : IDisposable
             RETURNING {JobColumns}
             """,
             "$token", "$expires", "$queue", "$now", "$limit");
+        // The oldest due isolated job; with $only_oldest = 1, only if it fell due before every ordinary job waiting, so that
+        // a suspect takes its turn by due time instead of waiting for a backlog of newer jobs to drain.
         LeaseIsolated = Prepare(
             $"""
             UPDATE asyncqueue_jobs SET state = 1, attempt = attempt + 1, started = 0, lease_token = $token, lease_expires = $expires
-            WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now AND isolated = 1 ORDER BY run_at, seq LIMIT 1)
+            WHERE seq IN (
+                SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now AND isolated = 1
+                AND ($only_oldest = 0 OR run_at < IFNULL((SELECT MIN(run_at) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND isolated = 0), $now + 1))
+                ORDER BY run_at, seq LIMIT 1)
             RETURNING {JobColumns}
             """,
-            "$token", "$expires", "$queue", "$now");
+            "$token", "$expires", "$queue", "$now", "$only_oldest");
 
         // $isolated = 0 while the store holds an isolated job: the others are not due for it until that one is settled.
         HasDue = Prepare("SELECT EXISTS (SELECT 1 FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now AND (isolated = 0 OR $isolated = 1))", "$queue", "$now", "$isolated");
