@@ -111,7 +111,7 @@ internal sealed partial class PostgreSqlJobStore
 
             if (rows.Count < limit)
             {
-                using var next = new NpgsqlCommand(_sql.NextDue, connection).Text("queue", queue.Name);
+                using var next = new NpgsqlCommand(_sql.NextDue, connection).Text("queue", queue.Name).Bool("isolated", isolatedTurn && !rows.Exists(r => r.Isolated));
                 nextDue = await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
             }
         }

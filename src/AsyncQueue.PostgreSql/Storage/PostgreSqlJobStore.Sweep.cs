@@ -14,6 +14,11 @@ internal sealed partial class PostgreSqlJobStore
 {
     private const int SweepBatch = 256;
 
+    /// <summary>How many times a rescuing process tries for a sweeping turn another process holds, <see cref="SweepTurnPause"/> apart.</summary>
+    private const int SweepTurnTries = 5;
+
+    private static readonly TimeSpan SweepTurnPause = TimeSpan.FromMilliseconds(200);
+
     // Sweeps asked for and not yet started: a request that comes while a sweep runs makes it run once more, so a sweep
     // asked for by the timer just after the clock moved is never lost to one that read the clock before.
     private int _sweepRequests;
@@ -32,7 +37,7 @@ internal sealed partial class PostgreSqlJobStore
                 var requests = Volatile.Read(ref _sweepRequests);
                 try
                 {
-                    await SweepAsync(_stopping.Token).ConfigureAwait(false);
+                    await SweepOrWaitTurnAsync(_stopping.Token).ConfigureAwait(false);
                 }
 #pragma warning disable CA1031 // A failed sweep is tried again at the next interval.
                 catch (Exception ex)
@@ -52,6 +57,20 @@ internal sealed partial class PostgreSqlJobStore
                 }
             }
         });
+    }
+
+    /// <summary>
+    /// Sweeps once. While another process holds the sweeping turn, a process whose dispatcher rescues tries again a few
+    /// times, a moment apart: the other process may not rescue at all (one that only enqueues), or may have read its
+    /// clock before the leases expired, and this process's timer may not tick again soon (or, on a test's fake clock,
+    /// ever). The pause is real time, not the injected clock: it waits for a transaction to end, not for a job's time.
+    /// </summary>
+    private async Task SweepOrWaitTurnAsync(CancellationToken cancellationToken)
+    {
+        for (var turn = 1; !await SweepAsync(cancellationToken).ConfigureAwait(false) && turn < SweepTurnTries && Volatile.Read(ref _rescueOpen) != 0; turn++)
+        {
+            await Task.Delay(SweepTurnPause, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>Sweeps once, unless another process is sweeping; returns whether this one swept.</summary>

@@ -55,7 +55,9 @@ internal sealed class PostgreSqlStatements(string s)
         RETURNING {LeasedColumns}
         """;
 
-    public string NextDue { get; } = $"SELECT MIN(run_at) FROM {s}.jobs WHERE queue = @queue AND state = 0";
+    // An isolated job counts only when the fetch loop may lease one: while this store holds one, the next is not due
+    // for it (the end of the hold wakes the loop), and counting it would spin the loop on a job it cannot lease.
+    public string NextDue { get; } = $"SELECT MIN(run_at) FROM {s}.jobs WHERE queue = @queue AND state = 0 AND (NOT isolated OR @isolated)";
 
     // The statements that lock several leased rows (heartbeat, completions) find each row by primary key, one array
     // element at a time, whatever the planner's estimates: the LATERAL subquery with OFFSET 0 is planned on its own, so

@@ -61,9 +61,7 @@ public sealed class MigrationTests(PostgreSqlServer server)
         await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema))));
         await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
 
-        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
-        await using var command = dataSource.CreateCommand($"SELECT value FROM {schema}.meta WHERE key = 'schema_version'");
-        Assert.Equal(2L, await command.ExecuteScalarAsync());
+        Assert.Equal(2L, await SchemaVersionAsync(schema));
     }
 
     [Fact]
@@ -96,9 +94,7 @@ public sealed class MigrationTests(PostgreSqlServer server)
 
         Assert.Equal(1, recorder.Runs[1]);
         Assert.Equal(1, recorder.Runs[2]);
-        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
-        await using var version = dataSource.CreateCommand($"SELECT value FROM {schema}.meta WHERE key = 'schema_version'");
-        Assert.Equal(2L, await version.ExecuteScalarAsync());
+        Assert.Equal(2L, await SchemaVersionAsync(schema));
     }
 
     [Fact]
@@ -136,6 +132,13 @@ public sealed class MigrationTests(PostgreSqlServer server)
                 options.MigrateOnStart = migrateOnStart;
             });
         return builder.Build();
+    }
+
+    private async Task<object?> SchemaVersionAsync(string schema)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        await using var command = dataSource.CreateCommand($"SELECT value FROM {schema}.meta WHERE key = 'schema_version'");
+        return await command.ExecuteScalarAsync();
     }
 
     private async Task ExecuteAsync(string sql)

@@ -83,8 +83,8 @@ public sealed class StoredRowTests(PostgreSqlServer server)
 
     private async Task ExecuteAsync(string sql)
     {
-        await using var connection = new NpgsqlConnection(server.ConnectionString);
-        await connection.OpenAsync();
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
+        await using var connection = await dataSource.OpenConnectionAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
     }
@@ -102,8 +102,8 @@ public sealed class RowProbe(string connectionString, string schema)
 
     public async Task RecordAsync(JobContext context, CancellationToken cancellationToken)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var command = new NpgsqlCommand($"SELECT isolated, started, errors FROM {schema}.jobs WHERE id = @id", connection);
         command.Parameters.AddWithValue("id", context.JobId.Value);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -52,18 +52,20 @@ public sealed class SweepTests(PostgreSqlServer server) : IAsyncLifetime
 
             Assert.False(await ((PostgreSqlJobStore)b).SweepAsync(CancellationToken.None));
             Assert.Equal((1, 1), await StateAndAttemptAsync(dataSource, leased.Id));
+            Assert.Equal(((PostgreSqlLease)leased.StoreData!).Token, await LeaseTokenAsync(dataSource, leased.Id));
+            Assert.False(rescue.IsCompleted);
         }
 
         // The other sweeper's transaction ended, and with it its lock: B sweeps and rescues the expired lease. The rescue
         // takes it over for B's dispatcher to decide (it stays leased, now to B, as the same attempt): A's late outcome
         // is fenced out.
-        Assert.False(rescue.IsCompleted);
         await Poll.UntilAsync(() => ((PostgreSqlJobStore)b).SweepAsync(CancellationToken.None), "B took its sweeping turn");
         var rescued = await rescue.WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(leased.Id, rescued.Id);
         Assert.Equal(1, rescued.Attempt);
         Assert.False(rescued.StartRecorded);
         Assert.Equal((1, 1), await StateAndAttemptAsync(dataSource, leased.Id));
+        Assert.Equal(((PostgreSqlLease)rescued.StoreData!).Token, await LeaseTokenAsync(dataSource, leased.Id));
         await Assert.ThrowsAsync<JobLeaseLostException>(() => a.CompleteAsync(leased, CancellationToken.None).AsTask());
     }
 
@@ -143,6 +145,13 @@ public sealed class SweepTests(PostgreSqlServer server) : IAsyncLifetime
         await using var reader = await command.ExecuteReaderAsync();
         Assert.True(await reader.ReadAsync(), $"Job {id} is not in the jobs table.");
         return (reader.GetInt16(0), reader.GetInt32(1));
+    }
+
+    private async Task<long> LeaseTokenAsync(NpgsqlDataSource dataSource, JobId id)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT lease_token FROM {_schema}.jobs WHERE id = @id");
+        command.Parameters.AddWithValue("id", id.Value);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task<long> RetainedKeysAsync(NpgsqlDataSource dataSource)
