@@ -8,13 +8,16 @@ namespace AsyncQueue.Sqlite.Tests.Crash;
 
 /// <summary>
 /// Issue 13, with real processes: a worker stopped with SIGSTOP until another process has taken over and finished
-/// every job it held, then resumed with SIGCONT, starts none of the jobs it lost, and goes on with the others. A stop
+/// every job it held, then resumed with SIGCONT, starts none of the jobs it lost, and goes on with new ones. A stop
 /// rarely catches a job leased and not yet started, since the SQLite store leases only for workers about to take a
 /// job; Storage/FrozenWorkerTests stages that case in-process.
 /// </summary>
 public sealed class FrozenProcessTests(ITestOutputHelper output) : IDisposable
 {
-    private const int Jobs = 200;
+    private const int Jobs = 40;
+
+    // Enqueued while the worker is stopped and the other process is gone: only the resumed worker can run them.
+    private static readonly int[] Later = [.. Enumerable.Range(1_000, 8)];
 
     private readonly TempDatabase _database = new();
 
@@ -38,18 +41,25 @@ public sealed class FrozenProcessTests(ITestOutputHelper output) : IDisposable
         {
             // Stopped, it writes nothing more: what it holds and what it started are fixed now.
             lost = [.. _database.Rows("SELECT payload, seq FROM asyncqueue_jobs WHERE state = 1").Select(row => (JobNumber(row[0]), (long)row[1]!))];
+            var queue = (string)_database.Rows("SELECT queue FROM asyncqueue_jobs LIMIT 1").Single()[0]!;
             startedBeforeStop = ReadLines(frozenResults).Count;
             Assert.NotEmpty(lost);
 
-            await using var live = ChildProcess.Start("work", "--sqlite", _database.FilePath, "--results", liveResults, "--delay-ms", "200", "--concurrency", "4", "--lease-ms", "3000");
-            await live.WaitForMarkerAsync("ready");
-            // Resumed only once those jobs are done: a start of one of them after the resume can then only be under the
-            // lease it lost (a job handed back uncharged could otherwise be leased again, rightly, by the resumed process).
-            await Poll.UntilAsync(() => lost.All(held => _database.Scalar($"SELECT COUNT(*) FROM asyncqueue_jobs WHERE seq = {held.Seq}") == 0), "the second process took over and finished every job the stopped one held");
+            // Another process takes over every lease the stopped one held, and finishes every job, lost ones included.
+            await using (var live = ChildProcess.Start("work", "--sqlite", _database.FilePath, "--results", liveResults, "--delay-ms", "10", "--concurrency", "4", "--lease-ms", "3000"))
+            {
+                await live.WaitForMarkerAsync("ready");
+                await Poll.UntilAsync(() => _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs") == 0, "the second process finished every job");
+                await live.StopAsync();
+            }
+
+            foreach (var number in Later)
+            {
+                _database.InsertRawJob(queue, "durable-job", $$"""{"Number":{{number}}}""", new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+            }
 
             Signal("CONT", frozen);
-            await Poll.UntilAsync(() => _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs") == 0, "every job was done");
-            await live.StopAsync();
+            await Poll.UntilAsync(() => _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs") == 0, "the resumed process ran the later jobs");
         }
         finally
         {
@@ -64,13 +74,15 @@ public sealed class FrozenProcessTests(ITestOutputHelper output) : IDisposable
         var frozenRuns = WorkerResults.Read(frozenResults);
         var beforeStop = ReadLines(frozenResults).Take(startedBeforeStop).Select(line => int.Parse(line.Split(' ')[0], CultureInfo.InvariantCulture)).ToHashSet();
         var notStartedWhenStopped = lostNumbers.Count(n => !beforeStop.Contains(n));
-        var report = $"Frozen process: stopped holding {lost.Count} lease(s) ({notStartedWhenStopped} of those jobs not yet started), resumed after the other process took them all over and finished them; it then started {startedAfterResume.Count} job(s), {startedAfterResume.Count(lostNumbers.Contains)} of them lost ones.";
+        var report = $"Frozen process: stopped holding {lost.Count} lease(s) ({notStartedWhenStopped} of those jobs not yet started); another process took them over and finished every job; resumed, it started {startedAfterResume.Count} job(s), {startedAfterResume.Count(lostNumbers.Contains)} of them lost ones.";
         output.WriteLine(report);
         Console.WriteLine(report);
 
         Assert.DoesNotContain(startedAfterResume, lostNumbers.Contains);
+        Assert.Equal(Later, startedAfterResume.Order());
         Assert.All(lostNumbers, n => Assert.True(liveRuns.ContainsKey(n), $"job {n}, taken over from the stopped process, never ran"));
         Assert.All(Enumerable.Range(0, Jobs), n => Assert.True(liveRuns.ContainsKey(n) || frozenRuns.ContainsKey(n), $"job {n} never ran"));
+        Assert.All(liveRuns.Concat(frozenRuns).SelectMany(r => r.Value), attempt => Assert.Equal(1, attempt));
         Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM asyncqueue_dead_letters"));
     }
 
