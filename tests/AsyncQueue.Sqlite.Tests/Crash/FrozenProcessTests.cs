@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using AsyncQueue.Conformance;
 using Xunit.Abstractions;
 
@@ -40,7 +39,7 @@ public sealed class FrozenProcessTests(ITestOutputHelper output) : IDisposable
         try
         {
             // Stopped, it writes nothing more: what it holds and what it started are fixed now.
-            lost = [.. _database.Rows("SELECT payload, seq FROM asyncqueue_jobs WHERE state = 1").Select(row => (JobNumber(row[0]), (long)row[1]!))];
+            lost = [.. _database.Rows("SELECT payload, seq FROM asyncqueue_jobs WHERE state = 1").Select(row => (StoredPayload.Number(row[0]), (long)row[1]!))];
             var queue = (string)_database.Rows("SELECT queue FROM asyncqueue_jobs LIMIT 1").Single()[0]!;
             startedBeforeStop = ReadLines(frozenResults).Count;
             Assert.NotEmpty(lost);
@@ -102,11 +101,5 @@ public sealed class FrozenProcessTests(ITestOutputHelper output) : IDisposable
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         using var reader = new StreamReader(stream);
         return [.. reader.ReadToEnd().Split('\n').Where(line => line.Contains(' ', StringComparison.Ordinal))];
-    }
-
-    private static int JobNumber(object? payload)
-    {
-        using var json = JsonDocument.Parse((string)payload!);
-        return json.RootElement.GetProperty("Number").GetInt32();
     }
 }

@@ -45,7 +45,7 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
                 }
 
                 // What the dead process held: the poison job and the neighbours leased with it, started or not.
-                heldByTheDead.UnionWith(_database.Rows("SELECT payload FROM asyncqueue_jobs WHERE state = 1").Select(row => JobNumber(row[0])));
+                heldByTheDead.UnionWith(_database.Rows("SELECT payload FROM asyncqueue_jobs WHERE state = 1").Select(row => StoredPayload.Number(row[0])));
                 crashes++;
                 Assert.True(crashes <= 2 * (PoisonAttempts + 1), $"{crashes} crashes: the poison job is not being dead-lettered.");
                 await child.DisposeAsync();
@@ -66,14 +66,14 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
         var neighbours = heldByTheDead.Count(n => n != Poison);
         var report = string.Create(CultureInfo.InvariantCulture,
             $"Poison among {Jobs} jobs, 4 workers, RetryPolicy.Fixed(2, 200 ms): {processes} processes, {crashes} crashes; the poison job started at attempts [{string.Join(", ", runs.GetValueOrDefault(Poison) ?? [])}]; " +
-            $"{deadLetters.Count} dead letter(s), {deadLetters.Count(r => JobNumber(r[0]) != Poison)} of them other jobs; " +
+            $"{deadLetters.Count} dead letter(s), {deadLetters.Count(r => StoredPayload.Number(r[0]) != Poison)} of them other jobs; " +
             $"{neighbours} other job(s) were leased to a process when it crashed ({rerun} of them had started and ran again), {charged.Count} were charged an attempt they did not start.");
         output.WriteLine(report);
         Console.WriteLine(report);
 
         // The poison job alone is dead-lettered, after its attempts, each ended by a crash charged to it.
         var dead = Assert.Single(deadLetters);
-        Assert.Equal(Poison, JobNumber(dead[0]));
+        Assert.Equal(Poison, StoredPayload.Number(dead[0]));
         Assert.Equal((long)PoisonAttempts, dead[1]);
         using (var errors = JsonDocument.Parse((string)dead[2]!))
         {
@@ -99,10 +99,4 @@ public sealed class PoisonAmongJobsTests(ITestOutputHelper output) : IDisposable
             "work", "--sqlite", _database.FilePath, "--results", results, "--concurrency", "4", "--delay-ms", "20",
             "--retries", "2", "--retry-ms", "200", "--poison", Poison.ToString(CultureInfo.InvariantCulture), .. more,
         ]);
-
-    private static int JobNumber(object? payload)
-    {
-        using var json = JsonDocument.Parse((string)payload!);
-        return json.RootElement.GetProperty("Number").GetInt32();
-    }
 }
