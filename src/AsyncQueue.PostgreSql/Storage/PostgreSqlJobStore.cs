@@ -158,6 +158,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             queue.Ready.Writer.TryComplete(new ObjectDisposedException(nameof(PostgreSqlJobStore), "The PostgreSQL job store is closed."));
         }
 
+        _rescued.Writer.TryComplete(new ObjectDisposedException(nameof(PostgreSqlJobStore), "The PostgreSQL job store is closed."));
+
         PostgreSqlLog.Closed(_logger, released);
         await _dataSource.DisposeAsync().ConfigureAwait(false);
         if (_listenSource is not null)
