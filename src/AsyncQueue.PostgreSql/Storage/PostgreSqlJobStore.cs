@@ -14,7 +14,7 @@ namespace AsyncQueue.PostgreSql.Storage;
 
 /// <summary>
 /// The server store: every job, retry, delayed job, idempotency key and dead letter lives in PostgreSQL, shared by every
-/// worker process on the same database and schema. It is also the PostgreSQL <see cref="IDeadLetterQueue"/>.
+/// worker process on the same database and schema. Its dead letters are reached through <see cref="DeadLetters"/>.
 /// </summary>
 /// <remarks>
 /// <para>

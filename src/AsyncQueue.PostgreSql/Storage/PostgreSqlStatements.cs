@@ -65,8 +65,10 @@ internal sealed class PostgreSqlStatements(string s)
     // jobs_leases partial index (estimated at one row by an ANALYZE that ran while few jobs were leased, that plan read
     // every leased row for each element). The rows are locked in seq order (the driving array is sorted, and the nested
     // loop keeps its order), so two of these statements on overlapping rows (this process's heartbeat and its
-    // completion batch) wait for each other instead of deadlocking. lease_token = h.token alone identifies the lease:
-    // tokens are unique, and only a leased row has one; state = 1 is checked too, for clarity.
+    // completion batch) wait for each other instead of deadlocking. A row is locked when it is found, before its token
+    // is checked, so a row whose lease was lost meanwhile is locked for the statement too: as briefly as the others.
+    // lease_token = h.token alone identifies the lease (tokens are unique, and only a leased row has one); state = 1 is
+    // checked too, for clarity.
     public string Heartbeat { get; } = $"""
         WITH mine AS ({MineSql(s, "")})
         UPDATE {s}.jobs j SET lease_expires = @expires FROM mine WHERE j.seq = mine.seq
