@@ -20,7 +20,20 @@ internal sealed partial class JobDispatcher
             return RunJobFullyAsync(worker, job);
         }
 
-        var attempt = InvokeHandler(registration, job, _cancelJobs.Token);
+        // The handler's call is written out here rather than through InvokeHandler: a method with a try/catch is not
+        // inlined, and that call cost the no-op dispatch about 2.5 ns (8%) per job in the backlog benchmark.
+        ValueTask attempt;
+        try
+        {
+            attempt = registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), _cancelJobs.Token);
+        }
+#pragma warning disable CA1031 // A handler that throws before its first await fails the attempt like any other.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            attempt = ValueTask.FromException(ex);
+        }
+
         if (attempt.IsCompletedSuccessfully)
         {
             return CompleteAsync(worker, job);
