@@ -1,6 +1,9 @@
 using AsyncQueue.Sqlite.Storage;
 
+// A part of the shared StoredJobRow (src/Shared/DurableStorage), so it takes that type's namespace.
+#pragma warning disable IDE0130
 namespace AsyncQueue.Storage.Durable;
+#pragma warning restore IDE0130
 
 /// <summary>Reads the shared <see cref="StoredJobRow"/> from a SQLite row, with its <c>isolated</c> and <c>started</c> columns.</summary>
 internal readonly partial record struct StoredJobRow
