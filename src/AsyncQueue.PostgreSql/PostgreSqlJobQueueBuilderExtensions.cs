@@ -9,10 +9,7 @@ using Microsoft.Extensions.Options;
 
 // UsePostgreSql() on IJobQueueBuilder sits beside AddJobQueue(), in the namespace applications already import.
 #pragma warning disable IDE0130
-// Beside AddHandler and ConfigureQueue: the builder's own namespace, which every application already imports.
-#pragma warning disable IDE0130
 namespace AsyncQueue;
-#pragma warning restore IDE0130
 #pragma warning restore IDE0130
 
 /// <summary>Puts the job queue on PostgreSQL: <c>services.AddJobQueue().UsePostgreSql("Host=db;Database=app;...")</c>.</summary>
