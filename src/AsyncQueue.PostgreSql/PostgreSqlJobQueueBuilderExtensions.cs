@@ -3,9 +3,9 @@ using AsyncQueue.PostgreSql;
 using AsyncQueue.PostgreSql.DependencyInjection;
 using AsyncQueue.PostgreSql.Storage;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 
 // UsePostgreSql() on IJobQueueBuilder sits beside AddJobQueue(), in the namespace applications already import.
 #pragma warning disable IDE0130
@@ -40,17 +40,8 @@ public static class PostgreSqlJobQueueBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(connectionString);
         var services = builder.Services;
-        services.AddOptions<PostgreSqlStoreOptions>()
-            .Configure(options =>
-            {
-                options.ConnectionString = connectionString;
-                configure?.Invoke(options);
-            })
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PostgreSqlStoreOptions>, PostgreSqlStoreOptionsValidator>());
-
-        // Idempotency keys are a unique index of the jobs table, so the core's IIdempotencyStore goes unused.
-        services.Replace(ServiceDescriptor.Singleton<IJobStore, PostgreSqlJobStore>());
+        DurableStoreRegistration.AddStore<PostgreSqlStoreOptions, PostgreSqlStoreOptionsValidator, PostgreSqlJobStore>(
+            services, connectionString, static (options, connection) => options.ConnectionString = connection, configure);
         services.TryAddSingleton<IPostgreSqlJobQueue>(static sp => (PostgreSqlJobStore)sp.GetRequiredService<IJobStore>());
         return builder;
     }

@@ -2,10 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using AsyncQueue.Sqlite;
 using AsyncQueue.Sqlite.DependencyInjection;
 using AsyncQueue.Sqlite.Storage;
-using AsyncQueue.Storage;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
+using AsyncQueue.Storage.Durable;
 
 // UseSqlite() on IJobQueueBuilder sits beside AddJobQueue(), in the namespace applications already import.
 #pragma warning disable IDE0130
@@ -38,17 +35,8 @@ public static class SqliteJobQueueBuilderExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(connectionString);
         var services = builder.Services;
-        services.AddOptions<SqliteStoreOptions>()
-            .Configure(options =>
-            {
-                options.ConnectionString = connectionString;
-                configure?.Invoke(options);
-            })
-            .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteStoreOptions>, SqliteStoreOptionsValidator>());
-
-        // Idempotency keys are a unique index of the jobs table, so the core's IIdempotencyStore goes unused.
-        services.Replace(ServiceDescriptor.Singleton<IJobStore, SqliteJobStore>());
+        DurableStoreRegistration.AddStore<SqliteStoreOptions, SqliteStoreOptionsValidator, SqliteJobStore>(
+            services, connectionString, static (options, connection) => options.ConnectionString = connection, configure);
         return builder;
     }
 }
