@@ -37,11 +37,7 @@ internal sealed partial class PostgreSqlJobStore
 
     private async Task<EnqueueResult[]> EnqueueCoreAsync(PostgreSqlQueue queue, IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
     {
-        var payloads = new string[jobs.Count];
-        for (var i = 0; i < jobs.Count; i++)
-        {
-            payloads[i] = _payloads.Serialize(jobs[i]);
-        }
+        var payloads = _payloads.SerializeAll(jobs);
 
         var results = new EnqueueResult[jobs.Count];
         var stored = 0;

@@ -21,11 +21,7 @@ internal sealed partial class SqliteJobStore
     private async Task<EnqueueResult[]> EnqueueCoreAsync(SqliteQueue queue, IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
     {
         // Serialized on the caller's thread, so the writer loop only writes.
-        var payloads = new string[jobs.Count];
-        for (var i = 0; i < jobs.Count; i++)
-        {
-            payloads[i] = _payloads.Serialize(jobs[i]);
-        }
+        var payloads = _payloads.SerializeAll(jobs);
 
         var results = new EnqueueResult[jobs.Count];
         var stored = 0;

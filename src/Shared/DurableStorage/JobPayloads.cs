@@ -19,6 +19,18 @@ internal sealed class JobPayloads(IJobKindRegistry kinds, JsonSerializerOptions?
 
     private readonly JsonSerializerOptions _options = options ?? JsonSerializerOptions.Default;
 
+    /// <summary>Serializes every job of a batch, in order, before any is stored.</summary>
+    public string[] SerializeAll(IReadOnlyList<JobRecord> jobs)
+    {
+        var payloads = new string[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            payloads[i] = Serialize(jobs[i]);
+        }
+
+        return payloads;
+    }
+
     public string Serialize(JobRecord job)
     {
         if (!kinds.TryGetJobType(job.Kind, out var type))
