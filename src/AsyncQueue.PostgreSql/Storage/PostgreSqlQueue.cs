@@ -1,5 +1,4 @@
-using System.Threading.Channels;
-using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 
 namespace AsyncQueue.PostgreSql.Storage;
 
@@ -7,39 +6,16 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// This process's view of one configured queue: the jobs leased for its workers and not yet taken (a channel shared by
 /// the queue's consumers), how many of its workers are waiting, and the signal that wakes the queue's fetch loop.
 /// </summary>
-internal sealed class PostgreSqlQueue
+internal sealed class PostgreSqlQueue(string name, QueueOptions options) : DurableQueue(name, options)
 {
-    private int _waiting;
     private int _settled;
     private TaskCompletionSource _wake = NewSignal();
-
-    public PostgreSqlQueue(string name, QueueOptions options)
-    {
-        Name = name;
-        Options = options;
-    }
-
-    public string Name { get; }
-
-    public QueueOptions Options { get; }
-
-    /// <summary>Gets the leased jobs waiting for a worker of this process. Only the queue's fetch loop writes.</summary>
-    public Channel<JobRecord> Ready { get; } = Channel.CreateUnbounded<JobRecord>(new UnboundedChannelOptions
-    {
-        SingleWriter = true,
-        AllowSynchronousContinuations = false,
-    });
-
-    /// <summary>Gets how many workers wait in a fetch: the demand the fetch loop leases for.</summary>
-    public int Waiting => Volatile.Read(ref _waiting);
 
     /// <summary>
     /// Gets a task that completes at the next <see cref="Wake"/>. The fetch loop takes it before it looks at the demand
     /// and the table, so a wake-up that comes while it looks is never lost.
     /// </summary>
     public Task WakeTask => Volatile.Read(ref _wake).Task;
-
-    public void AddWaiting(int delta) => Interlocked.Add(ref _waiting, delta);
 
     /// <summary>Counts jobs just settled: their workers fetch next, so the loop leases for them before they ask.</summary>
     public void AddSettled(int count)

@@ -1,5 +1,5 @@
-using System.Threading.Channels;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 
 namespace AsyncQueue.Sqlite.Storage;
 
@@ -7,55 +7,27 @@ namespace AsyncQueue.Sqlite.Storage;
 /// This process's view of one configured queue: the jobs leased for its workers and not yet taken (a channel shared
 /// by the queue's consumers), and how many of its workers are waiting for a job.
 /// </summary>
-internal sealed class SqliteQueue
+internal sealed class SqliteQueue(int index, string name, QueueOptions options) : DurableQueue(name, options)
 {
-    private int _waiting;
     private int _untaken;
     private TaskCompletionSource _roomFreed = NewSignal();
 
-    public SqliteQueue(int index, string name, QueueOptions options)
-    {
-        Index = index;
-        Name = name;
-        Options = options;
-    }
-
-    public int Index { get; }
-
-    public string Name { get; }
-
-    public QueueOptions Options { get; }
-
-    /// <summary>
-    /// Gets the leased jobs waiting for a worker of this process. Only the writer loop writes, after the lease is
-    /// committed; continuations never run inline on the writer, so no worker code runs inside a write transaction.
-    /// </summary>
-    public Channel<JobRecord> Ready { get; } = Channel.CreateUnbounded<JobRecord>(new UnboundedChannelOptions
-    {
-        SingleWriter = true,
-        AllowSynchronousContinuations = false,
-    });
-
-    /// <summary>Gets how many workers wait in <see cref="AsyncQueue.Storage.Durable.LeasedJobConsumer.FetchAsync"/>: the demand the writer leases for.</summary>
-    public int Waiting => Volatile.Read(ref _waiting);
+    public int Index { get; } = index;
 
     /// <summary>Gets a task that completes the next time jobs of this queue are leased (room for a bounded queue's waiting producers).</summary>
     public Task RoomFreed => Volatile.Read(ref _roomFreed).Task;
 
     /// <summary>
-    /// Gets how many leased jobs were handed to <see cref="Ready"/> and not yet taken by a consumer. Not the channel's
-    /// own count: a job handed straight to a waiting reader is never counted there, yet its reader still counts as
-    /// waiting until it resumes, and a lease step in that moment would lease a second job for the same worker.
+    /// Gets how many leased jobs were handed to <see cref="DurableQueue.Ready"/> and not yet taken by a consumer. Not
+    /// the channel's own count: a job handed straight to a waiting reader is never counted there, yet its reader still
+    /// counts as waiting until it resumes, and a lease step in that moment would lease a second job for the same worker.
     /// </summary>
     public int Untaken => Volatile.Read(ref _untaken);
 
-    // Interlocked, a full fence: the waiting count is written before the consumer asks the writer for a lease.
-    public void AddWaiting(int delta) => Interlocked.Add(ref _waiting, delta);
-
-    /// <summary>Counts leased jobs about to be written to <see cref="Ready"/>; called before the write, so a consumer's take never precedes it.</summary>
+    /// <summary>Counts leased jobs about to be written to <see cref="DurableQueue.Ready"/>; called before the write, so a consumer's take never precedes it.</summary>
     public void Handed(int count) => Interlocked.Add(ref _untaken, count);
 
-    /// <summary>Counts a job a consumer took from <see cref="Ready"/>.</summary>
+    /// <summary>Counts a job a consumer took from <see cref="DurableQueue.Ready"/>.</summary>
     public void Taken() => Interlocked.Decrement(ref _untaken);
 
     public void SignalRoomFreed() => Interlocked.Exchange(ref _roomFreed, NewSignal()).TrySetResult();
