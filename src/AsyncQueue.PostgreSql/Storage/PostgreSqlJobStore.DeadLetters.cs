@@ -158,7 +158,7 @@ internal sealed partial class PostgreSqlJobStore : IDeadLetterQueue
     private async Task<List<DeadLetterEntry>> ReadDeadLettersAsync(NpgsqlCommand command, CancellationToken cancellationToken) =>
         [.. (await ReadDeadLetterRowsAsync(command, cancellationToken).ConfigureAwait(false)).Select(row => row.Entry)];
 
-    /// <summary>Reads dead-letter rows (<c>seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state</c>).</summary>
+    /// <summary>Reads dead-letter rows, in the columns <see cref="StoredDeadLetter.Read"/> documents.</summary>
     private async Task<List<DeadLetterRow>> ReadDeadLetterRowsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
         var rows = new List<DeadLetterRow>();
@@ -173,23 +173,10 @@ internal sealed partial class PostgreSqlJobStore : IDeadLetterQueue
 
     private DeadLetterRow ReadDeadLetter(DbDataReader reader)
     {
-        var row = new StoredJobRow(
-            reader.GetInt64(0),
-            reader.GetGuid(1),
-            reader.GetString(4),
-            StoredJobRow.StringOrNull(reader, 5),
-            reader.GetInt32(6),
-            reader.IsDBNull(7) ? null : reader.GetInt32(7),
-            reader.GetInt64(8),
-            reader.GetInt64(8),
-            StoredJobRow.StringOrNull(reader, 10),
-            StoredJobRow.StringOrNull(reader, 11),
-            StoredJobRow.StringOrNull(reader, 12),
-            StoredJobRow.StringOrNull(reader, 13));
-        var queue = reader.GetString(3);
-        var job = _payloads.TryDeserialize(row.Kind, row.Payload, out var reason, out var errorType) ?? new UnreadableJob(row.Kind, row.Payload, reason, errorType);
-        var record = row.ToRecord(queue, job, storeData: null);
-        return new DeadLetterRow(row, queue, new DeadLetterEntry(record, reader.GetString(2), FromTicks(reader.GetInt64(9))));
+        var dead = StoredDeadLetter.Read(new NpgsqlRowReader(reader));
+        var row = dead.Row;
+        var record = row.ToRecord(dead.Queue, _payloads.Read(row.Kind, row.Payload), storeData: null);
+        return new DeadLetterRow(row, dead.Queue, new DeadLetterEntry(record, dead.DeadLetterQueue, FromTicks(dead.DeadLetteredAt)));
     }
 
     /// <summary>A dead-letter row as stored (for a requeue), its queue, and the entry it shows.</summary>

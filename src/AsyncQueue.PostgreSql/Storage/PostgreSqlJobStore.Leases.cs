@@ -105,7 +105,7 @@ internal sealed partial class PostgreSqlJobStore
                 using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    rows.Add((StoredJobRow.Read(reader), reader.GetInt64(12), reader.GetBoolean(13)));
+                    rows.Add((StoredJobRow.Read(new NpgsqlRowReader(reader)), reader.GetInt64(12), reader.GetBoolean(13)));
                 }
             }
 

@@ -60,7 +60,7 @@ internal sealed partial class PostgreSqlJobStore
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                rows.Add((StoredJobRow.Read(reader), reader.GetInt64(12), reader.GetBoolean(13), reader.GetString(14), reader.GetBoolean(15)));
+                rows.Add((StoredJobRow.Read(new NpgsqlRowReader(reader)), reader.GetInt64(12), reader.GetBoolean(13), reader.GetString(14), reader.GetBoolean(15)));
             }
         }
 

@@ -25,7 +25,7 @@ internal sealed partial class SqliteJobStore : IDeadLetterQueue
             using var reader = _sql.ListDeadLetters.Query(deadLetterQueue, take, skip);
             while (reader.Read())
             {
-                entries.Add(EntryOf(ReadDeadLetter(reader)));
+                entries.Add(EntryOf(StoredDeadLetter.Read(reader)));
             }
 
             return entries;
@@ -46,7 +46,7 @@ internal sealed partial class SqliteJobStore : IDeadLetterQueue
         RunAsync("get dead letter", _ =>
         {
             using var reader = _sql.GetDeadLetter.Query(jobId.Value);
-            return reader.Read() ? EntryOf(ReadDeadLetter(reader)) : null;
+            return reader.Read() ? EntryOf(StoredDeadLetter.Read(reader)) : null;
         });
 
     ValueTask<bool> IDeadLetterQueue.RequeueAsync(JobId jobId, CancellationToken cancellationToken) =>
@@ -57,7 +57,7 @@ internal sealed partial class SqliteJobStore : IDeadLetterQueue
             {
                 if (reader.Read())
                 {
-                    taken = ReadDeadLetter(reader);
+                    taken = StoredDeadLetter.Read(reader);
                 }
             }
 
@@ -80,7 +80,7 @@ internal sealed partial class SqliteJobStore : IDeadLetterQueue
             {
                 while (reader.Read())
                 {
-                    taken.Add(ReadDeadLetter(reader));
+                    taken.Add(StoredDeadLetter.Read(reader));
                 }
             }
 
@@ -146,32 +146,10 @@ internal sealed partial class SqliteJobStore : IDeadLetterQueue
             row.TraceState);
     }
 
-    /// <summary>Reads a dead-letter row (<c>seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state</c>).</summary>
-    private static StoredDeadLetter ReadDeadLetter(SqliteRows reader) => new(
-        new StoredJobRow(
-            reader.GetInt64(0),
-            reader.GetGuid(1),
-            reader.GetString(4),
-            StoredJobRow.StringOrNull(reader, 5),
-            reader.GetInt32(6),
-            reader.IsDBNull(7) ? null : reader.GetInt32(7),
-            reader.GetInt64(8),
-            reader.GetInt64(8),
-            StoredJobRow.StringOrNull(reader, 10),
-            StoredJobRow.StringOrNull(reader, 11),
-            StoredJobRow.StringOrNull(reader, 12),
-            StoredJobRow.StringOrNull(reader, 13)),
-        reader.GetString(3),
-        reader.GetString(2),
-        reader.GetInt64(9));
-
     /// <summary>The entry shown to the application: the job read into its registered type, or the stored text when it cannot be.</summary>
     private DeadLetterEntry EntryOf(StoredDeadLetter dead)
     {
         var record = dead.Row.ToRecord(dead.Queue, _payloads.Read(dead.Row.Kind, dead.Row.Payload), storeData: null);
         return new DeadLetterEntry(record, dead.DeadLetterQueue, FromTicks(dead.DeadLetteredAt));
     }
-
-    /// <summary>A dead-letter row as stored: what a requeue needs to put the job back as it was enqueued.</summary>
-    private readonly record struct StoredDeadLetter(StoredJobRow Row, string Queue, string DeadLetterQueue, long DeadLetteredAt);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using AsyncQueue.Storage.Durable;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
 
@@ -131,7 +132,7 @@ internal sealed class SqliteStatement : IDisposable
 }
 
 /// <summary>The rows of a running <see cref="SqliteStatement"/>; disposing them resets the statement for its next run.</summary>
-internal readonly struct SqliteRows(SqliteStatement statement) : IDisposable
+internal readonly struct SqliteRows(SqliteStatement statement) : IStoredRowReader, IDisposable
 {
     public bool Read() => statement.Step();
 

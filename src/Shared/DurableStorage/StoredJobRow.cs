@@ -3,7 +3,8 @@ namespace AsyncQueue.Storage.Durable;
 /// <summary>
 /// A job row as the lease query returns it
 /// (<c>seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state</c>).
-/// Shared by the durable stores; each package reads it from its own reader type in its <c>StoredJobRow.Read</c> partial.
+/// Shared by the durable stores (compiled into each package), which read it through <see cref="IStoredRowReader"/>;
+/// a store that keeps more columns reads them in its own <c>StoredJobRow</c> partial.
 /// </summary>
 internal readonly partial record struct StoredJobRow(
     long Seq,
@@ -24,6 +25,25 @@ internal readonly partial record struct StoredJobRow(
 
     /// <summary>Gets a value indicating whether the start of the leased attempt was recorded (<see cref="JobRecord.StartRecorded"/>).</summary>
     public bool StartRecorded { get; init; }
+
+    /// <summary>Reads the row's columns 0 to 11, in the order above; a store reads any columns that follow itself.</summary>
+    public static StoredJobRow Read<TReader>(TReader reader)
+        where TReader : IStoredRowReader => new(
+        reader.GetInt64(0),
+        reader.GetGuid(1),
+        reader.GetString(2),
+        StringOrNull(reader, 3),
+        reader.GetInt32(4),
+        reader.IsDBNull(5) ? null : reader.GetInt32(5),
+        reader.GetInt64(6),
+        reader.GetInt64(7),
+        StringOrNull(reader, 8),
+        StringOrNull(reader, 9),
+        StringOrNull(reader, 10),
+        StringOrNull(reader, 11));
+
+    public static string? StringOrNull<TReader>(TReader reader, int ordinal)
+        where TReader : IStoredRowReader => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
     /// <summary>The record handed to a worker (or kept in a dead letter), with its errors and lease.</summary>
     public JobRecord ToRecord(string queue, object job, object? storeData)
