@@ -37,25 +37,9 @@ internal sealed partial class JobDispatcher
         var now = _time.GetUtcNow();
         if (job.LeaseExpiresAt is { } expires && now + StartMargin >= expires)
         {
-            // Not started, so not charged: back to the store, unless it was rescued meanwhile (then the fenced write
-            // changes nothing, and the job runs under its new lease).
             Log.LeaseLostBeforeStart(_logger, job.Id, job.Kind, job.Queue, job.Attempt, expires);
             _metrics.LeasesLost.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
-            job.Attempt--;
-            try
-            {
-                await _store.RescheduleAsync(job, now, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (JobLeaseLostException)
-            {
-            }
-#pragma warning disable CA1031 // The job stays leased and is rescued when its lease expires; the worker must survive.
-            catch (Exception ex)
-#pragma warning restore CA1031
-            {
-                Log.StoreFailed(_logger, ex, "hand back", job.Queue);
-            }
-
+            await HandBackUnstartedAsync(job, now).ConfigureAwait(false);
             return false;
         }
 
@@ -71,16 +55,43 @@ internal sealed partial class JobDispatcher
                 return true;
             }
 
+            // Rescued elsewhere meanwhile: the store forgot it, and the job runs under its new lease.
             Log.LeaseLostBeforeStart(_logger, job.Id, job.Kind, job.Queue, job.Attempt, job.LeaseExpiresAt ?? now);
         }
-#pragma warning disable CA1031 // Unrecorded, the job must not start; its lease expires and it is rescued, uncharged.
+#pragma warning disable CA1031 // Unrecorded, the job must not start; it goes back to the store instead.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            // Handed back rather than dropped: a job this process still holds would keep its lease alive through the
+            // heartbeat, never run, and block the store's next isolated job.
             Log.StoreFailed(_logger, ex, "record the start", job.Queue);
+            await HandBackUnstartedAsync(job, now).ConfigureAwait(false);
         }
 
         return false;
+    }
+
+    /// <summary>
+    /// A job that will not start here goes back to the store, uncharged. If it was rescued meanwhile the fenced write
+    /// changes nothing and the job runs under its new lease; if the store fails, it lets go of the job anyway, and the
+    /// lease expires and is rescued.
+    /// </summary>
+    private async ValueTask HandBackUnstartedAsync(JobRecord job, DateTimeOffset now)
+    {
+        job.Attempt--;
+        try
+        {
+            await _store.RescheduleAsync(job, now, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (JobLeaseLostException)
+        {
+        }
+#pragma warning disable CA1031 // The job stays leased and is rescued when its lease expires; the worker must survive.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            Log.StoreFailed(_logger, ex, "hand back", job.Queue);
+        }
     }
 
     /// <summary>Takes the jobs whose lease expired, as the store finds them, and settles each.</summary>

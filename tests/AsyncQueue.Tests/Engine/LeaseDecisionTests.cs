@@ -185,6 +185,24 @@ public sealed class LeaseDecisionTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task Fetch_IsolatedJobWhoseStartCannotBeRecorded_IsHandedBackUnstartedAndUncharged()
+    {
+        _store.MarkStartedAsync(Arg.Any<JobRecord>(), Arg.Any<CancellationToken>())
+            .Returns(_ => ValueTask.FromException<bool>(new InvalidOperationException("the database is down")));
+        await StartAsync(RetryPolicy.Default);
+        var job = Leased(attempt: 1, isolated: true);
+
+        await _ready.Writer.WriteAsync(job);
+        var (rescheduled, runAt) = await _rescheduled.Task.WaitAsync(TimeSpan.FromMinutes(1));
+
+        Assert.Same(job, rescheduled);
+        Assert.Equal(0, rescheduled.Attempt);
+        Assert.True(rescheduled.Isolated);
+        Assert.Equal(Start, runAt);
+        Assert.Empty(_started);
+    }
+
+    [Fact]
     public async Task Complete_LeaseLost_LogsOneWarningThatTheOutcomeWasDiscardedAndNoError()
     {
         _store.CompleteAsync(Arg.Any<JobRecord>(), Arg.Any<CancellationToken>())
