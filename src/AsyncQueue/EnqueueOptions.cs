@@ -6,6 +6,7 @@ public sealed class EnqueueOptions
     private readonly string? _idempotencyKey;
     private readonly TimeSpan? _delay;
     private readonly int? _maxAttempts;
+    private readonly JobPriority _priority = JobPriority.Normal;
 
     /// <summary>Gets the queue to send the job to instead of its job type's queue.</summary>
     /// <value>The default value is <see langword="null"/>: the queue the job type was registered with.</value>
@@ -67,6 +68,23 @@ public sealed class EnqueueOptions
             }
 
             _maxAttempts = value;
+        }
+    }
+
+    /// <summary>Gets how urgent the job is within its queue: a worker takes the most urgent due job first (see <see cref="JobPriority"/>).</summary>
+    /// <value>The default value is <see cref="JobPriority.Normal"/>.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not one of <see cref="JobPriority"/>'s.</exception>
+    public JobPriority Priority
+    {
+        get => _priority;
+        init
+        {
+            if (value is < JobPriority.Low or > JobPriority.Urgent)
+            {
+                throw new ArgumentOutOfRangeException(nameof(Priority), value, "Priority must be Low, Normal, High or Urgent.");
+            }
+
+            _priority = value;
         }
     }
 }

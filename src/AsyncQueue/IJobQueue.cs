@@ -31,4 +31,31 @@ public interface IJobQueue
     /// <exception cref="JobQueueStoppedException">The queue is shutting down and accepts no new jobs.</exception>
     ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync<TJob>(IEnumerable<TJob> jobs, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
         where TJob : notnull;
+
+    /// <summary>
+    /// Cancels a job by id: a waiting, scheduled or retrying job will not run; a running one has its handler's
+    /// cancellation token cancelled, in whichever process runs it. A cancelled job is never retried nor dead-lettered,
+    /// and its status becomes <see cref="JobState.Cancelled"/>.
+    /// </summary>
+    /// <param name="id">The job's id, as its enqueue returned it.</param>
+    /// <param name="cancellationToken">Cancels the call, not the job.</param>
+    /// <returns>What was done, including that the job had finished already or is not known.</returns>
+    ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Pauses a queue: it keeps accepting jobs but starts none, in every process, until <see cref="ResumeAsync"/>;
+    /// running jobs finish. A durable store keeps the pause across restarts.
+    /// </summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the pause is stored.</returns>
+    /// <exception cref="QueueNotConfiguredException">No queue has that name.</exception>
+    ValueTask PauseAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>Resumes a paused queue (see <see cref="PauseAsync"/>); resuming a queue that is not paused does nothing.</summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the resume is stored.</returns>
+    /// <exception cref="QueueNotConfiguredException">No queue has that name.</exception>
+    ValueTask ResumeAsync(string queue, CancellationToken cancellationToken = default);
 }

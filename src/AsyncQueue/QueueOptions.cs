@@ -53,4 +53,18 @@ public class QueueOptions
     /// <summary>Gets or sets how long an idempotency key of a succeeded job keeps refusing duplicates.</summary>
     /// <value>The default value is 24 hours. Range: zero or more.</value>
     public TimeSpan IdempotencyRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Gets or sets how long a finished job's status (succeeded or cancelled; see <see cref="Monitoring.IJobQueueMonitor.GetJobAsync"/>)
+    /// is kept. Dead-lettered jobs are kept by their dead-letter queue instead.
+    /// </summary>
+    /// <value>The default value is 24 hours. Range: zero or more; zero keeps none.</value>
+    public TimeSpan FinishedJobRetention { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Gets or sets how many finished jobs' statuses are kept at most; past that the oldest are evicted early (counted
+    /// by the <c>asyncqueue.job.status.evicted</c> metric). The in-memory store splits this among the queue's workers.
+    /// </summary>
+    /// <value>The default value is 10,000. Range: zero or more; zero keeps none.</value>
+    public int FinishedJobCapacity { get; set; } = 10_000;
 }

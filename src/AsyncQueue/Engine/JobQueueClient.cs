@@ -83,6 +83,12 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
         }
     }
 
+    public ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+
+    public ValueTask PauseAsync(string queue, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+
+    public ValueTask ResumeAsync(string queue, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+
     /// <summary>
     /// Refuses every later enqueue with <see cref="JobQueueStoppedException"/>, and so fails the producers already
     /// waiting for room in a full in-memory queue: no worker will free it.

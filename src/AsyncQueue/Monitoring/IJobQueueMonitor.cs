@@ -18,4 +18,26 @@ public interface IJobQueueMonitor
     /// <returns>The counts.</returns>
     /// <exception cref="QueueNotConfiguredException">No queue has that name.</exception>
     ValueTask<QueueStatus> GetStatusAsync(string queue, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Gets what became of a job: its state, attempts, times, errors and result. Finished jobs are kept for their
+    /// queue's <see cref="QueueOptions.FinishedJobRetention"/> (at most <see cref="QueueOptions.FinishedJobCapacity"/>),
+    /// dead-lettered ones for as long as their dead-letter queue holds them.
+    /// </summary>
+    /// <param name="id">The job's id, as its enqueue returned it.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The job's status, or <see langword="null"/> when no job has this id: it never existed, or its status was evicted.</returns>
+    ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits until a queue, or every queue, is idle: no job waiting (due), and none running. Jobs scheduled for later do
+    /// not count until they fall due, and a paused queue with waiting jobs is not idle. For console programs that
+    /// enqueue work and then must wait for it, and for tests. With a durable store, jobs of every process count.
+    /// </summary>
+    /// <param name="queue">The queue's name, or <see langword="null"/> for every queue.</param>
+    /// <param name="cancellationToken">Ends the wait; the call then throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns>A task that completes when the queue was seen idle.</returns>
+    /// <exception cref="QueueNotConfiguredException"><paramref name="queue"/> names no configured queue.</exception>
+    /// <remarks>It polls the store's counts, every 20 milliseconds for the in-memory store and every 100 for a durable one.</remarks>
+    Task WaitForIdleAsync(string? queue = null, CancellationToken cancellationToken = default);
 }

@@ -45,8 +45,12 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
         var target = _deadLetters.Of(queue);
         var counts = await _store.CountAsync(queue, cancellationToken).ConfigureAwait(false);
         var deadLettered = await _store.DeadLetters.CountAsync(target.Name, cancellationToken).ConfigureAwait(false);
-        return new QueueStatus(queue, counts.Waiting, counts.Scheduled, counts.Running ?? _dispatcher.CountBusy(queue), target.Name, deadLettered);
+        return new QueueStatus(queue, counts.Waiting, counts.Scheduled, counts.Running ?? _dispatcher.CountBusy(queue), target.Name, deadLettered, counts.Paused);
     }
+
+    public ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+
+    public Task WaitForIdleAsync(string? queue = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
 
     /// <summary>Publishes the queue depth and dead-letter size gauges.</summary>
     public void Observe(JobQueueMetrics metrics) => metrics.ObserveState(ObserveDepth, ObserveInFlight, ObserveDeadLetters);

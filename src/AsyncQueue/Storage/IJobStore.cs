@@ -72,7 +72,12 @@ public interface IJobStore
     /// <returns><see langword="false"/> when the lease was lost meanwhile: the job must not start, and is not settled.</returns>
     ValueTask<bool> MarkStartedAsync(JobRecord job, CancellationToken cancellationToken);
 
-    /// <summary>Records that a fetched job succeeded; the store forgets it, but keeps its idempotency key for the queue's retention.</summary>
+    /// <summary>
+    /// Records that a fetched job succeeded, with its <see cref="JobRecord.Result"/>. A durable store keeps its status as
+    /// <see cref="JobState.Succeeded"/> for the queue's <see cref="QueueOptions.FinishedJobRetention"/> (at most
+    /// <see cref="QueueOptions.FinishedJobCapacity"/> of them), and its idempotency key for the queue's
+    /// <see cref="QueueOptions.IdempotencyRetention"/>.
+    /// </summary>
     /// <param name="job">A job this store handed to a consumer.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the outcome is stored.</returns>
@@ -100,6 +105,49 @@ public interface IJobStore
     /// <returns>The dead-letter entry.</returns>
     /// <exception cref="JobLeaseLostException">A durable store's lease on the job was lost; nothing was changed.</exception>
     ValueTask<DeadLetterEntry> DeadLetterAsync(JobRecord job, DeadLetterTarget target, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records that a fetched job was cancelled (<see cref="CancelAsync"/>): it is not run again and not dead-lettered,
+    /// its idempotency key is freed, and its status is kept as <see cref="JobState.Cancelled"/> for the queue's
+    /// <see cref="QueueOptions.FinishedJobRetention"/>.
+    /// </summary>
+    /// <param name="job">A job this store handed to a consumer.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the outcome is stored.</returns>
+    /// <exception cref="JobLeaseLostException">A durable store's lease on the job was lost; nothing was changed.</exception>
+    ValueTask MarkCancelledAsync(JobRecord job, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cancels a job by id. A waiting, scheduled or retrying job is taken out at once and kept as
+    /// <see cref="JobState.Cancelled"/>. A durable store's leased job is flagged, and the store's lease heartbeat, in
+    /// whichever process holds it, calls <see cref="JobRecord.RequestCancellation"/> on it. The in-memory store knows no
+    /// running jobs (the dispatcher cancels those) and may answer <see cref="CancelJobResult.Cancelled"/> for a waiting job
+    /// that it drops when it comes to hand it out.
+    /// </summary>
+    /// <param name="id">The job's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>What was done.</returns>
+    ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gets what the store knows of a job: waiting, scheduled and retrying jobs; a durable store's running (leased)
+    /// jobs; and finished jobs, kept for their queue's <see cref="QueueOptions.FinishedJobRetention"/> (a durable store
+    /// keeps succeeded and cancelled ones; dead-lettered ones are found in <see cref="DeadLetters"/>' queues).
+    /// </summary>
+    /// <param name="id">The job's id.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The job's status, or <see langword="null"/> when the store holds no job with this id.</returns>
+    ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Pauses or resumes a queue. A paused queue accepts jobs and hands none out; jobs already handed out run to their
+    /// end. A durable store keeps the state across restarts, and every process sharing it sees it at its next fetch.
+    /// </summary>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="paused"><see langword="true"/> to pause, <see langword="false"/> to resume.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>A task that completes when the state is stored.</returns>
+    ValueTask SetPausedAsync(string queue, bool paused, CancellationToken cancellationToken);
 
     /// <summary>Counts a queue's jobs by state.</summary>
     /// <param name="queue">The queue's name.</param>

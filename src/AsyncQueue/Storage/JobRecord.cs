@@ -77,7 +77,28 @@ public sealed class JobRecord
         set => SetExtra(value, static (extras, notBefore) => extras.NotBefore = notBefore);
     }
 
-    /// <summary>Gets the W3C <c>traceparent</c> of the enqueue, so the handler's span continues the producer's trace; stores persist it.</summary>
+    /// <summary>Gets how urgent the job is within its queue (<see cref="EnqueueOptions.Priority"/>); a store hands out the most urgent due job first.</summary>
+    public JobPriority Priority
+    {
+        get => _extras?.Priority ?? JobPriority.Normal;
+        init => SetExtra(value == JobPriority.Normal ? null : (JobPriority?)value, static (extras, priority) => extras.Priority = priority);
+    }
+
+    /// <summary>Gets or sets the result the handler reported (<see cref="JobContext.SetResult"/>); stores keep it with a succeeded job's status.</summary>
+    public string? Result
+    {
+        get => _extras?.Result;
+        set => SetExtra(value, static (extras, result) => extras.Result = result);
+    }
+
+    /// <summary>
+    /// Gets a value indicating whether a cancellation of this job was requested (<see cref="RequestCancellation"/>):
+    /// it must not start, and if it runs its handler's token is cancelled.
+    /// </summary>
+    public bool CancellationRequested => _extras is { } extras && Volatile.Read(ref extras.CancellationRequested);
+
+    /// <summary>
+    /// Gets the W3C <c>traceparent</c> of the enqueue, so the handler's span continues the producer's trace; stores persist it.</summary>
     public string? TraceParent
     {
         get => _extras?.TraceParent;
@@ -138,6 +159,32 @@ public sealed class JobRecord
         set => SetExtra(value, static (extras, expires) => Volatile.Write(ref extras.LeaseExpiresTicks, expires?.UtcTicks ?? 0));
     }
 
+    /// <summary>
+    /// Requests the cancellation of this fetched job, from any thread: a durable store calls it when its lease
+    /// heartbeat finds that another process asked to cancel the job (<see cref="IJobStore.CancelAsync"/>). A job not
+    /// started yet is not started; a running one has its handler's token cancelled.
+    /// </summary>
+    public void RequestCancellation()
+    {
+        var extras = _extras ??= new Extras();
+        Volatile.Write(ref extras.CancellationRequested, true);
+        Volatile.Read(ref extras.OnCancellationRequested)?.Invoke(this);
+    }
+
+    /// <summary>
+    /// Sets what <see cref="RequestCancellation"/> calls (the dispatcher's worker that runs this job), and calls it at
+    /// once if a cancellation was requested already.
+    /// </summary>
+    internal void OnCancellationRequested(Action<JobRecord> callback)
+    {
+        var extras = _extras ??= new Extras();
+        Volatile.Write(ref extras.OnCancellationRequested, callback);
+        if (Volatile.Read(ref extras.CancellationRequested))
+        {
+            callback(this);
+        }
+    }
+
     /// <summary>Gets the failures of earlier attempts, oldest first.</summary>
     public IReadOnlyList<JobError> Errors => (IReadOnlyList<JobError>?)_extras?.Errors ?? [];
 
@@ -193,6 +240,9 @@ public sealed class JobRecord
                 TraceParent = extras.TraceParent,
                 TraceState = extras.TraceState,
                 StoreData = extras.StoreData,
+                Priority = extras.Priority,
+                Result = extras.Result,
+                CancellationRequested = extras.CancellationRequested,
                 Isolated = extras.Isolated,
                 StartRecorded = extras.StartRecorded,
                 LeaseExpiresTicks = extras.LeaseExpiresTicks,
@@ -237,6 +287,10 @@ public sealed class JobRecord
 
         public object? StoreData { get; set; }
 
+        public JobPriority? Priority { get; set; }
+
+        public string? Result { get; set; }
+
         public List<JobError>? Errors { get; set; }
 
         public bool Isolated { get; set; }
@@ -245,5 +299,9 @@ public sealed class JobRecord
 
         // Ticks, not a DateTimeOffset?, so that a heartbeat's write from another thread is never read torn.
         public long LeaseExpiresTicks;
+
+        public bool CancellationRequested;
+
+        public Action<JobRecord>? OnCancellationRequested;
     }
 }

@@ -7,4 +7,5 @@ namespace AsyncQueue.Storage;
 /// Jobs leased to a worker, in any process; <see langword="null"/> when the store does not track them (the in-memory
 /// store, whose running jobs the dispatcher counts).
 /// </param>
-public readonly record struct QueueCounts(long Waiting, long Scheduled, long? Running);
+/// <param name="Paused">Whether the queue is paused (<see cref="IJobStore.SetPausedAsync"/>): its jobs are accepted, and none is handed out.</param>
+public readonly record struct QueueCounts(long Waiting, long Scheduled, long? Running, bool Paused = false);

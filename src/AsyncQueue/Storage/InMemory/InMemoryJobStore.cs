@@ -187,6 +187,14 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
         return entry;
     }
 
+    public ValueTask MarkCancelledAsync(JobRecord job, CancellationToken cancellationToken) => throw new NotImplementedException();
+
+    public ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken) => throw new NotImplementedException();
+
+    public ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => throw new NotImplementedException();
+
+    public ValueTask SetPausedAsync(string queue, bool paused, CancellationToken cancellationToken) => throw new NotImplementedException();
+
     /// <summary>Counts without a lock; running jobs are not tracked here (the dispatcher counts them).</summary>
     public ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken) =>
         new(new QueueCounts(GetQueue(queue).Count, _scheduler.CountFor(queue), Running: null));
