@@ -52,6 +52,11 @@ internal sealed partial class JobDispatcher
 
     private void OnCompleted(Worker worker, JobRecord job)
     {
+        if (worker.Finished is { } finished && finished.Record(job, JobState.Succeeded, _clock.UtcTicks(precise: false)))
+        {
+            _metrics.StatusEvicted.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
+        }
+
         if (_metrics.Completed.Enabled)
         {
             _metrics.Completed.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
@@ -145,6 +150,18 @@ internal sealed partial class JobDispatcher
             {
                 Log.ObserverFailed(_logger, ex, job.Id, entry.DeadLetterQueue);
             }
+        }
+    }
+
+    /// <summary>A job cancelled by id (before its start or while it ran): neither retried nor dead-lettered.</summary>
+    private async ValueTask SettleCancelledAsync(Worker worker, JobRecord job)
+    {
+        Log.JobCancelled(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
+        _metrics.Cancelled.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+        await SettleAsync(job, "cancel", (j, ct) => _store.MarkCancelledAsync(j, ct)).ConfigureAwait(false);
+        if (worker.Finished is { } finished && finished.Record(job, JobState.Cancelled, _clock.UtcTicks(precise: false)))
+        {
+            _metrics.StatusEvicted.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
         }
     }
 
