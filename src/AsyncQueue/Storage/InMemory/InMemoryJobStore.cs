@@ -195,22 +195,29 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
     }
 
     /// <summary>
-    /// A scheduled or retrying job is taken out of the scheduler and its key freed. A waiting one cannot be taken out of
-    /// its lock-free queue: it is reported cancelled, and the dispatcher, which registered the cancel before asking,
-    /// drops it when a worker takes it. Running jobs are the dispatcher's to cancel.
+    /// A waiting job cannot be taken out of its lock-free queue: it is reported cancelled, and the dispatcher, which
+    /// registered the cancel before asking, drops it when a worker takes it. A scheduled or retrying job is moved from
+    /// the scheduler to its queue at once, to be dropped the same way rather than held until its time. Either way its
+    /// key is freed now. Running jobs are the dispatcher's to cancel.
     /// </summary>
     public async ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
         if (_scheduler.Remove(id) is { } scheduled)
         {
             await MarkCancelledAsync(scheduled, cancellationToken).ConfigureAwait(false);
+            GetQueue(scheduled.Queue).Requeue(scheduled);
             return CancelJobResult.Cancelled;
         }
 
         foreach (var queue in _queues.Values)
         {
-            if (queue.TryFind(id, out _))
+            if (queue.TryFind(id, out var waiting))
             {
+                if (waiting.Value is JobRecord record)
+                {
+                    await MarkCancelledAsync(record, cancellationToken).ConfigureAwait(false);
+                }
+
                 return CancelJobResult.Cancelled;
             }
         }
