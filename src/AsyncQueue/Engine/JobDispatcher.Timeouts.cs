@@ -34,6 +34,13 @@ internal sealed partial class JobDispatcher
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
+            if (worker.IsCancelled(job))
+            {
+                // Cancelled by id, and deaf to it: abandoned all the same, but it ends cancelled, never retried.
+                await SettleCancelledAsync(worker, job).ConfigureAwait(false);
+                return;
+            }
+
             await FailAsync(worker, job, registration, new TimeoutException(
                 $"The handler did not finish within its timeout of {timeout} and ignored its cancelled token for {worker.Options.AbandonAfter} more; it was abandoned."), activity).ConfigureAwait(false);
             return;
