@@ -51,9 +51,14 @@ internal sealed class FinishedJobs
         slot.EnqueuedTicks = job.EnqueuedAt.UtcTicks;
         slot.Attempt = job.Attempt;
         slot.State = state;
-        slot.Kind = job.Kind;
 
-        // Written only when it changes: a reference store into this long-lived array is a GC write barrier.
+        // References are written only when they change: a reference store into this long-lived array is a GC write
+        // barrier, and a queue's jobs mostly share one kind and have no detail.
+        if (!ReferenceEquals(slot.Kind, job.Kind))
+        {
+            slot.Kind = job.Kind;
+        }
+
         object? detail = job.IsReused ? job.Result : job;
         if (!ReferenceEquals(slot.Detail, detail))
         {
