@@ -1,4 +1,5 @@
 using AsyncQueue;
+using AsyncQueue.Monitoring;
 using AsyncQueue.Retry;
 using EmailNotifications.Email;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ namespace EmailNotifications;
 /// <summary>
 /// The sample's work: start a host with a 5-worker <c>emails</c> queue (3 retries, exponential backoff, dead letters
 /// to <c>failed-emails</c>), enqueue every notification with its idempotency key (one of them twice), wait until each
-/// is sent or dead-lettered, then print a summary and the dead-letter queue.
+/// is sent or dead-lettered, then print how each ended, a summary and the dead-letter queue.
 /// </summary>
 public static class NotificationDemo
 {
@@ -28,6 +29,9 @@ public static class NotificationDemo
 
     /// <summary>The delay before the first retry; it doubles for each later one (200, 400, 800 ms, plus up to 20% jitter). Short for the demo.</summary>
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
+
+    // The shortest wait before the jobs are asked again after an idle that was not the end (see WaitUntilEndedAsync).
+    private static readonly TimeSpan IdleRecheck = TimeSpan.FromMilliseconds(20);
 
     /// <summary>Runs the sample.</summary>
     /// <param name="options">The pickup folder and the flaky transport's settings.</param>
@@ -85,6 +89,7 @@ public static class NotificationDemo
         using var host = builder.Build();
         await host.StartAsync(cancellationToken);
         var enqueues = new List<(SendNotification, EnqueueResult)>();
+        IReadOnlyList<(SendNotification, JobInfo)> outcomes;
         IReadOnlyList<DeadLetterEntry> deadLetters;
         try
         {
@@ -99,7 +104,6 @@ public static class NotificationDemo
             var jobs = host.Services.GetRequiredService<IJobQueue>();
             foreach (var notification in DemoNotifications.Clicks)
             {
-                board.Enqueuing();
                 var result = await jobs.EnqueueAsync(notification, new EnqueueOptions { IdempotencyKey = notification.IdempotencyKey }, cancellationToken);
                 enqueues.Add((notification, result));
                 if (result.Accepted)
@@ -112,8 +116,8 @@ public static class NotificationDemo
                 }
             }
 
-            board.EnqueuingDone();
-            await board.AllDone.WaitAsync(cancellationToken);
+            var accepted = enqueues.Where(e => e.Item2.Accepted).Select(e => (e.Item1, e.Item2.JobId)).ToList();
+            outcomes = await WaitUntilEndedAsync(host.Services.GetRequiredService<IJobQueueMonitor>(), host.Services.GetRequiredService<TimeProvider>(), accepted, cancellationToken);
             deadLetters = await host.Services.GetRequiredService<IDeadLetterQueue>().ListAsync(DeadLetterQueue, cancellationToken: cancellationToken);
         }
         finally
@@ -121,13 +125,74 @@ public static class NotificationDemo
             await host.StopAsync(CancellationToken.None);
         }
 
-        var report = new DemoReport(enqueues, board.SentCount, board.RetriesByNotification, deadLetters, pickup);
+        var report = new DemoReport(enqueues, outcomes, deadLetters, pickup);
         PrintSummary(board.Output, report);
         return report;
     }
 
+    /// <summary>
+    /// Waits until every job has ended (sent or dead-lettered), and returns how each ended, as the queue reports it.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="IJobQueueMonitor.WaitForIdleAsync"/> returns when no job is due or running, but a failed email that
+    /// waits for its retry is neither: its retry counts as scheduled, and the in-memory store drops scheduled jobs when
+    /// the host stops. So after each idle, each job is asked how it stands; while one has a retry to come, the wait
+    /// resumes once that retry is due. An ended state never changes again, so a job seen ended needs no second look.
+    /// </remarks>
+    private static async Task<IReadOnlyList<(SendNotification, JobInfo)>> WaitUntilEndedAsync(
+        IJobQueueMonitor monitor, TimeProvider time, List<(SendNotification Notification, JobId Id)> jobs, CancellationToken cancellationToken)
+    {
+        var ended = new JobInfo?[jobs.Count];
+        while (true)
+        {
+            await monitor.WaitForIdleAsync(Queue, cancellationToken);
+            DateTimeOffset? nextRetry = null;
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                if (ended[i] is not null)
+                {
+                    continue;
+                }
+
+                // Kept for a day (QueueOptions.FinishedJobRetention), so a status cannot be gone minutes later.
+                var job = await monitor.GetJobAsync(jobs[i].Id, cancellationToken)
+                    ?? throw new InvalidOperationException($"The queue has no status for job {jobs[i].Id} ({jobs[i].Notification.NotificationId}).");
+                if (job.State is JobState.Succeeded or JobState.DeadLettered or JobState.Cancelled)
+                {
+                    ended[i] = job;
+                }
+                else if (job.NextRunAt is { } runAt && (nextRetry is null || runAt < nextRetry))
+                {
+                    nextRetry = runAt;
+                }
+            }
+
+            if (Array.TrueForAll(ended, job => job is not null))
+            {
+                return [.. jobs.Select((job, i) => (job.Notification, ended[i]!))];
+            }
+
+            // A retry to come: wait until it is due, then for the queue to run it. A job seen waiting or running (it
+            // moved on between the idle and the look) has no future run time: look again after a moment.
+            var wait = (nextRetry ?? time.GetUtcNow()) - time.GetUtcNow();
+            await Task.Delay(wait > IdleRecheck ? wait : IdleRecheck, time, cancellationToken);
+        }
+    }
+
     private static void PrintSummary(TextWriter output, DemoReport report)
     {
+        output.WriteLine();
+        output.WriteLine("How each notification ended (IJobQueueMonitor.GetJobAsync):");
+        foreach (var (notification, job) in report.Outcomes)
+        {
+            output.WriteLine(job.State switch
+            {
+                JobState.Succeeded => $"  {notification.NotificationId,-24} {job.State} on attempt {job.Attempt} → {job.Result}",
+                JobState.DeadLettered => $"  {notification.NotificationId,-24} {job.State} to '{job.DeadLetterQueue}' after {job.Attempt} attempt(s)",
+                _ => $"  {notification.NotificationId,-24} {job.State} after {job.Attempt} attempt(s)",
+            });
+        }
+
         output.WriteLine();
         output.WriteLine(
             $"Summary: {report.Sent} sent, {report.Retried} retried ({report.Retries} retries), {report.DeadLetters.Count} dead-lettered, " +
