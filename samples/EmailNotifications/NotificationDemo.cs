@@ -30,9 +30,6 @@ public static class NotificationDemo
     /// <summary>The delay before the first retry; it doubles for each later one (200, 400, 800 ms, plus up to 20% jitter). Short for the demo.</summary>
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromMilliseconds(200);
 
-    // The shortest wait before the jobs are asked again after an idle that was not the end (see WaitUntilEndedAsync).
-    private static readonly TimeSpan IdleRecheck = TimeSpan.FromMilliseconds(20);
-
     /// <summary>Runs the sample.</summary>
     /// <param name="options">The pickup folder and the flaky transport's settings.</param>
     /// <param name="output">Where the lines go.</param>
@@ -117,7 +114,7 @@ public static class NotificationDemo
             }
 
             var accepted = enqueues.Where(e => e.Item2.Accepted).Select(e => (e.Item1, e.Item2.JobId)).ToList();
-            outcomes = await WaitUntilEndedAsync(host.Services.GetRequiredService<IJobQueueMonitor>(), host.Services.GetRequiredService<TimeProvider>(), accepted, cancellationToken);
+            outcomes = await WaitUntilEndedAsync(host.Services.GetRequiredService<IJobQueueMonitor>(), accepted, cancellationToken);
             deadLetters = await host.Services.GetRequiredService<IDeadLetterQueue>().ListAsync(DeadLetterQueue, cancellationToken: cancellationToken);
         }
         finally
@@ -134,49 +131,23 @@ public static class NotificationDemo
     /// Waits until every job has ended (sent or dead-lettered), and returns how each ended, as the queue reports it.
     /// </summary>
     /// <remarks>
-    /// <see cref="IJobQueueMonitor.WaitForIdleAsync"/> returns when no job is due or running, but a failed email that
-    /// waits for its retry is neither: its retry counts as scheduled, and the in-memory store drops scheduled jobs when
-    /// the host stops. So after each idle, each job is asked how it stands; while one has a retry to come, the wait
-    /// resumes once that retry is due. An ended state never changes again, so a job seen ended needs no second look.
+    /// <see cref="IJobQueueMonitor.WaitUntilEmptyAsync"/>, not <see cref="IJobQueueMonitor.WaitForIdleAsync"/>: a failed
+    /// email waiting for its retry is scheduled, not due, and the in-memory store drops scheduled jobs when the host stops.
     /// </remarks>
     private static async Task<IReadOnlyList<(SendNotification, JobInfo)>> WaitUntilEndedAsync(
-        IJobQueueMonitor monitor, TimeProvider time, List<(SendNotification Notification, JobId Id)> jobs, CancellationToken cancellationToken)
+        IJobQueueMonitor monitor, List<(SendNotification Notification, JobId Id)> jobs, CancellationToken cancellationToken)
     {
-        var ended = new JobInfo?[jobs.Count];
-        while (true)
+        await monitor.WaitUntilEmptyAsync(Queue, cancellationToken);
+        var ended = new List<(SendNotification, JobInfo)>();
+        foreach (var (notification, id) in jobs)
         {
-            await monitor.WaitForIdleAsync(Queue, cancellationToken);
-            DateTimeOffset? nextRetry = null;
-            for (var i = 0; i < jobs.Count; i++)
-            {
-                if (ended[i] is not null)
-                {
-                    continue;
-                }
-
-                // Kept for a day (QueueOptions.FinishedJobRetention), so a status cannot be gone minutes later.
-                var job = await monitor.GetJobAsync(jobs[i].Id, cancellationToken)
-                    ?? throw new InvalidOperationException($"The queue has no status for job {jobs[i].Id} ({jobs[i].Notification.NotificationId}).");
-                if (job.State is JobState.Succeeded or JobState.DeadLettered or JobState.Cancelled)
-                {
-                    ended[i] = job;
-                }
-                else if (job.NextRunAt is { } runAt && (nextRetry is null || runAt < nextRetry))
-                {
-                    nextRetry = runAt;
-                }
-            }
-
-            if (Array.TrueForAll(ended, job => job is not null))
-            {
-                return [.. jobs.Select((job, i) => (job.Notification, ended[i]!))];
-            }
-
-            // A retry to come: wait until it is due, then for the queue to run it. A job seen waiting or running (it
-            // moved on between the idle and the look) has no future run time: look again after a moment.
-            var wait = (nextRetry ?? time.GetUtcNow()) - time.GetUtcNow();
-            await Task.Delay(wait > IdleRecheck ? wait : IdleRecheck, time, cancellationToken);
+            // Kept for a day (QueueOptions.FinishedJobRetention), so a status cannot be gone minutes later.
+            var job = await monitor.GetJobAsync(id, cancellationToken)
+                ?? throw new InvalidOperationException($"The queue has no status for job {id} ({notification.NotificationId}).");
+            ended.Add((notification, job));
         }
+
+        return ended;
     }
 
     private static void PrintSummary(TextWriter output, DemoReport report)

@@ -36,6 +36,7 @@ internal sealed partial class JobDispatcher
 
         if (attempt.IsCompletedSuccessfully)
         {
+            job.EndedAttempt = job.Attempt;
             return CompleteAsync(worker, job);
         }
 
@@ -135,7 +136,14 @@ internal sealed partial class JobDispatcher
     {
         try
         {
-            await attempt.ConfigureAwait(false);
+            try
+            {
+                await attempt.ConfigureAwait(false);
+            }
+            finally
+            {
+                job.EndedAttempt = job.Attempt;
+            }
         }
         catch (Exception) when (worker.IsCancelled(job))
         {

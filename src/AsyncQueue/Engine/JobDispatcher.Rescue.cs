@@ -79,6 +79,7 @@ internal sealed partial class JobDispatcher
     private async ValueTask HandBackUnstartedAsync(JobRecord job, DateTimeOffset now)
     {
         job.Attempt--;
+        job.Result = null;
         try
         {
             await _store.RescheduleAsync(job, now, CancellationToken.None).ConfigureAwait(false);

@@ -79,6 +79,9 @@ internal sealed partial class JobDispatcher
         _metrics.FailedAttempts.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         job.AddError(JobError.FromException(job.Attempt, now, exception));
 
+        // A result is the succeeding attempt's: one a failed attempt reported must not outlive it.
+        job.Result = null;
+
         // The attempt ended without taking the process down: whatever it was suspected of, it is not a crash.
         job.Isolated = false;
         var decision = Decide(registration.Retry ?? worker.Options.Retry, job, exception, now);
@@ -156,6 +159,7 @@ internal sealed partial class JobDispatcher
     /// <summary>A job cancelled by id (before its start or while it ran): neither retried nor dead-lettered.</summary>
     private async ValueTask SettleCancelledAsync(Worker worker, JobRecord job)
     {
+        job.Result = null;
         Log.JobCancelled(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
         _metrics.Cancelled.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         await SettleAsync(job, "cancel", (j, ct) => _store.MarkCancelledAsync(j, ct)).ConfigureAwait(false);
@@ -170,6 +174,7 @@ internal sealed partial class JobDispatcher
     {
         Log.JobInterrupted(_logger, job.Id, job.Kind, job.Queue);
         job.Attempt--;
+        job.Result = null;
         var now = _time.GetUtcNow();
         return SettleAsync(job, "hand back", (j, ct) => _store.RescheduleAsync(j, now, ct));
     }

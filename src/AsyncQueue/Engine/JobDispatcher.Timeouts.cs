@@ -34,6 +34,7 @@ internal sealed partial class JobDispatcher
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
+            job.EndedAttempt = job.Attempt;
             if (worker.IsCancelled(job))
             {
                 // Cancelled by id, and deaf to it: abandoned all the same, but it ends cancelled, never retried.

@@ -52,7 +52,13 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
 
     public ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _dispatcher.GetJobAsync(id, cancellationToken);
 
-    public async Task WaitForIdleAsync(string? queue = null, CancellationToken cancellationToken = default)
+    public Task WaitForIdleAsync(string? queue = null, CancellationToken cancellationToken = default) =>
+        WaitAsync(queue, includeScheduled: false, cancellationToken);
+
+    public Task WaitUntilEmptyAsync(string? queue = null, CancellationToken cancellationToken = default) =>
+        WaitAsync(queue, includeScheduled: true, cancellationToken);
+
+    private async Task WaitAsync(string? queue, bool includeScheduled, CancellationToken cancellationToken)
     {
         var queues = queue is null ? [.. Queues.Select(q => q.Name)] : new[] { _registry.CheckQueue(queue) };
 
@@ -63,10 +69,10 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
         {
             // Seen idle twice in a row: a job taken from its queue but not yet marked running is between the two reads
             // of one check for a few instructions, never across two.
-            if (await IsIdleAsync(queues, cancellationToken).ConfigureAwait(false))
+            if (await IsIdleAsync(queues, includeScheduled, cancellationToken).ConfigureAwait(false))
             {
                 await Task.Yield();
-                if (await IsIdleAsync(queues, cancellationToken).ConfigureAwait(false))
+                if (await IsIdleAsync(queues, includeScheduled, cancellationToken).ConfigureAwait(false))
                 {
                     return;
                 }
@@ -76,14 +82,14 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
         }
     }
 
-    private async ValueTask<bool> IsIdleAsync(string[] queues, CancellationToken cancellationToken)
+    private async ValueTask<bool> IsIdleAsync(string[] queues, bool includeScheduled, CancellationToken cancellationToken)
     {
         foreach (var name in queues)
         {
             // Waiting first: a job that moves from waiting to running between the two reads is then seen running.
             var counts = await _store.CountAsync(name, cancellationToken).ConfigureAwait(false);
             var busy = _dispatcher.CountBusy(name);
-            if (busy > 0 || counts.Waiting > 0 || counts.Running > 0)
+            if (busy > 0 || counts.Waiting > 0 || counts.Running > 0 || (includeScheduled && counts.Scheduled > 0))
             {
                 return false;
             }

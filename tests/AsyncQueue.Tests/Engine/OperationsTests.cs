@@ -36,6 +36,83 @@ public sealed class OperationsTests
         }
     }
 
+    public sealed record Report(int N);
+
+    /// <summary>Attempt 1 reports a result, then fails; attempt 2 reports none and succeeds. Keeps every context it is given.</summary>
+    public sealed class ReportHandler(List<JobContext> contexts) : IJobHandler<Report>
+    {
+        public Task HandleAsync(Report job, JobContext context, CancellationToken cancellationToken)
+        {
+            lock (contexts)
+            {
+                contexts.Add(context);
+            }
+
+            if (job.N == 1 && context.Attempt == 1)
+            {
+                context.SetResult("half-written.tmp");
+                throw new IOException("The disk filled up after the result was reported.");
+            }
+
+            if (job.N == 2)
+            {
+                context.SetResult("on time");
+            }
+
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task SetResult_OfAFailedAttempt_DoesNotOutliveItAndLateCallsAreRefused()
+    {
+        var contexts = new List<JobContext>();
+        await using var host = await TestHost.StartAsync((services, queue) =>
+        {
+            services.AddSingleton(contexts);
+            queue.AddHandler<Report, ReportHandler>(q => q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(1, TimeSpan.Zero));
+        });
+        var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
+
+        var failedFirst = (await host.Queue.EnqueueAsync(new Report(1))).JobId;
+        var keyed = (await host.Queue.EnqueueAsync(new Report(2), new EnqueueOptions { IdempotencyKey = "late-result" })).JobId;
+        await monitor.WaitUntilEmptyAsync().WaitAsync(TimeSpan.FromMinutes(1));
+
+        var retried = await monitor.GetJobAsync(failedFirst);
+        Assert.Equal(JobState.Succeeded, retried!.State);
+        Assert.Equal(2, retried.Attempt);
+        Assert.Null(retried.Result);
+
+        // A context kept past its attempt: a record that is not reused still has the same id and attempt.
+        var kept = contexts.Single(c => c.JobId == keyed);
+        Assert.Throws<InvalidOperationException>(() => kept.SetResult("late"));
+        Assert.Equal("on time", (await monitor.GetJobAsync(keyed))!.Result);
+    }
+
+    [Fact]
+    public async Task WaitUntilEmpty_WithARetryScheduled_WaitsForTheRetryWhereWaitForIdleDoesNot()
+    {
+        var contexts = new List<JobContext>();
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UnixEpoch);
+        await using var host = await TestHost.StartAsync((services, queue) =>
+        {
+            services.AddSingleton(contexts);
+            services.AddSingleton<TimeProvider>(time);
+            queue.AddHandler<Report, ReportHandler>(q => q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(1, TimeSpan.FromMinutes(1)));
+        });
+        var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
+        var id = (await host.Queue.EnqueueAsync(new Report(1))).JobId;
+
+        await monitor.WaitForIdleAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        var empty = monitor.WaitUntilEmptyAsync();
+        Assert.Equal(JobState.Retrying, (await monitor.GetJobAsync(id))!.State);
+        Assert.False(empty.IsCompleted);
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        await empty.WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(JobState.Succeeded, (await monitor.GetJobAsync(id))!.State);
+    }
+
     [Fact]
     public void FinishedJobs_PastCapacity_EvictsTheOldestAndSaysSo()
     {
