@@ -15,11 +15,18 @@ internal sealed partial class JobDispatcher
         // First the pending cancel, then the workers (see JobCancellations): a worker about to start the job either
         // drops it or is found running it.
         _cancellations.Add(id);
-        if (TryCancelRunning(id))
+        while (FindWorker(id) is { } worker)
         {
-            _cancellations.TryRemove(id);
-            Log.CancelRequested(_logger, id);
-            return CancelJobResult.CancellationRequested;
+            if (worker.TryCancelRunning(id))
+            {
+                _cancellations.TryRemove(id);
+                Log.CancelRequested(_logger, id);
+                return CancelJobResult.CancellationRequested;
+            }
+
+            // Its handler ended and the worker is settling it (one store call): once settled, the job is finished,
+            // waiting for a retry, or gone from this worker, and the store or the worker's finished jobs say which.
+            await Task.Delay(TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
         }
 
         CancelJobResult result;
@@ -87,18 +94,18 @@ internal sealed partial class JobDispatcher
         return info;
     }
 
-    /// <summary>Cancels the token of the worker that runs job <paramref name="id"/> in this process, if one does.</summary>
-    private bool TryCancelRunning(JobId id)
+    /// <summary>The worker whose running job, or job being settled, is <paramref name="id"/>, if one is.</summary>
+    private Worker? FindWorker(JobId id)
     {
         foreach (var worker in _workers)
         {
-            if (worker.Running?.Id == id && worker.TryCancel(id))
+            if (worker.Running?.Id == id)
             {
-                return true;
+                return worker;
             }
         }
 
-        return false;
+        return null;
     }
 
     private JobInfo? FindRunning(JobId id)

@@ -107,6 +107,12 @@ internal sealed class Worker
         return true;
     }
 
+    /// <summary>
+    /// Cancels the handler's token if this worker runs job <paramref name="id"/> and its handler has not ended;
+    /// <see langword="false"/> when the worker runs another job or is settling this one.
+    /// </summary>
+    public bool TryCancelRunning(JobId id) => _running is { } job && job.Id == id && job.EndedAttempt != job.Attempt && TryCancel(id);
+
     /// <summary>Before a job starts: a token cancelled for an earlier job is replaced (the only allocation a cancel costs a worker).</summary>
     public void RenewCancellationIfUsed()
     {
