@@ -22,6 +22,9 @@ internal sealed partial class RedisJobStore
         config.AbortOnConnectFail = true;
         config.ConnectTimeout = (int)options.ConnectTimeout.TotalMilliseconds;
         config.ConnectRetry = 1;
+
+        // INFO, CONFIG GET and SCRIPT LOAD are admin commands to the client; the store sends no other.
+        config.AllowAdmin = true;
         ConnectionMultiplexer connection;
         try
         {
