@@ -75,7 +75,7 @@ internal sealed partial class RedisJobStore : IDeadLetterQueue
     {
         foreach (var queue in _queueList)
         {
-            if ((long)await RunAsync(RedisScripts.Requeue, queue, NowTicks, "", IdOf(jobId)).ConfigureAwait(false) > 0)
+            if ((long)await RunAsync(RedisScripts.Requeue, queue, NowTicks, "", NowMs, IdOf(jobId)).ConfigureAwait(false) > 0)
             {
                 queue.Wake.Set();
                 return true;
@@ -91,7 +91,7 @@ internal sealed partial class RedisJobStore : IDeadLetterQueue
         var count = 0;
         foreach (var queue in _queueList)
         {
-            count += (int)await RunAsync(RedisScripts.Requeue, queue, NowTicks, deadLetterQueue).ConfigureAwait(false);
+            count += (int)await RunAsync(RedisScripts.Requeue, queue, NowTicks, deadLetterQueue, NowMs).ConfigureAwait(false);
             queue.Wake.Set();
         }
 

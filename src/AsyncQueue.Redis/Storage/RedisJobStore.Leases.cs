@@ -19,7 +19,12 @@ internal sealed partial class RedisJobStore
     public IJobConsumer OpenConsumer(string queue)
     {
         var state = GetQueue(queue);
-        return new LeasedJobConsumer(state.Ready, state.AddWaiting, state.Wake.Set, StillHolds);
+        return new LeasedJobConsumer(state.Ready, state.AddWaiting, state.Wake.Set, job =>
+        {
+            // Every job a consumer takes passes here once, whether it still holds or not.
+            state.Taken();
+            return StillHolds(job);
+        });
     }
 
     /// <summary>Whether a leased job still belongs to this process: one whose lease lapsed and was taken over elsewhere must not start here too.</summary>
@@ -37,6 +42,7 @@ internal sealed partial class RedisJobStore
         while (!stopping.IsCancellationRequested)
         {
             queue.Wake.Reset();
+            var started = _time.GetUtcNow();
             TimeSpan sleep;
             try
             {
@@ -53,18 +59,14 @@ internal sealed partial class RedisJobStore
                 continue;
             }
 
-            // Sleep on the store's clock (tests move it), and wake at once for a signal.
-            using var timer = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            var delay = sleep == Timeout.InfiniteTimeSpan ? Task.Delay(Timeout.Infinite, timer.Token) : Task.Delay(sleep, _time, timer.Token);
-            await Task.WhenAny(queue.Wake.Task, delay).ConfigureAwait(false);
-            await timer.CancelAsync().ConfigureAwait(false);
+            await SleepUntilAsync(sleep == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : started + sleep, queue.Wake.Task, stopping).ConfigureAwait(false);
         }
     }
 
     /// <summary>Leases for the waiting workers; returns how long to sleep: zero to lease again at once, else until the next due job or the poll.</summary>
     private async Task<TimeSpan> LeaseForDemandAsync(RedisQueue queue)
     {
-        var demand = queue.Waiting - queue.Ready.Reader.Count;
+        var demand = (int)(queue.Waiting - queue.Untaken);
         if (demand <= 0)
         {
             // No worker waits: sleep until one does (its fetch sets the signal).
@@ -104,6 +106,7 @@ internal sealed partial class RedisJobStore
 
                 // Held before a worker can take it, so the heartbeat covers it from the start.
                 _held[((RedisLease)record.StoreData!).Id] = record;
+                queue.Handed();
                 queue.Ready.Writer.TryWrite(record);
             }
 
@@ -182,16 +185,16 @@ internal sealed partial class RedisJobStore
     private async Task HeartbeatLoopAsync()
     {
         var stopping = _stopping.Token;
+        var next = _time.GetUtcNow() + _options.HeartbeatInterval;
         while (!stopping.IsCancellationRequested)
         {
-            try
-            {
-                await Task.Delay(_options.HeartbeatInterval, _time, stopping).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            await SleepUntilAsync(next, Task.Delay(Timeout.Infinite, stopping), stopping).ConfigureAwait(false);
+            if (stopping.IsCancellationRequested)
             {
                 return;
             }
+
+            next = _time.GetUtcNow() + _options.HeartbeatInterval;
 
             foreach (var group in _held.Values.GroupBy(job => ((RedisLease)job.StoreData!).Queue))
             {

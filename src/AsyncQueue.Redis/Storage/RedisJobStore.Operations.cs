@@ -78,7 +78,7 @@ internal sealed partial class RedisJobStore
 
         // Jobs leased for this process's workers and not yet taken have not started: they count as waiting, not running.
         var leased = (long)reply[2];
-        var untaken = Math.Min(state.Ready.Reader.Count, leased);
+        var untaken = Math.Min(state.Untaken, leased);
         return new QueueCounts((long)reply[0] + untaken, (long)reply[1], leased - untaken, (long)reply[3] == 1);
     }
 

@@ -42,15 +42,12 @@ internal sealed partial class RedisJobStore
 
         // Sweep at once: what a crashed predecessor left leased may have expired already.
         _sweep.Set();
+        var next = _time.GetUtcNow() + _options.SweepInterval;
         while (!stopping.IsCancellationRequested)
         {
-            using (var timer = CancellationTokenSource.CreateLinkedTokenSource(stopping))
-            {
-                await Task.WhenAny(_sweep.Task, Task.Delay(_options.SweepInterval, _time, timer.Token)).ConfigureAwait(false);
-                await timer.CancelAsync().ConfigureAwait(false);
-            }
-
+            await SleepUntilAsync(next, _sweep.Task, stopping).ConfigureAwait(false);
             _sweep.Reset();
+            next = _time.GetUtcNow() + _options.SweepInterval;
             foreach (var queue in _queueList)
             {
                 if (stopping.IsCancellationRequested)

@@ -174,6 +174,34 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
     private Task<RedisResult> RunAsync(RedisScript script, RedisQueue queue, params RedisValue[] values) =>
         script.RunAsync(_db, name => RedisLog.ScriptReloaded(_logger, _endpoint, name), queue.Base, values);
 
+    /// <summary>
+    /// Waits on the store's clock (tests move it) until <paramref name="deadline"/>, or until <paramref name="wake"/>
+    /// completes. The deadline is absolute, taken before the work that preceded the wait: a clock that moved on during
+    /// that work (or while the timer was being set) is seen, rather than waited out for a whole period more.
+    /// </summary>
+    private async Task SleepUntilAsync(DateTimeOffset deadline, Task wake, CancellationToken stopping)
+    {
+        if (stopping.IsCancellationRequested || wake.IsCompleted)
+        {
+            return;
+        }
+
+        using var timer = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        var wait = deadline == DateTimeOffset.MaxValue ? Timeout.InfiniteTimeSpan : deadline - _time.GetUtcNow();
+        if (wait != Timeout.InfiniteTimeSpan && wait <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        var delay = wait == Timeout.InfiniteTimeSpan ? Task.Delay(Timeout.Infinite, timer.Token) : Task.Delay(wait, _time, timer.Token);
+        if (deadline == DateTimeOffset.MaxValue || _time.GetUtcNow() < deadline)
+        {
+            await Task.WhenAny(wake, delay).ConfigureAwait(false);
+        }
+
+        await timer.CancelAsync().ConfigureAwait(false);
+    }
+
     private long NowMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>A time as the scripts compare it: Unix milliseconds, rounded up, so a job is never due before its time.</summary>

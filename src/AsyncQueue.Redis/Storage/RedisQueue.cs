@@ -9,6 +9,9 @@ namespace AsyncQueue.Redis.Storage;
 /// </summary>
 internal sealed class RedisQueue : DurableQueue
 {
+    private long _handed;
+    private long _taken;
+
     public RedisQueue(string name, QueueOptions options, string prefix)
         : base(name, options)
     {
@@ -27,6 +30,17 @@ internal sealed class RedisQueue : DurableQueue
 
     /// <summary>Gets the fetch loop's signal: a worker waits, a job was enqueued or rescheduled here or elsewhere, a resume.</summary>
     public WakeSignal Wake { get; } = new();
+
+    /// <summary>
+    /// Gets how many leased jobs were put in <see cref="DurableQueue.Ready"/> and not yet taken by a worker. Counted
+    /// when a worker's consumer checks the job, after it stopped counting itself as waiting, so a worker between the
+    /// two is never counted as demand while its job is counted as taken (which leased one job too many).
+    /// </summary>
+    public long Untaken => Interlocked.Read(ref _handed) - Interlocked.Read(ref _taken);
+
+    public void Handed() => Interlocked.Increment(ref _handed);
+
+    public void Taken() => Interlocked.Increment(ref _taken);
 
     public RedisKey JobKey(string id) => BaseName + ":job:" + id;
 

@@ -21,11 +21,12 @@ internal static class RedisScripts
         local b = KEYS[1]
         local function num(x) return string.format('%.0f', x) end
         local function jobkey(id) return b .. ':job:' .. id end
-        local function ready_add(id)
+        local function ready_add(id, at)
           local jk = jobkey(id)
           local seq = redis.call('INCR', b .. ':seq')
+          redis.call('HSET', jk, 'rdy', num(at))
           if redis.call('HGET', jk, 'iso') == '1' then
-            redis.call('ZADD', b .. ':iso', num(seq), id)
+            redis.call('ZADD', b .. ':iso', num(at), id)
           else
             local prio = tonumber(redis.call('HGET', jk, 'prio')) or 1
             redis.call('ZADD', b .. ':ready', num((3 - prio) * 1099511627776 + seq), id)
@@ -145,7 +146,7 @@ internal static class RedisScripts
               'max', ARGV[o + 4], 'enq', ARGV[o + 5], 'runat', ARGV[o + 6], 'key', key, 'errors', ARGV[o + 9],
               'tp', ARGV[o + 10], 'ts', ARGV[o + 11], 'prio', ARGV[o + 12], 'iso', '0', 'started', '0', 'cancel', '0')
             if due <= now then
-              ready_add(id)
+              ready_add(id, now)
               if room ~= nil then room = room - 1 end
             else
               redis.call('HSET', jobkey(id), 'state', 'scheduled')
@@ -171,19 +172,33 @@ internal static class RedisScripts
         if redis.call('EXISTS', b .. ':paused') == 1 then return {-1} end
         local now = tonumber(ARGV[1])
         local want = tonumber(ARGV[3])
-        local due = redis.call('ZRANGE', b .. ':scheduled', '-inf', num(now), 'BYSCORE', 'LIMIT', 0, 1000)
-        for _, id in ipairs(due) do
-          redis.call('ZREM', b .. ':scheduled', id)
-          if redis.call('EXISTS', jobkey(id)) == 1 then ready_add(id) end
+        local due = redis.call('ZRANGE', b .. ':scheduled', '-inf', num(now), 'BYSCORE', 'LIMIT', 0, 1000, 'WITHSCORES')
+        for i = 1, #due, 2 do
+          redis.call('ZREM', b .. ':scheduled', due[i])
+          if redis.call('EXISTS', jobkey(due[i])) == 1 then ready_add(due[i], tonumber(due[i + 1])) end
         end
         local ids = {}
+        -- An isolated job goes first when it became due before the next ordinary job, else with the demand left over.
+        local iso = nil
         if ARGV[4] == '1' then
-          local popped = redis.call('ZPOPMIN', b .. ':iso', 1)
-          if #popped > 0 then ids[1] = popped[1] end
+          local first = redis.call('ZRANGE', b .. ':iso', 0, 0, 'WITHSCORES')
+          if #first > 0 then
+            iso = first[1]
+            local head = redis.call('ZRANGE', b .. ':ready', 0, 0)
+            if #head == 0 or tonumber(first[2]) < (tonumber(redis.call('HGET', jobkey(head[1]), 'rdy')) or 0) then
+              redis.call('ZREM', b .. ':iso', iso)
+              ids[1] = iso
+              iso = nil
+            end
+          end
         end
         if want - #ids > 0 then
           local popped = redis.call('ZPOPMIN', b .. ':ready', want - #ids)
           for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+        end
+        if iso ~= nil and #ids < want then
+          redis.call('ZREM', b .. ':iso', iso)
+          ids[#ids + 1] = iso
         end
         local out = {0, 0}
         if #ids == 0 then
@@ -293,7 +308,7 @@ internal static class RedisScripts
         redis.call('ZREM', b .. ':leased', id)
         redis.call('HSET', jk, 'runat', ARGV[4], 'attempt', ARGV[6], 'errors', ARGV[7], 'iso', ARGV[8], 'started', '0', 'token', '', 'lease', '')
         if tonumber(ARGV[5]) <= tonumber(ARGV[3]) then
-          ready_add(id)
+          ready_add(id, tonumber(ARGV[3]))
         else
           redis.call('HSET', jk, 'state', 'scheduled')
           redis.call('ZADD', b .. ':scheduled', ARGV[5], id)
@@ -378,10 +393,10 @@ internal static class RedisScripts
         return out
         """);
 
-    /// <summary>Moves dead letters back to the queue as fresh jobs: ARGV now ticks, dead-letter queue ('' with an id), then ids (none: the whole queue). Returns how many.</summary>
+    /// <summary>Moves dead letters back to the queue as fresh jobs: ARGV now ticks, dead-letter queue ('' with an id), now ms, then ids (none: the whole queue). Returns how many.</summary>
     public static readonly RedisScript Requeue = new("requeue", Prelude + """
         local ids = {}
-        for i = 3, #ARGV do ids[#ids + 1] = ARGV[i] end
+        for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
         if #ids == 0 then ids = redis.call('ZRANGE', b .. ':dead:' .. ARGV[2], 0, -1) end
         local n = 0
         for _, id in ipairs(ids) do
@@ -390,7 +405,7 @@ internal static class RedisScripts
           if f[1] == 'dead' then
             redis.call('ZREM', b .. ':dead:' .. f[2], id)
             redis.call('HSET', jk, 'attempt', '0', 'iso', '0', 'started', '0', 'cancel', '0', 'runat', ARGV[1], 'dlq', '', 'dlat', '')
-            ready_add(id)
+            ready_add(id, tonumber(ARGV[3]))
             n = n + 1
           end
         end
