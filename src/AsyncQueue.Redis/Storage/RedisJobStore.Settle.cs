@@ -82,11 +82,21 @@ internal sealed partial class RedisJobStore
         return false;
     }
 
-    /// <summary>Runs a fenced settle script; the job is no longer held either way. A lost lease throws and changes nothing.</summary>
+    /// <summary>Runs a fenced settle script; the job is no longer held whatever happens. A lost lease throws and changes nothing.</summary>
     private async Task<RedisResult> SettleAsync(JobRecord job, RedisLease lease, string operation, RedisScript script, params RedisValue[] values)
     {
-        var reply = await RunAsync(script, lease.Queue, values).ConfigureAwait(false);
-        Forget(job);
+        RedisResult reply;
+        try
+        {
+            reply = await RunAsync(script, lease.Queue, values).ConfigureAwait(false);
+        }
+        finally
+        {
+            // Also when the call failed (the server was unreachable): this process lets go of the job, so its lease is no
+            // longer extended and expires, and a sweeper takes it over. The dispatcher logs the failure.
+            Forget(job);
+        }
+
         var lost = reply.Resp2Type == ResultType.Array ? (long)((RedisResult[])reply!)[0] < 0 : (long)reply < 0;
         if (lost)
         {
