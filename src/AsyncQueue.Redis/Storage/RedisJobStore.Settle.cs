@@ -65,7 +65,7 @@ internal sealed partial class RedisJobStore
     {
         var lease = LeaseOf(job);
         var queue = lease.Queue;
-        var evicted = (long)await SettleAsync(job, lease, "cancel", RedisScripts.MarkCancelled, lease.Id, lease.Token, NowMs, Ms(queue.Options.FinishedJobRetention), queue.Options.FinishedJobCapacity).ConfigureAwait(false);
+        var evicted = (long)await SettleAsync(job, lease, "cancel", RedisScripts.MarkCancelled, lease.Id, lease.Token, NowMs, Ms(queue.Options.FinishedJobRetention), queue.Options.FinishedJobCapacity, job.Attempt).ConfigureAwait(false);
         CountStatusEvictions(queue, evicted);
     }
 

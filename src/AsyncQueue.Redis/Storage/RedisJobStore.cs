@@ -127,7 +127,17 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
 
         while (_expired.Reader.TryRead(out var job))
         {
-            await TryReleaseAsync(job).ConfigureAwait(false);
+            // Its lease expired again rather than rescheduled: the next rescue, anywhere, learns what this one learned.
+            try
+            {
+                var lease = LeaseOf(job);
+                await RunAsync(RedisScripts.Expire, lease.Queue, lease.Id, lease.Token).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // Not lost: the lease expires on its own.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
         }
 
         _expired.Writer.TryComplete(new ObjectDisposedException(nameof(RedisJobStore), "The Redis job store is closed."));
@@ -138,17 +148,12 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
         _stopping.Dispose();
     }
 
-    /// <summary>A job this process will not run goes back as it was leased: its attempt undone, due now.</summary>
+    /// <summary>A job leased for a worker of this process and never taken goes back as it was: its attempt undone, due now.</summary>
     private async Task<bool> TryReleaseAsync(JobRecord job)
     {
         try
         {
-            var lease = LeaseOf(job);
-            if (!lease.TakenOver)
-            {
-                job.Attempt--;
-            }
-
+            job.Attempt--;
             await RescheduleAsync(job, _time.GetUtcNow(), CancellationToken.None).ConfigureAwait(false);
             return true;
         }

@@ -267,6 +267,14 @@ internal static class RedisScripts
         return out
         """);
 
+    /// <summary>Lets go of a taken-over job unsettled, at dispose: its lease is expired at once, for the next rescue anywhere. ARGV id, token. Returns 1, or 0 when the lease was lost.</summary>
+    public static readonly RedisScript Expire = new("expire lease", Prelude + """
+        if not held(ARGV[1], ARGV[2]) then return 0 end
+        redis.call('HSET', jobkey(ARGV[1]), 'lease', '0')
+        redis.call('ZADD', b .. ':leased', 0, ARGV[1])
+        return 1
+        """);
+
     /// <summary>Records an isolated job's start: ARGV id, token. Returns 1, or 0 when the lease was lost.</summary>
     public static readonly RedisScript MarkStarted = new("mark started", Prelude + """
         if not held(ARGV[1], ARGV[2]) then return 0 end
@@ -292,10 +300,11 @@ internal static class RedisScripts
         return finish(id, 'succeeded', tonumber(ARGV[3]), tonumber(ARGV[6]), tonumber(ARGV[7]))
         """);
 
-    /// <summary>Settles a cancel: ARGV id, token, now, finished retention, capacity. Returns -1 when the lease was lost, else the capacity's evictions.</summary>
+    /// <summary>Settles a cancel: ARGV id, token, now, finished retention, capacity, attempt. Returns -1 when the lease was lost, else the capacity's evictions.</summary>
     public static readonly RedisScript MarkCancelled = new("mark cancelled", Prelude + """
         local id = ARGV[1]
         if not held(id, ARGV[2]) then return -1 end
+        redis.call('HSET', jobkey(id), 'attempt', ARGV[6])
         free_key(id)
         return finish(id, 'cancelled', tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
         """);
@@ -440,5 +449,5 @@ internal static class RedisScripts
 
     /// <summary>Every script, loaded at start.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =
-        [Enqueue, Fetch, TakeOver, Heartbeat, MarkStarted, Complete, MarkCancelled, Reschedule, DeadLetter, Cancel, Count, Sweep, Requeue, DeleteDead, EvictDead];
+        [Enqueue, Fetch, TakeOver, Heartbeat, Expire, MarkStarted, Complete, MarkCancelled, Reschedule, DeadLetter, Cancel, Count, Sweep, Requeue, DeleteDead, EvictDead];
 }
