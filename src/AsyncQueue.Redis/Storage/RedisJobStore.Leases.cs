@@ -48,7 +48,9 @@ internal sealed partial class RedisJobStore
             {
                 sleep = await LeaseForDemandAsync(queue).ConfigureAwait(false);
             }
-            catch (Exception ex) when (ex is RedisException or TimeoutException)
+#pragma warning disable CA1031 // A loop of the store must outlive any failure (an outage, a damaged reply): it logs and tries again.
+            catch (Exception ex) when (!_stopping.IsCancellationRequested)
+#pragma warning restore CA1031
             {
                 RedisLog.OperationFailed(_logger, ex, "lease jobs", queue.Name);
                 sleep = _options.PollInterval;
@@ -202,7 +204,9 @@ internal sealed partial class RedisJobStore
                 {
                     await HeartbeatAsync(group.Key, [.. group]).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+#pragma warning disable CA1031 // A loop of the store must outlive any failure (an outage, a damaged reply): it logs and tries again.
+                catch (Exception ex) when (!_stopping.IsCancellationRequested)
+#pragma warning restore CA1031
                 {
                     RedisLog.OperationFailed(_logger, ex, "extend leases", group.Key.Name);
                 }

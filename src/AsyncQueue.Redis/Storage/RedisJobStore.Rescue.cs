@@ -60,7 +60,9 @@ internal sealed partial class RedisJobStore
                     await RescueExpiredLeasesAsync(queue).ConfigureAwait(false);
                     await UpkeepAsync(queue).ConfigureAwait(false);
                 }
-                catch (Exception ex) when (ex is RedisException or TimeoutException)
+#pragma warning disable CA1031 // A loop of the store must outlive any failure (an outage, a damaged reply): it logs and tries again.
+                catch (Exception ex) when (!_stopping.IsCancellationRequested)
+#pragma warning restore CA1031
                 {
                     RedisLog.OperationFailed(_logger, ex, "sweep", queue.Name);
                 }
