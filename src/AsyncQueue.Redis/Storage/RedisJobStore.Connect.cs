@@ -73,17 +73,17 @@ internal sealed partial class RedisJobStore
     {
         // INFO server's redis_version, not the client's guess from the handshake.
         var reported = server.Info("server").SelectMany(g => g).FirstOrDefault(p => p.Key == "redis_version").Value;
-        if (!Version.TryParse(reported, out var version))
+        if (VersionProblem(reported ?? server.Version.ToString(), endpoint, setting) is { } problem)
         {
-            version = server.Version;
-        }
-
-        if (version < MinimumVersion)
-        {
-            throw new InvalidOperationException(
-                $"The Redis server at {endpoint} ({setting}) is Redis {version}, but the Redis job store's scripts need Redis {MinimumVersion} or later (ZRANGE BYSCORE LIMIT, ZPOPMIN with a count). Upgrade the server.");
+            throw new InvalidOperationException(problem);
         }
     }
+
+    /// <summary>Why a server of the reported version cannot run the scripts, or <see langword="null"/> when it can.</summary>
+    internal static string? VersionProblem(string reported, string endpoint, string setting) =>
+        Version.TryParse(reported, out var version) && version < MinimumVersion
+            ? $"The Redis server at {endpoint} ({setting}) is Redis {reported}, but the Redis job store's scripts need Redis {MinimumVersion} or later (ZRANGE BYSCORE LIMIT, ZPOPMIN with a count). Upgrade the server."
+            : null;
 
     /// <summary>Reads <c>appendonly</c> and <c>appendfsync</c>, logs a warning when a crash of Redis can lose accepted jobs, and describes them.</summary>
     private static string CheckPersistence(IServer server, string endpoint, ILogger logger)

@@ -7,7 +7,7 @@ namespace AsyncQueue.Redis.Storage;
 /// <summary>
 /// The dead-letter queues: list, count, get, requeue, delete, purge. A dead letter stays in its queue's slot (its hash
 /// keeps the queue's hash tag), in the set <c>{prefix:queue}:dead:NAME</c>; a dead-letter queue fed by several queues
-/// is the union of those sets, ordered by the time each entry was dead-lettered. Implemented explicitly, since
+/// is the union of those sets, ordered by the time each entry was dead-lettered, its capacity kept across them. Implemented explicitly, since
 /// <see cref="IDeadLetterQueue.CountAsync"/> and <see cref="IJobStore.CountAsync"/> share a name.
 /// </summary>
 internal sealed partial class RedisJobStore : IDeadLetterQueue
@@ -121,6 +121,45 @@ internal sealed partial class RedisJobStore : IDeadLetterQueue
         }
 
         return count;
+    }
+
+    /// <summary>
+    /// A dead-letter queue fed by several queues keeps its entries in each feeding queue's slot, where the dead-letter
+    /// script keeps the capacity of that part only; this keeps it for the whole, across the queues this process
+    /// configures, evicting the oldest first (each eviction one script in its queue's slot, logged and counted).
+    /// </summary>
+    private async Task EvictPastCapacityAcrossQueuesAsync(DeadLetterTarget target, CancellationToken cancellationToken)
+    {
+        long total = 0;
+        foreach (var queue in _queueList)
+        {
+            total += await _db.SortedSetLengthAsync(queue.Key("dead:" + target.Name)).ConfigureAwait(false);
+        }
+
+        if (total <= target.Capacity)
+        {
+            return;
+        }
+
+        var entries = new List<(RedisQueue Queue, string Id, long At)>();
+        foreach (var queue in _queueList)
+        {
+            foreach (var id in await _db.SortedSetRangeByRankAsync(queue.Key("dead:" + target.Name)).ConfigureAwait(false))
+            {
+                var at = (long?)await _db.HashGetAsync(queue.JobKey((string)id!), "dlat").ConfigureAwait(false) ?? 0;
+                entries.Add((queue, (string)id!, at));
+            }
+        }
+
+        foreach (var (queue, id, _) in entries.OrderBy(e => e.At).Take((int)Math.Min(int.MaxValue, total - target.Capacity)))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var kind = (string?)await _db.HashGetAsync(queue.JobKey(id), "kind").ConfigureAwait(false) ?? "";
+            if ((long)await RunAsync(RedisScripts.DeleteDead, queue, "", id).ConfigureAwait(false) > 0)
+            {
+                ReportDeadLetterEvictions(target.Name, [RedisResult.Create((RedisValue)id), RedisResult.Create((RedisValue)kind), RedisResult.Create((RedisValue)"c")], 0);
+            }
+        }
     }
 
     private string NowTicks => _time.GetUtcNow().UtcTicks.ToString(CultureInfo.InvariantCulture);

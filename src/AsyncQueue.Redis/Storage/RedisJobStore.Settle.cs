@@ -58,6 +58,11 @@ internal sealed partial class RedisJobStore
             Ms(target.Retention),
             target.Capacity).ConfigureAwait(false))!;
         ReportDeadLetterEvictions(target.Name, reply, 1);
+        if (_queueList.Length > 1)
+        {
+            await EvictPastCapacityAcrossQueuesAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+
         return new DeadLetterEntry(job, target.Name, FromMs(now));
     }
 
