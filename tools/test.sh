@@ -4,6 +4,7 @@
 #
 #   postgresql  the AsyncQueue.PostgreSql tests start a throwaway server (initdb, pg_ctl) as the 'postgres' user
 #   prometheus  the WebUpload metrics test scrapes the sample with a real Prometheus server
+#   redis-server  the AsyncQueue.Redis tests start throwaway servers (/usr/bin/redis-server) on free loopback ports
 #
 # On Debian or Ubuntu the missing packages are installed when this shell may (root, or sudo without a password).
 # Otherwise it stops before any test runs, with one message naming the packages and the command that installs them.
@@ -26,6 +27,7 @@ missing_packages() {
   local missing=()
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   on_path prometheus || missing+=(prometheus)
+  [ -x /usr/bin/redis-server ] || missing+=(redis-server)
   echo "${missing[*]}"
 }
 
@@ -39,7 +41,7 @@ missing=$(missing_packages)
 if [ -n "$missing" ]; then
   install="apt-get update && apt-get install -y --no-install-recommends $missing"
   if ! command -v apt-get >/dev/null; then
-    fail "the tests need the Debian packages '$missing' (or the same programs from your system's packages: initdb under /usr/lib/postgresql/<version>/bin, prometheus on PATH), and this machine has no apt-get to install them."
+    fail "the tests need the Debian packages '$missing' (or the same programs from your system's packages: initdb under /usr/lib/postgresql/<version>/bin, prometheus on PATH, /usr/bin/redis-server), and this machine has no apt-get to install them."
   elif [ "$(id -u)" -eq 0 ]; then
     echo "tools/test.sh: installing the missing Debian packages: $missing"
     apt-get update && apt-get install -y --no-install-recommends $missing
@@ -51,7 +53,7 @@ if [ -n "$missing" ]; then
   fi
 
   missing=$(missing_packages)
-  [ -z "$missing" ] || fail "'$missing' still missing after apt-get install: initdb must be under /usr/lib/postgresql/<version>/bin and prometheus on PATH."
+  [ -z "$missing" ] || fail "'$missing' still missing after apt-get install: initdb must be under /usr/lib/postgresql/<version>/bin, prometheus on PATH and redis-server at /usr/bin/redis-server."
 fi
 
 # PostgreSQL refuses to run as root, so its test fixture switches to the 'postgres' user with runuser, which only root may do.

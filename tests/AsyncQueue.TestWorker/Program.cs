@@ -1,6 +1,7 @@
 // The durable stores' child process for crash and multi-process tests, and their throughput console.
 //
-// Every command runs on one store: --sqlite FILE, or --postgres CONNECTION-STRING [--schema NAME]. Options of the
+// Every command runs on one store: --sqlite FILE, --postgres CONNECTION-STRING [--schema NAME], or
+// --redis CONFIGURATION [--prefix NAME]. Options of the
 // store: --lease-ms N (the lease of the short-lease commands, default 2000; the heartbeat is a quarter of it) and
 // --fetch-batch N (the most jobs leased by one query, default 256).
 //
@@ -30,6 +31,6 @@ return args.Length == 0 ? Usage() : args[0] switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: work|poison|throughput (--sqlite FILE | --postgres CONNECTION-STRING [--schema NAME]) [options]; see Program.cs");
+    Console.Error.WriteLine("usage: work|poison|throughput (--sqlite FILE | --postgres CONNECTION-STRING [--schema NAME] | --redis CONFIGURATION [--prefix NAME]) [options]; see Program.cs");
     return 2;
 }

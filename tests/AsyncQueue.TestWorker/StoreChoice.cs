@@ -1,7 +1,8 @@
 namespace AsyncQueue.TestWorker;
 
 /// <summary>
-/// The store a child runs on: <c>--sqlite FILE</c>, or <c>--postgres CONNECTION-STRING</c> with <c>--schema NAME</c>.
+/// The store a child runs on: <c>--sqlite FILE</c>, <c>--postgres CONNECTION-STRING</c> with <c>--schema NAME</c>, or
+/// <c>--redis CONFIGURATION</c> with <c>--prefix NAME</c>.
 /// <c>--lease-ms N</c> sets the lease (the heartbeat is a quarter of it) and <c>--fetch-batch N</c> the most jobs leased
 /// by one query.
 /// </summary>
@@ -12,11 +13,13 @@ internal sealed class StoreChoice
         SqliteFile = args.Find("sqlite");
         PostgresConnection = args.Find("postgres");
         Schema = args.Find("schema");
+        RedisConfiguration = args.Find("redis");
+        Prefix = args.Find("prefix");
         Lease = TimeSpan.FromMilliseconds(args.Int("lease-ms", 2_000));
         FetchBatch = args.Int("fetch-batch", 256);
-        if ((SqliteFile is null) == (PostgresConnection is null))
+        if (new[] { SqliteFile, PostgresConnection, RedisConfiguration }.Count(s => s is not null) != 1)
         {
-            throw new ArgumentException("Name one store: --sqlite FILE or --postgres CONNECTION-STRING.");
+            throw new ArgumentException("Name one store: --sqlite FILE, --postgres CONNECTION-STRING or --redis CONFIGURATION.");
         }
     }
 
@@ -26,17 +29,44 @@ internal sealed class StoreChoice
 
     public string? Schema { get; }
 
+    public string? RedisConfiguration { get; }
+
+    public string? Prefix { get; }
+
     public TimeSpan Lease { get; }
 
     public int FetchBatch { get; }
 
-    public string Name => SqliteFile is not null ? "SQLite file store" : "PostgreSQL store";
+    public string Name => SqliteFile is not null ? "SQLite file store" : PostgresConnection is not null ? "PostgreSQL store" : "Redis store";
 
     public static StoreChoice From(Arguments args) => new(args);
 
     /// <summary>Puts the queue on the chosen store; with short leases a killed child's jobs are rescued within about <see cref="Lease"/>.</summary>
     public void Use(IJobQueueBuilder queue, bool shortLeases, string? schema = null)
     {
+        if (RedisConfiguration is not null)
+        {
+            // The schema of a throughput run is the Redis key prefix.
+            queue.UseRedis(RedisConfiguration, options =>
+            {
+                options.FetchBatchSize = FetchBatch;
+                if ((schema ?? Prefix) is { } prefix)
+                {
+                    options.KeyPrefix = prefix;
+                }
+
+                if (shortLeases)
+                {
+                    options.LeaseDuration = Lease;
+                    options.HeartbeatInterval = Lease / 4;
+                    options.SweepInterval = TimeSpan.FromMilliseconds(200);
+                    options.PollInterval = TimeSpan.FromMilliseconds(100);
+                }
+            });
+            return;
+        }
+
+#if SQL_STORES
         if (SqliteFile is not null)
         {
             queue.UseSqlite($"Data Source={SqliteFile}", options =>
@@ -69,5 +99,8 @@ internal sealed class StoreChoice
                 options.PollInterval = TimeSpan.FromMilliseconds(100);
             }
         });
+#else
+        throw new ArgumentException("This build of the test worker has Redis only (-p:TestWorkerStores=redis).");
+#endif
     }
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+#if SQL_STORES
 using Npgsql;
+#endif
 
 namespace AsyncQueue.TestWorker;
 
@@ -55,7 +57,7 @@ internal static class ThroughputCommand
         }
         else
         {
-            // A schema of its own, dropped afterwards: the run starts empty and leaves nothing behind.
+            // A schema (PostgreSQL) or key prefix (Redis) of its own: the run starts empty; a schema is dropped afterwards.
             schema = "throughput_" + Guid.NewGuid().ToString("N");
         }
 
@@ -65,12 +67,14 @@ internal static class ThroughputCommand
         }
         finally
         {
+#if SQL_STORES
             if (store.PostgresConnection is { } connection && schema is not null)
             {
                 await using var dataSource = NpgsqlDataSource.Create(connection);
                 await using var drop = dataSource.CreateCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE");
                 await drop.ExecuteNonQueryAsync();
             }
+#endif
         }
     }
 

@@ -1,0 +1,62 @@
+using System.Text.Json;
+
+namespace AsyncQueue.Redis;
+
+/// <summary>Settings of the Redis job store. Set them with <c>UseRedis("localhost:6379", options => ...)</c>.</summary>
+/// <remarks>Validated when the store starts; an invalid value fails the start with a message that names the property.</remarks>
+public class RedisStoreOptions
+{
+    /// <summary>
+    /// Gets or sets the StackExchange.Redis configuration string: one or more <c>host:port</c> endpoints, then options
+    /// such as <c>password=...</c>, <c>user=...</c> or <c>ssl=true</c>, for example <c>localhost:6379,password=secret</c>.
+    /// </summary>
+    /// <value>Set by <c>UseRedis</c>. It must name at least one endpoint.</value>
+    public string Configuration { get; set; } = "";
+
+    /// <summary>
+    /// Gets or sets the prefix of every key the store writes, so that several applications share one server. A queue's
+    /// keys are <c>{prefix:queue}:...</c>: one hash tag per queue, so that in Redis Cluster a queue lives in one slot.
+    /// </summary>
+    /// <value>The default value is <c>asyncqueue</c>. It must not be empty, nor contain <c>{</c>, <c>}</c> or whitespace.</value>
+    public string KeyPrefix { get; set; } = "asyncqueue";
+
+    /// <summary>
+    /// Gets or sets how long a fetched job stays leased to its attempt without a heartbeat. When a lease expires (the
+    /// process crashed, was killed or stalled), the sweeper of a process that runs the job's queue takes it over and its
+    /// dispatcher decides its fate.
+    /// </summary>
+    /// <value>The default value is 30 seconds. Range: 1 second or more, and more than twice <see cref="HeartbeatInterval"/>.</value>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Gets or sets how often the store extends the leases of the jobs this process holds, and learns which of them had a cancel requested.</summary>
+    /// <value>The default value is 10 seconds. Range: more than zero, and less than half of <see cref="LeaseDuration"/>.</value>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets how often idle workers look for jobs when no wake-up came. Enqueues, resumes and retries publish a
+    /// wake-up on the queue's channel, and delayed jobs are fetched when they fall due, so the poll only covers a lost
+    /// wake-up (a reconnection, say).
+    /// </summary>
+    /// <value>The default value is 5 seconds. Range: 10 milliseconds to 1 hour.</value>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets how often the sweeper takes over expired leases and evicts expired idempotency keys, finished statuses and dead letters.</summary>
+    /// <value>The default value is 5 seconds. Range: 10 milliseconds to 1 hour.</value>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Gets or sets the most jobs of one queue leased by one script call. The store leases only as many as its workers are about to take.</summary>
+    /// <value>The default value is 256. Range: 1 to 10,000.</value>
+    public int FetchBatchSize { get; set; } = 256;
+
+    /// <summary>Gets or sets how long the store waits for the server at start before it fails the start.</summary>
+    /// <value>The default value is 5 seconds. Range: 100 milliseconds to 5 minutes.</value>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Gets or sets the System.Text.Json options that job payloads are written and read with. Payloads are read only
+    /// into the type registered for their kind, never into a type the data names.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="JsonSerializerOptions.Default"/>.</value>
+    /// <remarks>Changing them after jobs were stored may make old payloads unreadable; such jobs are dead-lettered with the reason.</remarks>
+    public JsonSerializerOptions? SerializerOptions { get; set; }
+}

@@ -1,0 +1,266 @@
+using System.Globalization;
+using AsyncQueue.Redis.Diagnostics;
+using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
+using StackExchange.Redis;
+
+namespace AsyncQueue.Redis.Storage;
+
+/// <summary>Leases with fencing: the consumers, each queue's fetch loop (ordinary jobs in batches, one isolated job at a time), heartbeats.</summary>
+internal sealed partial class RedisJobStore
+{
+    // How many fields the fetch and takeover scripts return per job.
+    private const int LeasedFieldCount = 15;
+
+    // 1 while this store holds an isolated job (_isolatedJob) or a fetch loop may be leasing one: a store holds at most one.
+    private int _isolatedHeld;
+    private JobRecord? _isolatedJob;
+
+    public IJobConsumer OpenConsumer(string queue)
+    {
+        var state = GetQueue(queue);
+        return new LeasedJobConsumer(state.Ready, state.AddWaiting, state.Wake.Set, job =>
+        {
+            // Every job a consumer takes passes here once, whether it still holds or not.
+            state.Taken();
+            return StillHolds(job);
+        });
+    }
+
+    /// <summary>Whether a leased job still belongs to this process: one whose lease lapsed and was taken over elsewhere must not start here too.</summary>
+    internal bool StillHolds(JobRecord job) =>
+        _held.TryGetValue(((RedisLease)job.StoreData!).Id, out var held) && ReferenceEquals(held, job);
+
+    /// <summary>
+    /// Leases, for one queue, as many due jobs as its workers in this process wait for, in one script call; then sleeps
+    /// until a worker waits, a wake-up comes (this process or the queue's channel), the next delayed job falls due, or
+    /// the poll interval passes.
+    /// </summary>
+    private async Task FetchLoopAsync(RedisQueue queue)
+    {
+        var stopping = _stopping.Token;
+        while (!stopping.IsCancellationRequested)
+        {
+            queue.Wake.Reset();
+            var started = _time.GetUtcNow();
+            TimeSpan sleep;
+            try
+            {
+                sleep = await LeaseForDemandAsync(queue).ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // A loop of the store must outlive any failure (an outage, a damaged reply): it logs and tries again.
+            catch (Exception ex) when (!_stopping.IsCancellationRequested)
+#pragma warning restore CA1031
+            {
+                RedisLog.OperationFailed(_logger, ex, "lease jobs", queue.Name);
+                sleep = _options.PollInterval;
+            }
+
+            if (sleep == TimeSpan.Zero)
+            {
+                continue;
+            }
+
+            await SleepUntilAsync(sleep == Timeout.InfiniteTimeSpan ? DateTimeOffset.MaxValue : started + sleep, queue.Wake.Task, stopping).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Leases for the waiting workers; returns how long to sleep: zero to lease again at once, else until the next due job or the poll.</summary>
+    private async Task<TimeSpan> LeaseForDemandAsync(RedisQueue queue)
+    {
+        var demand = (int)(queue.Waiting - queue.Untaken);
+        if (demand <= 0)
+        {
+            // No worker waits: sleep until one does (its fetch sets the signal).
+            return Timeout.InfiniteTimeSpan;
+        }
+
+        var mayIsolate = Interlocked.CompareExchange(ref _isolatedHeld, 1, 0) == 0;
+        var leasedIsolated = false;
+        try
+        {
+            var now = _time.GetUtcNow();
+            var nowMs = now.ToUnixTimeMilliseconds();
+            var expires = nowMs + Ms(_options.LeaseDuration);
+            var reply = (RedisResult[])(await RunAsync(RedisScripts.Fetch, queue, nowMs, expires, Math.Min(demand, _options.FetchBatchSize), mayIsolate ? 1 : 0).ConfigureAwait(false))!;
+            var token = (long)reply[0];
+            if (token < 0)
+            {
+                // Paused: a resume publishes a wake-up; the poll covers a lost one.
+                return _options.PollInterval;
+            }
+
+            if (reply.Length == 2)
+            {
+                var nextDue = (long)reply[1];
+                var untilDue = nextDue > 0 ? TimeSpan.FromMilliseconds(Math.Max(0, nextDue - nowMs)) : _options.PollInterval;
+                return untilDue < _options.PollInterval ? untilDue : _options.PollInterval;
+            }
+
+            for (var i = 2; i + LeasedFieldCount <= reply.Length; i += LeasedFieldCount)
+            {
+                var record = RecordOf(reply, i, new RedisLease(this, queue, (string)reply[i]!, token), FromMs(expires));
+                if (record.Isolated && mayIsolate)
+                {
+                    leasedIsolated = true;
+                    Volatile.Write(ref _isolatedJob, record);
+                }
+
+                // Held before a worker can take it, so the heartbeat covers it from the start.
+                _held[((RedisLease)record.StoreData!).Id] = record;
+                queue.Handed();
+                queue.Ready.Writer.TryWrite(record);
+            }
+
+            return TimeSpan.Zero;
+        }
+        finally
+        {
+            if (mayIsolate && !leasedIsolated)
+            {
+                Volatile.Write(ref _isolatedHeld, 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The record of a leased job, from the script's fields (id, kind, payload, attempt, max, enqueued, due, key, errors,
+    /// traceparent, tracestate, priority, isolated, started, cancel). A job that cannot be read (its kind has no handler,
+    /// its payload does not deserialize, a foreign writer damaged its hash) is handed out all the same, as an
+    /// <see cref="UnreadableJob"/> that the dispatcher dead-letters.
+    /// </summary>
+    private JobRecord RecordOf(RedisResult[] f, int at, RedisLease lease, DateTimeOffset leaseExpires)
+    {
+        var kind = (string?)f[at + 1];
+        var payload = (string?)f[at + 2];
+        var record = BuildRecord(
+            lease.Id, lease.Queue.Name, kind, payload, (string?)f[at + 3], (string?)f[at + 4], (string?)f[at + 5], (string?)f[at + 6],
+            (string?)f[at + 7], (string?)f[at + 8], (string?)f[at + 9], (string?)f[at + 10], (string?)f[at + 11], lease);
+        record.Isolated = (string?)f[at + 12] == "1";
+        record.StartRecorded = (string?)f[at + 13] == "1";
+        record.LeaseExpiresAt = leaseExpires;
+        if ((string?)f[at + 14] == "1")
+        {
+            record.RequestCancellation();
+        }
+
+        return record;
+    }
+
+    /// <summary>A record from stored fields; unreadable ones carry an <see cref="UnreadableJob"/> that says why.</summary>
+    private JobRecord BuildRecord(
+        string id, string queue, string? kind, string? payload, string? attempt, string? max, string? enqueued, string? runAt,
+        string? key, string? errors, string? traceParent, string? traceState, string? priority, object? storeData)
+    {
+        var enqueuedTicks = long.TryParse(enqueued, NumberStyles.Integer, CultureInfo.InvariantCulture, out var e) ? e : 0;
+        var runAtTicks = long.TryParse(runAt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : enqueuedTicks;
+        object job;
+        if (string.IsNullOrEmpty(kind))
+        {
+            kind = "(none)";
+            job = new UnreadableJob(kind, payload, "The stored job has no kind.", typeof(FormatException).FullName!);
+        }
+        else
+        {
+            job = _payloads.Read(kind, payload);
+        }
+
+        var record = new JobRecord(Guid.TryParseExact(id, "N", out var guid) ? new JobId(guid) : default, kind, queue, job, new DateTimeOffset(enqueuedTicks, TimeSpan.Zero))
+        {
+            IdempotencyKey = string.IsNullOrEmpty(key) ? null : key,
+            MaxAttempts = int.TryParse(max, NumberStyles.Integer, CultureInfo.InvariantCulture, out var m) ? m : null,
+            NotBefore = runAtTicks != enqueuedTicks ? new DateTimeOffset(runAtTicks, TimeSpan.Zero) : null,
+            Attempt = int.TryParse(attempt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var a) ? a : 0,
+            TraceParent = string.IsNullOrEmpty(traceParent) ? null : traceParent,
+            TraceState = string.IsNullOrEmpty(traceState) ? null : traceState,
+            Priority = int.TryParse(priority, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && Enum.IsDefined((JobPriority)p) ? (JobPriority)p : JobPriority.Normal,
+            StoreData = storeData,
+        };
+        foreach (var error in JobPayloads.DeserializeErrors(errors))
+        {
+            record.AddError(error);
+        }
+
+        return record;
+    }
+
+    private async Task HeartbeatLoopAsync()
+    {
+        var stopping = _stopping.Token;
+        var next = _time.GetUtcNow() + _options.HeartbeatInterval;
+        while (!stopping.IsCancellationRequested)
+        {
+            await SleepUntilAsync(next, Task.Delay(Timeout.Infinite, stopping), stopping).ConfigureAwait(false);
+            if (stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            next = _time.GetUtcNow() + _options.HeartbeatInterval;
+
+            foreach (var group in _held.Values.GroupBy(job => ((RedisLease)job.StoreData!).Queue))
+            {
+                try
+                {
+                    await HeartbeatAsync(group.Key, [.. group]).ConfigureAwait(false);
+                }
+#pragma warning disable CA1031 // A loop of the store must outlive any failure (an outage, a damaged reply): it logs and tries again.
+                catch (Exception ex) when (!_stopping.IsCancellationRequested)
+#pragma warning restore CA1031
+                {
+                    RedisLog.OperationFailed(_logger, ex, "extend leases", group.Key.Name);
+                }
+            }
+        }
+    }
+
+    /// <summary>Extends the leases of one queue's held jobs; a lease found lost (taken over elsewhere) is forgotten; a cancel requested elsewhere reaches its record.</summary>
+    private async Task HeartbeatAsync(RedisQueue queue, List<JobRecord> jobs)
+    {
+        foreach (var chunk in jobs.Chunk(500))
+        {
+            var expires = NowMs + Ms(_options.LeaseDuration);
+            var values = new RedisValue[1 + (chunk.Length * 2)];
+            values[0] = expires;
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var lease = (RedisLease)chunk[i].StoreData!;
+                values[1 + (i * 2)] = lease.Id;
+                values[2 + (i * 2)] = lease.Token;
+            }
+
+            var reply = (RedisResult[])(await RunAsync(RedisScripts.Heartbeat, queue, values).ConfigureAwait(false))!;
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var job = chunk[i];
+                switch ((int)reply[i])
+                {
+                    case 0:
+                        Forget(job);
+                        break;
+                    case 2:
+                        job.LeaseExpiresAt = FromMs(expires);
+                        job.RequestCancellation();
+                        break;
+                    default:
+                        job.LeaseExpiresAt = FromMs(expires);
+                        break;
+                }
+            }
+        }
+    }
+
+    /// <summary>Forgets a job this process no longer holds (settled, or its lease lost); an isolated one frees the place for the next.</summary>
+    private void Forget(JobRecord job)
+    {
+        var lease = (RedisLease)job.StoreData!;
+        if (_held.TryRemove(new KeyValuePair<string, JobRecord>(lease.Id, job)) && ReferenceEquals(Interlocked.CompareExchange(ref _isolatedJob, null, job), job))
+        {
+            Volatile.Write(ref _isolatedHeld, 0);
+            foreach (var queue in _queueList)
+            {
+                queue.Wake.Set();
+            }
+        }
+    }
+}

@@ -1,0 +1,453 @@
+namespace AsyncQueue.Redis.Storage;
+
+/// <summary>
+/// The store's Lua scripts: every operation is one script, so Redis runs it whole, with nothing in between. Each takes
+/// one key, <c>KEYS[1]</c>, the queue's base <c>{prefix:queue}</c>, and touches only keys that start with it (the same
+/// hash tag, so one Cluster slot). Times are Unix milliseconds except the job's own enqueue and due times, which are
+/// kept as exact .NET ticks in strings (Lua numbers are doubles) and never computed with.
+/// </summary>
+/// <remarks>
+/// Keys, under base <c>B</c>: <c>B:job:ID</c> (a hash per job), <c>B:ready</c> (due jobs, by priority then sequence),
+/// <c>B:iso</c> (due isolated jobs), <c>B:scheduled</c> (by due time), <c>B:leased</c> (by lease expiry),
+/// <c>B:finished</c> (succeeded and cancelled, by finish time), <c>B:keys</c> (idempotency key to job id),
+/// <c>B:keyexp</c> (retained keys by expiry), <c>B:dead:NAME</c> (a dead-letter queue's entries from this queue, in
+/// order), <c>B:deadqueues</c> (each dead-letter queue's retention and capacity), <c>B:seq</c>, <c>B:fence</c> (counters),
+/// <c>B:paused</c>; the channel <c>B:wake</c>.
+/// </remarks>
+internal static class RedisScripts
+{
+    // Shared by the scripts that need them; each script is loaded on its own, so they are prepended as text.
+    private const string Prelude = """
+        local b = KEYS[1]
+        local function num(x) return string.format('%.0f', x) end
+        local function jobkey(id) return b .. ':job:' .. id end
+        local function ready_add(id, at)
+          local jk = jobkey(id)
+          local seq = redis.call('INCR', b .. ':seq')
+          redis.call('HSET', jk, 'rdy', num(at))
+          if redis.call('HGET', jk, 'iso') == '1' then
+            redis.call('ZADD', b .. ':iso', num(at), id)
+          else
+            local prio = tonumber(redis.call('HGET', jk, 'prio')) or 1
+            redis.call('ZADD', b .. ':ready', num((3 - prio) * 1099511627776 + seq), id)
+          end
+          redis.call('HSET', jk, 'state', 'waiting')
+        end
+        local function free_key(id)
+          local key = redis.call('HGET', jobkey(id), 'key')
+          if key and key ~= '' and redis.call('HGET', b .. ':keys', key) == id then
+            redis.call('HDEL', b .. ':keys', key)
+            redis.call('ZREM', b .. ':keyexp', key)
+          end
+        end
+        local function held(id, token)
+          local f = redis.call('HMGET', jobkey(id), 'state', 'token')
+          return f[1] == 'leased' and f[2] == token
+        end
+        local function trim_finished(now, retention, capacity)
+          local fin = b .. ':finished'
+          local old = redis.call('ZRANGE', fin, '-inf', num(now - retention), 'BYSCORE')
+          for _, id in ipairs(old) do redis.call('DEL', jobkey(id)) end
+          if #old > 0 then redis.call('ZREM', fin, unpack(old)) end
+          local over = redis.call('ZCARD', fin) - capacity
+          if over > 0 then
+            local popped = redis.call('ZPOPMIN', fin, over)
+            for i = 1, #popped, 2 do redis.call('DEL', jobkey(popped[i])) end
+            return over
+          end
+          return 0
+        end
+        local function finish(id, state, now, retention, capacity)
+          local jk = jobkey(id)
+          redis.call('ZREM', b .. ':leased', id)
+          if retention > 0 and capacity > 0 then
+            redis.call('HSET', jk, 'state', state, 'fin', num(now), 'payload', '')
+            redis.call('ZADD', b .. ':finished', num(now), id)
+            return trim_finished(now, retention, capacity)
+          end
+          redis.call('DEL', jk)
+          return 0
+        end
+        local function evict_dead(dlq, now, retention, capacity)
+          local set = b .. ':dead:' .. dlq
+          local out = {}
+          local over = redis.call('ZCARD', set) - capacity
+          if over > 0 then
+            local popped = redis.call('ZPOPMIN', set, over)
+            for i = 1, #popped, 2 do
+              local jk = jobkey(popped[i])
+              out[#out + 1] = popped[i]; out[#out + 1] = redis.call('HGET', jk, 'kind') or ''; out[#out + 1] = 'c'
+              redis.call('DEL', jk)
+            end
+          end
+          while true do
+            local first = redis.call('ZRANGE', set, 0, 0)
+            if #first == 0 then break end
+            local jk = jobkey(first[1])
+            local at = tonumber(redis.call('HGET', jk, 'dlat'))
+            if at ~= nil and at > now - retention then break end
+            out[#out + 1] = first[1]; out[#out + 1] = redis.call('HGET', jk, 'kind') or ''; out[#out + 1] = 'r'
+            redis.call('ZREM', set, first[1])
+            redis.call('DEL', jk)
+          end
+          return out
+        end
+
+        """;
+
+    /// <summary>
+    /// Accepts jobs: ARGV now, capacity (-1: unbounded), throw (1: all or nothing when full), count, then per job id,
+    /// kind, payload, attempt, max, enqueued ticks, due ticks, due ms, key, errors, traceparent, tracestate, priority.
+    /// Claims each idempotency key in the same step (freeing a retained key past its time). Returns {stored, result...}
+    /// with each result '' (accepted) or the id of the key's holder; {-1} when a throwing queue is full.
+    /// </summary>
+    public static readonly RedisScript Enqueue = new("enqueue", Prelude + """
+        local now = tonumber(ARGV[1])
+        local cap = tonumber(ARGV[2])
+        local count = tonumber(ARGV[4])
+        local F = 13
+        local room = nil
+        if cap >= 0 then
+          room = cap - redis.call('ZCARD', b .. ':ready') - redis.call('ZCARD', b .. ':iso')
+          if ARGV[3] == '1' then
+            local due = 0
+            for i = 0, count - 1 do
+              if tonumber(ARGV[5 + i * F + 7]) <= now then due = due + 1 end
+            end
+            if due > room then return {-1} end
+            room = nil
+          end
+        end
+        local out = {0}
+        local stored = 0
+        for i = 0, count - 1 do
+          local o = 5 + i * F
+          local id = ARGV[o]
+          local due = tonumber(ARGV[o + 7])
+          local key = ARGV[o + 8]
+          if room ~= nil and due <= now and room <= 0 then break end
+          local holder = false
+          if key ~= '' then
+            holder = redis.call('HGET', b .. ':keys', key)
+            if holder then
+              local exp = redis.call('ZSCORE', b .. ':keyexp', key)
+              if exp and tonumber(exp) <= now then
+                redis.call('HDEL', b .. ':keys', key)
+                redis.call('ZREM', b .. ':keyexp', key)
+                holder = false
+              end
+            end
+          end
+          if holder then
+            out[#out + 1] = holder
+          else
+            if key ~= '' then redis.call('HSET', b .. ':keys', key, id) end
+            redis.call('HSET', jobkey(id), 'id', id, 'kind', ARGV[o + 1], 'payload', ARGV[o + 2], 'attempt', ARGV[o + 3],
+              'max', ARGV[o + 4], 'enq', ARGV[o + 5], 'runat', ARGV[o + 6], 'key', key, 'errors', ARGV[o + 9],
+              'tp', ARGV[o + 10], 'ts', ARGV[o + 11], 'prio', ARGV[o + 12], 'iso', '0', 'started', '0', 'cancel', '0')
+            if due <= now then
+              ready_add(id, now)
+              if room ~= nil then room = room - 1 end
+            else
+              redis.call('HSET', jobkey(id), 'state', 'scheduled')
+              redis.call('ZADD', b .. ':scheduled', num(due), id)
+            end
+            out[#out + 1] = ''
+          end
+          stored = stored + 1
+        end
+        out[1] = stored
+        if stored > 0 then redis.call('PUBLISH', b .. ':wake', '1') end
+        return out
+        """);
+
+    /// <summary>The fields a lease hands out, in order (see <see cref="RedisJobStore"/>'s reader).</summary>
+    private const string LeasedFields = "'id', 'kind', 'payload', 'attempt', 'max', 'enq', 'runat', 'key', 'errors', 'tp', 'ts', 'prio', 'iso', 'started', 'cancel'";
+
+    /// <summary>
+    /// Leases due jobs: ARGV now, lease expiry, how many, whether an isolated job may be leased. Moves due scheduled jobs
+    /// to ready first. Returns {-1} when paused; else {token, next due ms or 0, fields of each leased job...}.
+    /// </summary>
+    public static readonly RedisScript Fetch = new("fetch", Prelude + """
+        if redis.call('EXISTS', b .. ':paused') == 1 then return {-1} end
+        local now = tonumber(ARGV[1])
+        local want = tonumber(ARGV[3])
+        local due = redis.call('ZRANGE', b .. ':scheduled', '-inf', num(now), 'BYSCORE', 'LIMIT', 0, 1000, 'WITHSCORES')
+        for i = 1, #due, 2 do
+          redis.call('ZREM', b .. ':scheduled', due[i])
+          if redis.call('EXISTS', jobkey(due[i])) == 1 then ready_add(due[i], tonumber(due[i + 1])) end
+        end
+        local ids = {}
+        -- An isolated job goes first when it became due before the next ordinary job, else with the demand left over.
+        local iso = nil
+        if ARGV[4] == '1' then
+          local first = redis.call('ZRANGE', b .. ':iso', 0, 0, 'WITHSCORES')
+          if #first > 0 then
+            iso = first[1]
+            local head = redis.call('ZRANGE', b .. ':ready', 0, 0)
+            if #head == 0 or tonumber(first[2]) < (tonumber(redis.call('HGET', jobkey(head[1]), 'rdy')) or 0) then
+              redis.call('ZREM', b .. ':iso', iso)
+              ids[1] = iso
+              iso = nil
+            end
+          end
+        end
+        if want - #ids > 0 then
+          local popped = redis.call('ZPOPMIN', b .. ':ready', want - #ids)
+          for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+        end
+        if iso ~= nil and #ids < want then
+          redis.call('ZREM', b .. ':iso', iso)
+          ids[#ids + 1] = iso
+        end
+        local out = {0, 0}
+        if #ids == 0 then
+          local nxt = redis.call('ZRANGE', b .. ':scheduled', 0, 0, 'WITHSCORES')
+          if #nxt > 0 then out[2] = tonumber(nxt[2]) end
+          return out
+        end
+        local token = redis.call('INCR', b .. ':fence')
+        out[1] = token
+        for _, id in ipairs(ids) do
+          local jk = jobkey(id)
+          if redis.call('EXISTS', jk) == 1 then
+            redis.call('HINCRBY', jk, 'attempt', 1)
+            redis.call('HSET', jk, 'state', 'leased', 'token', token, 'lease', ARGV[2], 'startedat', ARGV[1], 'started', '0')
+            redis.call('ZADD', b .. ':leased', ARGV[2], id)
+            local f = redis.call('HMGET', jk, 
+        """ + LeasedFields + """
+        )
+            for _, v in ipairs(f) do out[#out + 1] = v or '' end
+          end
+        end
+        return out
+        """);
+
+    /// <summary>
+    /// Takes over expired leases: ARGV now, lease expiry, then ids. A job whose lease is still expired gets a new token
+    /// (fencing out the lost holder) and expiry, its attempt and started flag untouched. Returns {token, fields...}.
+    /// </summary>
+    public static readonly RedisScript TakeOver = new("take over", Prelude + """
+        local now = tonumber(ARGV[1])
+        local out = {0}
+        local token = nil
+        for i = 3, #ARGV do
+          local id = ARGV[i]
+          local score = redis.call('ZSCORE', b .. ':leased', id)
+          if score and tonumber(score) <= now and redis.call('HGET', jobkey(id), 'state') == 'leased' then
+            if token == nil then
+              token = redis.call('INCR', b .. ':fence')
+              out[1] = token
+            end
+            local jk = jobkey(id)
+            redis.call('HSET', jk, 'token', token, 'lease', ARGV[2])
+            redis.call('ZADD', b .. ':leased', ARGV[2], id)
+            local f = redis.call('HMGET', jk, 
+        """ + LeasedFields + """
+        )
+            for _, v in ipairs(f) do out[#out + 1] = v or '' end
+          end
+        end
+        return out
+        """);
+
+    /// <summary>Extends held leases: ARGV lease expiry, then id and token pairs. Returns per job 0 (lost), 1 (held) or 2 (held, cancel requested).</summary>
+    public static readonly RedisScript Heartbeat = new("heartbeat", Prelude + """
+        local out = {}
+        for i = 2, #ARGV, 2 do
+          local id = ARGV[i]
+          if held(id, ARGV[i + 1]) then
+            redis.call('HSET', jobkey(id), 'lease', ARGV[1])
+            redis.call('ZADD', b .. ':leased', ARGV[1], id)
+            out[#out + 1] = redis.call('HGET', jobkey(id), 'cancel') == '1' and 2 or 1
+          else
+            out[#out + 1] = 0
+          end
+        end
+        return out
+        """);
+
+    /// <summary>Lets go of a taken-over job unsettled, at dispose: its lease is expired at once, for the next rescue anywhere. ARGV id, token. Returns 1, or 0 when the lease was lost.</summary>
+    public static readonly RedisScript Expire = new("expire lease", Prelude + """
+        if not held(ARGV[1], ARGV[2]) then return 0 end
+        redis.call('HSET', jobkey(ARGV[1]), 'lease', '0')
+        redis.call('ZADD', b .. ':leased', 0, ARGV[1])
+        return 1
+        """);
+
+    /// <summary>Records an isolated job's start: ARGV id, token. Returns 1, or 0 when the lease was lost.</summary>
+    public static readonly RedisScript MarkStarted = new("mark started", Prelude + """
+        if not held(ARGV[1], ARGV[2]) then return 0 end
+        redis.call('HSET', jobkey(ARGV[1]), 'started', '1')
+        return 1
+        """);
+
+    /// <summary>
+    /// Settles a success: ARGV id, token, now, result, key retained until (0: free it), finished retention, capacity.
+    /// Returns -1 when the lease was lost, else how many statuses the capacity evicted.
+    /// </summary>
+    public static readonly RedisScript Complete = new("complete", Prelude + """
+        local id = ARGV[1]
+        if not held(id, ARGV[2]) then return -1 end
+        redis.call('HSET', jobkey(id), 'result', ARGV[4])
+        local key = redis.call('HGET', jobkey(id), 'key')
+        local until_ = tonumber(ARGV[5])
+        if until_ > 0 and key and key ~= '' and redis.call('HGET', b .. ':keys', key) == id then
+          redis.call('ZADD', b .. ':keyexp', num(until_), key)
+        else
+          free_key(id)
+        end
+        return finish(id, 'succeeded', tonumber(ARGV[3]), tonumber(ARGV[6]), tonumber(ARGV[7]))
+        """);
+
+    /// <summary>Settles a cancel: ARGV id, token, now, finished retention, capacity, attempt. Returns -1 when the lease was lost, else the capacity's evictions.</summary>
+    public static readonly RedisScript MarkCancelled = new("mark cancelled", Prelude + """
+        local id = ARGV[1]
+        if not held(id, ARGV[2]) then return -1 end
+        redis.call('HSET', jobkey(id), 'attempt', ARGV[6])
+        free_key(id)
+        return finish(id, 'cancelled', tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
+        """);
+
+    /// <summary>Runs a job again later: ARGV id, token, now, due ticks, due ms, attempt, errors, isolated. Returns -1 when the lease was lost, else 0.</summary>
+    public static readonly RedisScript Reschedule = new("reschedule", Prelude + """
+        local id = ARGV[1]
+        if not held(id, ARGV[2]) then return -1 end
+        local jk = jobkey(id)
+        redis.call('ZREM', b .. ':leased', id)
+        redis.call('HSET', jk, 'runat', ARGV[4], 'attempt', ARGV[6], 'errors', ARGV[7], 'iso', ARGV[8], 'started', '0', 'token', '', 'lease', '')
+        if tonumber(ARGV[5]) <= tonumber(ARGV[3]) then
+          ready_add(id, tonumber(ARGV[3]))
+        else
+          redis.call('HSET', jk, 'state', 'scheduled')
+          redis.call('ZADD', b .. ':scheduled', ARGV[5], id)
+        end
+        redis.call('PUBLISH', b .. ':wake', '1')
+        return 0
+        """);
+
+    /// <summary>
+    /// Dead-letters a job: ARGV id, token, now, dead-letter queue, attempt, errors, retention ms, capacity. Frees its key,
+    /// evicts past retention or capacity. Returns {-1} when the lease was lost, else {0, evicted id, kind, reason...}.
+    /// </summary>
+    public static readonly RedisScript DeadLetter = new("dead-letter", Prelude + """
+        local id = ARGV[1]
+        if not held(id, ARGV[2]) then return {-1} end
+        local jk = jobkey(id)
+        local dlq = ARGV[4]
+        redis.call('ZREM', b .. ':leased', id)
+        free_key(id)
+        redis.call('HSET', jk, 'state', 'dead', 'dlq', dlq, 'dlat', ARGV[3], 'attempt', ARGV[5], 'errors', ARGV[6], 'token', '', 'lease', '')
+        redis.call('ZADD', b .. ':dead:' .. dlq, num(redis.call('INCR', b .. ':seq')), id)
+        redis.call('HSET', b .. ':deadqueues', dlq, ARGV[7] .. ' ' .. ARGV[8])
+        local out = evict_dead(dlq, tonumber(ARGV[3]), tonumber(ARGV[7]), tonumber(ARGV[8]))
+        table.insert(out, 1, 0)
+        return out
+        """);
+
+    /// <summary>
+    /// Cancels by id: ARGV id, now, finished retention, capacity. Returns {code, evicted}: 'N' not here, 'C' cancelled
+    /// (was waiting or scheduled), 'R' cancel requested (leased), 'F' already finished.
+    /// </summary>
+    public static readonly RedisScript Cancel = new("cancel", Prelude + """
+        local id = ARGV[1]
+        local state = redis.call('HGET', jobkey(id), 'state')
+        if not state then return {'N', 0} end
+        if state == 'waiting' or state == 'scheduled' then
+          redis.call('ZREM', b .. ':ready', id)
+          redis.call('ZREM', b .. ':iso', id)
+          redis.call('ZREM', b .. ':scheduled', id)
+          free_key(id)
+          return {'C', finish(id, 'cancelled', tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))}
+        end
+        if state == 'leased' then
+          redis.call('HSET', jobkey(id), 'cancel', '1')
+          return {'R', 0}
+        end
+        return {'F', 0}
+        """);
+
+    /// <summary>Counts: ARGV now. Returns {due, scheduled, leased, paused}.</summary>
+    public static readonly RedisScript Count = new("count", Prelude + """
+        local now = num(tonumber(ARGV[1]))
+        local s = b .. ':scheduled'
+        local due = redis.call('ZCARD', b .. ':ready') + redis.call('ZCARD', b .. ':iso') + redis.call('ZCOUNT', s, '-inf', now)
+        return {due, redis.call('ZCOUNT', s, '(' .. now, '+inf'), redis.call('ZCARD', b .. ':leased'), redis.call('EXISTS', b .. ':paused')}
+        """);
+
+    /// <summary>
+    /// The sweeper's upkeep: ARGV now, finished retention, capacity. Frees retained keys past their time, trims finished
+    /// statuses, evicts each dead-letter queue's entries past its stored retention or capacity. Returns
+    /// {status evictions, dead-letter queue, id, kind, reason, ...} (one dead-letter queue name before each evicted triple).
+    /// </summary>
+    public static readonly RedisScript Sweep = new("sweep", Prelude + """
+        local now = tonumber(ARGV[1])
+        local keys = redis.call('ZRANGE', b .. ':keyexp', '-inf', num(now), 'BYSCORE')
+        for _, key in ipairs(keys) do
+          redis.call('HDEL', b .. ':keys', key)
+          redis.call('ZREM', b .. ':keyexp', key)
+        end
+        local out = {0}
+        if tonumber(ARGV[3]) > 0 and tonumber(ARGV[2]) > 0 then
+          out[1] = trim_finished(now, tonumber(ARGV[2]), tonumber(ARGV[3]))
+        end
+        local targets = redis.call('HGETALL', b .. ':deadqueues')
+        for i = 1, #targets, 2 do
+          local retention, capacity = string.match(targets[i + 1], '(%S+) (%S+)')
+          local evicted = evict_dead(targets[i], now, tonumber(retention), tonumber(capacity))
+          for j = 1, #evicted, 3 do
+            out[#out + 1] = targets[i]; out[#out + 1] = evicted[j]; out[#out + 1] = evicted[j + 1]; out[#out + 1] = evicted[j + 2]
+          end
+        end
+        return out
+        """);
+
+    /// <summary>Moves dead letters back to the queue as fresh jobs: ARGV now ticks, dead-letter queue ('' with an id), now ms, then ids (none: the whole queue). Returns how many.</summary>
+    public static readonly RedisScript Requeue = new("requeue", Prelude + """
+        local ids = {}
+        for i = 4, #ARGV do ids[#ids + 1] = ARGV[i] end
+        if #ids == 0 then ids = redis.call('ZRANGE', b .. ':dead:' .. ARGV[2], 0, -1) end
+        local n = 0
+        for _, id in ipairs(ids) do
+          local jk = jobkey(id)
+          local f = redis.call('HMGET', jk, 'state', 'dlq')
+          if f[1] == 'dead' then
+            redis.call('ZREM', b .. ':dead:' .. f[2], id)
+            redis.call('HSET', jk, 'attempt', '0', 'iso', '0', 'started', '0', 'cancel', '0', 'runat', ARGV[1], 'dlq', '', 'dlat', '')
+            ready_add(id, tonumber(ARGV[3]))
+            n = n + 1
+          end
+        end
+        if n > 0 then redis.call('PUBLISH', b .. ':wake', '1') end
+        return n
+        """);
+
+    /// <summary>Deletes dead letters: ARGV dead-letter queue ('' with ids), then ids (none: the whole queue). Returns how many.</summary>
+    public static readonly RedisScript DeleteDead = new("delete dead letters", Prelude + """
+        local ids = {}
+        for i = 2, #ARGV do ids[#ids + 1] = ARGV[i] end
+        if #ids == 0 then ids = redis.call('ZRANGE', b .. ':dead:' .. ARGV[1], 0, -1) end
+        local n = 0
+        for _, id in ipairs(ids) do
+          local f = redis.call('HMGET', jobkey(id), 'state', 'dlq')
+          if f[1] == 'dead' then
+            redis.call('ZREM', b .. ':dead:' .. f[2], id)
+            redis.call('DEL', jobkey(id))
+            n = n + 1
+          end
+        end
+        return n
+        """);
+
+    /// <summary>Evicts one dead-letter queue's entries past its stored retention or capacity: ARGV dead-letter queue, now. Returns {id, kind, reason...}.</summary>
+    public static readonly RedisScript EvictDead = new("evict dead letters", Prelude + """
+        local target = redis.call('HGET', b .. ':deadqueues', ARGV[1])
+        if not target then return {} end
+        local retention, capacity = string.match(target, '(%S+) (%S+)')
+        return evict_dead(ARGV[1], tonumber(ARGV[2]), tonumber(retention), tonumber(capacity))
+        """);
+
+    /// <summary>Every script, loaded at start.</summary>
+    public static IReadOnlyList<RedisScript> All { get; } =
+        [Enqueue, Fetch, TakeOver, Heartbeat, Expire, MarkStarted, Complete, MarkCancelled, Reschedule, DeadLetter, Cancel, Count, Sweep, Requeue, DeleteDead, EvictDead];
+}
