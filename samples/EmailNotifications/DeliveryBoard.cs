@@ -1,63 +1,34 @@
-using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
 using AsyncQueue;
 
 namespace EmailNotifications;
 
 /// <summary>
-/// What happened, as it happens: prints a line per enqueue, send, failed attempt, retry and dead letter, counts them,
-/// and completes <see cref="AllDone"/> when every accepted notification has been sent or dead-lettered. It is also the
-/// <see cref="IDeadLetterObserver"/> that the queue tells of each dead letter.
+/// What happened, as it happens: prints a line per enqueue, send, failed attempt, retry decision and dead letter. It
+/// counts nothing: when the run is over, the queue itself reports how each job ended
+/// (<see cref="AsyncQueue.Monitoring.IJobQueueMonitor.GetJobAsync"/>). It is also the <see cref="IDeadLetterObserver"/>
+/// that the queue tells of each dead letter.
 /// </summary>
 /// <param name="output">Where the lines go; written from several workers at once, so it is synchronized here.</param>
 public sealed class DeliveryBoard(TextWriter output) : IDeadLetterObserver
 {
-    private readonly TaskCompletionSource _allDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private readonly ConcurrentDictionary<string, int> _retriesByNotification = new(StringComparer.Ordinal);
-
     // Which notification each failed attempt's exception came from: the retry policy sees only the exception.
     private readonly ConditionalWeakTable<Exception, SendNotification> _failedBy = [];
 
-    // One for the enqueuer, released by EnqueuingDone, so that jobs finishing while others are still being enqueued
-    // cannot complete AllDone early; plus one for each accepted job until it is sent or dead-lettered.
-    private int _unfinished = 1;
-    private int _sent;
-
     /// <summary>Gets the synchronized writer every line goes to.</summary>
     public TextWriter Output { get; } = TextWriter.Synchronized(output);
-
-    /// <summary>Gets a task that completes when every accepted notification has been sent or dead-lettered.</summary>
-    public Task AllDone => _allDone.Task;
-
-    /// <summary>Gets how many emails were sent.</summary>
-    public int SentCount => Volatile.Read(ref _sent);
-
-    /// <summary>Gets how many retries each notification that needed one took, by notification id.</summary>
-    public IReadOnlyDictionary<string, int> RetriesByNotification => _retriesByNotification.ToDictionary(StringComparer.Ordinal);
-
-    /// <summary>Called before an enqueue: the job may finish before the enqueue returns.</summary>
-    public void Enqueuing() => Interlocked.Increment(ref _unfinished);
 
     /// <summary>Called after an enqueue that created a job.</summary>
     public void Enqueued(SendNotification job, EnqueueResult result) =>
         Output.WriteLine($"📨 {job.NotificationId}: enqueued for {job.RecipientEmail} (job {result.JobId})");
 
-    /// <summary>Called after an enqueue refused as a duplicate: no job was created, so nothing will finish.</summary>
-    public void Duplicate(SendNotification job, EnqueueResult result)
-    {
+    /// <summary>Called after an enqueue refused as a duplicate: no job was created.</summary>
+    public void Duplicate(SendNotification job, EnqueueResult result) =>
         Output.WriteLine($"🖱️ {job.NotificationId}: enqueued again (double click) → {result.Status} of job {result.JobId}; no second email");
-        Finish();
-    }
-
-    /// <summary>Called when every notification has been enqueued.</summary>
-    public void EnqueuingDone() => Finish();
 
     /// <summary>Called by the handler when an attempt after the first starts.</summary>
-    public void Retrying(SendNotification job, int attempt)
-    {
-        _retriesByNotification.AddOrUpdate(job.NotificationId, 1, static (_, retries) => retries + 1);
+    public void Retrying(SendNotification job, int attempt) =>
         Output.WriteLine($"🔁 {job.NotificationId}: retry {attempt - 1} (attempt {attempt})");
-    }
 
     /// <summary>Called by the handler just before it throws; the queue then retries or dead-letters the job.</summary>
     public void AttemptFailed(SendNotification job, int attempt, Exception exception)
@@ -89,12 +60,8 @@ public sealed class DeliveryBoard(TextWriter output) : IDeadLetterObserver
     }
 
     /// <summary>Called by the handler when the email was sent.</summary>
-    public void Sent(SendNotification job, int attempt, string file)
-    {
-        Interlocked.Increment(ref _sent);
+    public void Sent(SendNotification job, int attempt, string file) =>
         Output.WriteLine($"✅ {job.NotificationId}: sent to {job.RecipientEmail} on attempt {attempt} → {Path.GetFileName(file)}");
-        Finish();
-    }
 
     /// <inheritdoc />
     public ValueTask OnDeadLetteredAsync(DeadLetterEntry entry, CancellationToken cancellationToken)
@@ -103,15 +70,6 @@ public sealed class DeliveryBoard(TextWriter output) : IDeadLetterObserver
         var job = (SendNotification)entry.Job;
         var error = entry.Errors[^1];
         Output.WriteLine($"☠️ {job.NotificationId}: dead-lettered to '{entry.DeadLetterQueue}' after {entry.Attempts} attempt(s): {error.ExceptionType}: {error.Message}");
-        Finish();
         return ValueTask.CompletedTask;
-    }
-
-    private void Finish()
-    {
-        if (Interlocked.Decrement(ref _unfinished) == 0)
-        {
-            _allDone.TrySetResult();
-        }
     }
 }

@@ -1,4 +1,5 @@
 using AsyncQueue;
+using AsyncQueue.Monitoring;
 using AsyncQueue.Retry;
 using EmailNotifications.Email;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,7 +11,7 @@ namespace EmailNotifications;
 /// <summary>
 /// The sample's work: start a host with a 5-worker <c>emails</c> queue (3 retries, exponential backoff, dead letters
 /// to <c>failed-emails</c>), enqueue every notification with its idempotency key (one of them twice), wait until each
-/// is sent or dead-lettered, then print a summary and the dead-letter queue.
+/// is sent or dead-lettered, then print how each ended, a summary and the dead-letter queue.
 /// </summary>
 public static class NotificationDemo
 {
@@ -85,6 +86,7 @@ public static class NotificationDemo
         using var host = builder.Build();
         await host.StartAsync(cancellationToken);
         var enqueues = new List<(SendNotification, EnqueueResult)>();
+        IReadOnlyList<(SendNotification, JobInfo)> outcomes;
         IReadOnlyList<DeadLetterEntry> deadLetters;
         try
         {
@@ -99,7 +101,6 @@ public static class NotificationDemo
             var jobs = host.Services.GetRequiredService<IJobQueue>();
             foreach (var notification in DemoNotifications.Clicks)
             {
-                board.Enqueuing();
                 var result = await jobs.EnqueueAsync(notification, new EnqueueOptions { IdempotencyKey = notification.IdempotencyKey }, cancellationToken);
                 enqueues.Add((notification, result));
                 if (result.Accepted)
@@ -112,8 +113,8 @@ public static class NotificationDemo
                 }
             }
 
-            board.EnqueuingDone();
-            await board.AllDone.WaitAsync(cancellationToken);
+            var accepted = enqueues.Where(e => e.Item2.Accepted).Select(e => (e.Item1, e.Item2.JobId)).ToList();
+            outcomes = await WaitUntilEndedAsync(host.Services.GetRequiredService<IJobQueueMonitor>(), accepted, cancellationToken);
             deadLetters = await host.Services.GetRequiredService<IDeadLetterQueue>().ListAsync(DeadLetterQueue, cancellationToken: cancellationToken);
         }
         finally
@@ -121,13 +122,48 @@ public static class NotificationDemo
             await host.StopAsync(CancellationToken.None);
         }
 
-        var report = new DemoReport(enqueues, board.SentCount, board.RetriesByNotification, deadLetters, pickup);
+        var report = new DemoReport(enqueues, outcomes, deadLetters, pickup);
         PrintSummary(board.Output, report);
         return report;
     }
 
+    /// <summary>
+    /// Waits until every job has ended (sent or dead-lettered), and returns how each ended, as the queue reports it.
+    /// </summary>
+    /// <remarks>
+    /// <see cref="IJobQueueMonitor.WaitUntilEmptyAsync"/>, not <see cref="IJobQueueMonitor.WaitForIdleAsync"/>: a failed
+    /// email waiting for its retry is scheduled, not due, and the in-memory store drops scheduled jobs when the host stops.
+    /// </remarks>
+    private static async Task<IReadOnlyList<(SendNotification, JobInfo)>> WaitUntilEndedAsync(
+        IJobQueueMonitor monitor, List<(SendNotification Notification, JobId Id)> jobs, CancellationToken cancellationToken)
+    {
+        await monitor.WaitUntilEmptyAsync(Queue, cancellationToken);
+        var ended = new List<(SendNotification, JobInfo)>();
+        foreach (var (notification, id) in jobs)
+        {
+            // Kept for a day (QueueOptions.FinishedJobRetention), so a status cannot be gone minutes later.
+            var job = await monitor.GetJobAsync(id, cancellationToken)
+                ?? throw new InvalidOperationException($"The queue has no status for job {id} ({notification.NotificationId}).");
+            ended.Add((notification, job));
+        }
+
+        return ended;
+    }
+
     private static void PrintSummary(TextWriter output, DemoReport report)
     {
+        output.WriteLine();
+        output.WriteLine("How each notification ended (IJobQueueMonitor.GetJobAsync):");
+        foreach (var (notification, job) in report.Outcomes)
+        {
+            output.WriteLine(job.State switch
+            {
+                JobState.Succeeded => $"  {notification.NotificationId,-24} {job.State} on attempt {job.Attempt} → {job.Result}",
+                JobState.DeadLettered => $"  {notification.NotificationId,-24} {job.State} to '{job.DeadLetterQueue}' after {job.Attempt} attempt(s)",
+                _ => $"  {notification.NotificationId,-24} {job.State} after {job.Attempt} attempt(s)",
+            });
+        }
+
         output.WriteLine();
         output.WriteLine(
             $"Summary: {report.Sent} sent, {report.Retried} retried ({report.Retries} retries), {report.DeadLetters.Count} dead-lettered, " +

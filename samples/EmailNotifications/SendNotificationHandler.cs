@@ -45,6 +45,8 @@ public sealed class SendNotificationHandler(IEmailSender sender, DeliveryBoard b
             throw;
         }
 
+        // Kept with the job's status, so the summary can say where each email went without a list of its own.
+        context.SetResult(Path.GetFileName(sentTo));
         board.Sent(job, context.Attempt, sentTo);
     }
 

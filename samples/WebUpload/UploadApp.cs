@@ -4,7 +4,7 @@ using OpenTelemetry.Metrics;
 
 namespace WebUpload;
 
-/// <summary>Builds the web app: a job queue with a compress handler, a status board, three endpoints, and the queue's metrics at <c>/metrics</c>.</summary>
+/// <summary>Builds the web app: a job queue with a compress handler, the uploads' tokens, four endpoints, and the queue's metrics at <c>/metrics</c>.</summary>
 public static class UploadApp
 {
     /// <summary>How many uploads are compressed at once: the queue's <see cref="QueueOptions.MaxConcurrency"/>.</summary>
@@ -47,7 +47,7 @@ public static class UploadApp
         builder.Services.AddSingleton(string.IsNullOrEmpty(root)
             ? new UploadStorage(Path.Combine(Path.GetTempPath(), "asyncqueue-webupload-" + Guid.NewGuid().ToString("N")[..8]), temporary: true)
             : new UploadStorage(root, temporary: false));
-        builder.Services.AddSingleton<JobStatusBoard>();
+        builder.Services.AddSingleton<UploadTokens>();
         builder.Services.AddSingleton<IUploadCompressor, GZipUploadCompressor>();
         builder.Services.AddJobQueue()
             .AddHandler<CompressUpload, CompressUploadHandler>(queue => queue.MaxConcurrency = Workers);
@@ -67,8 +67,9 @@ public static class UploadApp
 
         app.MapGet("/", () => "AsyncQueue WebUpload sample. Upload: curl -F file=@photo.jpg <this address>/files, then GET the statusUrl it returns.\n");
         app.MapPost("/files", UploadEndpoints.UploadAsync);
-        app.MapGet("/uploads/{token}", UploadEndpoints.GetStatus);
-        app.MapGet("/uploads/{token}/result", UploadEndpoints.GetResult);
+        app.MapGet("/uploads/{token}", UploadEndpoints.GetStatusAsync);
+        app.MapGet("/uploads/{token}/result", UploadEndpoints.GetResultAsync);
+        app.MapDelete("/uploads/{token}", UploadEndpoints.CancelAsync);
         app.MapPrometheusScrapingEndpoint(MetricsPath);
         return app;
     }

@@ -1,5 +1,5 @@
-using System.Diagnostics.CodeAnalysis;
 using AsyncQueue;
+using AsyncQueue.Monitoring;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace WebUpload;
@@ -11,12 +11,22 @@ namespace WebUpload;
 /// <param name="JobId">The queue's job id, for logs and support. Not a secret, and it opens nothing.</param>
 public sealed record UploadAccepted(string Token, string Status, string StatusUrl, string JobId);
 
-/// <summary>The answer to <c>GET /uploads/{token}</c>.</summary>
-public sealed record JobStatusResponse(string JobId, string Status, string FileName, long Size, int Attempt, long? CompressedSize, string? ResultUrl, string? Error);
+/// <summary>The answer to <c>GET /uploads/{token}</c>, made from the queue's <see cref="JobInfo"/>.</summary>
+/// <param name="JobId">The queue's job id, for logs and support.</param>
+/// <param name="Status"><c>queued</c>, <c>running</c>, <c>failed-will-retry</c>, <c>succeeded</c>, <c>dead-lettered</c> or <c>cancelled</c>.</param>
+/// <param name="FileName">The upload's name, from the job's result: set once it has <c>succeeded</c>.</param>
+/// <param name="Size">The upload's length in bytes, from the job's result: set once it has <c>succeeded</c>.</param>
+/// <param name="Attempt">How many attempts have started.</param>
+/// <param name="CompressedSize">The <c>.gz</c> file's length, once it has <c>succeeded</c>.</param>
+/// <param name="ResultUrl"><c>/uploads/{token}/result</c>, once it has <c>succeeded</c>.</param>
+/// <param name="Error">The last attempt's error, while it is <c>failed-will-retry</c> or once <c>dead-lettered</c>.</param>
+/// <param name="NextAttemptAt">When the next attempt may start, while it is <c>failed-will-retry</c>.</param>
+public sealed record JobStatusResponse(string JobId, string Status, string? FileName, long? Size, int Attempt, long? CompressedSize, string? ResultUrl, string? Error, DateTimeOffset? NextAttemptAt);
 
 /// <summary>
 /// The endpoints. An upload is saved and enqueued, and answered at once with 202 and a token; a worker compresses it
-/// later. Status and result are addressed by the token, never by the job id, which is guessable (see <see cref="JobStatusBoard"/>).
+/// later. Status, result and cancel are addressed by the token, never by the job id, which is guessable (see
+/// <see cref="UploadTokens"/>); what became of the job is the queue's own status (<see cref="IJobQueueMonitor.GetJobAsync"/>).
 /// </summary>
 public static class UploadEndpoints
 {
@@ -26,7 +36,7 @@ public static class UploadEndpoints
     private const string HowToUpload = "Send multipart/form-data with the file in a field named 'file', e.g. curl -F file=@photo.jpg http://127.0.0.1:5080/files (your port may differ)";
 
     /// <summary><c>POST /files</c>: saves the upload, enqueues its compression, answers 202 Accepted with the job's status URL.</summary>
-    public static async Task<IResult> UploadAsync(HttpRequest request, IJobQueue jobs, JobStatusBoard board, UploadStorage storage, CancellationToken cancellationToken)
+    public static async Task<IResult> UploadAsync(HttpRequest request, IJobQueue jobs, UploadTokens tokens, UploadStorage storage, CancellationToken cancellationToken)
     {
         // The form is read by hand rather than bound to an IFormFile parameter, so a missing file gets a 400 that says what to send.
         if (!request.HasFormContentType)
@@ -56,7 +66,9 @@ public static class UploadEndpoints
             return Problem(StatusCodes.Status400BadRequest, "Empty file", $"The file '{file.FileName}' is empty: there is nothing to compress.");
         }
 
-        var job = await storage.SaveAsync(file, cancellationToken);
+        // The token is made first: its key names the saved upload, so a cancel can find the file with the token alone.
+        var token = UploadTokens.NewToken();
+        var job = await storage.SaveAsync(file, UploadTokens.KeyOf(token), cancellationToken);
         EnqueueResult enqueued;
         try
         {
@@ -73,61 +85,99 @@ public static class UploadEndpoints
             throw;
         }
 
-        // A free worker may already be running the job: the board keeps whatever the handler wrote first.
-        board.Queued(enqueued.JobId, job);
-        var token = board.IssueToken(enqueued.JobId);
+        // "queued" as far as this request knows: a free worker may have started the job already.
+        tokens.Add(token, enqueued.JobId);
         var statusUrl = $"/uploads/{token}";
         return TypedResults.Accepted(statusUrl, new UploadAccepted(token, "queued", statusUrl, enqueued.JobId.ToString()));
     }
 
-    /// <summary><c>GET /uploads/{token}</c>: queued, running, succeeded or failed.</summary>
-    public static IResult GetStatus(string token, JobStatusBoard board)
+    /// <summary><c>GET /uploads/{token}</c>: the job's state as the queue reports it.</summary>
+    public static async Task<IResult> GetStatusAsync(string token, UploadTokens tokens, IJobQueueMonitor monitor, CancellationToken cancellationToken)
     {
-        if (!TryFind(token, board, out var status, out var problem))
-        {
-            return problem;
-        }
-
-        var job = status.Job;
-        var resultUrl = status.State == JobState.Succeeded ? $"/uploads/{token}/result" : null;
-        return TypedResults.Ok(new JobStatusResponse(status.Id.ToString(), Name(status.State), job.FileName, job.Size, status.Attempt, status.CompressedSize, resultUrl, status.Error));
+        var job = await FindAsync(token, tokens, monitor, cancellationToken);
+        return job is null ? UnknownUpload() : TypedResults.Ok(Describe(job, token));
     }
 
     /// <summary><c>GET /uploads/{token}/result</c>: the <c>.gz</c> file, once the job has succeeded.</summary>
-    public static IResult GetResult(string token, JobStatusBoard board)
+    public static async Task<IResult> GetResultAsync(string token, UploadTokens tokens, IJobQueueMonitor monitor, UploadStorage storage, CancellationToken cancellationToken)
     {
-        if (!TryFind(token, board, out var status, out var problem))
+        var job = await FindAsync(token, tokens, monitor, cancellationToken);
+        if (job is null)
         {
-            return problem;
+            return UnknownUpload();
         }
 
-        if (status.State != JobState.Succeeded)
+        if (job.State != JobState.Succeeded || CompressedUpload.FromJson(job.Result) is not { } result)
         {
-            return Problem(StatusCodes.Status409Conflict, "No result yet", $"Job {status.Id} is {Name(status.State)}; its result exists once it has succeeded.");
+            return Problem(StatusCodes.Status409Conflict, "No result yet", $"Job {job.Id} is {Name(job.State)}; its result exists once it has succeeded.");
         }
 
-        return TypedResults.PhysicalFile(status.Job.ResultPath, "application/gzip", status.Job.FileName + ".gz");
+        // The name comes from the handler, but it is still only ever a name inside compressed/.
+        return TypedResults.PhysicalFile(Path.Combine(storage.Compressed, Path.GetFileName(result.StoredAs)), "application/gzip", result.FileName + ".gz");
     }
 
-    private static bool TryFind(string token, JobStatusBoard board, [NotNullWhen(true)] out JobStatus? status, [NotNullWhen(false)] out ProblemHttpResult? problem)
+    /// <summary>
+    /// <c>DELETE /uploads/{token}</c>: cancels the upload's compression. 200 with the <c>cancelled</c> status when it had
+    /// not started (its saved upload is deleted); 202 when it is running, whose handler stops at its token (follow the
+    /// status URL to see it become <c>cancelled</c>); 409 when it had finished; 404 for an unknown token.
+    /// </summary>
+    public static async Task<IResult> CancelAsync(string token, UploadTokens tokens, IJobQueue jobs, IJobQueueMonitor monitor, UploadStorage storage, CancellationToken cancellationToken)
     {
-        // One answer for every miss (a wrong token, a job id, garbage), so the endpoint tells a guesser nothing.
-        if (board.TryGetByToken(token, out status))
+        if (!tokens.TryFind(token, out var id))
         {
-            problem = null;
-            return true;
+            return UnknownUpload();
         }
 
-        problem = Problem(StatusCodes.Status404NotFound, "Unknown upload", "No upload has this token. Use the statusUrl that POST /files returned (uploads live in memory and are lost on restart).");
-        return false;
+        var cancelled = await jobs.CancelAsync(id, cancellationToken);
+        var job = await monitor.GetJobAsync(id, cancellationToken);
+        switch (cancelled)
+        {
+            case CancelJobResult.Cancelled:
+                // It will never run, so nothing else will read or delete its saved upload.
+                File.Delete(storage.UploadPath(UploadTokens.KeyOf(token)));
+                return job is null ? UnknownUpload() : TypedResults.Ok(Describe(job, token));
+            case CancelJobResult.CancellationRequested:
+                var statusUrl = $"/uploads/{token}";
+                return job is null ? TypedResults.Accepted(statusUrl) : TypedResults.Accepted(statusUrl, Describe(job, token));
+            case CancelJobResult.AlreadyFinished:
+                return Problem(StatusCodes.Status409Conflict, "Already finished", $"Job {id} has already {(job is null ? "finished" : Name(job.State))}; there is nothing left to cancel.");
+            default:
+                return UnknownUpload();
+        }
     }
+
+    /// <summary>The job a token opens, as the queue reports it; <see langword="null"/> for any other string, and for a job whose status has expired.</summary>
+    private static async Task<JobInfo?> FindAsync(string token, UploadTokens tokens, IJobQueueMonitor monitor, CancellationToken cancellationToken) =>
+        tokens.TryFind(token, out var id) ? await monitor.GetJobAsync(id, cancellationToken) : null;
+
+    private static JobStatusResponse Describe(JobInfo job, string token)
+    {
+        var result = job.State == JobState.Succeeded ? CompressedUpload.FromJson(job.Result) : null;
+        var error = job.State is JobState.Retrying or JobState.DeadLettered && job.Errors.Count > 0 ? job.Errors[^1].Message : null;
+        return new JobStatusResponse(
+            job.Id.ToString(),
+            Name(job.State),
+            result?.FileName,
+            result?.Size,
+            job.Attempt,
+            result?.CompressedSize,
+            result is null ? null : $"/uploads/{token}/result",
+            error,
+            job.State == JobState.Retrying ? job.NextRunAt : null);
+    }
+
+    // One answer for every miss (a wrong token, a job id, garbage), so the endpoint tells a guesser nothing.
+    private static ProblemHttpResult UnknownUpload() =>
+        Problem(StatusCodes.Status404NotFound, "Unknown upload", "No upload has this token. Use the statusUrl that POST /files returned (uploads live in memory and are lost on restart; a finished one is kept for 24 hours).");
 
     private static string Name(JobState state) => state switch
     {
-        JobState.Queued => "queued",
+        JobState.Scheduled or JobState.Waiting => "queued",
         JobState.Running => "running",
+        JobState.Retrying => "failed-will-retry",
         JobState.Succeeded => "succeeded",
-        _ => "failed",
+        JobState.DeadLettered => "dead-lettered",
+        _ => "cancelled",
     };
 
     private static ProblemHttpResult Problem(int status, string title, string detail) =>

@@ -32,11 +32,17 @@ public sealed class UploadStorage
         }
     }
 
-    /// <summary>Saves an upload under a fresh name (never the client's file name) and describes the job that compresses it.</summary>
-    public async Task<CompressUpload> SaveAsync(IFormFile file, CancellationToken cancellationToken)
+    /// <summary>
+    /// Saves an upload as <c>incoming/{name}.upload</c> (never under the client's file name) and describes the job
+    /// that compresses it into <c>compressed/{name}.gz</c>.
+    /// </summary>
+    /// <param name="file">The uploaded file.</param>
+    /// <param name="name">The upload's files' name: its token's key (<see cref="UploadTokens.KeyOf"/>).</param>
+    /// <param name="cancellationToken">Cancels the copy.</param>
+    /// <returns>The job.</returns>
+    public async Task<CompressUpload> SaveAsync(IFormFile file, string name, CancellationToken cancellationToken)
     {
-        var name = Guid.NewGuid().ToString("N");
-        var uploadPath = Path.Combine(Incoming, name + ".upload");
+        var uploadPath = UploadPath(name);
         try
         {
             await using var target = File.Create(uploadPath);
@@ -50,4 +56,9 @@ public sealed class UploadStorage
 
         return new CompressUpload(uploadPath, Path.Combine(Compressed, name + ".gz"), Path.GetFileName(file.FileName), file.Length);
     }
+
+    /// <summary>Gets where the upload named <paramref name="name"/> is saved until it is compressed.</summary>
+    /// <param name="name">The upload's files' name.</param>
+    /// <returns>The path.</returns>
+    public string UploadPath(string name) => Path.Combine(Incoming, name + ".upload");
 }

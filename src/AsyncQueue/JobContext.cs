@@ -64,7 +64,7 @@ public readonly struct JobContext
         }
 
         // A worker's record is reused for its next job: a different id means this attempt is over.
-        if (_record is null || _record.Id != JobId || _record.Attempt != Attempt)
+        if (_record is null || _record.Id != JobId || _record.Attempt != Attempt || _record.EndedAttempt == Attempt)
         {
             throw new InvalidOperationException($"SetResult was called after attempt {Attempt} of job {JobId} ended; call it from the handler before it returns.");
         }

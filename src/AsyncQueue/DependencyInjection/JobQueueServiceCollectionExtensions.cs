@@ -40,6 +40,7 @@ public static class JobQueueServiceCollectionExtensions
 
         // The store's dead letters through the contract; a store package replaces IJobStore and this follows.
         services.TryAddSingleton<IDeadLetterQueue, DeadLetterQueue>();
+        services.TryAddSingleton<JobCancellations>();
         services.TryAddSingleton<JobDispatcher>();
         services.TryAddSingleton<JobQueueMonitor>();
         services.TryAddSingleton<IJobQueueMonitor>(static sp => sp.GetRequiredService<JobQueueMonitor>());

@@ -53,6 +53,16 @@ internal sealed class QueueOptionsValidator : IValidateOptions<QueueOptions>
             failures.Add($"Queue '{name}': QueueOptions.DeadLetterCapacity must be at least 1, but was {options.DeadLetterCapacity}.");
         }
 
+        if (options.FinishedJobRetention < TimeSpan.Zero)
+        {
+            failures.Add($"Queue '{name}': QueueOptions.FinishedJobRetention must not be negative, but was {options.FinishedJobRetention}.");
+        }
+
+        if (options.FinishedJobCapacity < 0)
+        {
+            failures.Add($"Queue '{name}': QueueOptions.FinishedJobCapacity must not be negative, but was {options.FinishedJobCapacity}.");
+        }
+
         if (options.IdempotencyRetention < TimeSpan.Zero)
         {
             failures.Add($"Queue '{name}': QueueOptions.IdempotencyRetention must not be negative, but was {options.IdempotencyRetention}.");

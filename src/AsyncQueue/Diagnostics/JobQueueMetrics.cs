@@ -36,6 +36,8 @@ internal sealed class JobQueueMetrics : IDisposable
         LeasesRescued = _meter.CreateCounter<long>("asyncqueue.job.lease_expired", "{job}", "Leases that expired without a heartbeat (a crashed, killed or stalled process), rescued by this process; charged as a failed attempt only to a job whose start was recorded.");
         LeasesLost = _meter.CreateCounter<long>("asyncqueue.job.lease_lost", "{job}", "Outcomes discarded, or starts refused, because the attempt had lost its lease to a newer one.");
         Unreadable = _meter.CreateCounter<long>("asyncqueue.job.unreadable", "{job}", "Stored jobs dead-lettered because their kind has no handler or their payload does not deserialize.");
+        Cancelled = _meter.CreateCounter<long>("asyncqueue.job.cancelled", "{job}", "Jobs cancelled by id (IJobQueue.CancelAsync): dropped before they started, or stopped while they ran.");
+        StatusEvicted = _meter.CreateCounter<long>("asyncqueue.job.status.evicted", "{job}", "Finished jobs' statuses evicted before their retention ended, because the queue's FinishedJobCapacity was reached.");
         ProcessDuration = _meter.CreateHistogram("messaging.process.duration", "s", "Duration of one attempt's handler.", tags: null, SecondsBuckets);
         QueueWait = _meter.CreateHistogram("asyncqueue.job.queue_wait", "s", "Time from enqueue (or the due time of a delayed job or retry) to the start of an attempt.", tags: null, SecondsBuckets);
         EndToEnd = _meter.CreateHistogram("asyncqueue.job.end_to_end", "s", "Time from enqueue to success.", tags: null, SecondsBuckets);
@@ -63,6 +65,10 @@ internal sealed class JobQueueMetrics : IDisposable
 
     public Counter<long> Unreadable { get; }
 
+    public Counter<long> Cancelled { get; }
+
+    public Counter<long> StatusEvicted { get; }
+
     public Histogram<double> ProcessDuration { get; }
 
     public Histogram<double> QueueWait { get; }
@@ -78,9 +84,10 @@ internal sealed class JobQueueMetrics : IDisposable
 
     public static KeyValuePair<string, object?> KindTag(string kind) => new("asyncqueue.job.kind", kind);
 
-    /// <summary>Reports queue depth, jobs in flight and dead-letter queue sizes when a listener collects them.</summary>
-    public void ObserveState(Func<IEnumerable<Measurement<long>>> depth, Func<IEnumerable<Measurement<long>>> inFlight, Func<IEnumerable<Measurement<long>>> deadLetterSize)
+    /// <summary>Reports queue depth, jobs in flight, dead-letter queue sizes and paused queues when a listener collects them.</summary>
+    public void ObserveState(Func<IEnumerable<Measurement<long>>> depth, Func<IEnumerable<Measurement<long>>> inFlight, Func<IEnumerable<Measurement<long>>> deadLetterSize, Func<IEnumerable<Measurement<int>>> paused)
     {
+        _meter.CreateObservableGauge("asyncqueue.queue.paused", paused, "{queue}", "1 while a queue is paused (IJobQueue.PauseAsync), else 0.");
         _meter.CreateObservableGauge("asyncqueue.queue.depth", depth, "{job}", "Jobs waiting to start, per queue.");
         _meter.CreateObservableGauge("asyncqueue.job.in_flight", inFlight, "{job}", "Jobs whose handler is running, per queue.");
         _meter.CreateObservableGauge("asyncqueue.dead_letter.size", deadLetterSize, "{job}", "Jobs held, per dead-letter queue.");

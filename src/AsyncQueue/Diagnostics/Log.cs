@@ -64,4 +64,13 @@ internal static partial class Log
 
     [LoggerMessage(19, LogLevel.Error, "Job {JobId} ({Kind}) on queue '{Queue}' cannot be read from the store and is dead-lettered without running: {Reason}")]
     public static partial void UnreadableJob(ILogger logger, JobId jobId, string kind, string queue, string reason);
+
+    [LoggerMessage(20, LogLevel.Information, "Job {JobId} ({Kind}) on queue '{Queue}' was cancelled (attempts started: {Attempt}); it is neither retried nor dead-lettered.")]
+    public static partial void JobCancelled(ILogger logger, JobId jobId, string kind, string queue, int attempt);
+
+    [LoggerMessage(21, LogLevel.Information, "Cancel of job {JobId} requested.")]
+    public static partial void CancelRequested(ILogger logger, JobId jobId);
+
+    [LoggerMessage(22, LogLevel.Information, "Queue '{Queue}' {Action}: it accepts jobs, and starts {Starts}.")]
+    public static partial void QueuePauseChanged(ILogger logger, string queue, string action, string starts);
 }

@@ -25,7 +25,7 @@ internal sealed partial class JobDispatcher
         ValueTask attempt;
         try
         {
-            attempt = registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), _cancelJobs.Token);
+            attempt = registration.InvokeAsync(_services, job, new JobContext(job, job.Attempt), worker.CancellationToken);
         }
 #pragma warning disable CA1031 // A handler that throws before its first await fails the attempt like any other.
         catch (Exception ex)
@@ -36,6 +36,7 @@ internal sealed partial class JobDispatcher
 
         if (attempt.IsCompletedSuccessfully)
         {
+            job.EndedAttempt = job.Attempt;
             return CompleteAsync(worker, job);
         }
 
@@ -108,7 +109,7 @@ internal sealed partial class JobDispatcher
 
     private ValueTask RunAttemptAsync(Worker worker, JobRecord job, JobRegistration registration, Activity? activity)
     {
-        return FinishAttemptAsync(worker, job, registration, InvokeHandler(registration, job, _cancelJobs.Token), activity);
+        return FinishAttemptAsync(worker, job, registration, InvokeHandler(registration, job, worker.CancellationToken), activity);
     }
 
     /// <summary>Calls the job's handler; a handler that throws before its first await fails the attempt like any other.</summary>
@@ -135,11 +136,30 @@ internal sealed partial class JobDispatcher
     {
         try
         {
-            await attempt.ConfigureAwait(false);
+            try
+            {
+                await attempt.ConfigureAwait(false);
+            }
+            finally
+            {
+                job.EndedAttempt = job.Attempt;
+            }
+        }
+        catch (Exception) when (worker.IsCancelled(job))
+        {
+            // Cancelled by id: whatever the handler threw on its way out, the job ends cancelled, never retried.
+            await SettleCancelledAsync(worker, job).ConfigureAwait(false);
+            return;
         }
         catch (OperationCanceledException) when (_cancelJobs.IsCancellationRequested)
         {
             await HandBackAsync(job).ConfigureAwait(false);
+            return;
+        }
+        catch (OperationCanceledException) when (worker.CancellationToken.IsCancellationRequested)
+        {
+            // A cancel meant for this worker's previous job landed on this one (see Worker.TryCancel): not its failure.
+            await HandBackUnstartedAsync(job, _time.GetUtcNow()).ConfigureAwait(false);
             return;
         }
 #pragma warning disable CA1031 // A handler's exception of any type fails the attempt; it must never escape and kill the worker.

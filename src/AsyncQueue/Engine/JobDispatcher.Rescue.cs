@@ -79,6 +79,7 @@ internal sealed partial class JobDispatcher
     private async ValueTask HandBackUnstartedAsync(JobRecord job, DateTimeOffset now)
     {
         job.Attempt--;
+        job.Result = null;
         try
         {
             await _store.RescheduleAsync(job, now, CancellationToken.None).ConfigureAwait(false);
@@ -126,6 +127,15 @@ internal sealed partial class JobDispatcher
     {
         var now = _time.GetUtcNow();
         _metrics.LeasesRescued.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
+        if (job.CancellationRequested)
+        {
+            // Cancelled while its process died: it ends cancelled, whatever the crash.
+            Log.JobCancelled(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
+            _metrics.Cancelled.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+            await SettleAsync(job, "cancel", (j, ct) => _store.MarkCancelledAsync(j, ct)).ConfigureAwait(false);
+            return;
+        }
+
         if (!job.StartRecorded)
         {
             // Unknown whether it ran: not charged, but a suspect until an attempt of it ends.

@@ -52,6 +52,11 @@ internal sealed partial class JobDispatcher
 
     private void OnCompleted(Worker worker, JobRecord job)
     {
+        if (worker.Finished is { } finished && finished.Record(job, JobState.Succeeded, _clock.UtcTicks(precise: false)))
+        {
+            _metrics.StatusEvicted.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
+        }
+
         if (_metrics.Completed.Enabled)
         {
             _metrics.Completed.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
@@ -73,6 +78,9 @@ internal sealed partial class JobDispatcher
         JobQueueTracing.RecordFailure(activity, exception);
         _metrics.FailedAttempts.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         job.AddError(JobError.FromException(job.Attempt, now, exception));
+
+        // A result is the succeeding attempt's: one a failed attempt reported must not outlive it.
+        job.Result = null;
 
         // The attempt ended without taking the process down: whatever it was suspected of, it is not a crash.
         job.Isolated = false;
@@ -148,11 +156,25 @@ internal sealed partial class JobDispatcher
         }
     }
 
+    /// <summary>A job cancelled by id (before its start or while it ran): neither retried nor dead-lettered.</summary>
+    private async ValueTask SettleCancelledAsync(Worker worker, JobRecord job)
+    {
+        job.Result = null;
+        Log.JobCancelled(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
+        _metrics.Cancelled.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+        await SettleAsync(job, "cancel", (j, ct) => _store.MarkCancelledAsync(j, ct)).ConfigureAwait(false);
+        if (worker.Finished is { } finished && finished.Record(job, JobState.Cancelled, _clock.UtcTicks(precise: false)))
+        {
+            _metrics.StatusEvicted.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
+        }
+    }
+
     /// <summary>Shutdown is not the job's failure: hand it back without spending an attempt.</summary>
     private ValueTask HandBackAsync(JobRecord job)
     {
         Log.JobInterrupted(_logger, job.Id, job.Kind, job.Queue);
         job.Attempt--;
+        job.Result = null;
         var now = _time.GetUtcNow();
         return SettleAsync(job, "hand back", (j, ct) => _store.RescheduleAsync(j, now, ct));
     }

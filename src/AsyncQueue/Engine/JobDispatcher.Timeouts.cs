@@ -8,9 +8,9 @@ internal sealed partial class JobDispatcher
 {
     private async ValueTask RunWithTimeoutAsync(Worker worker, JobRecord job, JobRegistration registration, TimeSpan timeout, System.Diagnostics.Activity? activity)
     {
-        // The attempt's token: cancelled by the timeout (on the injected clock) or by the host's shutdown timeout.
+        // The attempt's token: cancelled by the timeout (on the injected clock), by the host's shutdown timeout or by a cancel of the job.
         var attempt = new CancellationTokenSource(timeout, _time);
-        var shutdown = _cancelJobs.Token.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attempt);
+        var shutdown = worker.CancellationToken.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), attempt);
         // Both clocks start before the handler does, so time that passes while it starts counts against it.
         using var stopWaiting = new CancellationTokenSource();
         var patience = Task.Delay(timeout + worker.Options.AbandonAfter, _time, stopWaiting.Token);
@@ -34,6 +34,14 @@ internal sealed partial class JobDispatcher
                 CancellationToken.None,
                 TaskContinuationOptions.ExecuteSynchronously,
                 TaskScheduler.Default);
+            job.EndedAttempt = job.Attempt;
+            if (worker.IsCancelled(job))
+            {
+                // Cancelled by id, and deaf to it: abandoned all the same, but it ends cancelled, never retried.
+                await SettleCancelledAsync(worker, job).ConfigureAwait(false);
+                return;
+            }
+
             await FailAsync(worker, job, registration, new TimeoutException(
                 $"The handler did not finish within its timeout of {timeout} and ignored its cancelled token for {worker.Options.AbandonAfter} more; it was abandoned."), activity).ConfigureAwait(false);
             return;
@@ -41,7 +49,7 @@ internal sealed partial class JobDispatcher
 
         await stopWaiting.CancelAsync().ConfigureAwait(false);
         await shutdown.DisposeAsync().ConfigureAwait(false);
-        var timedOut = attempt.IsCancellationRequested && !_cancelJobs.IsCancellationRequested;
+        var timedOut = attempt.IsCancellationRequested && !worker.CancellationToken.IsCancellationRequested;
         attempt.Dispose();
         await FinishAttemptAsync(worker, job, registration, new ValueTask(handler), activity, timedOut ? timeout : null).ConfigureAwait(false);
     }

@@ -19,6 +19,7 @@ internal sealed partial class JobDispatcher : IDisposable
     private readonly IServiceProvider _services;
     private readonly IOptionsMonitor<QueueOptions> _queueOptions;
     private readonly DeadLetterTargets _deadLetterTargets;
+    private readonly JobCancellations _cancellations;
     private readonly IDeadLetterObserver[] _observers;
     private readonly JobQueueMetrics _metrics;
     private readonly TimeProvider _time;
@@ -37,6 +38,7 @@ internal sealed partial class JobDispatcher : IDisposable
         IServiceProvider services,
         IOptionsMonitor<QueueOptions> queueOptions,
         DeadLetterTargets deadLetterTargets,
+        JobCancellations cancellations,
         IEnumerable<IDeadLetterObserver> observers,
         JobQueueMetrics metrics,
         TimeProvider time,
@@ -47,6 +49,7 @@ internal sealed partial class JobDispatcher : IDisposable
         _services = services;
         _queueOptions = queueOptions;
         _deadLetterTargets = deadLetterTargets;
+        _cancellations = cancellations;
         _observers = [.. observers];
         _metrics = metrics;
         _time = time;
@@ -85,7 +88,7 @@ internal sealed partial class JobDispatcher : IDisposable
             var options = _queueOptions.Get(queue);
             for (var i = 0; i < options.MaxConcurrency; i++)
             {
-                workers.Add(new Worker(queue, options, _store.OpenConsumer(queue)));
+                workers.Add(new Worker(queue, options, _store.OpenConsumer(queue), KeepsFinishedJobs(options), _cancelJobs.Token));
             }
         }
 
@@ -157,6 +160,17 @@ internal sealed partial class JobDispatcher : IDisposable
         Log.ShutdownSummary(_logger, notRun, _workers.Count(w => w.Busy));
     }
 
+    /// <summary>A durable store keeps finished jobs' statuses itself; for any other, each worker keeps its share.</summary>
+    private FinishedJobs? KeepsFinishedJobs(QueueOptions options)
+    {
+        if (Durable || options.FinishedJobCapacity == 0 || options.FinishedJobRetention == TimeSpan.Zero)
+        {
+            return null;
+        }
+
+        return new FinishedJobs(Math.Max(1, options.FinishedJobCapacity / options.MaxConcurrency), options.FinishedJobRetention);
+    }
+
     public void Dispose()
     {
         _stopFetching.Dispose();
@@ -195,7 +209,24 @@ internal sealed partial class JobDispatcher : IDisposable
                 continue;
             }
 
-            worker.Busy = true;
+            // Published before the cancels are read, so a cancel either finds this job running or is seen here (see
+            // JobCancellations); a durable store's request reaches the record through its heartbeat.
+            worker.RenewCancellationIfUsed();
+            worker.Running = job;
+            if ((_cancellations.Any && _cancellations.TryRemove(job.Id)) || job.CancellationRequested)
+            {
+                // Never started: the attempt the store counted when it handed the job out is undone.
+                job.Attempt--;
+                await SettleCancelledAsync(worker, job).ConfigureAwait(false);
+                worker.Running = null;
+                continue;
+            }
+
+            if (job.HasLeaseOrIsolated)
+            {
+                job.OnCancellationRequested(worker.CancelOnRequest);
+            }
+
             // An attempt that finished synchronously (the common case) costs no await. A ValueTask that completed
             // synchronously holds no pooled source to give back: an async method hands one out only once it awaits.
             var run = RunJobAsync(worker, job);
@@ -204,7 +235,7 @@ internal sealed partial class JobDispatcher : IDisposable
                 await run.ConfigureAwait(false);
             }
 
-            worker.Busy = false;
+            worker.Running = null;
         }
     }
 }

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 using AsyncQueue.Diagnostics;
 using AsyncQueue.Storage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace AsyncQueue.Engine;
 
 /// <summary>The <see cref="IJobQueue"/>: turns a typed job into a <see cref="JobRecord"/> and hands it to the store.</summary>
-internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQueueMetrics metrics, TimeProvider time) : IJobQueue
+internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobDispatcher dispatcher, JobQueueMetrics metrics, TimeProvider time, ILoggerFactory? loggerFactory = null) : IJobQueue
 {
+    private readonly ILogger _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
     private readonly CoarseClock _clock = new(time);
     private volatile bool _stopped;
 
@@ -83,11 +86,11 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
         }
     }
 
-    public ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken = default) => dispatcher.CancelAsync(id, cancellationToken);
 
-    public ValueTask PauseAsync(string queue, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public ValueTask PauseAsync(string queue, CancellationToken cancellationToken = default) => SetPausedAsync(queue, paused: true, cancellationToken);
 
-    public ValueTask ResumeAsync(string queue, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public ValueTask ResumeAsync(string queue, CancellationToken cancellationToken = default) => SetPausedAsync(queue, paused: false, cancellationToken);
 
     /// <summary>
     /// Refuses every later enqueue with <see cref="JobQueueStoppedException"/>, and so fails the producers already
@@ -97,6 +100,13 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
     {
         _stopped = true;
         store.StopAccepting();
+    }
+
+    private async ValueTask SetPausedAsync(string queue, bool paused, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(queue);
+        await store.SetPausedAsync(registry.CheckQueue(queue), paused, cancellationToken).ConfigureAwait(false);
+        Log.QueuePauseChanged(_logger, queue, paused ? "paused" : "resumed", paused ? "none until it is resumed" : "its jobs again");
     }
 
     private (JobRegistration Registration, string Queue) Route<TJob>(EnqueueOptions? options)
@@ -135,6 +145,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobQ
             TraceState = traceState,
             IdempotencyKey = options.IdempotencyKey,
             MaxAttempts = options.MaxAttempts,
+            Priority = options.Priority,
             NotBefore = options.Delay is { } delay ? now + delay : options.NotBefore,
         };
     }

@@ -4,28 +4,58 @@ using AsyncQueue.Storage;
 namespace AsyncQueue.Engine;
 
 /// <summary>One of a queue's <see cref="QueueOptions.MaxConcurrency"/> workers: fetches a job, runs it, repeats.</summary>
-internal sealed class Worker(string queue, QueueOptions options, IJobConsumer consumer)
+internal sealed class Worker
 {
-    // Written only by this worker, twice per job; read at shutdown and by the in-flight gauge. A per-worker flag
-    // instead of a shared counter keeps the hot path free of a contended interlocked operation, and the padding keeps
-    // workers (allocated together at start) from sharing the flag's cache line.
+    // Written only by this worker, twice per job; read at shutdown, by the in-flight gauge and by status and cancel
+    // lookups. A per-worker field instead of a shared counter keeps the hot path free of a contended interlocked
+    // operation, and the padding keeps workers (allocated together at start) from sharing its cache line.
 #pragma warning disable CS0169 // Never read: the fields exist only to take up space.
     private readonly CacheLinePadding _before;
-    private volatile bool _busy;
+    private volatile JobRecord? _running;
     private readonly CacheLinePadding _after;
 #pragma warning restore CS0169
 
-    public string Queue { get; } = queue;
+    private readonly CancellationToken _stopping;
+    private readonly Lock _cancelGate = new();
+    private CancellationTokenSource _cancellation;
+    private JobId _cancelTarget;
 
-    public QueueOptions Options { get; } = options;
-
-    public IJobConsumer Consumer { get; } = consumer;
-
-    public bool Busy
+    public Worker(string queue, QueueOptions options, IJobConsumer consumer, FinishedJobs? finished, CancellationToken stopping)
     {
-        get => _busy;
-        set => _busy = value;
+        Queue = queue;
+        Options = options;
+        Consumer = consumer;
+        Finished = finished;
+        _stopping = stopping;
+        _cancellation = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        CancellationToken = _cancellation.Token;
+        CancelOnRequest = record => TryCancel(record.Id);
     }
+
+    /// <summary>Gets what a running leased job's record calls when its store reports a cancel (one delegate per worker, not per job).</summary>
+    public Action<JobRecord> CancelOnRequest { get; }
+
+    public string Queue { get; }
+
+    public QueueOptions Options { get; }
+
+    public IJobConsumer Consumer { get; }
+
+    /// <summary>Gets the statuses of the jobs this worker finished, for a store that keeps none; otherwise <see langword="null"/>.</summary>
+    public FinishedJobs? Finished { get; }
+
+    /// <summary>Gets the job this worker runs now, or <see langword="null"/> between jobs.</summary>
+    /// <remarks>An in-memory plain job's record is reused for the worker's next one: read its id before and after its other fields.</remarks>
+    public JobRecord? Running
+    {
+        get => _running;
+        set => _running = value;
+    }
+
+    public bool Busy => _running is not null;
+
+    /// <summary>Gets the token handed to this worker's handlers: cancelled at shutdown's end, or by a cancel of the running job.</summary>
+    public CancellationToken CancellationToken { get; private set; }
 
     public Task Completion { get; set; } = Task.CompletedTask;
 
@@ -34,6 +64,66 @@ internal sealed class Worker(string queue, QueueOptions options, IJobConsumer co
     /// attempt's duration reuses that clock read. Read and written only by this worker's own loop.
     /// </summary>
     public long CompletedTimestamp { get; set; }
+
+    /// <summary>Gets a value indicating whether the running job's cancellation was asked for (see <see cref="TryCancel"/>).</summary>
+    public bool IsCancelled(JobRecord job)
+    {
+        lock (_cancelGate)
+        {
+            return _cancelTarget == job.Id && _cancellation.IsCancellationRequested;
+        }
+    }
+
+    /// <summary>
+    /// Cancels the handler's token if this worker runs job <paramref name="id"/>. The worker may move on to its next job
+    /// between the check and the cancel: that job then ends cancelled by mistake, which <see cref="IsCancelled"/> tells
+    /// apart (the target is not it), and the dispatcher hands it back unharmed.
+    /// </summary>
+    public bool TryCancel(JobId id)
+    {
+        CancellationTokenSource cancellation;
+        lock (_cancelGate)
+        {
+            _cancelTarget = id;
+            cancellation = _cancellation;
+        }
+
+        Interlocked.MemoryBarrier();
+        if (_running?.Id != id)
+        {
+            return false;
+        }
+
+        try
+        {
+            // Outside the lock: the handler's own registrations run in this call.
+            cancellation.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Replaced meanwhile: the job ended, and the worker moved on.
+        }
+
+        return true;
+    }
+
+    /// <summary>Before a job starts: a token cancelled for an earlier job is replaced (the only allocation a cancel costs a worker).</summary>
+    public void RenewCancellationIfUsed()
+    {
+        if (!_cancellation.IsCancellationRequested || _stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        lock (_cancelGate)
+        {
+            var used = _cancellation;
+            _cancellation = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
+            CancellationToken = _cancellation.Token;
+            _cancelTarget = default;
+            used.Dispose();
+        }
+    }
 
     [StructLayout(LayoutKind.Explicit, Size = 64)]
     private readonly struct CacheLinePadding;

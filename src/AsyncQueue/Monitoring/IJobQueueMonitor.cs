@@ -38,6 +38,21 @@ public interface IJobQueueMonitor
     /// <param name="cancellationToken">Ends the wait; the call then throws <see cref="OperationCanceledException"/>.</param>
     /// <returns>A task that completes when the queue was seen idle.</returns>
     /// <exception cref="QueueNotConfiguredException"><paramref name="queue"/> names no configured queue.</exception>
-    /// <remarks>It polls the store's counts, every 20 milliseconds for the in-memory store and every 100 for a durable one.</remarks>
+    /// <remarks>
+    /// It polls the store's counts, every 20 milliseconds for the in-memory store and every 100 for a durable one. A job
+    /// waiting for its retry is scheduled, so it does not count: to wait for retries too, call <see cref="WaitUntilEmptyAsync"/>.
+    /// </remarks>
     Task WaitForIdleAsync(string? queue = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Waits until a queue, or every queue, holds no job at all: none waiting, none running, and none scheduled (a
+    /// delayed job, or a failed one waiting for its retry). For a console program that must not stop before its jobs'
+    /// retries ran (the in-memory store loses scheduled jobs when the process ends). A job delayed far into the future
+    /// keeps it waiting until that job ran.
+    /// </summary>
+    /// <param name="queue">The queue's name, or <see langword="null"/> for every queue.</param>
+    /// <param name="cancellationToken">Ends the wait; the call then throws <see cref="OperationCanceledException"/>.</param>
+    /// <returns>A task that completes when the queue was seen empty.</returns>
+    /// <exception cref="QueueNotConfiguredException"><paramref name="queue"/> names no configured queue.</exception>
+    Task WaitUntilEmptyAsync(string? queue = null, CancellationToken cancellationToken = default);
 }

@@ -23,6 +23,7 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
     private readonly JobDispatcher _dispatcher;
     private readonly IJobStore _store;
     private readonly DeadLetterTargets _deadLetters;
+    private readonly JobRegistry _registry;
     private readonly ILogger _logger;
     private QueueStatus[] _last = [];
     private int _refreshing;
@@ -32,6 +33,7 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
         _dispatcher = dispatcher;
         _store = store;
         _deadLetters = deadLetters;
+        _registry = registry;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
         Queues = [.. registry.QueueNames.Select(name => Describe(name, queueOptions.Get(name), deadLetters.Of(name)))];
     }
@@ -48,12 +50,59 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
         return new QueueStatus(queue, counts.Waiting, counts.Scheduled, counts.Running ?? _dispatcher.CountBusy(queue), target.Name, deadLettered, counts.Paused);
     }
 
-    public ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default) => _dispatcher.GetJobAsync(id, cancellationToken);
 
-    public Task WaitForIdleAsync(string? queue = null, CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    public Task WaitForIdleAsync(string? queue = null, CancellationToken cancellationToken = default) =>
+        WaitAsync(queue, includeScheduled: false, cancellationToken);
+
+    public Task WaitUntilEmptyAsync(string? queue = null, CancellationToken cancellationToken = default) =>
+        WaitAsync(queue, includeScheduled: true, cancellationToken);
+
+    private async Task WaitAsync(string? queue, bool includeScheduled, CancellationToken cancellationToken)
+    {
+        var queues = queue is null ? [.. Queues.Select(q => q.Name)] : new[] { _registry.CheckQueue(queue) };
+
+        // Polled on the system clock, not the queue's TimeProvider: this waits for workers, and a test's fake clock
+        // must not have to be advanced for it to notice them finish.
+        var interval = TimeSpan.FromMilliseconds((_store.Capabilities & JobStoreCapabilities.Durable) != 0 ? 100 : 20);
+        while (true)
+        {
+            // Seen idle twice in a row: a job taken from its queue but not yet marked running is between the two reads
+            // of one check for a few instructions, never across two.
+            if (await IsIdleAsync(queues, includeScheduled, cancellationToken).ConfigureAwait(false))
+            {
+                await Task.Yield();
+                if (await IsIdleAsync(queues, includeScheduled, cancellationToken).ConfigureAwait(false))
+                {
+                    return;
+                }
+            }
+
+            await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<bool> IsIdleAsync(string[] queues, bool includeScheduled, CancellationToken cancellationToken)
+    {
+        foreach (var name in queues)
+        {
+            // Waiting first: a job that moves from waiting to running between the two reads is then seen running.
+            var counts = await _store.CountAsync(name, cancellationToken).ConfigureAwait(false);
+            var busy = _dispatcher.CountBusy(name);
+            if (busy > 0 || counts.Waiting > 0 || counts.Running > 0 || (includeScheduled && counts.Scheduled > 0))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>Publishes the queue depth and dead-letter size gauges.</summary>
-    public void Observe(JobQueueMetrics metrics) => metrics.ObserveState(ObserveDepth, ObserveInFlight, ObserveDeadLetters);
+    public void Observe(JobQueueMetrics metrics) => metrics.ObserveState(ObserveDepth, ObserveInFlight, ObserveDeadLetters, ObservePaused);
+
+    private IEnumerable<Measurement<int>> ObservePaused() =>
+        Snapshot().Select(s => new Measurement<int>(s.Paused ? 1 : 0, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(s.Queue)));
 
     private IEnumerable<Measurement<long>> ObserveDepth() =>
         Snapshot().Select(s => new Measurement<long>(s.Waiting, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(s.Queue)));
@@ -101,5 +150,5 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
     }
 
     private static QueueInfo Describe(string name, QueueOptions options, DeadLetterTarget target) =>
-        new(name, options.MaxConcurrency, options.Capacity, options.FullMode, options.Timeout, options.IdempotencyRetention, target.Name, target.Retention, target.Capacity);
+        new(name, options.MaxConcurrency, options.Capacity, options.FullMode, options.Timeout, options.IdempotencyRetention, target.Name, target.Retention, target.Capacity, options.FinishedJobRetention, options.FinishedJobCapacity);
 }

@@ -10,6 +10,8 @@ namespace AsyncQueue.Monitoring;
 /// <param name="DeadLetterQueue">Where its failed jobs go.</param>
 /// <param name="DeadLetterRetention">How long a dead letter is kept.</param>
 /// <param name="DeadLetterCapacity">How many dead letters are kept at most.</param>
+/// <param name="FinishedJobRetention">How long a finished job's status is kept.</param>
+/// <param name="FinishedJobCapacity">How many finished jobs' statuses are kept at most.</param>
 public sealed record QueueInfo(
     string Name,
     int MaxConcurrency,
@@ -19,4 +21,6 @@ public sealed record QueueInfo(
     TimeSpan IdempotencyRetention,
     string DeadLetterQueue,
     TimeSpan DeadLetterRetention,
-    int DeadLetterCapacity);
+    int DeadLetterCapacity,
+    TimeSpan FinishedJobRetention,
+    int FinishedJobCapacity);

@@ -195,6 +195,12 @@ public sealed class JobRecord
     /// <remarks>One null test on the hot path: a plain in-memory job has no side object.</remarks>
     internal bool HasLeaseOrIsolated => _extras is { } extras && (Volatile.Read(ref extras.LeaseExpiresTicks) != 0 || extras.Isolated);
 
+    /// <summary>
+    /// Gets or sets the number of the last attempt whose handler ended (returned, threw, or was abandoned), so that a
+    /// context kept past its attempt cannot set a result (<see cref="JobContext.SetResult"/>).
+    /// </summary>
+    internal int EndedAttempt { get; set; }
+
     /// <summary>Gets a value indicating whether this is a consumer's reusable record, overwritten by its next fetch.</summary>
     internal bool IsReused { get; }
 
@@ -219,6 +225,7 @@ public sealed class JobRecord
         _enqueuedAtTicks = enqueuedAtTicks;
         _extras = null;
         Attempt = 1;
+        EndedAttempt = 0;
     }
 
     /// <summary>A record a store may keep: this one, or a copy of a reusable one.</summary>

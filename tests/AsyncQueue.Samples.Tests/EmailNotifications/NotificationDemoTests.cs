@@ -109,6 +109,38 @@ public sealed class NotificationDemoTests(DemoRun run) : IClassFixture<DemoRun>
     }
 
     [Fact]
+    public void RunAsync_WaitsUntilEveryJobEnded_ReportsEachNotificationsFinalStateAsTheQueueKnowsIt()
+    {
+        // One outcome per accepted job, the double click's included once, in enqueue order: the run waited through
+        // every retry (the server-down email made all 4 attempts) before it stopped the host.
+        Assert.Equal(DemoNotifications.All, run.Report.Outcomes.Select(o => o.Notification));
+        foreach (var notification in ValidNotifications)
+        {
+            var job = Assert.Single(run.Report.Outcomes, o => o.Notification == notification).Job;
+            Assert.Equal(JobState.Succeeded, job.State);
+            Assert.Equal(notification.IdempotencyKey, job.IdempotencyKey);
+
+            // The handler's result names the .eml file the email was written to.
+            var email = Assert.Single(run.Emails, e => Path.GetFileName(e.Path) == job.Result);
+            Assert.Equal(notification.RecipientEmail, email.Message.To.Mailboxes.Single().Address);
+            Assert.Contains($"{notification.NotificationId,-24} Succeeded on attempt {job.Attempt} → {job.Result}", Lines());
+        }
+
+        var ken = Assert.Single(run.Report.Outcomes, o => o.Notification == DemoNotifications.InvalidAddress).Job;
+        Assert.Equal((JobState.DeadLettered, 1, NotificationDemo.DeadLetterQueue), (ken.State, ken.Attempt, ken.DeadLetterQueue));
+        var barbara = Assert.Single(run.Report.Outcomes, o => o.Notification == DemoNotifications.ServerDown).Job;
+        Assert.Equal((JobState.DeadLettered, NotificationDemo.MaxRetries + 1, NotificationDemo.DeadLetterQueue), (barbara.State, barbara.Attempt, barbara.DeadLetterQueue));
+        Assert.Equal([1, 2, 3, 4], barbara.Errors.Select(e => e.Attempt));
+        Assert.Contains("order-confirmed-barbara  DeadLettered to 'failed-emails' after 4 attempt(s)", Lines());
+
+        // The queue's attempts agree with the retry lines printed as they happened.
+        foreach (var (id, retries) in run.Report.RetriesByNotification)
+        {
+            Assert.Equal(retries, Lines().Count(l => l.StartsWith($"🔁 {id}: retry ", StringComparison.Ordinal)));
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_SameSeedTwice_FailsTheSameEmailsTheSameNumberOfTimes()
     {
         using var root = new TempFolder();

@@ -1,4 +1,6 @@
 using System.Net.Http.Json;
+using AsyncQueue.Monitoring;
+using AsyncQueue.Retry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,8 +28,17 @@ public sealed class RunningUploadApp : IAsyncDisposable
 
     public UploadStorage Storage => _app.Services.GetRequiredService<UploadStorage>();
 
-    /// <summary>Starts the app; <paramref name="compressor"/>, when given, replaces the sample's GZip compressor.</summary>
-    public static async Task<RunningUploadApp> StartAsync(IUploadCompressor? compressor = null)
+    /// <summary>Gets the app's job queue monitor, to compare what the endpoints say with what the queue knows.</summary>
+    public IJobQueueMonitor Monitor => _app.Services.GetRequiredService<IJobQueueMonitor>();
+
+    /// <summary>The sample's queue: <c>AddHandler</c> names it after the job kind.</summary>
+    public const string Queue = "compress-upload";
+
+    /// <summary>
+    /// Starts the app; <paramref name="compressor"/>, when given, replaces the sample's GZip compressor, and
+    /// <paramref name="retry"/> the queue's retry policy (the default waits seconds between attempts).
+    /// </summary>
+    public static async Task<RunningUploadApp> StartAsync(IUploadCompressor? compressor = null, IRetryPolicy? retry = null)
     {
         var storage = new TempFolder();
         var app = UploadApp.Build(
@@ -38,6 +49,11 @@ public sealed class RunningUploadApp : IAsyncDisposable
                 if (compressor is not null)
                 {
                     builder.Services.AddSingleton(compressor);
+                }
+
+                if (retry is not null)
+                {
+                    builder.Services.AddJobQueue().ConfigureQueue(Queue, queue => queue.Retry = retry);
                 }
             });
         await app.StartAsync();
@@ -51,6 +67,9 @@ public sealed class RunningUploadApp : IAsyncDisposable
         form.Add(new ByteArrayContent(content), UploadEndpoints.FileField, fileName);
         return await Client.PostAsync(new Uri("/files", UriKind.Relative), form);
     }
+
+    /// <summary>Sends <c>DELETE</c> to a status URL: the upload's cancel.</summary>
+    public Task<HttpResponseMessage> CancelAsync(string statusUrl) => Client.DeleteAsync(new Uri(statusUrl, UriKind.Relative));
 
     public async Task<JobStatusResponse> GetStatusAsync(string statusUrl) =>
         (await Client.GetFromJsonAsync<JobStatusResponse>(new Uri(statusUrl, UriKind.Relative)))!;

@@ -39,7 +39,7 @@ public sealed class JobQueueMonitorTests
         var status = await monitor.GetStatusAsync(nameof(Chore));
         gate.SetResult();
 
-        Assert.Equal(new QueueStatus(nameof(Chore), Waiting: 2, Scheduled: 1, Running: 1, "failed-chores", DeadLettered: 1), status);
+        Assert.Equal(new QueueStatus(nameof(Chore), Waiting: 2, Scheduled: 1, Running: 1, "failed-chores", DeadLettered: 1, Paused: false), status);
         var info = Assert.Single(monitor.Queues);
         Assert.Equal(nameof(Chore), info.Name);
         Assert.Equal(1, info.MaxConcurrency);

@@ -45,6 +45,45 @@ internal sealed class DelayScheduler : IDisposable
         }
     }
 
+    /// <summary>Finds a job waiting for its time by id, by a scan: for status, not the hot path.</summary>
+    public bool TryFind(JobId id, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out JobRecord? job, out DateTimeOffset runAt)
+    {
+        lock (_gate)
+        {
+            foreach (var (element, priority) in _due.UnorderedItems)
+            {
+                if (element.Id == id)
+                {
+                    job = element;
+                    runAt = priority;
+                    return true;
+                }
+            }
+        }
+
+        job = null;
+        runAt = default;
+        return false;
+    }
+
+    /// <summary>Takes a job waiting for its time out, by id (a cancel).</summary>
+    public JobRecord? Remove(JobId id)
+    {
+        lock (_gate)
+        {
+            foreach (var (element, _) in _due.UnorderedItems)
+            {
+                if (element.Id == id && _due.Remove(element, out var removed, out _))
+                {
+                    _perQueue[removed.Queue]--;
+                    return removed;
+                }
+            }
+        }
+
+        return null;
+    }
+
     public void Schedule(JobRecord job, DateTimeOffset runAt)
     {
         lock (_gate)

@@ -187,17 +187,109 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
         return entry;
     }
 
-    public ValueTask MarkCancelledAsync(JobRecord job, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>Frees the key; the job's status is kept by the dispatcher's worker, as for a succeeded job.</summary>
+    public ValueTask MarkCancelledAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        return job.IdempotencyKey is { } key ? _keys.ReleaseAsync(key, job.Id, cancellationToken) : default;
+    }
 
-    public ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken) => throw new NotImplementedException();
+    /// <summary>
+    /// A waiting job cannot be taken out of its lock-free queue: it is reported cancelled, and the dispatcher, which
+    /// registered the cancel before asking, drops it when a worker takes it. A scheduled or retrying job is moved from
+    /// the scheduler to its queue at once, to be dropped the same way rather than held until its time. Either way its
+    /// key is freed now. Running jobs are the dispatcher's to cancel.
+    /// </summary>
+    public async ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken)
+    {
+        if (_scheduler.Remove(id) is { } scheduled)
+        {
+            await MarkCancelledAsync(scheduled, cancellationToken).ConfigureAwait(false);
+            GetQueue(scheduled.Queue).Requeue(scheduled);
+            return CancelJobResult.Cancelled;
+        }
 
-    public ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken) => throw new NotImplementedException();
+        foreach (var queue in _queues.Values)
+        {
+            if (queue.TryFind(id, out var waiting))
+            {
+                if (waiting.Value is JobRecord record)
+                {
+                    await MarkCancelledAsync(record, cancellationToken).ConfigureAwait(false);
+                }
 
-    public ValueTask SetPausedAsync(string queue, bool paused, CancellationToken cancellationToken) => throw new NotImplementedException();
+                return CancelJobResult.Cancelled;
+            }
+        }
+
+        return await _deadLetters.GetAsync(id, cancellationToken).ConfigureAwait(false) is null ? CancelJobResult.NotFound : CancelJobResult.AlreadyFinished;
+    }
+
+    /// <summary>Waiting, scheduled and dead-lettered jobs, found by a scan: running and finished ones are the dispatcher's.</summary>
+    public async ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
+    {
+        if (_scheduler.TryFind(id, out var scheduled, out var runAt))
+        {
+            return Describe(scheduled, scheduled.Errors.Count > 0 ? JobState.Retrying : JobState.Scheduled, runAt);
+        }
+
+        foreach (var queue in _queues.Values)
+        {
+            if (!queue.TryFind(id, out var waiting))
+            {
+                continue;
+            }
+
+            if (waiting.Registration is { } registration)
+            {
+                return new JobInfo(id, queue.Name, registration.Kind, JobState.Waiting, new DateTimeOffset(waiting.EnqueuedAtTicks, TimeSpan.Zero))
+                {
+                    NextRunAt = new DateTimeOffset(waiting.EnqueuedAtTicks, TimeSpan.Zero),
+                };
+            }
+
+            var record = (JobRecord)waiting.Value;
+            return Describe(record, JobState.Waiting, record.NotBefore ?? record.EnqueuedAt);
+        }
+
+        if (await _deadLetters.GetAsync(id, cancellationToken).ConfigureAwait(false) is { } entry)
+        {
+            return new JobInfo(id, entry.Queue, entry.Kind, JobState.DeadLettered, entry.EnqueuedAt)
+            {
+                Attempt = entry.Attempts,
+                Errors = entry.Errors,
+                FinishedAt = entry.DeadLetteredAt,
+                IdempotencyKey = entry.IdempotencyKey,
+                DeadLetterQueue = entry.DeadLetterQueue,
+            };
+        }
+
+        return null;
+    }
+
+    public ValueTask SetPausedAsync(string queue, bool paused, CancellationToken cancellationToken)
+    {
+        GetQueue(queue).SetPaused(paused);
+        return default;
+    }
 
     /// <summary>Counts without a lock; running jobs are not tracked here (the dispatcher counts them).</summary>
-    public ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken) =>
-        new(new QueueCounts(GetQueue(queue).Count, _scheduler.CountFor(queue), Running: null));
+    public ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken)
+    {
+        var named = GetQueue(queue);
+        return new(new QueueCounts(named.Count, _scheduler.CountFor(queue), Running: null, named.Paused));
+    }
+
+    private static JobInfo Describe(JobRecord record, JobState state, DateTimeOffset nextRunAt) =>
+        new(record.Id, record.Queue, record.Kind, state, record.EnqueuedAt)
+        {
+            Attempt = record.Attempt,
+            MaxAttempts = record.MaxAttempts,
+            Priority = record.Priority,
+            Errors = [.. record.Errors],
+            IdempotencyKey = record.IdempotencyKey,
+            NextRunAt = nextRunAt,
+        };
 
     /// <summary>Fails the producers waiting for room in a bounded queue with <see cref="JobQueueStoppedException"/>: the workers are stopping.</summary>
     void IJobStore.StopAccepting()

@@ -20,11 +20,21 @@ namespace AsyncQueue.Storage.InMemory;
 /// a full fence) and then checks the queue again. At least one of them sees the other's write, so either the
 /// producer wakes a consumer or the consumer unparks itself.
 /// </para>
+/// <para>
+/// Priorities cost nothing until used: normal jobs wait in one queue, and the other priorities' queues are made when
+/// the first job of another priority arrives; only then does a take look at more than one queue (most urgent first).
+/// A pause is one flag that a take reads: a paused queue takes nothing, and its resume wakes every parked consumer.
+/// </para>
 /// </remarks>
 internal sealed class InMemoryQueue
 {
     private readonly ConcurrentQueue<ReadyJob> _ready = new();
     private readonly BoundedRoom? _room;
+    private readonly Lock _prioritiesGate = new();
+
+    // Indexed by JobPriority; null until a job of a priority other than Normal arrives (Normal waits in _ready).
+    private ConcurrentQueue<ReadyJob>?[]? _byPriority;
+    private volatile bool _paused;
     private InMemoryConsumer[] _consumers = [];
     private int _parked;
     private int _wakeCursor;
@@ -43,7 +53,53 @@ internal sealed class InMemoryQueue
 
     public QueueOptions Options { get; }
 
-    public long Count => _ready.Count;
+    public long Count
+    {
+        get
+        {
+            long count = _ready.Count;
+            foreach (var queue in Volatile.Read(ref _byPriority) ?? [])
+            {
+                count += queue is null || ReferenceEquals(queue, _ready) ? 0 : queue.Count;
+            }
+
+            return count;
+        }
+    }
+
+    public bool Paused => _paused;
+
+    /// <summary>Pauses or resumes taking; a resume wakes every parked consumer, since any of them may now take a job.</summary>
+    public void SetPaused(bool paused)
+    {
+        _paused = paused;
+        if (!paused)
+        {
+            foreach (var consumer in Volatile.Read(ref _consumers))
+            {
+                consumer.TryWake();
+            }
+        }
+    }
+
+    /// <summary>Finds a waiting job by id, by a scan of the queue (a snapshot): for status and cancel, not the hot path.</summary>
+    public bool TryFind(JobId id, out ReadyJob found)
+    {
+        foreach (var queue in Queues())
+        {
+            foreach (var job in queue)
+            {
+                if (job.Id == id)
+                {
+                    found = job;
+                    return true;
+                }
+            }
+        }
+
+        found = default;
+        return false;
+    }
 
     /// <summary>Adds a new job, respecting the capacity.</summary>
     public ValueTask EnqueueAsync(ReadyJob job, CancellationToken cancellationToken)
@@ -94,12 +150,13 @@ internal sealed class InMemoryQueue
 
     public bool TryTake(out ReadyJob job)
     {
-        if (_ready.TryDequeue(out job))
+        if (!_paused && (_byPriority is null ? _ready.TryDequeue(out job) : TryTakeMostUrgent(out job)))
         {
             _room?.Release();
             return true;
         }
 
+        job = default;
         return false;
     }
 
@@ -125,7 +182,49 @@ internal sealed class InMemoryQueue
     /// <summary>Called by whoever moved a consumer from parked to running (a producer, a canceller or the consumer itself).</summary>
     internal void OnUnparked() => Interlocked.Decrement(ref _parked);
 
-    internal bool HasWaitingJobs => !_ready.IsEmpty;
+    internal bool HasWaitingJobs => !_paused && (!_ready.IsEmpty || (_byPriority is { } byPriority && Array.Exists(byPriority, q => q is { IsEmpty: false })));
+
+    private bool TryTakeMostUrgent(out ReadyJob job)
+    {
+        var byPriority = _byPriority!;
+        for (var priority = byPriority.Length - 1; priority >= 0; priority--)
+        {
+            if (byPriority[priority]?.TryDequeue(out job) == true)
+            {
+                return true;
+            }
+        }
+
+        job = default;
+        return false;
+    }
+
+    private ConcurrentQueue<ReadyJob> QueueFor(JobPriority priority)
+    {
+        if (priority == JobPriority.Normal)
+        {
+            return _ready;
+        }
+
+        var byPriority = Volatile.Read(ref _byPriority);
+        if (byPriority?[(int)priority] is { } queue)
+        {
+            return queue;
+        }
+
+        lock (_prioritiesGate)
+        {
+            // Copy-on-write, so a take reads the array without a lock.
+            ConcurrentQueue<ReadyJob>?[] next = _byPriority is { } current ? [.. current] : new ConcurrentQueue<ReadyJob>?[(int)JobPriority.Urgent + 1];
+            next[(int)JobPriority.Normal] = _ready;
+            queue = next[(int)priority] ??= new ConcurrentQueue<ReadyJob>();
+            Volatile.Write(ref _byPriority, next);
+            return queue;
+        }
+    }
+
+    private IEnumerable<ConcurrentQueue<ReadyJob>> Queues() =>
+        Volatile.Read(ref _byPriority) is { } byPriority ? byPriority.OfType<ConcurrentQueue<ReadyJob>>() : [_ready];
 
     private async ValueTask EnqueueWhenRoomAsync(ReadyJob job, CancellationToken cancellationToken)
     {
@@ -135,7 +234,8 @@ internal sealed class InMemoryQueue
 
     private void Publish(ReadyJob job)
     {
-        _ready.Enqueue(job);
+        // A plain job is always normal; a record says its priority.
+        (job.Registration is null ? QueueFor(((JobRecord)job.Value).Priority) : _ready).Enqueue(job);
 
         // The enqueue above was an interlocked write of the tail; this read cannot move before it.
         if (Volatile.Read(ref _parked) > 0)

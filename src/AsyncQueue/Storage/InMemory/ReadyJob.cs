@@ -32,6 +32,9 @@ internal readonly struct ReadyJob
     /// <summary>Gets when the plain job was enqueued, in UTC ticks.</summary>
     public long EnqueuedAtTicks { get; }
 
+    /// <summary>Gets the job's id.</summary>
+    public JobId Id => Registration is null ? ((JobRecord)Value).Id : JobId.FromSequence(Sequence);
+
     public static ReadyJob Plain(JobRegistration registration, object job, long sequence, long enqueuedAtTicks) =>
         new(job, registration, sequence, enqueuedAtTicks);
 

@@ -1,0 +1,145 @@
+using AsyncQueue.Diagnostics;
+using AsyncQueue.Storage;
+
+namespace AsyncQueue.Engine;
+
+/// <summary>
+/// Operations by job id: its status and its cancel. A job is looked for where it can be, in the order it moves
+/// (store, then this process's workers, then their finished jobs), so one that moves on during a lookup is still found.
+/// </summary>
+internal sealed partial class JobDispatcher
+{
+    /// <summary>Cancels a job wherever it is: see <see cref="IJobQueue.CancelAsync"/>.</summary>
+    public async ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken)
+    {
+        // First the pending cancel, then the workers (see JobCancellations): a worker about to start the job either
+        // drops it or is found running it.
+        _cancellations.Add(id);
+        if (TryCancelRunning(id))
+        {
+            _cancellations.TryRemove(id);
+            Log.CancelRequested(_logger, id);
+            return CancelJobResult.CancellationRequested;
+        }
+
+        CancelJobResult result;
+        try
+        {
+            result = await _store.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            _cancellations.TryRemove(id);
+            throw;
+        }
+
+        switch (result)
+        {
+            case CancelJobResult.Cancelled when !Durable:
+                // The in-memory store cannot take a job out of its queue's middle: the worker that takes it drops it.
+                break;
+            case CancelJobResult.Cancelled or CancelJobResult.CancellationRequested:
+                // A durable store changed the job's row, and its heartbeat reaches whichever process runs it.
+                _cancellations.TryRemove(id);
+                break;
+            default:
+                if (!_cancellations.TryRemove(id))
+                {
+                    // A worker took the job meanwhile and dropped it.
+                    result = CancelJobResult.Cancelled;
+                }
+                else if (result == CancelJobResult.NotFound && FindFinished(id) is not null)
+                {
+                    result = CancelJobResult.AlreadyFinished;
+                }
+
+                break;
+        }
+
+        if (result is CancelJobResult.Cancelled or CancelJobResult.CancellationRequested)
+        {
+            Log.CancelRequested(_logger, id);
+        }
+
+        return result;
+    }
+
+    /// <summary>Gets a job's status wherever it is: see <see cref="Monitoring.IJobQueueMonitor.GetJobAsync"/>.</summary>
+    public async ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
+    {
+        // A job cancelled while it waited in the in-memory store is still in its queue until a worker drops it.
+        var info = await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false);
+        if (info is not null)
+        {
+            return _cancellations.Contains(id) && info.State is JobState.Waiting or JobState.Scheduled or JobState.Retrying
+                ? new JobInfo(info.Id, info.Queue, info.Kind, JobState.Cancelled, info.EnqueuedAt) { Attempt = info.Attempt, Priority = info.Priority, Errors = info.Errors, IdempotencyKey = info.IdempotencyKey, MaxAttempts = info.MaxAttempts }
+                : info;
+        }
+
+        info = FindRunning(id) ?? FindFinished(id);
+        for (var retry = 0; info is null && !Durable && retry < 3; retry++)
+        {
+            // Taken from an in-memory queue but not yet published as running: a window of a few instructions.
+            await Task.Yield();
+            info = await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? FindRunning(id) ?? FindFinished(id);
+        }
+
+        return info;
+    }
+
+    /// <summary>Cancels the token of the worker that runs job <paramref name="id"/> in this process, if one does.</summary>
+    private bool TryCancelRunning(JobId id)
+    {
+        foreach (var worker in _workers)
+        {
+            if (worker.Running?.Id == id && worker.TryCancel(id))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private JobInfo? FindRunning(JobId id)
+    {
+        foreach (var worker in _workers)
+        {
+            if (worker.Running is not { } job || job.Id != id)
+            {
+                continue;
+            }
+
+            // Read, then check that the worker still runs this job: a reused record is refilled for the next one.
+            var info = new JobInfo(id, job.Queue, job.Kind, JobState.Running, job.EnqueuedAt)
+            {
+                Attempt = job.Attempt,
+                Priority = job.Priority,
+                MaxAttempts = job.MaxAttempts,
+                Errors = job.IsReused ? [] : job.Errors,
+                IdempotencyKey = job.IdempotencyKey,
+                CancellationRequested = job.CancellationRequested || worker.IsCancelled(job),
+            };
+            if (ReferenceEquals(worker.Running, job) && job.Id == id)
+            {
+                return info;
+            }
+        }
+
+        return null;
+    }
+
+    private JobInfo? FindFinished(JobId id)
+    {
+        var now = _clock.UtcTicks(precise: false);
+        foreach (var worker in _workers)
+        {
+            if (worker.Finished?.Find(id, worker.Queue, now) is { } info)
+            {
+                return info;
+            }
+        }
+
+        return null;
+    }
+}
