@@ -111,14 +111,27 @@ internal sealed partial class PostgreSqlJobStore
             {
             }
 
-            var evicted = 0;
-            int batch;
-            do
+            (long FinishedAt, long Seq)? boundary = null;
+            using (var find = new NpgsqlCommand(_sql.StatusCapacityBoundary, connection).Text("queue", queue.Name).Int("capacity", options.FinishedJobCapacity))
+            using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
-                batch = await DeleteBatchAsync(new NpgsqlCommand(_sql.EvictStatusesOverCapacity, connection).Text("queue", queue.Name).Int("capacity", options.FinishedJobCapacity)).ConfigureAwait(false);
-                evicted += batch;
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    boundary = (reader.GetInt64(0), reader.GetInt64(1));
+                }
             }
-            while (batch == SweepBatch);
+
+            var evicted = 0;
+            if (boundary is { } upTo)
+            {
+                int batch;
+                do
+                {
+                    batch = await DeleteBatchAsync(new NpgsqlCommand(_sql.EvictStatusesUpTo, connection).Text("queue", queue.Name).Long("finished_at", upTo.FinishedAt).Long("seq", upTo.Seq)).ConfigureAwait(false);
+                    evicted += batch;
+                }
+                while (batch == SweepBatch);
+            }
 
             if (evicted > 0)
             {

@@ -81,7 +81,8 @@ internal static class PostgreSqlSchema
     // while it was leased (cancel_requested), and the paused queues. A row that version 2 kept for its key gets its last
     // run time as its finish time. The fetch index (queue, priority, run_at, seq) replaces the due index, serving each
     // lease as one probe per priority level; the key index covers only the rows that hold a key; a job is found by id
-    // (status, cancel) and a queue's finished rows by their finish time (the sweeper).
+    // (status, cancel) and a queue's finished rows that hold no key by their finish time (the sweeper: a row kept for its
+    // key is not its to delete, so it costs the sweeper nothing).
     private const string Version3 = """
         ALTER TABLE {0}.jobs
             ADD COLUMN IF NOT EXISTS priority smallint NOT NULL DEFAULT 1,
@@ -96,7 +97,7 @@ internal static class PostgreSqlSchema
         DROP INDEX IF EXISTS {0}.jobs_retained;
         CREATE INDEX IF NOT EXISTS jobs_fetch ON {0}.jobs (queue, priority, run_at, seq) WHERE state = 0;
         CREATE INDEX IF NOT EXISTS jobs_retained ON {0}.jobs (key_expires) WHERE state = 2 AND key_held;
-        CREATE INDEX IF NOT EXISTS jobs_finished ON {0}.jobs (queue, finished_at, seq) WHERE state >= 2;
+        CREATE INDEX IF NOT EXISTS jobs_finished ON {0}.jobs (queue, finished_at, seq) WHERE state >= 2 AND NOT key_held;
         CREATE INDEX IF NOT EXISTS jobs_id ON {0}.jobs (id);
         UPDATE {0}.meta SET value = 3 WHERE key = 'schema_version' AND value < 3;
         """;

@@ -178,17 +178,25 @@ internal sealed class PostgreSqlStatements(string s)
             SELECT seq FROM {s}.jobs WHERE state = 2 AND key_held ORDER BY key_expires DESC OFFSET @max LIMIT @limit)
         """;
 
-    // A queue's finished rows past its status retention, or beyond the newest @capacity, go; a row whose key is still
-    // held stays (its key must keep refusing duplicates). Both read the jobs_finished index of the queue.
+    // A queue's finished rows past its status retention, or beyond the newest @capacity, go. Both read the
+    // jobs_finished index of the queue, which holds only rows without a held key: a row whose key is still held stays
+    // (its key must keep refusing duplicates) and does not count against the capacity (keys have MaxRetainedKeys).
     public string DeleteExpiredStatuses { get; } = $"""
         DELETE FROM {s}.jobs WHERE seq IN (
-            SELECT seq FROM {s}.jobs WHERE queue = @queue AND state >= 2 AND finished_at <= @cutoff AND NOT key_held LIMIT @limit)
+            SELECT seq FROM {s}.jobs WHERE queue = @queue AND state >= 2 AND NOT key_held AND finished_at <= @cutoff LIMIT @limit)
         """;
 
-    public string EvictStatusesOverCapacity { get; } = $"""
+    // The newest row past the capacity, found once per sweep; then the rows up to it go oldest first, a batch at a time,
+    // each batch a range of the index from its start (not an OFFSET read again for every batch).
+    public string StatusCapacityBoundary { get; } = $"""
+        SELECT finished_at, seq FROM {s}.jobs WHERE queue = @queue AND state >= 2 AND NOT key_held
+        ORDER BY finished_at DESC, seq DESC OFFSET @capacity LIMIT 1
+        """;
+
+    public string EvictStatusesUpTo { get; } = $"""
         DELETE FROM {s}.jobs WHERE seq IN (
-            SELECT seq FROM (SELECT seq, key_held FROM {s}.jobs WHERE queue = @queue AND state >= 2 ORDER BY finished_at DESC, seq DESC OFFSET @capacity) AS older
-            WHERE NOT older.key_held LIMIT @limit)
+            SELECT seq FROM {s}.jobs WHERE queue = @queue AND state >= 2 AND NOT key_held AND (finished_at, seq) <= (@finished_at, @seq)
+            ORDER BY finished_at, seq LIMIT @limit)
         """;
 
     public string DeleteDeadLetterById { get; } = $"DELETE FROM {s}.dead_letters WHERE id = @id";

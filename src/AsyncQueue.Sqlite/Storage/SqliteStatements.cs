@@ -154,12 +154,13 @@ internal sealed class SqliteStatements : IDisposable
         ReleaseOldestKeys = Prepare(
             "UPDATE asyncqueue_jobs SET key_held = 0 WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE state = 2 AND key_held = 1 ORDER BY key_expires LIMIT $count)",
             "$count");
+        // Both on the finished index, which holds only rows without a held key: a row kept for its key stays, and does
+        // not count against the capacity (the keys have their own bound, MaxRetainedKeys).
         DeleteExpiredStatuses = Prepare(
-            "DELETE FROM asyncqueue_jobs WHERE queue = $queue AND state >= 2 AND finished_at <= $cutoff AND key_held = 0",
+            "DELETE FROM asyncqueue_jobs WHERE queue = $queue AND state >= 2 AND key_held = 0 AND finished_at <= $cutoff",
             "$queue", "$cutoff");
-        // The newest $capacity finished rows stay; of the older ones, a row whose key is still held stays too.
         EvictStatusesOverCapacity = Prepare(
-            "DELETE FROM asyncqueue_jobs WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state >= 2 ORDER BY finished_at DESC, seq DESC LIMIT -1 OFFSET $capacity) AND key_held = 0",
+            "DELETE FROM asyncqueue_jobs WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state >= 2 AND key_held = 0 ORDER BY finished_at DESC, seq DESC LIMIT -1 OFFSET $capacity)",
             "$queue", "$capacity");
 
         // Dead letters.

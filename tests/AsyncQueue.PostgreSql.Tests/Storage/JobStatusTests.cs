@@ -143,7 +143,8 @@ public sealed class JobStatusTests(PostgreSqlServer server) : IAsyncLifetime
 
         await store.SweepAsync();
 
-        // Kept: the newest three (2, 3 and the cancelled 4), and the key holder 0, beyond the capacity but holding its key.
+        // Kept: the newest three without a key (2, 3 and the cancelled 4), and the key holder 0: its key must keep
+        // refusing duplicates, and it does not count against the capacity (the keys have their own bound).
         var kept = new List<int>();
         for (var n = 0; n < ids.Count; n++)
         {
