@@ -35,6 +35,8 @@ public sealed class BareStore : IAsyncDisposable
         _services = services;
     }
 
+    public IServiceProvider Services => _services;
+
     public IJobStore Store => _services.GetRequiredService<IJobStore>();
 
     public IJobQueue Jobs => _services.GetRequiredService<IJobQueue>();
@@ -42,9 +44,10 @@ public sealed class BareStore : IAsyncDisposable
     /// <summary>Gets the store's own dead letters (any dead-letter queue name, as the dispatcher's targets give them); a call on them also waits for every earlier write.</summary>
     public IDeadLetterQueue DeadLetters => Store.DeadLetters;
 
-    public static BareStore Open(TempDatabase database, TimeProvider time, Action<QueueOptions>? queue = null, Action<SqliteStoreOptions>? options = null)
+    public static BareStore Open(TempDatabase database, TimeProvider time, Action<QueueOptions>? queue = null, Action<SqliteStoreOptions>? options = null, Action<IServiceCollection>? configureServices = null)
     {
         var services = new ServiceCollection();
+        configureServices?.Invoke(services);
         services.AddSingleton(time);
         services.AddSingleton(new SqliteTestJobHandler.Behaviour());
         services.AddJobQueue()
@@ -56,6 +59,22 @@ public sealed class BareStore : IAsyncDisposable
     }
 
     public ValueTask<JobRecord> FetchAsync() => Store.OpenConsumer(Queue).FetchAsync(CancellationToken.None);
+
+    /// <summary>A job record as the core makes it at enqueue, for tests that drive the store directly.</summary>
+    public static JobRecord Job(int number, DateTimeOffset now, JobPriority priority = JobPriority.Normal, DateTimeOffset? notBefore = null, string? key = null, int? maxAttempts = null) =>
+        new(JobId.NewId(), "sqlite-test-job", Queue, new SqliteTestJob(number), now)
+        {
+            Priority = priority,
+            NotBefore = notBefore,
+            IdempotencyKey = key,
+            MaxAttempts = maxAttempts,
+        };
+
+    /// <summary>Enqueues through the store itself, as the conformance suite does; returns the job's id.</summary>
+    public async Task<JobId> EnqueueAsync(JobRecord job) => (await Store.EnqueueAsync(job, CancellationToken.None)).JobId;
+
+    /// <summary>A request through the store's writer: when it returns, every request queued before it (a timer's sweep or heartbeat) has run.</summary>
+    public async Task BarrierAsync() => await DeadLetters.CountAsync("barrier");
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 }

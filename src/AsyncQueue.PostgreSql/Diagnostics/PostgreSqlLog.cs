@@ -26,4 +26,7 @@ internal static partial class PostgreSqlLog
 
     [LoggerMessage(210, LogLevel.Warning, "The PostgreSQL job store lost its LISTEN connection; idle workers poll every {PollInterval} until it is back.")]
     public static partial void ListenLost(ILogger logger, Exception exception, TimeSpan pollInterval);
+
+    [LoggerMessage(211, LogLevel.Information, "PostgreSQL job store: the status of {Count} finished job(s) of queue '{Queue}' was evicted early, beyond its FinishedJobCapacity of {Capacity}.")]
+    public static partial void StatusesEvicted(ILogger logger, int count, string queue, int capacity);
 }

@@ -15,4 +15,6 @@ internal readonly struct NpgsqlRowReader(DbDataReader reader) : IStoredRowReader
     public string GetString(int column) => reader.GetString(column);
 
     public Guid GetGuid(int column) => reader.GetGuid(column);
+
+    public bool GetBoolean(int column) => reader.GetBoolean(column);
 }

@@ -3,7 +3,7 @@ using Npgsql;
 
 namespace AsyncQueue.PostgreSql.Storage;
 
-/// <summary>A queue's jobs by state, in one query over every process's jobs.</summary>
+/// <summary>A queue's jobs by state, and whether it is paused, in one query over every process's jobs.</summary>
 internal sealed partial class PostgreSqlJobStore
 {
     public async ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken)
@@ -22,6 +22,6 @@ internal sealed partial class PostgreSqlJobStore
 
         // Jobs leased for this process's workers and not yet taken are still waiting to start, not running.
         var untaken = Math.Min(state.Ready.Reader.Count, reader.GetInt64(2));
-        return new QueueCounts(reader.GetInt64(0) + untaken, reader.GetInt64(1), reader.GetInt64(2) - untaken);
+        return new QueueCounts(reader.GetInt64(0) + untaken, reader.GetInt64(1), reader.GetInt64(2) - untaken, reader.GetBoolean(3));
     }
 }

@@ -94,7 +94,8 @@ internal sealed partial class PostgreSqlJobStore : IDeadLetterQueue
                 .Text("key", row.IdempotencyKey)
                 .Text("errors", row.Errors)
                 .Text("trace_parent", row.TraceParent)
-                .Text("trace_state", row.TraceState);
+                .Text("trace_state", row.TraceState)
+                .Int("priority", (int)row.Priority);
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
@@ -141,7 +142,8 @@ internal sealed partial class PostgreSqlJobStore : IDeadLetterQueue
             .Text("key", record.IdempotencyKey)
             .Text("errors", JobPayloads.SerializeErrors(record.Errors))
             .Text("trace_parent", record.TraceParent)
-            .Text("trace_state", record.TraceState))
+            .Text("trace_state", record.TraceState)
+            .Int("priority", (int)record.Priority))
         {
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -168,6 +168,7 @@ internal sealed partial class PostgreSqlJobStore
         var errors = new string?[n];
         var traceParents = new string?[n];
         var traceStates = new string?[n];
+        var priorities = new int[n];
         for (var k = 0; k < n; k++)
         {
             var job = jobs[from + k];
@@ -181,6 +182,7 @@ internal sealed partial class PostgreSqlJobStore
             errors[k] = JobPayloads.SerializeErrors(job.Errors);
             traceParents[k] = job.TraceParent;
             traceStates[k] = job.TraceState;
+            priorities[k] = (int)job.Priority;
             results[from + k] = new EnqueueResult(job.Id, EnqueueStatus.Accepted);
         }
 
@@ -195,12 +197,14 @@ internal sealed partial class PostgreSqlJobStore
             .Array("enqueued_ats", NpgsqlDbType.Bigint, enqueuedAts)
             .Array("errors", NpgsqlDbType.Text, errors)
             .Array("trace_parents", NpgsqlDbType.Text, traceParents)
-            .Array("trace_states", NpgsqlDbType.Text, traceStates);
+            .Array("trace_states", NpgsqlDbType.Text, traceStates)
+            .Array("priorities", NpgsqlDbType.Integer, priorities);
     }
 
     /// <summary>
     /// Inserts a keyed job: the unique index on held keys decides, in the insert itself. When the key is held, the
-    /// holder is a duplicate, unless it succeeded and its retention passed: then its key is freed and the insert tried again.
+    /// holder is a duplicate, unless it succeeded and its retention passed: then its key is freed (its status stays for
+    /// its own retention) and the insert tried again.
     /// </summary>
     private async Task<EnqueueResult> InsertKeyedAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, PostgreSqlQueue queue, JobRecord job, string payload, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -218,7 +222,8 @@ internal sealed partial class PostgreSqlJobStore
                 .Text("key", job.IdempotencyKey)
                 .Text("errors", JobPayloads.SerializeErrors(job.Errors))
                 .Text("trace_parent", job.TraceParent)
-                .Text("trace_state", job.TraceState))
+                .Text("trace_state", job.TraceState)
+                .Int("priority", (int)job.Priority))
             {
                 if (await insert.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long)
                 {
@@ -250,7 +255,7 @@ internal sealed partial class PostgreSqlJobStore
                 return new EnqueueResult(new JobId(holder), EnqueueStatus.Duplicate);
             }
 
-            using var free = new NpgsqlCommand(_sql.DeleteExpiredKey, connection, transaction).Long("seq", seq).Long("now", now.UtcTicks);
+            using var free = new NpgsqlCommand(_sql.ReleaseExpiredKey, connection, transaction).Long("seq", seq).Long("now", now.UtcTicks);
             await free.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }

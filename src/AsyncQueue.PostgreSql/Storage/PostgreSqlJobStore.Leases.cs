@@ -43,14 +43,20 @@ internal sealed partial class PostgreSqlJobStore
                 try
                 {
                     var wanted = Math.Min(demand, _options.FetchBatchSize);
-                    var (leased, nextDue) = await LeaseAsync(queue, wanted, stopping).ConfigureAwait(false);
+                    var (leased, nextDue, paused) = await LeaseAsync(queue, wanted, stopping).ConfigureAwait(false);
                     if (leased >= wanted)
                     {
                         continue;
                     }
 
+                    // Paused (here or by another process): what this process leased ahead goes back, and the loop polls
+                    // for the resume (a resume anywhere also notifies).
                     delay = _options.PollInterval;
-                    if (nextDue is long due)
+                    if (paused)
+                    {
+                        await HandBackUntakenAsync(queue, stopping).ConfigureAwait(false);
+                    }
+                    else if (nextDue is long due)
                     {
                         var untilDue = TimeSpan.FromTicks(Math.Max(0, due - _time.GetUtcNow().UtcTicks));
                         delay = untilDue < delay ? untilDue : delay;
@@ -83,14 +89,16 @@ internal sealed partial class PostgreSqlJobStore
 
     /// <summary>
     /// Leases up to <paramref name="limit"/> due jobs of a queue in one round trip, one of them isolated at most, and only
-    /// while this store holds no other; when fewer were due, also finds when the next one falls due.
+    /// while this store holds no other; when fewer were due, also finds when the next one falls due and whether the
+    /// queue is paused.
     /// </summary>
-    private async Task<(int Leased, long? NextDue)> LeaseAsync(PostgreSqlQueue queue, int limit, CancellationToken cancellationToken)
+    private async Task<(int Leased, long? NextDue, bool Paused)> LeaseAsync(PostgreSqlQueue queue, int limit, CancellationToken cancellationToken)
     {
         var now = _time.GetUtcNow();
         var expires = AddTicks(now.UtcTicks, _options.LeaseDuration);
         var rows = new List<(StoredJobRow Row, long Token, bool Isolated)>(limit);
         long? nextDue = null;
+        var paused = false;
         var isolatedTurn = Interlocked.CompareExchange(ref _isolatedHold, LeasingIsolated, null) is null;
         try
         {
@@ -105,14 +113,17 @@ internal sealed partial class PostgreSqlJobStore
                 using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    rows.Add((StoredJobRow.Read(new NpgsqlRowReader(reader)), reader.GetInt64(12), reader.GetBoolean(13)));
+                    rows.Add((StoredJobRow.ReadLeased(new NpgsqlRowReader(reader)), reader.GetInt64(12), reader.GetBoolean(13)));
                 }
             }
 
             if (rows.Count < limit)
             {
                 using var next = new NpgsqlCommand(_sql.NextDue, connection).Text("queue", queue.Name).Bool("isolated", isolatedTurn && !rows.Exists(r => r.Isolated));
-                nextDue = await next.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
+                using var reader = await next.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                nextDue = reader.IsDBNull(0) ? null : reader.GetInt64(0);
+                paused = reader.GetBoolean(1);
             }
         }
         catch when (isolatedTurn)
@@ -122,9 +133,12 @@ internal sealed partial class PostgreSqlJobStore
             throw;
         }
 
-        // RETURNING promises no order: hand the jobs out oldest due first, in enqueue order among equals, and the isolated
-        // job (leased only into room the batch left) last.
-        rows.Sort(static (a, b) => a.Isolated != b.Isolated ? a.Isolated.CompareTo(b.Isolated) : a.Row.RunAt != b.Row.RunAt ? a.Row.RunAt.CompareTo(b.Row.RunAt) : a.Row.Seq.CompareTo(b.Row.Seq));
+        // RETURNING promises no order: hand the jobs out most urgent first, then oldest due, in enqueue order among equals,
+        // and the isolated job (leased only into room the batch left) last.
+        rows.Sort(static (a, b) => a.Isolated != b.Isolated ? a.Isolated.CompareTo(b.Isolated)
+            : a.Row.Priority != b.Row.Priority ? b.Row.Priority.CompareTo(a.Row.Priority)
+            : a.Row.RunAt != b.Row.RunAt ? a.Row.RunAt.CompareTo(b.Row.RunAt)
+            : a.Row.Seq.CompareTo(b.Row.Seq));
         var records = new List<JobRecord>(rows.Count);
         PostgreSqlLease? isolatedLease = null;
         foreach (var (row, token, isolated) in rows)
@@ -149,7 +163,36 @@ internal sealed partial class PostgreSqlJobStore
             queue.Ready.Writer.TryWrite(record);
         }
 
-        return (rows.Count, nextDue);
+        return (rows.Count, nextDue, paused);
+    }
+
+    /// <summary>
+    /// Hands back the jobs of a paused queue that this process leased for its workers and they have not taken (the
+    /// <see cref="PostgreSqlStoreOptions.LeaseAhead"/> buffer): no attempt spent, so none starts while the queue is
+    /// paused. A worker that took one a moment before runs it, as a job leased before the pause.
+    /// </summary>
+    private async Task HandBackUntakenAsync(PostgreSqlQueue queue, CancellationToken cancellationToken)
+    {
+        if (queue.Ready.Reader.Count == 0)
+        {
+            return;
+        }
+
+        using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        while (queue.Ready.Reader.TryRead(out var job))
+        {
+            var lease = (PostgreSqlLease)job.StoreData!;
+            try
+            {
+                using var command = new NpgsqlCommand(_sql.Release, connection).Long("seq", lease.Seq).Long("token", lease.Token);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                // Out of the buffer either way: a hand-back that failed leaves the lease to expire, and the job is rescued.
+                Forget(lease, job);
+            }
+        }
     }
 
     /// <summary>

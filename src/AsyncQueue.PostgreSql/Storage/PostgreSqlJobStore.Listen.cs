@@ -1,9 +1,13 @@
 using AsyncQueue.PostgreSql.Diagnostics;
+using AsyncQueue.Storage.Durable;
 using Npgsql;
 
 namespace AsyncQueue.PostgreSql.Storage;
 
-/// <summary>LISTEN/NOTIFY: jobs enqueued by other processes wake this process's fetch loops at once.</summary>
+/// <summary>
+/// LISTEN/NOTIFY: jobs enqueued by other processes, and queues resumed by them, wake this process's fetch loops at once;
+/// a cancel requested by another process reaches the job this process holds at once, not at the next heartbeat.
+/// </summary>
 internal sealed partial class PostgreSqlJobStore
 {
     /// <summary>
@@ -55,8 +59,26 @@ internal sealed partial class PostgreSqlJobStore
         }
     }
 
+    /// <summary>
+    /// The payload of a cancel request: it starts with a line break, which no queue's payload does (a queue name is never
+    /// empty), then names the row.
+    /// </summary>
+    private static string CancelPayload(long seq) => "\ncancel " + seq.ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     private void OnNotification(string payload)
     {
+        if (payload.StartsWith("\ncancel ", StringComparison.Ordinal))
+        {
+            // The row is leased; if this process holds it, its record is told (a stale or foreign seq finds nothing).
+            if (long.TryParse(payload.AsSpan("\ncancel ".Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var seq)
+                && _held.TryGetValue(seq, out var held))
+            {
+                CancellationRequests.Deliver(held);
+            }
+
+            return;
+        }
+
         var split = payload.IndexOf('\n', StringComparison.Ordinal);
         var queue = split < 0 ? payload : payload[..split];
 

@@ -60,7 +60,7 @@ internal sealed partial class PostgreSqlJobStore
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                rows.Add((StoredJobRow.Read(new NpgsqlRowReader(reader)), reader.GetInt64(12), reader.GetBoolean(13), reader.GetString(14), reader.GetBoolean(15)));
+                rows.Add((StoredJobRow.ReadLeased(new NpgsqlRowReader(reader)), reader.GetInt64(12), reader.GetBoolean(13), reader.GetString(16), reader.GetBoolean(17)));
             }
         }
 
@@ -78,10 +78,14 @@ internal sealed partial class PostgreSqlJobStore
         return rows.Count;
     }
 
-    /// <summary>Extends some of this process's leases (the heartbeat's statement); one found lost is forgotten.</summary>
+    /// <summary>
+    /// Extends some of this process's leases (the heartbeat's statement); one found lost is forgotten. A job whose cancel
+    /// another process requested (<see cref="CancelAsync"/>) learns it here, if no notification told it before.
+    /// </summary>
     private async Task ExtendAsync(NpgsqlConnection connection, KeyValuePair<long, JobRecord>[] held, long expires, CancellationToken cancellationToken)
     {
         var extended = new HashSet<long>();
+        HashSet<long>? cancelled = null;
         using (var command = new NpgsqlCommand(_sql.Heartbeat, connection)
             .Long("expires", expires)
             .Array("seqs", NpgsqlDbType.Bigint, held.Select(h => h.Key).ToArray())
@@ -91,6 +95,10 @@ internal sealed partial class PostgreSqlJobStore
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 extended.Add(reader.GetInt64(0));
+                if (reader.GetBoolean(1))
+                {
+                    (cancelled ??= []).Add(reader.GetInt64(0));
+                }
             }
         }
 
@@ -100,6 +108,10 @@ internal sealed partial class PostgreSqlJobStore
             if (extended.Contains(seq))
             {
                 SetExpiry(job, lease, expires);
+                if (cancelled?.Contains(seq) == true)
+                {
+                    CancellationRequests.Deliver(job);
+                }
             }
             else
             {

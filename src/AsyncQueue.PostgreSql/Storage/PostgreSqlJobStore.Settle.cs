@@ -6,7 +6,7 @@ using NpgsqlTypes;
 
 namespace AsyncQueue.PostgreSql.Storage;
 
-/// <summary>Settling an attempt, each write fenced by its lease: complete (group-committed), reschedule, dead-letter, and the start of an isolated job.</summary>
+/// <summary>Settling an attempt, each write fenced by its lease: complete (group-committed), reschedule, dead-letter, cancel, and the start of an isolated job.</summary>
 internal sealed partial class PostgreSqlJobStore
 {
     /// <summary>How many times a completion statement runs before a deadlock or serialization failure fails its batch.</summary>
@@ -42,13 +42,14 @@ internal sealed partial class PostgreSqlJobStore
         // The attempt is over: an isolated job's hold ends now, though its lease is extended until the commit.
         ReleaseIsolated(lease);
 
-        // A key keeps refusing duplicates for the queue's retention; without one the row simply goes.
+        // The row stays as succeeded for its status, and for its key's retention; with neither it simply goes.
         var now = _time.GetUtcNow().UtcTicks;
-        var retention = lease.Queue.Options.IdempotencyRetention;
-        long? keyExpires = job.IdempotencyKey is not null && retention > TimeSpan.Zero ? AddTicks(now, retention) : null;
+        var options = lease.Queue.Options;
+        long? keyExpires = job.IdempotencyKey is not null && options.IdempotencyRetention > TimeSpan.Zero ? AddTicks(now, options.IdempotencyRetention) : null;
+        var keep = keyExpires is not null || StoredJobStatus.KeepsStatus(options);
         var safe = _options.AsynchronousCompletions && AddTicks(now, _options.LeaseDuration / 2) < lease.Expires;
         var done = safe ? null : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_completions.Writer.TryWrite(new PendingCompletion(job, lease, keyExpires, done)))
+        if (!_completions.Writer.TryWrite(new PendingCompletion(job, lease, keep, keyExpires, now, job.Result, done)))
         {
             throw new ObjectDisposedException(nameof(PostgreSqlJobStore), "The PostgreSQL job store is closed.");
         }
@@ -125,17 +126,19 @@ internal sealed partial class PostgreSqlJobStore
         var stored = new HashSet<long>();
         using var connection = await _dataSource.OpenConnectionAsync(CancellationToken.None).ConfigureAwait(false);
         // Sorted by seq: the statements lock the rows in the arrays' order, which must be seq order (see PostgreSqlStatements).
-        var retained = batch.Where(p => p.KeyExpires is not null).OrderBy(p => p.Lease.Seq).ToArray();
-        if (retained.Length > 0)
+        var kept = batch.Where(p => p.Keep).OrderBy(p => p.Lease.Seq).ToArray();
+        if (kept.Length > 0)
         {
-            using var retain = new NpgsqlCommand(_sql.CompleteRetainKeys, connection)
-                .Array("seqs", NpgsqlDbType.Bigint, retained.Select(p => p.Lease.Seq).ToArray())
-                .Array("tokens", NpgsqlDbType.Bigint, retained.Select(p => p.Lease.Token).ToArray())
-                .Array("key_expires", NpgsqlDbType.Bigint, retained.Select(p => p.KeyExpires!.Value).ToArray());
-            await ReadSeqsAsync(retain, stored).ConfigureAwait(false);
+            using var keep = new NpgsqlCommand(_sql.CompleteKeep, connection)
+                .Array("seqs", NpgsqlDbType.Bigint, kept.Select(p => p.Lease.Seq).ToArray())
+                .Array("tokens", NpgsqlDbType.Bigint, kept.Select(p => p.Lease.Token).ToArray())
+                .Array("key_expires", NpgsqlDbType.Bigint, kept.Select(p => p.KeyExpires).ToArray())
+                .Array("finished_at", NpgsqlDbType.Bigint, kept.Select(p => p.FinishedAt).ToArray())
+                .Array("result", NpgsqlDbType.Text, kept.Select(p => p.Result).ToArray());
+            await ReadSeqsAsync(keep, stored).ConfigureAwait(false);
         }
 
-        var deleted = batch.Where(p => !stored.Contains(p.Lease.Seq)).OrderBy(p => p.Lease.Seq).ToArray();
+        var deleted = batch.Where(p => !p.Keep).OrderBy(p => p.Lease.Seq).ToArray();
         if (deleted.Length > 0)
         {
             using var delete = new NpgsqlCommand(_sql.CompleteDeleteMany, connection)
@@ -220,6 +223,28 @@ internal sealed partial class PostgreSqlJobStore
         }
     }
 
+    public async ValueTask MarkCancelledAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        var lease = LeaseOf(job);
+        try
+        {
+            // Cancelled: its key is freed at once; the row stays for its status, if the queue keeps any.
+            using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            using var command = StoredJobStatus.KeepsStatus(lease.Queue.Options)
+                ? new NpgsqlCommand(_sql.MarkCancelled, connection)
+                    .Text("errors", JobPayloads.SerializeErrors(job.Errors))
+                    .Long("now", _time.GetUtcNow().UtcTicks)
+                    .Long("seq", lease.Seq)
+                    .Long("token", lease.Token)
+                : new NpgsqlCommand(_sql.DeleteLeased, connection).Long("seq", lease.Seq).Long("token", lease.Token);
+            ThrowIfLost(await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1, job, "cancel");
+        }
+        finally
+        {
+            Forget(lease, job);
+        }
+    }
+
     public async ValueTask<bool> MarkStartedAsync(JobRecord job, CancellationToken cancellationToken)
     {
         var lease = LeaseOf(job);
@@ -256,7 +281,10 @@ internal sealed partial class PostgreSqlJobStore
         return (true, reader.IsDBNull(0) ? null : reader.GetString(0));
     }
 
-    /// <summary>A success waiting for the completion loop, with when its idempotency key expires (none: the row is deleted).</summary>
+    /// <summary>
+    /// A success waiting for the completion loop: whether its row stays (for its status or its key; else it is deleted),
+    /// when its idempotency key expires (none: the key is freed), when it finished and its result.
+    /// </summary>
     /// <remarks><c>Done</c> is <see langword="null"/> when the worker did not wait (see <see cref="CompleteAsync"/>).</remarks>
-    private readonly record struct PendingCompletion(JobRecord Job, PostgreSqlLease Lease, long? KeyExpires, TaskCompletionSource? Done);
+    private readonly record struct PendingCompletion(JobRecord Job, PostgreSqlLease Lease, bool Keep, long? KeyExpires, long FinishedAt, string? Result, TaskCompletionSource? Done);
 }

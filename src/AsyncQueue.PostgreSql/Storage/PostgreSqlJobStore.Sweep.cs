@@ -5,8 +5,9 @@ using Npgsql;
 namespace AsyncQueue.PostgreSql.Storage;
 
 /// <summary>
-/// The sweeper: takes expired leases over for the rescue (<c>.Rescue.cs</c>), frees expired idempotency keys, evicts
-/// dead letters past their queue's retention or capacity. One process sweeps at a time (a transaction-level advisory
+/// The sweeper: takes expired leases over for the rescue (<c>.Rescue.cs</c>), frees expired idempotency keys, deletes
+/// finished jobs' statuses past their retention or their queue's capacity, evicts dead letters past their queue's
+/// retention or capacity. One process sweeps at a time (a transaction-level advisory
 /// lock held for the whole sweep); the others skip their turn, and if the sweeping process dies its connection closes
 /// and the lock is free for the next.
 /// </summary>
@@ -92,12 +93,52 @@ internal sealed partial class PostgreSqlJobStore
 
         var now = _time.GetUtcNow().UtcTicks;
         using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        while (await DeleteBatchAsync(new NpgsqlCommand(_sql.EvictExpiredKeys, connection).Long("now", now)).ConfigureAwait(false) == SweepBatch)
+        // Keys first, so a row whose key was just freed goes with its status in the same sweep.
+        while (await DeleteBatchAsync(new NpgsqlCommand(_sql.ReleaseExpiredKeys, connection).Long("now", now)).ConfigureAwait(false) == SweepBatch)
         {
         }
 
-        while (await DeleteBatchAsync(new NpgsqlCommand(_sql.EvictOldestKeys, connection).Long("max", _options.MaxRetainedKeys)).ConfigureAwait(false) == SweepBatch)
+        while (await DeleteBatchAsync(new NpgsqlCommand(_sql.ReleaseOldestKeys, connection).Long("max", _options.MaxRetainedKeys)).ConfigureAwait(false) == SweepBatch)
         {
+        }
+
+        // The queues this process runs: it knows their options. A queue configured only elsewhere is swept there.
+        foreach (var queue in _queueList)
+        {
+            var options = queue.Options;
+            var cutoff = SubtractTicks(now, options.FinishedJobRetention);
+            while (await DeleteBatchAsync(new NpgsqlCommand(_sql.DeleteExpiredStatuses, connection).Text("queue", queue.Name).Long("cutoff", cutoff)).ConfigureAwait(false) == SweepBatch)
+            {
+            }
+
+            (long FinishedAt, long Seq)? boundary = null;
+            using (var find = new NpgsqlCommand(_sql.StatusCapacityBoundary, connection).Text("queue", queue.Name).Int("capacity", options.FinishedJobCapacity))
+            using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    boundary = (reader.GetInt64(0), reader.GetInt64(1));
+                }
+            }
+
+            var evicted = 0;
+            if (boundary is { } upTo)
+            {
+                int batch;
+                do
+                {
+                    batch = await DeleteBatchAsync(new NpgsqlCommand(_sql.EvictStatusesUpTo, connection).Text("queue", queue.Name).Long("finished_at", upTo.FinishedAt).Long("seq", upTo.Seq)).ConfigureAwait(false);
+                    evicted += batch;
+                }
+                while (batch == SweepBatch);
+            }
+
+            if (evicted > 0)
+            {
+                // Early: before their retention, so counted and logged (one line per queue and sweep).
+                PostgreSqlLog.StatusesEvicted(_logger, evicted, queue.Name, options.FinishedJobCapacity);
+                _metrics.StatusEvictions.Add(evicted, PostgreSqlStoreMetrics.Destination(queue.Name));
+            }
         }
 
         var targets = new List<DeadLetterTarget>();

@@ -31,6 +31,7 @@ internal sealed partial class PostgreSqlJobStore : IPostgreSqlJobQueue
             NotBefore = notBefore,
             TraceParent = Activity.Current?.Id,
             TraceState = Activity.Current?.TraceStateString,
+            Priority = options?.Priority ?? JobPriority.Normal,
         };
         var payload = _payloads.Serialize(record);
         var results = new EnqueueResult[1];

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using AsyncQueue.PostgreSql.Diagnostics;
 using AsyncQueue.Storage;
@@ -33,7 +34,8 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// <para>
 /// The partial files: leases and heartbeats (<c>.Leases.cs</c>), settling an attempt (<c>.Settle.cs</c>), the takeover of
 /// expired leases (<c>.Rescue.cs</c>), the sweeper (<c>.Sweep.cs</c>), dead letters (<c>.DeadLetters.cs</c>), counts
-/// (<c>.Counts.cs</c>), enqueue (<c>.Enqueue.cs</c>, <c>.Transactional.cs</c>) and LISTEN/NOTIFY (<c>.Listen.cs</c>).
+/// (<c>.Counts.cs</c>), enqueue (<c>.Enqueue.cs</c>, <c>.Transactional.cs</c>), a job's status, cancel, pause and resume
+/// (<c>.Operations.cs</c>) and LISTEN/NOTIFY (<c>.Listen.cs</c>).
 /// </para>
 /// </remarks>
 [RequiresUnreferencedCode(PostgreSqlJobQueueBuilderExtensions.SerializationMessage)]
@@ -44,6 +46,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     private readonly IJobKindRegistry _kinds;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly PostgreSqlStoreMetrics _metrics;
     private readonly JobPayloads _payloads;
     private readonly FrozenDictionary<string, PostgreSqlQueue> _queues;
     private readonly PostgreSqlQueue[] _queueList;
@@ -71,7 +74,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         IJobKindRegistry kinds,
         IOptionsMonitor<QueueOptions> queueOptions,
         TimeProvider time,
-        ILoggerFactory? loggerFactory = null)
+        ILoggerFactory? loggerFactory = null,
+        IMeterFactory? meterFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(kinds);
@@ -99,6 +103,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             _listenSource?.Dispose();
             throw;
         }
+
+        _metrics = new PostgreSqlStoreMetrics(meterFactory);
 
         _heartbeatTimer = time.CreateTimer(static state => ((PostgreSqlJobStore)state!).RunHeartbeat(), this, _options.HeartbeatInterval, _options.HeartbeatInterval);
         _sweepTimer = time.CreateTimer(static state => ((PostgreSqlJobStore)state!).RunSweep(), this, _options.SweepInterval, _options.SweepInterval);
@@ -168,6 +174,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         }
 
         _stopping.Dispose();
+        _metrics.Dispose();
     }
 
     /// <summary>

@@ -11,10 +11,12 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// </remarks>
 internal static class PostgreSqlSchema
 {
-    public const int Version = 2;
+    public const int Version = 3;
 
-    // The waiting state is 0, leased 1, succeeded 2 (kept only for its idempotency key until key_expires). Only a leased
-    // row has a lease_token (a unique fencing token from the fence sequence); every other state change clears it.
+    // The waiting state is 0, leased 1, succeeded 2, cancelled 3 (StoredJobStatus; version 3 added the last): a finished
+    // row is kept for its status until finished_at is past its queue's FinishedJobRetention, and a succeeded one while
+    // it holds its idempotency key (key_held, until key_expires). Only a leased row has a lease_token (a unique fencing
+    // token from the fence sequence); every other state change clears it.
     private const string CreateTables = """
         CREATE SCHEMA IF NOT EXISTS {0};
         CREATE TABLE IF NOT EXISTS {0}.meta (key text PRIMARY KEY, value bigint NOT NULL);
@@ -72,6 +74,32 @@ internal static class PostgreSqlSchema
         ALTER TABLE {0}.jobs ADD COLUMN IF NOT EXISTS started boolean NOT NULL DEFAULT false;
         CREATE INDEX IF NOT EXISTS jobs_isolated ON {0}.jobs (queue, run_at, seq) WHERE state = 0 AND isolated;
         UPDATE {0}.meta SET value = 2 WHERE key = 'schema_version' AND value < 2;
+        """;
+
+    // Version 3: a job's priority (0 low to 3 urgent; a dead letter keeps it for its requeue), when its latest attempt was
+    // leased (started_at), when it finished and what it reported (finished_at, result), whether a cancel was requested
+    // while it was leased (cancel_requested), and the paused queues. A row that version 2 kept for its key gets its last
+    // run time as its finish time. The fetch index (queue, priority, run_at, seq) replaces the due index, serving each
+    // lease as one probe per priority level; the key index covers only the rows that hold a key; a job is found by id
+    // (status, cancel) and a queue's finished rows that hold no key by their finish time (the sweeper: a row kept for its
+    // key is not its to delete, so it costs the sweeper nothing).
+    private const string Version3 = """
+        ALTER TABLE {0}.jobs
+            ADD COLUMN IF NOT EXISTS priority smallint NOT NULL DEFAULT 1,
+            ADD COLUMN IF NOT EXISTS started_at bigint,
+            ADD COLUMN IF NOT EXISTS finished_at bigint,
+            ADD COLUMN IF NOT EXISTS result text,
+            ADD COLUMN IF NOT EXISTS cancel_requested boolean NOT NULL DEFAULT false;
+        ALTER TABLE {0}.dead_letters ADD COLUMN IF NOT EXISTS priority smallint NOT NULL DEFAULT 1;
+        UPDATE {0}.jobs SET finished_at = run_at WHERE state = 2;
+        CREATE TABLE IF NOT EXISTS {0}.queues (name text PRIMARY KEY, paused boolean NOT NULL DEFAULT false);
+        DROP INDEX IF EXISTS {0}.jobs_due;
+        DROP INDEX IF EXISTS {0}.jobs_retained;
+        CREATE INDEX IF NOT EXISTS jobs_fetch ON {0}.jobs (queue, priority, run_at, seq) WHERE state = 0;
+        CREATE INDEX IF NOT EXISTS jobs_retained ON {0}.jobs (key_expires) WHERE state = 2 AND key_held;
+        CREATE INDEX IF NOT EXISTS jobs_finished ON {0}.jobs (queue, finished_at, seq) WHERE state >= 2 AND NOT key_held;
+        CREATE INDEX IF NOT EXISTS jobs_id ON {0}.jobs (id);
+        UPDATE {0}.meta SET value = 3 WHERE key = 'schema_version' AND value < 3;
         """;
 
     private const string Lock = "SELECT pg_advisory_xact_lock(hashtextextended('asyncqueue.' || @schema, 0))";
@@ -145,7 +173,7 @@ internal static class PostgreSqlSchema
     // at its version is left alone: each step locks the tables it changes (ALTER TABLE takes them exclusively), and the
     // processes starting while others already run must not wait for, or deadlock with, their statements.
     private static IEnumerable<string> Steps(string schema, int version) =>
-        new[] { CreateTables, Version2 }.Skip(version).Select(step => step.Replace("{0}", schema, StringComparison.Ordinal));
+        new[] { CreateTables, Version2, Version3 }.Skip(version).Select(step => step.Replace("{0}", schema, StringComparison.Ordinal));
 
     private static void ThrowIfNewer(string schema, int version)
     {

@@ -25,4 +25,7 @@ internal static partial class SqliteLog
 
     [LoggerMessage(111, LogLevel.Warning, "SQLite job store: {Count} job(s) wait on queue(s) that this process does not configure ({Queues}); they run only where those queues are configured.")]
     public static partial void UnconfiguredQueues(ILogger logger, long count, string queues);
+
+    [LoggerMessage(112, LogLevel.Information, "SQLite job store: the status of {Count} finished job(s) of queue '{Queue}' was evicted early, beyond its FinishedJobCapacity of {Capacity}.")]
+    public static partial void StatusesEvicted(ILogger logger, int count, string queue, int capacity);
 }

@@ -25,9 +25,12 @@ internal sealed class SqliteStoreMetrics : IDisposable
         }
 
         DeadLetterEvictions = meter.CreateCounter<long>("asyncqueue.dead_letter.evictions", "{job}", "Dead-lettered jobs evicted by the dead-letter queue's retention (age or count).");
+        StatusEvictions = meter.CreateCounter<long>("asyncqueue.job.status.evicted", "{job}", "Finished jobs whose status was evicted before its retention, beyond the queue's FinishedJobCapacity.");
     }
 
     public Counter<long> DeadLetterEvictions { get; }
+
+    public Counter<long> StatusEvictions { get; }
 
     public static KeyValuePair<string, object?> Destination(string queue) => new(DestinationTag, queue);
 

@@ -8,6 +8,7 @@ internal enum SettleKind
     Complete,
     Reschedule,
     DeadLetter,
+    Cancel,
     Release,
 }
 
@@ -19,6 +20,7 @@ internal sealed class SettleOp(SqliteJobStore store, SettleKind kind, JobRecord 
         SettleKind.Complete => "complete",
         SettleKind.Reschedule => "reschedule",
         SettleKind.DeadLetter => "dead-letter",
+        SettleKind.Cancel => "cancel",
         _ => "release",
     };
 

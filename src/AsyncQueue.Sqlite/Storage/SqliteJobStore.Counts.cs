@@ -5,12 +5,14 @@ namespace AsyncQueue.Sqlite.Storage;
 /// <summary>A queue's jobs by state, counted on the reader connection, so a count never waits behind the writer's transaction.</summary>
 internal sealed partial class SqliteJobStore
 {
-    // One statement, three counts, each on an index: due and scheduled on the due index, running on the lease index.
+    // One statement, three counts and the pause, each on an index: due and scheduled on the fetch index (one probe per
+    // priority level), running on the lease index.
     private const string CountSql = """
         SELECT
-            (SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now),
-            (SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at > $now),
-            (SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 1)
+            (SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority IN (0, 1, 2, 3) AND run_at <= $now),
+            (SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority IN (0, 1, 2, 3) AND run_at > $now),
+            (SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 1),
+            EXISTS (SELECT 1 FROM asyncqueue_queues WHERE name = $queue AND paused = 1)
         """;
 
     public ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken)
@@ -34,7 +36,7 @@ internal sealed partial class SqliteJobStore
             var untaken = _queues.TryGetValue(queue, out var state) ? state.Untaken : 0;
             var leased = reader.GetInt64(2);
             untaken = (int)Math.Min(untaken, leased);
-            return new(new QueueCounts(reader.GetInt64(0) + untaken, reader.GetInt64(1), leased - untaken));
+            return new(new QueueCounts(reader.GetInt64(0) + untaken, reader.GetInt64(1), leased - untaken, reader.GetBoolean(3)));
         }
     }
 }

@@ -120,13 +120,14 @@ internal sealed partial class SqliteJobStore : IDeadLetterQueue
             record.IdempotencyKey,
             JobPayloads.SerializeErrors(record.Errors),
             record.TraceParent,
-            record.TraceState);
+            record.TraceState,
+            (int)record.Priority);
         _sql.UpsertDeadLetterQueue.Execute(target.Name, target.Retention.Ticks, target.Capacity);
         EvictDeadLetters(cycle, target.Name, target.Retention, target.Capacity);
         return new DeadLetterEntry(record, target.Name, cycle.Now);
     }
 
-    /// <summary>Back to its queue as a fresh job: no attempts spent, runnable now, not isolated, its errors kept for the record. Its key is not claimed again.</summary>
+    /// <summary>Back to its queue as a fresh job: no attempts spent, runnable now, not isolated, its priority and errors kept. Its key is not claimed again.</summary>
     private void Requeue(StoredDeadLetter dead, WriteCycle cycle)
     {
         var row = dead.Row;
@@ -143,7 +144,8 @@ internal sealed partial class SqliteJobStore : IDeadLetterQueue
             0,
             row.Errors,
             row.TraceParent,
-            row.TraceState);
+            row.TraceState,
+            (int)row.Priority);
     }
 
     /// <summary>The entry shown to the application: the job read into its registered type, or the stored text when it cannot be.</summary>

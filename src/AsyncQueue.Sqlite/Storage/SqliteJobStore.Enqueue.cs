@@ -115,7 +115,8 @@ internal sealed partial class SqliteJobStore
                 holdsKey,
                 JobPayloads.SerializeErrors(job.Errors),
                 job.TraceParent,
-                job.TraceState);
+                job.TraceState,
+                (int)job.Priority);
             op.Results[i] = new EnqueueResult(job.Id, EnqueueStatus.Accepted);
         }
 
@@ -124,7 +125,7 @@ internal sealed partial class SqliteJobStore
 
     /// <summary>
     /// Finds the job holding a key: one waiting or running, or succeeded within its retention. A succeeded job's expired
-    /// key is freed here, in the same transaction as the insert that takes it.
+    /// key is freed here, in the same transaction as the insert that takes it; its status stays for its own retention.
     /// </summary>
     private JobId? FindLiveKeyHolder(string key, WriteCycle cycle)
     {
@@ -150,7 +151,7 @@ internal sealed partial class SqliteJobStore
             return new JobId(id);
         }
 
-        _sql.DeleteJob.Execute(seq);
+        _sql.ReleaseKey.Execute(seq);
         return null;
     }
 

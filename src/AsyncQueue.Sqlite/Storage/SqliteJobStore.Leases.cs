@@ -117,8 +117,8 @@ internal sealed partial class SqliteJobStore
             return 0;
         }
 
-        // RETURNING promises no order: hand the jobs out oldest due first, in enqueue order among equals.
-        rows.Sort(static (a, b) => a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Seq.CompareTo(b.Seq));
+        // RETURNING promises no order: hand the jobs out most urgent first, then oldest due, in enqueue order among equals.
+        rows.Sort(static (a, b) => a.Priority != b.Priority ? b.Priority.CompareTo(a.Priority) : a.RunAt != b.RunAt ? a.RunAt.CompareTo(b.RunAt) : a.Seq.CompareTo(b.Seq));
         var ready = new List<JobRecord>(rows.Count);
         foreach (var row in rows)
         {
@@ -175,22 +175,30 @@ internal sealed partial class SqliteJobStore
         return record;
     }
 
-    /// <summary>Extends the lease of every job this process holds; a lease found lost (rescued elsewhere) is forgotten.</summary>
+    /// <summary>
+    /// Extends the lease of every job this process holds; a lease found lost (rescued elsewhere) is forgotten. A job whose
+    /// cancel another process requested (<see cref="CancelAsync"/>) learns it here: its record is told after the commit.
+    /// </summary>
     private void Heartbeat(WriteCycle cycle)
     {
         var expires = AddTicks(cycle.NowTicks, _options.LeaseDuration);
         List<JobRecord>? extended = null;
+        List<JobRecord>? cancelled = null;
         List<KeyValuePair<long, JobRecord>>? lost = null;
         foreach (var held in _held)
         {
             var lease = (SqliteLease)held.Value.StoreData!;
-            if (_sql.Heartbeat.Execute(expires, lease.Seq, lease.Token) == 0)
+            using var reader = _sql.Heartbeat.Query(expires, lease.Seq, lease.Token);
+            if (!reader.Read())
             {
                 (lost ??= []).Add(held);
+                continue;
             }
-            else
+
+            (extended ??= []).Add(held.Value);
+            if (reader.GetBoolean(0))
             {
-                (extended ??= []).Add(held.Value);
+                (cancelled ??= []).Add(held.Value);
             }
         }
 
@@ -199,6 +207,11 @@ internal sealed partial class SqliteJobStore
             foreach (var record in extended ?? [])
             {
                 record.LeaseExpiresAt = FromTicks(expires);
+            }
+
+            foreach (var record in cancelled ?? [])
+            {
+                CancellationRequests.Deliver(record);
             }
 
             foreach (var held in lost ?? [])

@@ -3,7 +3,7 @@ using AsyncQueue.Storage.Durable;
 
 namespace AsyncQueue.Sqlite.Storage;
 
-/// <summary>Settling an attempt, each write fenced by its lease token: complete, reschedule, dead-letter, and the recorded start.</summary>
+/// <summary>Settling an attempt, each write fenced by its lease token: complete, reschedule, dead-letter, cancel, and the recorded start.</summary>
 internal sealed partial class SqliteJobStore
 {
     public ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken) =>
@@ -18,6 +18,9 @@ internal sealed partial class SqliteJobStore
         var entry = await Post(new SettleOp(this, SettleKind.DeadLetter, job, LeaseOf(job)) { Target = target }).Task.ConfigureAwait(false);
         return entry!;
     }
+
+    public ValueTask MarkCancelledAsync(JobRecord job, CancellationToken cancellationToken) =>
+        new(Post(new SettleOp(this, SettleKind.Cancel, job, LeaseOf(job))).Task);
 
     public ValueTask<bool> MarkStartedAsync(JobRecord job, CancellationToken cancellationToken)
     {
@@ -44,14 +47,20 @@ internal sealed partial class SqliteJobStore
         switch (op.Kind)
         {
             case SettleKind.Complete:
-                // A key keeps refusing duplicates for the queue's retention; without one the row simply goes.
-                var retention = lease.Queue.Options.IdempotencyRetention;
-                if (job.IdempotencyKey is not null && retention > TimeSpan.Zero)
-                {
-                    stored = _sql.CompleteRetainKey.Execute(AddTicks(cycle.NowTicks, retention), lease.Seq, lease.Token) == 1;
-                }
-
-                stored = stored || _sql.CompleteDelete.Execute(lease.Seq, lease.Token) == 1;
+                // The row stays as succeeded for its status, and for its key's retention; with neither it simply goes.
+                var options = lease.Queue.Options;
+                long? keyExpires = job.IdempotencyKey is not null && options.IdempotencyRetention > TimeSpan.Zero
+                    ? AddTicks(cycle.NowTicks, options.IdempotencyRetention)
+                    : null;
+                stored = keyExpires is not null || StoredJobStatus.KeepsStatus(options)
+                    ? _sql.CompleteKeep.Execute(cycle.NowTicks, job.Result, keyExpires, lease.Seq, lease.Token) == 1
+                    : _sql.CompleteDelete.Execute(lease.Seq, lease.Token) == 1;
+                break;
+            case SettleKind.Cancel:
+                // Cancelled: its key is freed at once; the row stays for its status, if the queue keeps any.
+                stored = StoredJobStatus.KeepsStatus(lease.Queue.Options)
+                    ? _sql.MarkCancelled.Execute(JobPayloads.SerializeErrors(job.Errors), cycle.NowTicks, lease.Seq, lease.Token) == 1
+                    : _sql.CompleteDelete.Execute(lease.Seq, lease.Token) == 1;
                 break;
             case SettleKind.Reschedule:
                 stored = _sql.Reschedule.Execute(op.RunAt.UtcTicks, job.Attempt, JobPayloads.SerializeErrors(job.Errors), job.Isolated ? 1 : 0, lease.Seq, lease.Token) == 1;

@@ -2,18 +2,27 @@ using AsyncQueue.Sqlite.Diagnostics;
 
 namespace AsyncQueue.Sqlite.Storage;
 
-/// <summary>The sweeper: takes over expired leases (.Rescue), frees expired idempotency keys, evicts old dead letters.</summary>
+/// <summary>
+/// The sweeper: takes over expired leases (.Rescue), frees expired idempotency keys, deletes finished jobs' statuses past
+/// their retention or their queue's capacity, evicts old dead letters.
+/// </summary>
 internal sealed partial class SqliteJobStore
 {
     private void Sweep(WriteCycle cycle)
     {
         RescueExpiredLeases(cycle);
 
-        _sql.EvictExpiredKeys.Execute(cycle.NowTicks);
+        // Keys first, so a row whose key was just freed goes with its status in the same sweep.
+        _sql.ReleaseExpiredKeys.Execute(cycle.NowTicks);
         var retained = _sql.CountRetainedKeys.ScalarInt64();
         if (retained > _options.MaxRetainedKeys)
         {
-            _sql.EvictOldestKeys.Execute(retained - _options.MaxRetainedKeys);
+            _sql.ReleaseOldestKeys.Execute(retained - _options.MaxRetainedKeys);
+        }
+
+        foreach (var queue in _queueList)
+        {
+            EvictStatuses(cycle, queue);
         }
 
         // Each dead-letter queue's retention and capacity, as the dispatcher's target last recorded them.
@@ -29,6 +38,27 @@ internal sealed partial class SqliteJobStore
         foreach (var (name, retention, capacity) in deadLetterQueues)
         {
             EvictDeadLetters(cycle, name, TimeSpan.FromTicks(retention), capacity);
+        }
+    }
+
+    /// <summary>
+    /// Deletes the finished jobs of a queue this process runs (it knows their options; a queue configured only elsewhere
+    /// is swept there) whose status is past <see cref="QueueOptions.FinishedJobRetention"/>, then the oldest beyond
+    /// <see cref="QueueOptions.FinishedJobCapacity"/>. A row whose idempotency key is still held stays: its key must keep
+    /// refusing duplicates. Evictions by capacity are early, so they are counted and logged (after the commit).
+    /// </summary>
+    private void EvictStatuses(WriteCycle cycle, SqliteQueue queue)
+    {
+        var options = queue.Options;
+        _sql.DeleteExpiredStatuses.Execute(queue.Name, SubtractTicks(cycle.NowTicks, options.FinishedJobRetention));
+        var evicted = _sql.EvictStatusesOverCapacity.Execute(queue.Name, options.FinishedJobCapacity);
+        if (evicted > 0)
+        {
+            cycle.AfterCommit(() =>
+            {
+                SqliteLog.StatusesEvicted(_logger, evicted, queue.Name, options.FinishedJobCapacity);
+                _metrics.StatusEvictions.Add(evicted, SqliteStoreMetrics.Destination(queue.Name));
+            });
         }
     }
 

@@ -30,8 +30,8 @@ namespace AsyncQueue.Sqlite.Storage;
 /// leases of the jobs it holds (heartbeat); a lease that expires is taken over by the sweeper of a process on the file
 /// and handed to the dispatcher (<see cref="OpenExpiredLeaseConsumer"/>), which decides its fate. Every settle is
 /// conditional on the token (see docs/delivery.md). The partial files: .Enqueue, .Leases (lease and heartbeat),
-/// .Settle, .Rescue (expired-lease takeover), .Sweep (keys and dead-letter eviction), .DeadLetters, .Counts, and the
-/// SQLite-specific .Writer and .Checkpoint.
+/// .Settle, .Rescue (expired-lease takeover), .Sweep (keys, finished statuses and dead-letter eviction), .DeadLetters,
+/// .Counts, .Operations (status, cancel, pause), and the SQLite-specific .Writer and .Checkpoint.
 /// </para>
 /// </remarks>
 [RequiresUnreferencedCode(SqliteJobQueueBuilderExtensions.SerializationMessage)]
@@ -49,6 +49,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     private readonly SqliteStatements _sql;
     private readonly SqliteConnection _reader;
     private readonly SqliteStatement _count;
+    private readonly SqliteStatement _status;
+    private readonly SqliteStatement _deadLetterStatus;
     private readonly Lock _readerGate = new();
     private readonly Channel<WriteOp> _ops = Channel.CreateUnbounded<WriteOp>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
 
@@ -97,11 +99,15 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
             _sql = new SqliteStatements(_writer);
             _reader = SqliteSchema.Open(connectionString, _options.Synchronous, createSchema: false);
             _count = new SqliteStatement(_reader, CountSql, "$queue", "$now");
+            _status = new SqliteStatement(_reader, $"SELECT {SqliteStatements.StatusColumns} FROM asyncqueue_jobs WHERE id = $id ORDER BY seq DESC LIMIT 1", "$id");
+            _deadLetterStatus = new SqliteStatement(_reader, $"SELECT {SqliteStatements.DeadLetterColumns} FROM asyncqueue_dead_letters WHERE id = $id", "$id");
             ReportOpened(builder.DataSource);
             StartCheckpointer(connectionString);
         }
         catch
         {
+            _deadLetterStatus?.Dispose();
+            _status?.Dispose();
             _count?.Dispose();
             _sql?.Dispose();
             _reader?.Dispose();
@@ -176,6 +182,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         {
             _closed = true;
             _count.Dispose();
+            _status.Dispose();
+            _deadLetterStatus.Dispose();
             _reader.Dispose();
         }
 

@@ -9,21 +9,28 @@ namespace AsyncQueue.Sqlite.Storage;
 /// </remarks>
 internal static class SqliteSchema
 {
-    /// <summary>The schema this package writes. Version 2 added the <c>isolated</c> and <c>started</c> columns of a job.</summary>
-    public const int Version = 2;
+    /// <summary>
+    /// The schema this package writes. Version 2 added the <c>isolated</c> and <c>started</c> columns of a job; version 3
+    /// a job's priority, the times and result kept with its status, cancellation, and the paused queues.
+    /// </summary>
+    public const int Version = 3;
 
     /// <summary>The write-ahead log's size, in pages, at which the writer checkpoints itself if the checkpointer fell behind.</summary>
     public const int BackstopCheckpointPages = 10_000;
 
-    // The waiting state is 0, leased 1, succeeded 2 (kept only for its idempotency key until key_expires).
-    // isolated: a suspect of a crash, leased alone (see IJobStore.OpenConsumer); started: the start of the leased
-    // attempt was recorded (IJobStore.MarkStartedAsync), so a crash during it is charged to it.
+    // The waiting state is 0, leased 1, succeeded 2, cancelled 3 (StoredJobStatus): a finished row is kept for its
+    // status until finished_at is past its queue's FinishedJobRetention, and a succeeded one while it holds its
+    // idempotency key (key_held, until key_expires). isolated: a suspect of a crash, leased alone (see
+    // IJobStore.OpenConsumer); started: the start of the leased attempt was recorded (IJobStore.MarkStartedAsync), so a
+    // crash during it is charged to it; started_at: when the latest attempt was leased. cancel_requested: a cancel came
+    // while the job was leased; the holder's heartbeat tells its record. Indexes on columns that version 3 added are
+    // made in CreateLateIndexes, after the upgrades.
     private const string CreateTables = """
         CREATE TABLE IF NOT EXISTS asyncqueue_meta (
             key TEXT PRIMARY KEY,
             value INTEGER NOT NULL
         ) WITHOUT ROWID;
-        INSERT OR IGNORE INTO asyncqueue_meta (key, value) VALUES ('schema_version', 2), ('fence', 0);
+        INSERT OR IGNORE INTO asyncqueue_meta (key, value) VALUES ('schema_version', 3), ('fence', 0);
 
         CREATE TABLE IF NOT EXISTS asyncqueue_jobs (
             seq INTEGER PRIMARY KEY,
@@ -45,12 +52,15 @@ internal static class SqliteSchema
             trace_parent TEXT,
             trace_state TEXT,
             isolated INTEGER NOT NULL DEFAULT 0,
-            started INTEGER NOT NULL DEFAULT 0
+            started INTEGER NOT NULL DEFAULT 0,
+            priority INTEGER NOT NULL DEFAULT 1,
+            started_at INTEGER,
+            finished_at INTEGER,
+            result TEXT,
+            cancel_requested INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_jobs_key ON asyncqueue_jobs (idempotency_key) WHERE key_held = 1;
-        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_due ON asyncqueue_jobs (queue, run_at) WHERE state = 0;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_leases ON asyncqueue_jobs (lease_expires) WHERE state = 1;
-        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_retained ON asyncqueue_jobs (key_expires) WHERE state = 2;
 
         CREATE TABLE IF NOT EXISTS asyncqueue_dead_letters (
             seq INTEGER PRIMARY KEY,
@@ -66,7 +76,8 @@ internal static class SqliteSchema
             idempotency_key TEXT,
             errors TEXT,
             trace_parent TEXT,
-            trace_state TEXT
+            trace_state TEXT,
+            priority INTEGER NOT NULL DEFAULT 1
         );
         CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_dead_letters_id ON asyncqueue_dead_letters (id);
         CREATE INDEX IF NOT EXISTS asyncqueue_dead_letters_queue ON asyncqueue_dead_letters (dead_letter_queue, seq);
@@ -75,6 +86,11 @@ internal static class SqliteSchema
             name TEXT PRIMARY KEY,
             retention INTEGER NOT NULL,
             capacity INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS asyncqueue_queues (
+            name TEXT PRIMARY KEY,
+            paused INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
         """;
 
@@ -89,11 +105,32 @@ internal static class SqliteSchema
         ALTER TABLE asyncqueue_jobs ADD COLUMN isolated INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE asyncqueue_jobs ADD COLUMN started INTEGER NOT NULL DEFAULT 0;
         """,
+
+        // 2 -> 3: priorities, status retention, cancellation, paused queues. A row that version 2 kept for its key gets
+        // its last run time as its finish time. The due index gives way to the fetch index (queue, priority, run_at),
+        // and the key index covers only the rows that hold a key.
+        """
+        ALTER TABLE asyncqueue_jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+        ALTER TABLE asyncqueue_jobs ADD COLUMN started_at INTEGER;
+        ALTER TABLE asyncqueue_jobs ADD COLUMN finished_at INTEGER;
+        ALTER TABLE asyncqueue_jobs ADD COLUMN result TEXT;
+        ALTER TABLE asyncqueue_jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE asyncqueue_dead_letters ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+        UPDATE asyncqueue_jobs SET finished_at = run_at WHERE state = 2;
+        DROP INDEX IF EXISTS asyncqueue_jobs_due;
+        DROP INDEX IF EXISTS asyncqueue_jobs_retained;
+        """,
     ];
 
-    // Indexes on columns that an upgrade may have added, so created after the upgrades.
+    // Indexes on columns that an upgrade may have added, so created after the upgrades. The fetch index serves each
+    // lease as one probe per priority level (see SqliteStatements.Lease); the rowid (seq) orders equal run times. The
+    // finished index holds only the rows the sweeper may delete (no key held), so rows kept for their keys cost it nothing.
     private const string CreateLateIndexes = """
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_isolated ON asyncqueue_jobs (queue, run_at) WHERE state = 0 AND isolated = 1;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_fetch ON asyncqueue_jobs (queue, priority, run_at) WHERE state = 0;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_retained ON asyncqueue_jobs (key_expires) WHERE state = 2 AND key_held = 1;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_finished ON asyncqueue_jobs (queue, finished_at) WHERE state >= 2 AND key_held = 0;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_id ON asyncqueue_jobs (id);
         """;
 
     /// <summary>Opens a connection with the store's settings; for the writer, also creates or checks the schema.</summary>

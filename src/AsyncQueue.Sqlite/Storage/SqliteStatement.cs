@@ -144,6 +144,8 @@ internal readonly struct SqliteRows(SqliteStatement statement) : IStoredRowReade
 
     public string GetString(int column) => raw.sqlite3_column_text(statement.Handle, column).utf8_to_string() ?? "";
 
+    public bool GetBoolean(int column) => GetInt64(column) != 0;
+
     /// <summary>Reads an id as this store writes it (16 bytes); an id a foreign writer left in another form reads as text, else as empty.</summary>
     public Guid GetGuid(int column)
     {

@@ -9,9 +9,31 @@ namespace AsyncQueue.Sqlite.Storage;
 /// </summary>
 internal sealed class SqliteStatements : IDisposable
 {
-    // StoredJobRow's columns, then isolated and started (read by StoredJobRow.Read).
-    private const string JobColumns = "seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state, isolated, started";
-    private const string DeadLetterColumns = "seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state";
+    // StoredJobRow's columns, then isolated, started, priority and cancel_requested (read by StoredJobRow.Read).
+    private const string JobColumns = "seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state, isolated, started, priority, cancel_requested";
+    public const string DeadLetterColumns = "seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state, priority";
+
+    /// <summary>The columns of <c>StoredJobStatus</c>, for <see cref="AsyncQueue.Storage.IJobStore.GetJobAsync"/>.</summary>
+    public const string StatusColumns = "id, queue, kind, state, run_at, attempt, max_attempts, enqueued_at, idempotency_key, errors, priority, started_at, finished_at, result, cancel_requested";
+
+    /// <summary>Nothing of the queue is handed out while it is paused; a constant term, so SQLite tests it once, before any row.</summary>
+    private const string NotPaused = "NOT EXISTS (SELECT 1 FROM asyncqueue_queues WHERE name = $queue AND paused = 1)";
+
+    /// <summary>Every priority level, for a due count or check on the fetch index (one probe per level).</summary>
+    private const string AnyPriority = "priority IN (0, 1, 2, 3)";
+
+    // Most urgent first: the order in which a lease reads the levels.
+    private static readonly int[] Levels = [3, 2, 1, 0];
+
+    /// <summary>
+    /// The lease of ordinary jobs (see the comment where it is prepared), as text for the plan test. After
+    /// <see cref="Levels"/>: static fields are initialized in order.
+    /// </summary>
+    public static readonly string LeaseSql = $"""
+        UPDATE asyncqueue_jobs SET state = 1, attempt = attempt + 1, started = 0, started_at = $now, lease_token = $token, lease_expires = $expires
+        WHERE seq IN ({ByPriority("SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority = {0} AND run_at <= $now AND isolated = 0 AND " + NotPaused + " ORDER BY run_at, seq LIMIT $limit")} LIMIT $limit)
+        RETURNING {JobColumns}
+        """;
 
     private readonly List<SqliteStatement> _all = [];
 
@@ -31,50 +53,67 @@ internal sealed class SqliteStatements : IDisposable
         // Enqueue: the key check and the insert run in one transaction; the unique index on held keys backs it up.
         FindKeyHolder = Prepare("SELECT seq, id, state, key_expires FROM asyncqueue_jobs WHERE idempotency_key = $key AND key_held = 1", "$key");
         DeleteJob = Prepare("DELETE FROM asyncqueue_jobs WHERE seq = $seq", "$seq");
+        // A succeeded job's expired key is freed for a new job; its row stays for the status's own retention.
+        ReleaseKey = Prepare("UPDATE asyncqueue_jobs SET key_held = 0 WHERE seq = $seq", "$seq");
         Insert = Prepare(
             """
-            INSERT INTO asyncqueue_jobs (id, queue, kind, payload, state, run_at, attempt, max_attempts, enqueued_at, idempotency_key, key_held, errors, trace_parent, trace_state)
-            VALUES ($id, $queue, $kind, $payload, 0, $run_at, $attempt, $max_attempts, $enqueued_at, $key, $key_held, $errors, $trace_parent, $trace_state)
+            INSERT INTO asyncqueue_jobs (id, queue, kind, payload, state, run_at, attempt, max_attempts, enqueued_at, idempotency_key, key_held, errors, trace_parent, trace_state, priority)
+            VALUES ($id, $queue, $kind, $payload, 0, $run_at, $attempt, $max_attempts, $enqueued_at, $key, $key_held, $errors, $trace_parent, $trace_state, $priority)
             """,
-            "$id", "$queue", "$kind", "$payload", "$run_at", "$attempt", "$max_attempts", "$enqueued_at", "$key", "$key_held", "$errors", "$trace_parent", "$trace_state");
-        CountDue = Prepare("SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now", "$queue", "$now");
+            "$id", "$queue", "$kind", "$payload", "$run_at", "$attempt", "$max_attempts", "$enqueued_at", "$key", "$key_held", "$errors", "$trace_parent", "$trace_state", "$priority");
+        CountDue = Prepare($"SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND {AnyPriority} AND run_at <= $now", "$queue", "$now");
 
         // Lease: one fencing token per transaction, from a counter that only grows, shared by every process on the file.
         NextFence = Prepare("UPDATE asyncqueue_meta SET value = value + 1 WHERE key = 'fence' RETURNING value");
-        // A new attempt's lease: its start is not recorded yet. Isolated suspects are leased apart, one at a time.
-        Lease = Prepare(
-            $"""
-            UPDATE asyncqueue_jobs SET state = 1, attempt = attempt + 1, started = 0, lease_token = $token, lease_expires = $expires
-            WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now AND isolated = 0 ORDER BY run_at, seq LIMIT $limit)
-            RETURNING {JobColumns}
-            """,
-            "$token", "$expires", "$queue", "$now", "$limit");
-        // The oldest due isolated job; with $only_oldest = 1, only if it fell due before every ordinary job waiting, so that
-        // a suspect takes its turn by due time instead of waiting for a backlog of newer jobs to drain.
+        // A new attempt's lease: its start is not recorded yet. Isolated suspects are leased apart, one at a time. The most
+        // urgent due jobs first, oldest due first within a level: one probe of the fetch index per level, most urgent
+        // first, each ending at its own LIMIT or at the first job not yet due (so jobs scheduled far ahead are never
+        // read); the compound's LIMIT stops at the first levels that fill it, and a paused queue reads nothing.
+        Lease = Prepare(LeaseSql, "$token", "$expires", "$queue", "$now", "$limit");
+        // The most urgent, oldest due isolated job; with $only_oldest = 1, only if no ordinary job waiting is due before
+        // it (more urgent and due, or as urgent and due no later), so that a suspect takes its turn instead of waiting
+        // for a backlog of newer jobs to drain. Each check is one probe of the fetch index.
         LeaseIsolated = Prepare(
             $"""
-            UPDATE asyncqueue_jobs SET state = 1, attempt = attempt + 1, started = 0, lease_token = $token, lease_expires = $expires
+            UPDATE asyncqueue_jobs SET state = 1, attempt = attempt + 1, started = 0, started_at = $now, lease_token = $token, lease_expires = $expires
             WHERE seq IN (
-                SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now AND isolated = 1
-                AND ($only_oldest = 0 OR run_at < IFNULL((SELECT MIN(run_at) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND isolated = 0), $now + 1))
-                ORDER BY run_at, seq LIMIT 1)
+                SELECT seq FROM asyncqueue_jobs AS i WHERE queue = $queue AND state = 0 AND run_at <= $now AND isolated = 1 AND {NotPaused}
+                AND ($only_oldest = 0 OR NOT (
+                    (i.priority < 3 AND EXISTS (SELECT 1 FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority = 3 AND run_at <= $now AND isolated = 0))
+                    OR (i.priority < 2 AND EXISTS (SELECT 1 FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority = 2 AND run_at <= $now AND isolated = 0))
+                    OR (i.priority < 1 AND EXISTS (SELECT 1 FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority = 1 AND run_at <= $now AND isolated = 0))
+                    OR EXISTS (SELECT 1 FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority = i.priority AND run_at <= i.run_at AND isolated = 0)))
+                ORDER BY priority DESC, run_at, seq LIMIT 1)
             RETURNING {JobColumns}
             """,
             "$token", "$expires", "$queue", "$now", "$only_oldest");
 
         // $isolated = 0 while the store holds an isolated job: the others are not due for it until that one is settled.
-        HasDue = Prepare("SELECT EXISTS (SELECT 1 FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND run_at <= $now AND (isolated = 0 OR $isolated = 1))", "$queue", "$now", "$isolated");
-        NextDue = Prepare("SELECT MIN(run_at) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND (isolated = 0 OR $isolated = 1)", "$queue", "$isolated");
-        Heartbeat = Prepare("UPDATE asyncqueue_jobs SET lease_expires = $expires WHERE seq = $seq AND lease_token = $token AND state = 1", "$expires", "$seq", "$token");
+        // A paused queue has nothing due, and no next time: its idle workers poll, and a resume here wakes them.
+        HasDue = Prepare($"SELECT EXISTS (SELECT 1 FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND {AnyPriority} AND run_at <= $now AND (isolated = 0 OR $isolated = 1)) AND {NotPaused}", "$queue", "$now", "$isolated");
+        NextDue = Prepare(
+            $"SELECT MIN(due) FROM ({ByPriority("SELECT MIN(run_at) AS due FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority = {0} AND (isolated = 0 OR $isolated = 1)")}) WHERE {NotPaused}",
+            "$queue", "$isolated");
+        // Returns whether a cancel was requested meanwhile, so the heartbeat tells the record it holds.
+        Heartbeat = Prepare("UPDATE asyncqueue_jobs SET lease_expires = $expires WHERE seq = $seq AND lease_token = $token AND state = 1 RETURNING cancel_requested", "$expires", "$seq", "$token");
 
         // Settle, each fenced by the lease token.
         CompleteDelete = Prepare("DELETE FROM asyncqueue_jobs WHERE seq = $seq AND lease_token = $token AND state = 1", "$seq", "$token");
-        CompleteRetainKey = Prepare(
+        // A finished row keeps its status (and its errors) for the queue's retention; the payload goes. It keeps its key
+        // only when its retention is given ($key_expires), and a key it never held (a requeued dead letter's) stays unheld.
+        CompleteKeep = Prepare(
             """
-            UPDATE asyncqueue_jobs SET state = 2, payload = NULL, errors = NULL, lease_token = NULL, lease_expires = NULL, key_expires = $key_expires
-            WHERE seq = $seq AND lease_token = $token AND state = 1 AND key_held = 1
+            UPDATE asyncqueue_jobs SET state = 2, payload = NULL, lease_token = NULL, lease_expires = NULL, finished_at = $now, result = $result,
+                key_held = CASE WHEN $key_expires IS NULL THEN 0 ELSE key_held END, key_expires = $key_expires
+            WHERE seq = $seq AND lease_token = $token AND state = 1
             """,
-            "$key_expires", "$seq", "$token");
+            "$now", "$result", "$key_expires", "$seq", "$token");
+        MarkCancelled = Prepare(
+            """
+            UPDATE asyncqueue_jobs SET state = 3, payload = NULL, errors = $errors, lease_token = NULL, lease_expires = NULL, finished_at = $now, key_held = 0, key_expires = NULL
+            WHERE seq = $seq AND lease_token = $token AND state = 1
+            """,
+            "$errors", "$now", "$seq", "$token");
         Reschedule = Prepare(
             """
             UPDATE asyncqueue_jobs SET state = 0, run_at = $run_at, attempt = $attempt, errors = $errors, isolated = $isolated, started = 0, lease_token = NULL, lease_expires = NULL
@@ -96,18 +135,41 @@ internal sealed class SqliteStatements : IDisposable
             "$token", "$expires", "$seq", "$old");
         ExpireLease = Prepare("UPDATE asyncqueue_jobs SET lease_expires = 0 WHERE seq = $seq AND lease_token = $token AND state = 1", "$seq", "$token");
 
-        // Sweep.
-        EvictExpiredKeys = Prepare("DELETE FROM asyncqueue_jobs WHERE state = 2 AND key_expires <= $now", "$now");
-        CountRetainedKeys = Prepare("SELECT COUNT(*) FROM asyncqueue_jobs WHERE state = 2");
-        EvictOldestKeys = Prepare("DELETE FROM asyncqueue_jobs WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE state = 2 ORDER BY key_expires LIMIT $count)", "$count");
+        // Cancel by id: the newest row of the id (a requeued dead letter is a new row of the same id).
+        FindById = Prepare("SELECT seq, state, queue FROM asyncqueue_jobs WHERE id = $id ORDER BY seq DESC LIMIT 1", "$id");
+        CancelWaiting = Prepare(
+            "UPDATE asyncqueue_jobs SET state = 3, payload = NULL, finished_at = $now, key_held = 0, key_expires = NULL WHERE seq = $seq AND state = 0",
+            "$now", "$seq");
+        RequestCancel = Prepare("UPDATE asyncqueue_jobs SET cancel_requested = 1 WHERE seq = $seq AND state = 1", "$seq");
+        HasDeadLetter = Prepare("SELECT EXISTS (SELECT 1 FROM asyncqueue_dead_letters WHERE id = $id)", "$id");
+
+        // Pause and resume; a queue never paused has no row.
+        SetPaused = Prepare(
+            "INSERT INTO asyncqueue_queues (name, paused) VALUES ($queue, $paused) ON CONFLICT (name) DO UPDATE SET paused = excluded.paused",
+            "$queue", "$paused");
+
+        // Sweep. A key past its retention, or beyond the most kept, is freed; the row goes with its status's retention.
+        ReleaseExpiredKeys = Prepare("UPDATE asyncqueue_jobs SET key_held = 0 WHERE state = 2 AND key_held = 1 AND key_expires <= $now", "$now");
+        CountRetainedKeys = Prepare("SELECT COUNT(*) FROM asyncqueue_jobs WHERE state = 2 AND key_held = 1");
+        ReleaseOldestKeys = Prepare(
+            "UPDATE asyncqueue_jobs SET key_held = 0 WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE state = 2 AND key_held = 1 ORDER BY key_expires LIMIT $count)",
+            "$count");
+        // Both on the finished index, which holds only rows without a held key: a row kept for its key stays, and does
+        // not count against the capacity (the keys have their own bound, MaxRetainedKeys).
+        DeleteExpiredStatuses = Prepare(
+            "DELETE FROM asyncqueue_jobs WHERE queue = $queue AND state >= 2 AND key_held = 0 AND finished_at <= $cutoff",
+            "$queue", "$cutoff");
+        EvictStatusesOverCapacity = Prepare(
+            "DELETE FROM asyncqueue_jobs WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state >= 2 AND key_held = 0 ORDER BY finished_at DESC, seq DESC LIMIT -1 OFFSET $capacity)",
+            "$queue", "$capacity");
 
         // Dead letters.
         InsertDeadLetter = Prepare(
             """
-            INSERT OR REPLACE INTO asyncqueue_dead_letters (id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state)
-            VALUES ($id, $dlq, $queue, $kind, $payload, $attempt, $max_attempts, $enqueued_at, $dead_lettered_at, $key, $errors, $trace_parent, $trace_state)
+            INSERT OR REPLACE INTO asyncqueue_dead_letters (id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state, priority)
+            VALUES ($id, $dlq, $queue, $kind, $payload, $attempt, $max_attempts, $enqueued_at, $dead_lettered_at, $key, $errors, $trace_parent, $trace_state, $priority)
             """,
-            "$id", "$dlq", "$queue", "$kind", "$payload", "$attempt", "$max_attempts", "$enqueued_at", "$dead_lettered_at", "$key", "$errors", "$trace_parent", "$trace_state");
+            "$id", "$dlq", "$queue", "$kind", "$payload", "$attempt", "$max_attempts", "$enqueued_at", "$dead_lettered_at", "$key", "$errors", "$trace_parent", "$trace_state", "$priority");
         UpsertDeadLetterQueue = Prepare(
             "INSERT INTO asyncqueue_dead_letter_queues (name, retention, capacity) VALUES ($name, $retention, $capacity) ON CONFLICT (name) DO UPDATE SET retention = excluded.retention, capacity = excluded.capacity",
             "$name", "$retention", "$capacity");
@@ -136,6 +198,8 @@ internal sealed class SqliteStatements : IDisposable
 
     public SqliteStatement DeleteJob { get; }
 
+    public SqliteStatement ReleaseKey { get; }
+
     public SqliteStatement Insert { get; }
 
     public SqliteStatement CountDue { get; }
@@ -154,7 +218,9 @@ internal sealed class SqliteStatements : IDisposable
 
     public SqliteStatement CompleteDelete { get; }
 
-    public SqliteStatement CompleteRetainKey { get; }
+    public SqliteStatement CompleteKeep { get; }
+
+    public SqliteStatement MarkCancelled { get; }
 
     public SqliteStatement Reschedule { get; }
 
@@ -170,11 +236,25 @@ internal sealed class SqliteStatements : IDisposable
 
     public SqliteStatement ExpireLease { get; }
 
-    public SqliteStatement EvictExpiredKeys { get; }
+    public SqliteStatement FindById { get; }
+
+    public SqliteStatement CancelWaiting { get; }
+
+    public SqliteStatement RequestCancel { get; }
+
+    public SqliteStatement HasDeadLetter { get; }
+
+    public SqliteStatement SetPaused { get; }
+
+    public SqliteStatement ReleaseExpiredKeys { get; }
 
     public SqliteStatement CountRetainedKeys { get; }
 
-    public SqliteStatement EvictOldestKeys { get; }
+    public SqliteStatement ReleaseOldestKeys { get; }
+
+    public SqliteStatement DeleteExpiredStatuses { get; }
+
+    public SqliteStatement EvictStatusesOverCapacity { get; }
 
     public SqliteStatement InsertDeadLetter { get; }
 
@@ -201,6 +281,14 @@ internal sealed class SqliteStatements : IDisposable
     public SqliteStatement DeleteDeadLetter { get; }
 
     public SqliteStatement PurgeDeadLetters { get; }
+
+    /// <summary>
+    /// A compound of one copy of <paramref name="probe"/> per priority level, most urgent first (<c>{0}</c> stands for the
+    /// level), each wrapped so that its own ORDER BY and LIMIT apply to it alone. SQLite runs a UNION ALL's parts in order
+    /// and stops at the compound's LIMIT, so the less urgent levels are read only when the more urgent ones fall short.
+    /// </summary>
+    private static string ByPriority(string probe) =>
+        string.Join(" UNION ALL ", Levels.Select(level => "SELECT * FROM (" + probe.Replace("{0}", level.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) + ")"));
 
     public void Dispose()
     {

@@ -16,4 +16,6 @@ internal interface IStoredRowReader
     string GetString(int column);
 
     Guid GetGuid(int column);
+
+    bool GetBoolean(int column);
 }

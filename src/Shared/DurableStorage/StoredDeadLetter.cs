@@ -6,7 +6,7 @@ namespace AsyncQueue.Storage.Durable;
 /// </summary>
 internal readonly record struct StoredDeadLetter(StoredJobRow Row, string Queue, string DeadLetterQueue, long DeadLetteredAt)
 {
-    /// <summary>Reads a dead-letter row (<c>seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state</c>).</summary>
+    /// <summary>Reads a dead-letter row (<c>seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state, priority</c>).</summary>
     public static StoredDeadLetter Read<TReader>(TReader reader)
         where TReader : IStoredRowReader => new(
         new StoredJobRow(
@@ -21,7 +21,7 @@ internal readonly record struct StoredDeadLetter(StoredJobRow Row, string Queue,
             StoredJobRow.StringOrNull(reader, 10),
             StoredJobRow.StringOrNull(reader, 11),
             StoredJobRow.StringOrNull(reader, 12),
-            StoredJobRow.StringOrNull(reader, 13)),
+            StoredJobRow.StringOrNull(reader, 13)) { Priority = StoredJobRow.PriorityOf(reader.GetInt32(14)) },
         reader.GetString(3),
         reader.GetString(2),
         reader.GetInt64(9));

@@ -26,6 +26,12 @@ internal readonly partial record struct StoredJobRow(
     /// <summary>Gets a value indicating whether the start of the leased attempt was recorded (<see cref="JobRecord.StartRecorded"/>).</summary>
     public bool StartRecorded { get; init; }
 
+    /// <summary>Gets the job's priority (<see cref="JobRecord.Priority"/>); stored as its number, 0 to 3.</summary>
+    public JobPriority Priority { get; init; } = JobPriority.Normal;
+
+    /// <summary>Gets a value indicating whether a cancellation of the job was requested (<see cref="IJobStore.CancelAsync"/>) while it was leased.</summary>
+    public bool CancellationRequested { get; init; }
+
     /// <summary>Reads the row's columns 0 to 11, in the order above; a store reads any columns that follow itself.</summary>
     public static StoredJobRow Read<TReader>(TReader reader)
         where TReader : IStoredRowReader => new(
@@ -45,6 +51,9 @@ internal readonly partial record struct StoredJobRow(
     public static string? StringOrNull<TReader>(TReader reader, int ordinal)
         where TReader : IStoredRowReader => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 
+    /// <summary>A stored priority number as the enum; a number out of range (a foreign writer) reads as the nearest level.</summary>
+    public static JobPriority PriorityOf(int stored) => (JobPriority)Math.Clamp(stored, (int)JobPriority.Low, (int)JobPriority.Urgent);
+
     /// <summary>The record handed to a worker (or kept in a dead letter), with its errors and lease.</summary>
     public JobRecord ToRecord(string queue, object job, object? storeData)
     {
@@ -59,10 +68,18 @@ internal readonly partial record struct StoredJobRow(
             StoreData = storeData,
             Isolated = Isolated,
             StartRecorded = StartRecorded,
+            Priority = Priority,
         };
         foreach (var error in JobPayloads.DeserializeErrors(Errors))
         {
             record.AddError(error);
+        }
+
+        // Before the record is handed out, so no callback runs yet: the dispatcher sees the flag and settles the job
+        // as cancelled without starting it (a leased row whose cancel was requested, taken over or fetched again).
+        if (CancellationRequested)
+        {
+            record.RequestCancellation();
         }
 
         return record;

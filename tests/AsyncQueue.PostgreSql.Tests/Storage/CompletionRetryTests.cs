@@ -8,7 +8,7 @@ namespace AsyncQueue.PostgreSql.Tests.Storage;
 /// <summary>
 /// A completion statement that fails with a deadlock or a serialization failure is run again, a bounded number of
 /// times. The failures are made deterministic by a trigger the test puts on the jobs table, which raises the error
-/// for as many statements as a sequence (not rolled back with them) allows.
+/// for as many completions (a row updated to succeeded) as a sequence (not rolled back with them) allows.
 /// </summary>
 [Collection(PostgreSqlServerGroup.Name)]
 public sealed class CompletionRetryTests(PostgreSqlServer server) : IAsyncLifetime
@@ -37,7 +37,7 @@ public sealed class CompletionRetryTests(PostgreSqlServer server) : IAsyncLifeti
         await store.EnqueueAsync(Job(), CancellationToken.None);
         var job = await store.OpenConsumer(Queue).FetchAsync(CancellationToken.None);
         await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
-        await FailDeletesAsync(dataSource, error, times: 1);
+        await FailCompletionsAsync(dataSource, error, times: 1);
 
         await store.CompleteAsync(job, CancellationToken.None);
 
@@ -52,7 +52,7 @@ public sealed class CompletionRetryTests(PostgreSqlServer server) : IAsyncLifeti
         await store.EnqueueAsync(Job(), CancellationToken.None);
         var job = await store.OpenConsumer(Queue).FetchAsync(CancellationToken.None);
         await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString);
-        await FailDeletesAsync(dataSource, "deadlock_detected", times: int.MaxValue);
+        await FailCompletionsAsync(dataSource, "deadlock_detected", times: int.MaxValue);
 
         var thrown = await Assert.ThrowsAsync<PostgresException>(() => store.CompleteAsync(job, CancellationToken.None).AsTask());
 
@@ -61,18 +61,20 @@ public sealed class CompletionRetryTests(PostgreSqlServer server) : IAsyncLifeti
         Assert.Equal(1, await JobsAsync(dataSource));
     }
 
-    private async Task FailDeletesAsync(NpgsqlDataSource dataSource, string error, int times)
+    // A row trigger on the completion's update only (the row becomes succeeded), so that the fetch loop's lease
+    // statement, which runs meanwhile, never draws from the sequence.
+    private async Task FailCompletionsAsync(NpgsqlDataSource dataSource, string error, int times)
     {
         await using var command = dataSource.CreateCommand($"""
             CREATE SEQUENCE {_schema}.failures;
-            CREATE FUNCTION {_schema}.fail_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+            CREATE FUNCTION {_schema}.fail_complete() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF nextval('{_schema}.failures') <= {times} THEN
                     RAISE EXCEPTION 'simulated {error}' USING ERRCODE = '{error}';
                 END IF;
-                RETURN NULL;
+                RETURN NEW;
             END $$;
-            CREATE TRIGGER fail_delete BEFORE DELETE ON {_schema}.jobs FOR EACH STATEMENT EXECUTE FUNCTION {_schema}.fail_delete();
+            CREATE TRIGGER fail_complete BEFORE UPDATE ON {_schema}.jobs FOR EACH ROW WHEN (NEW.state = 2) EXECUTE FUNCTION {_schema}.fail_complete();
             """);
         await command.ExecuteNonQueryAsync();
     }
@@ -83,9 +85,10 @@ public sealed class CompletionRetryTests(PostgreSqlServer server) : IAsyncLifeti
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    // Jobs not finished: a completed job stays as succeeded (state 2) for its status.
     private async Task<long> JobsAsync(NpgsqlDataSource dataSource)
     {
-        await using var command = dataSource.CreateCommand($"SELECT COUNT(*) FROM {_schema}.jobs");
+        await using var command = dataSource.CreateCommand($"SELECT COUNT(*) FROM {_schema}.jobs WHERE state < 2");
         return (long)(await command.ExecuteScalarAsync())!;
     }
 

@@ -20,8 +20,8 @@ public sealed class LeasedRowPlanTests(PostgreSqlServer server, ITestOutputHelpe
     {
         { nameof(PostgreSqlStatements.CompleteDeleteMany), true },
         { nameof(PostgreSqlStatements.CompleteDeleteMany), false },
-        { nameof(PostgreSqlStatements.CompleteRetainKeys), true },
-        { nameof(PostgreSqlStatements.CompleteRetainKeys), false },
+        { nameof(PostgreSqlStatements.CompleteKeep), true },
+        { nameof(PostgreSqlStatements.CompleteKeep), false },
         { nameof(PostgreSqlStatements.Heartbeat), true },
         { nameof(PostgreSqlStatements.Heartbeat), false },
     };
@@ -69,6 +69,8 @@ public sealed class LeasedRowPlanTests(PostgreSqlServer server, ITestOutputHelpe
         command.Parameters.Add(new NpgsqlParameter("seqs", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = seqs });
         command.Parameters.Add(new NpgsqlParameter("tokens", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = seqs.Select(_ => 7L).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("key_expires", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = seqs.Select(_ => 1L).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("finished_at", NpgsqlDbType.Array | NpgsqlDbType.Bigint) { Value = seqs.Select(_ => 1L).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter("result", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = seqs.Select(_ => (string?)null).ToArray() });
         command.Parameters.Add(new NpgsqlParameter("expires", NpgsqlDbType.Bigint) { Value = 200L });
         var lines = new List<string>();
         await using (var reader = await command.ExecuteReaderAsync())

@@ -24,9 +24,9 @@ public sealed class MigrationTests(PostgreSqlServer server)
 
         Assert.Equal(schema, error.Schema);
         Assert.Equal(0, error.FoundVersion);
-        Assert.Equal(2, error.RequiredVersion);
+        Assert.Equal(3, error.RequiredVersion);
         Assert.Contains($"'{schema}'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("needs version 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("needs version 3", error.Message, StringComparison.Ordinal);
         Assert.Contains("PostgreSqlJobStoreSchema.MigrateAsync", error.Message, StringComparison.Ordinal);
         Assert.False(await SchemaExistsAsync(schema));
     }
@@ -54,23 +54,24 @@ public sealed class MigrationTests(PostgreSqlServer server)
     }
 
     [Fact]
-    public async Task MigrateAsync_ManyAtOnceThenAgain_AllSucceedAtVersion2()
+    public async Task MigrateAsync_ManyAtOnceThenAgain_AllSucceedAtVersion3()
     {
         var schema = PostgreSqlServer.NewSchema();
 
         await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema))));
         await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
 
-        Assert.Equal(2L, await SchemaVersionAsync(schema));
+        Assert.Equal(3L, await SchemaVersionAsync(schema));
     }
 
     [Fact]
-    public async Task Start_SchemaAtVersion1WithWaitingAndExpiredLeasedJobs_MigratesToVersion2AndRunsBoth()
+    public async Task Start_SchemaAtVersion1WithWaitingAndExpiredLeasedJobs_MigratesToVersion3AndRunsBoth()
     {
-        // Version 1 is version 2 without the isolated and started columns and their index.
+        // Version 1 is version 3 without the isolated and started columns and their index, and without version 3's.
         var schema = PostgreSqlServer.NewSchema();
         await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
         await ExecuteAsync($"""
+            {DowngradeToVersion2(schema)}
             DROP INDEX {schema}.jobs_isolated;
             ALTER TABLE {schema}.jobs DROP COLUMN isolated, DROP COLUMN started;
             UPDATE {schema}.meta SET value = 1 WHERE key = 'schema_version';
@@ -94,8 +95,45 @@ public sealed class MigrationTests(PostgreSqlServer server)
 
         Assert.Equal(1, recorder.Runs[1]);
         Assert.Equal(1, recorder.Runs[2]);
-        Assert.Equal(2L, await SchemaVersionAsync(schema));
+        Assert.Equal(3L, await SchemaVersionAsync(schema));
     }
+
+    [Fact]
+    public async Task MigrateAsync_SchemaAtVersion2WithWaitingAndKeyHoldingJobs_MigratesToVersion3KeepingBoth()
+    {
+        var schema = PostgreSqlServer.NewSchema();
+        await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
+        var waiting = Guid.NewGuid();
+        var keyHolder = Guid.NewGuid();
+        var start = StoreProcess.Start.UtcTicks;
+        await ExecuteAsync($"""
+            {DowngradeToVersion2(schema)}
+            INSERT INTO {schema}.jobs (id, queue, kind, payload, state, run_at, attempt, enqueued_at, idempotency_key, key_held, key_expires) VALUES
+            ('{waiting}', '{Queue}', 'WorkJob', '{"{\"Number\":1}"}', 0, {start}, 0, {start}, NULL, false, NULL),
+            ('{keyHolder}', '{Queue}', 'WorkJob', NULL, 2, {start - 600_000_000}, 1, {start - 1_200_000_000}, 'kept-key', true, {start + TimeSpan.TicksPerDay});
+            """);
+
+        await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
+
+        Assert.Equal(3L, await SchemaVersionAsync(schema));
+        await using var store = StoreProcess.Open(server.ConnectionString, schema);
+        var job = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal((new JobId(waiting), JobPriority.Normal), (job.Id, job.Priority));
+        var kept = await store.GetAsync(new JobId(keyHolder));
+        Assert.Equal((JobState.Succeeded, new DateTimeOffset(start - 600_000_000, TimeSpan.Zero)), (kept.State, kept.FinishedAt!.Value));
+        Assert.Equal(EnqueueStatus.Duplicate, (await store.Store.EnqueueAsync(store.Job(2, key: "kept-key"), CancellationToken.None)).Status);
+    }
+
+    /// <summary>Turns a schema just made at version 3 back into version 2: without version 3's columns, table and indexes, with the due index.</summary>
+    private static string DowngradeToVersion2(string schema) => $"""
+        DROP INDEX {schema}.jobs_fetch, {schema}.jobs_finished, {schema}.jobs_id, {schema}.jobs_retained;
+        ALTER TABLE {schema}.jobs DROP COLUMN priority, DROP COLUMN started_at, DROP COLUMN finished_at, DROP COLUMN result, DROP COLUMN cancel_requested;
+        ALTER TABLE {schema}.dead_letters DROP COLUMN priority;
+        DROP TABLE {schema}.queues;
+        CREATE INDEX jobs_due ON {schema}.jobs (queue, run_at, seq) WHERE state = 0;
+        CREATE INDEX jobs_retained ON {schema}.jobs (key_expires) WHERE state = 2;
+        UPDATE {schema}.meta SET value = 2 WHERE key = 'schema_version';
+        """;
 
     [Fact]
     public async Task Start_MigrateOnStartOffAndSchemaAtVersion1_FailsNamingBothVersions()
@@ -108,7 +146,7 @@ public sealed class MigrationTests(PostgreSqlServer server)
         var error = await Assert.ThrowsAsync<PostgreSqlSchemaVersionException>(() => host.StartAsync());
 
         Assert.Equal(1, error.FoundVersion);
-        Assert.Equal(2, error.RequiredVersion);
+        Assert.Equal(3, error.RequiredVersion);
         Assert.Contains("at version 1", error.Message, StringComparison.Ordinal);
     }
 

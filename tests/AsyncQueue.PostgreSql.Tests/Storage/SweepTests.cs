@@ -156,13 +156,13 @@ public sealed class SweepTests(PostgreSqlServer server) : IAsyncLifetime
 
     private async Task<long> RetainedKeysAsync(NpgsqlDataSource dataSource)
     {
-        await using var command = dataSource.CreateCommand($"SELECT COUNT(*) FROM {_schema}.jobs WHERE state = 2");
+        await using var command = dataSource.CreateCommand($"SELECT COUNT(*) FROM {_schema}.jobs WHERE state = 2 AND key_held");
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
     private async Task<List<int>> RetainedKeyNumbersAsync(NpgsqlDataSource dataSource)
     {
-        await using var command = dataSource.CreateCommand($"SELECT substr(idempotency_key, 5)::int AS n FROM {_schema}.jobs WHERE state = 2 ORDER BY n");
+        await using var command = dataSource.CreateCommand($"SELECT substr(idempotency_key, 5)::int AS n FROM {_schema}.jobs WHERE state = 2 AND key_held ORDER BY n");
         await using var reader = await command.ExecuteReaderAsync();
         var numbers = new List<int>();
         while (await reader.ReadAsync())

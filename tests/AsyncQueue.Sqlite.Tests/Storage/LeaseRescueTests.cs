@@ -47,7 +47,7 @@ public sealed class LeaseRescueTests : IDisposable
             release.SetResult();
         }
 
-        await Poll.UntilAsync(() => _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs") == 0, "the job completed");
+        await Poll.UntilAsync(() => _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs WHERE state < 2") == 0, "the job completed");
     }
 
     [Fact]
@@ -87,7 +87,7 @@ public sealed class LeaseRescueTests : IDisposable
         var crash = Assert.Single(entry.Errors);
         Assert.Equal(typeof(JobLeaseExpiredException).FullName, crash.ExceptionType);
         Assert.Contains("crashed", crash.Message, StringComparison.Ordinal);
-        Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs"));
+        Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM asyncqueue_jobs WHERE state < 2"));
         Assert.Empty(_runs);
     }
 
@@ -115,7 +115,7 @@ public sealed class LeaseRescueTests : IDisposable
         await store.Store.CompleteAsync(first, CancellationToken.None);
         await store.DisposeAsync();
 
-        Assert.Equal([0L, 0L], _database.Rows("SELECT state, attempt FROM asyncqueue_jobs").Single());
+        Assert.Equal([0L, 0L], _database.Rows("SELECT state, attempt FROM asyncqueue_jobs WHERE state < 2").Single());
     }
 
     /// <summary>

@@ -78,12 +78,41 @@ public sealed class SchemaUpgradeTests : IDisposable
 
         await using var store = BareStore.Open(_database, new FakeTimeProvider(Start));
 
-        Assert.Equal(2, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
+        Assert.Equal(3, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
         Assert.Equal([0L, 0L], _database.Rows("SELECT isolated, started FROM asyncqueue_jobs").Single());
         var job = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(new SqliteTestJob(4), job.Job);
         Assert.Equal(1, job.Attempt);
         Assert.False(job.Isolated);
+    }
+
+    [Fact]
+    public async Task Open_Version2File_AddsOperationsColumnsSwapsTheDueIndexAndKeepsJobsAndKeys()
+    {
+        // Version 2: version 1 with the isolated and started columns.
+        _database.Scalar(Version1Schema + """
+            ALTER TABLE asyncqueue_jobs ADD COLUMN isolated INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE asyncqueue_jobs ADD COLUMN started INTEGER NOT NULL DEFAULT 0;
+            UPDATE asyncqueue_meta SET value = 2 WHERE key = 'schema_version';
+            """);
+        _database.InsertRawJob(BareStore.Queue, "sqlite-test-job", """{"Number":5}""", Start);
+        var keyHolder = Guid.NewGuid();
+        _database.Scalar($"""
+            INSERT INTO asyncqueue_jobs (id, queue, kind, payload, state, run_at, attempt, enqueued_at, idempotency_key, key_held, key_expires)
+            VALUES (X'{Convert.ToHexString(keyHolder.ToByteArray())}', '{BareStore.Queue}', 'sqlite-test-job', NULL, 2, {Start.AddMinutes(-1).UtcTicks}, 1, {Start.AddMinutes(-2).UtcTicks}, 'kept-key', 1, {Start.AddDays(1).UtcTicks})
+            """);
+
+        await using var store = BareStore.Open(_database, new FakeTimeProvider(Start));
+
+        Assert.Equal(3, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
+        Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'asyncqueue_jobs_due'"));
+        Assert.Equal(1, _database.Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'asyncqueue_jobs_fetch'"));
+        var job = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal((new SqliteTestJob(5), JobPriority.Normal), (job.Job, job.Priority));
+
+        var kept = await store.Store.GetJobAsync(new JobId(keyHolder), CancellationToken.None);
+        Assert.Equal((JobState.Succeeded, Start.AddMinutes(-1)), (kept!.State, kept.FinishedAt!.Value));
+        Assert.Equal(EnqueueStatus.Duplicate, (await store.Store.EnqueueAsync(BareStore.Job(6, Start, key: "kept-key"), CancellationToken.None)).Status);
     }
 
     [Fact]
@@ -93,9 +122,9 @@ public sealed class SchemaUpgradeTests : IDisposable
         {
         }
 
-        _database.Scalar("UPDATE asyncqueue_meta SET value = 3 WHERE key = 'schema_version'");
+        _database.Scalar("UPDATE asyncqueue_meta SET value = 4 WHERE key = 'schema_version'");
 
         var error = Assert.Throws<InvalidOperationException>(() => BareStore.Open(_database, new FakeTimeProvider(Start)));
-        Assert.Contains("schema version 3, this one knows 2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 4, this one knows 3", error.Message, StringComparison.Ordinal);
     }
 }
