@@ -66,7 +66,6 @@ internal sealed class StoreChoice
             return;
         }
 
-#if SQL_STORES
         if (SqliteFile is not null)
         {
             queue.UseSqlite($"Data Source={SqliteFile}", options =>
@@ -99,8 +98,5 @@ internal sealed class StoreChoice
                 options.PollInterval = TimeSpan.FromMilliseconds(100);
             }
         });
-#else
-        throw new ArgumentException("This build of the test worker has Redis only (-p:TestWorkerStores=redis).");
-#endif
     }
 }

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
-#if SQL_STORES
 using Npgsql;
-#endif
 
 namespace AsyncQueue.TestWorker;
 
@@ -67,14 +65,12 @@ internal static class ThroughputCommand
         }
         finally
         {
-#if SQL_STORES
             if (store.PostgresConnection is { } connection && schema is not null)
             {
                 await using var dataSource = NpgsqlDataSource.Create(connection);
                 await using var drop = dataSource.CreateCommand($"DROP SCHEMA IF EXISTS {schema} CASCADE");
                 await drop.ExecuteNonQueryAsync();
             }
-#endif
         }
     }
 
