@@ -19,7 +19,7 @@ internal sealed class FinishedJobs
     private readonly int _capacity;
     private readonly long _retentionTicks;
     private Slot[] _slots;
-    private long _written;
+    private int _next;
 
     public FinishedJobs(int capacity, TimeSpan retention)
     {
@@ -32,17 +32,24 @@ internal sealed class FinishedJobs
     public bool Record(JobRecord job, JobState state, long finishedTicks)
     {
         var slots = _slots;
-        var index = _written;
-        if (index == slots.Length && slots.Length < _capacity)
+        var index = _next;
+        if (index == slots.Length)
         {
-            // Grown by doubling up to the capacity: a queue that runs few jobs never holds a full ring.
-            var grown = new Slot[Math.Min(_capacity, slots.Length * 2)];
-            Array.Copy(slots, grown, slots.Length);
-            Volatile.Write(ref _slots, grown);
-            slots = grown;
+            if (slots.Length < _capacity)
+            {
+                // Grown by doubling up to the capacity: a queue that runs few jobs never holds a full ring.
+                var grown = new Slot[Math.Min(_capacity, slots.Length * 2)];
+                Array.Copy(slots, grown, slots.Length);
+                Volatile.Write(ref _slots, grown);
+                slots = grown;
+            }
+            else
+            {
+                index = 0;
+            }
         }
 
-        ref var slot = ref slots[index % slots.Length];
+        ref var slot = ref slots[index];
         var evicted = slot.Version != 0 && slot.FinishedTicks + _retentionTicks > finishedTicks;
         var version = slot.Version;
         Volatile.Write(ref slot.Version, version + 1);
@@ -66,7 +73,7 @@ internal sealed class FinishedJobs
         }
 
         Volatile.Write(ref slot.Version, version + 2);
-        _written = index + 1;
+        _next = index + 1;
         return evicted;
     }
 

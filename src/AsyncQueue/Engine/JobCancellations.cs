@@ -8,10 +8,11 @@ namespace AsyncQueue.Engine;
 /// the moment of the cancel. A worker consumes its job's id here before it runs the job, and drops the job instead.
 /// </summary>
 /// <remarks>
-/// The hot path reads one counter, and only a non-zero count costs a lookup. The handshake with a worker is Dekker's
-/// pattern with the fence on the canceller's side only (<see cref="Interlocked.MemoryBarrierProcessWide"/>): the
-/// worker publishes its running job, then reads this set; the canceller adds the id, fences every thread, then looks
-/// for a worker running the job. So either the worker sees the id and drops the job, or the canceller sees the worker
+/// The hot path reads one flag of its own worker (<see cref="Worker.NeedsAttention"/>), raised for every worker when an
+/// id is added, and only then looks here. The handshake with a worker is Dekker's pattern with the fence on the
+/// canceller's side only (<see cref="Interlocked.MemoryBarrierProcessWide"/>): the worker publishes its running job,
+/// then reads its flag; the canceller adds the id, raises the flags, fences every thread, then looks for a worker
+/// running the job. So either the worker sees the id and drops the job, or the canceller sees the worker
 /// running it and cancels its token; the worker pays no fence per job.
 /// </remarks>
 internal sealed class JobCancellations
@@ -22,15 +23,13 @@ internal sealed class JobCancellations
     /// <summary>Gets a value indicating whether any cancel waits to be consumed; a plain read, the hot path's only cost.</summary>
     public bool Any => _count != 0;
 
-    /// <summary>Adds a job's id, then fences every thread, so a worker that starts the job after this returns sees it.</summary>
+    /// <summary>Adds a job's id. The caller then flags the workers and fences every thread (see <see cref="JobDispatcher.CancelAsync"/>).</summary>
     public void Add(JobId id)
     {
         if (_pending.TryAdd(id, 0))
         {
             Interlocked.Increment(ref _count);
         }
-
-        Interlocked.MemoryBarrierProcessWide();
     }
 
     /// <summary>Removes a job's id; <see langword="false"/> when it was not there (a worker consumed it: the job was dropped).</summary>

@@ -15,6 +15,12 @@ internal sealed partial class JobDispatcher
         // First the pending cancel, then the workers (see JobCancellations): a worker about to start the job either
         // drops it or is found running it.
         _cancellations.Add(id);
+        foreach (var each in _workers)
+        {
+            each.NeedsAttention = true;
+        }
+
+        Interlocked.MemoryBarrierProcessWide();
         while (FindWorker(id) is { } worker)
         {
             if (worker.TryCancelRunning(id))
@@ -138,7 +144,7 @@ internal sealed partial class JobDispatcher
 
     private JobInfo? FindFinished(JobId id)
     {
-        var now = _clock.UtcTicks(precise: false);
+        var now = _finishedClock.UtcTicks;
         foreach (var worker in _workers)
         {
             if (worker.Finished?.Find(id, worker.Queue, now) is { } info)

@@ -52,7 +52,7 @@ internal sealed partial class JobDispatcher
 
     private void OnCompleted(Worker worker, JobRecord job)
     {
-        if (worker.Finished is { } finished && finished.Record(job, JobState.Succeeded, _clock.UtcTicks(precise: false)))
+        if (worker.Finished is { } finished && finished.Record(job, JobState.Succeeded, _finishedClock.UtcTicks))
         {
             _metrics.StatusEvicted.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
         }
@@ -163,7 +163,7 @@ internal sealed partial class JobDispatcher
         Log.JobCancelled(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
         _metrics.Cancelled.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         await SettleAsync(job, "cancel", (j, ct) => _store.MarkCancelledAsync(j, ct)).ConfigureAwait(false);
-        if (worker.Finished is { } finished && finished.Record(job, JobState.Cancelled, _clock.UtcTicks(precise: false)))
+        if (worker.Finished is { } finished && finished.Record(job, JobState.Cancelled, _finishedClock.UtcTicks))
         {
             _metrics.StatusEvicted.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
         }

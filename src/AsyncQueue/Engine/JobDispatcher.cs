@@ -24,6 +24,7 @@ internal sealed partial class JobDispatcher : IDisposable
     private readonly JobQueueMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly CoarseClock _clock;
+    private readonly CachedClock _finishedClock;
     private readonly ILogger _logger;
 
     // Two stages of shutdown: first stop taking jobs, then, when the host's patience runs out, cancel running ones.
@@ -54,6 +55,7 @@ internal sealed partial class JobDispatcher : IDisposable
         _metrics = metrics;
         _time = time;
         _clock = new CoarseClock(time);
+        _finishedClock = new CachedClock(time);
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
     }
 
@@ -160,6 +162,68 @@ internal sealed partial class JobDispatcher : IDisposable
         Log.ShutdownSummary(_logger, notRun, _workers.Count(w => w.Busy));
     }
 
+    /// <summary>
+    /// What a job needs before it starts beyond the hot path: a cancel asked for in this process, a leased job's lease
+    /// check and start record (see JobDispatcher.Rescue.cs), and the link that lets its store cancel it later.
+    /// </summary>
+    /// <returns><see langword="false"/> when the job must not start here: it was cancelled, or handed back.</returns>
+    private async ValueTask<bool> PrepareAsync(Worker worker, JobRecord job)
+    {
+        if (worker.NeedsAttention && CancelledBeforeStart(worker, job))
+        {
+            await SettleUnstartedCancelAsync(worker, job).ConfigureAwait(false);
+            return false;
+        }
+
+        if (!job.HasLeaseOrIsolated)
+        {
+            return true;
+        }
+
+        if (!await TryBeginAsync(job).ConfigureAwait(false))
+        {
+            return false;
+        }
+
+        if (job.CancellationRequested)
+        {
+            await SettleUnstartedCancelAsync(worker, job).ConfigureAwait(false);
+            return false;
+        }
+
+        job.OnCancellationRequested(worker.CancelOnRequest);
+        return true;
+    }
+
+    /// <summary>A job cancelled before it started: the attempt the store counted when it handed the job out is undone.</summary>
+    private ValueTask SettleUnstartedCancelAsync(Worker worker, JobRecord job)
+    {
+        job.Attempt--;
+        return SettleCancelledAsync(worker, job);
+    }
+
+    /// <summary>
+    /// The slow path of a worker whose flag was raised (a cancel was asked for, in this process): renews a token that a
+    /// cancel used, and tells whether this job's cancel waits to be consumed. The flag stays up while any cancel waits.
+    /// </summary>
+    private bool CancelledBeforeStart(Worker worker, JobRecord job)
+    {
+        if (worker.CancellationUsed)
+        {
+            worker.RenewCancellation();
+        }
+
+        // Lowered, then raised again if a cancel still waits: a canceller raises it after adding, so none is missed.
+        worker.NeedsAttention = false;
+        Interlocked.MemoryBarrier();
+        if (_cancellations.Any)
+        {
+            worker.NeedsAttention = true;
+        }
+
+        return _cancellations.Any && _cancellations.TryRemove(job.Id);
+    }
+
     /// <summary>A durable store keeps finished jobs' statuses itself; for any other, each worker keeps its share.</summary>
     private FinishedJobs? KeepsFinishedJobs(QueueOptions options)
     {
@@ -175,6 +239,7 @@ internal sealed partial class JobDispatcher : IDisposable
     {
         _stopFetching.Dispose();
         _cancelJobs.Dispose();
+        _finishedClock.Dispose();
     }
 
     private async Task RunAsync(Worker worker)
@@ -202,29 +267,13 @@ internal sealed partial class JobDispatcher : IDisposable
                 continue;
             }
 
-            // A leased job is started only while its lease holds (see JobDispatcher.Rescue.cs); a plain in-memory
-            // job has no lease and skips the check.
-            if (job.HasLeaseOrIsolated && !await TryBeginAsync(job).ConfigureAwait(false))
-            {
-                continue;
-            }
-
             // Published before the cancels are read, so a cancel either finds this job running or is seen here (see
-            // JobCancellations); a durable store's request reaches the record through its heartbeat.
-            worker.RenewCancellationIfUsed();
+            // JobCancellations). A plain in-memory job with no cancel asked for takes one read of each flag.
             worker.Running = job;
-            if ((_cancellations.Any && _cancellations.TryRemove(job.Id)) || job.CancellationRequested)
+            if ((worker.NeedsAttention || job.HasLeaseOrIsolated) && !await PrepareAsync(worker, job).ConfigureAwait(false))
             {
-                // Never started: the attempt the store counted when it handed the job out is undone.
-                job.Attempt--;
-                await SettleCancelledAsync(worker, job).ConfigureAwait(false);
                 worker.Running = null;
                 continue;
-            }
-
-            if (job.HasLeaseOrIsolated)
-            {
-                job.OnCancellationRequested(worker.CancelOnRequest);
             }
 
             // An attempt that finished synchronously (the common case) costs no await. A ValueTask that completed

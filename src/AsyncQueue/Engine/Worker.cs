@@ -54,6 +54,12 @@ internal sealed class Worker
 
     public bool Busy => _running is not null;
 
+    /// <summary>
+    /// Gets or sets a value indicating whether the worker must look at cancels before its next job: raised by a cancel
+    /// of any job in this process, and by a cancel of this worker's token. The hot path's one read for cancels.
+    /// </summary>
+    public bool NeedsAttention { get; set; }
+
     /// <summary>Gets the token handed to this worker's handlers: cancelled at shutdown's end, or by a cancel of the running job.</summary>
     public CancellationToken CancellationToken { get; private set; }
 
@@ -96,8 +102,10 @@ internal sealed class Worker
 
         try
         {
-            // Outside the lock: the handler's own registrations run in this call.
+            // Outside the lock: the handler's own registrations run in this call. The flag makes the worker renew its
+            // token before its next job.
             cancellation.Cancel();
+            NeedsAttention = true;
         }
         catch (ObjectDisposedException)
         {
@@ -113,10 +121,13 @@ internal sealed class Worker
     /// </summary>
     public bool TryCancelRunning(JobId id) => _running is { } job && job.Id == id && job.EndedAttempt != job.Attempt && TryCancel(id);
 
+    /// <summary>Gets a value indicating whether the handlers' token was cancelled by a cancel (or at shutdown): it must be renewed before the next job.</summary>
+    public bool CancellationUsed => _cancellation.IsCancellationRequested;
+
     /// <summary>Before a job starts: a token cancelled for an earlier job is replaced (the only allocation a cancel costs a worker).</summary>
-    public void RenewCancellationIfUsed()
+    public void RenewCancellation()
     {
-        if (!_cancellation.IsCancellationRequested || _stopping.IsCancellationRequested)
+        if (_stopping.IsCancellationRequested)
         {
             return;
         }
