@@ -10,7 +10,7 @@ namespace AsyncQueue.Engine;
 /// <remarks>
 /// One writer (the worker) and any number of readers (status lookups), without a lock: each slot carries a version
 /// that the writer makes odd while it writes, so a reader that saw an odd or changed version reads the slot again.
-/// A plain job's slot holds its values; any other job's slot holds its record, which nothing reuses.
+/// A slot holds the job's values and no reference to its record or its value, so a kept status keeps no job alive.
 /// </remarks>
 internal sealed class FinishedJobs
 {
@@ -59,19 +59,16 @@ internal sealed class FinishedJobs
         slot.Attempt = job.Attempt;
         slot.State = state;
 
+        slot.Priority = job.Priority;
+        slot.MaxAttempts = job.MaxAttempts ?? 0;
+
         // References are written only when they change: a reference store into this long-lived array is a GC write
-        // barrier, and a queue's jobs mostly share one kind and have no detail.
-        if (!ReferenceEquals(slot.Kind, job.Kind))
-        {
-            slot.Kind = job.Kind;
-        }
-
-        object? detail = job.IsReused ? job.Result : job;
-        if (!ReferenceEquals(slot.Detail, detail))
-        {
-            slot.Detail = detail;
-        }
-
+        // barrier. The record itself is never kept: it would keep the job value alive, and with it every young object
+        // the job refers to, for the whole retention.
+        Write(ref slot.Kind, job.Kind);
+        Write(ref slot.IdempotencyKey, job.IdempotencyKey);
+        Write(ref slot.Result, job.Result);
+        Write(ref slot.Errors, job.IsReused || job.Errors.Count == 0 ? null : job.Errors);
         Volatile.Write(ref slot.Version, version + 2);
         _next = index + 1;
         return evicted;
@@ -106,19 +103,25 @@ internal sealed class FinishedJobs
         return null;
     }
 
-    private static JobInfo Describe(in Slot slot, string queue)
-    {
-        var record = slot.Detail as JobRecord;
-        return new JobInfo(slot.Id, queue, slot.Kind!, slot.State, new DateTimeOffset(slot.EnqueuedTicks, TimeSpan.Zero))
+    private static JobInfo Describe(in Slot slot, string queue) =>
+        new(slot.Id, queue, slot.Kind!, slot.State, new DateTimeOffset(slot.EnqueuedTicks, TimeSpan.Zero))
         {
             Attempt = slot.Attempt,
             FinishedAt = new DateTimeOffset(slot.FinishedTicks, TimeSpan.Zero),
-            Result = record?.Result ?? slot.Detail as string,
-            Priority = record?.Priority ?? JobPriority.Normal,
-            MaxAttempts = record?.MaxAttempts,
-            IdempotencyKey = record?.IdempotencyKey,
-            Errors = record?.Errors ?? [],
+            Result = slot.Result,
+            Priority = slot.Priority,
+            MaxAttempts = slot.MaxAttempts == 0 ? null : slot.MaxAttempts,
+            IdempotencyKey = slot.IdempotencyKey,
+            Errors = slot.Errors is { } errors ? [.. errors] : [],
         };
+
+    private static void Write<T>(ref T? field, T? value)
+        where T : class
+    {
+        if (!ReferenceEquals(field, value))
+        {
+            field = value;
+        }
     }
 
     private struct Slot
@@ -128,8 +131,12 @@ internal sealed class FinishedJobs
         public long EnqueuedTicks;
         public long FinishedTicks;
         public int Attempt;
+        public int MaxAttempts;
         public JobState State;
+        public JobPriority Priority;
         public string? Kind;
-        public object? Detail;
+        public string? IdempotencyKey;
+        public string? Result;
+        public IReadOnlyList<JobError>? Errors;
     }
 }
