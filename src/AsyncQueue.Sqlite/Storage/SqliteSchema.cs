@@ -107,7 +107,7 @@ internal static class SqliteSchema
         """,
 
         // 2 -> 3: priorities, status retention, cancellation, paused queues. A row that version 2 kept for its key gets
-        // its last run time as its finish time. The due index gives way to the fetch index (queue, priority, run_at),
+        // its last run time as its finish time. The due index gives way to the fetch index (queue, priority DESC, run_at),
         // and the key index covers only the rows that hold a key.
         """
         ALTER TABLE asyncqueue_jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
@@ -123,11 +123,12 @@ internal static class SqliteSchema
     ];
 
     // Indexes on columns that an upgrade may have added, so created after the upgrades. The fetch index serves each
-    // lease as one probe per priority level (see SqliteStatements.Lease); the rowid (seq) orders equal run times. The
+    // lease as one range per priority level, most urgent first (priority DESC; see SqliteStatements.Lease); the rowid
+    // (seq) orders equal run times. The
     // finished index holds only the rows the sweeper may delete (no key held), so rows kept for their keys cost it nothing.
     private const string CreateLateIndexes = """
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_isolated ON asyncqueue_jobs (queue, run_at) WHERE state = 0 AND isolated = 1;
-        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_fetch ON asyncqueue_jobs (queue, priority, run_at) WHERE state = 0;
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_fetch ON asyncqueue_jobs (queue, priority DESC, run_at) WHERE state = 0;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_retained ON asyncqueue_jobs (key_expires) WHERE state = 2 AND key_held = 1;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_finished ON asyncqueue_jobs (queue, finished_at) WHERE state >= 2 AND key_held = 0;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_id ON asyncqueue_jobs (id);

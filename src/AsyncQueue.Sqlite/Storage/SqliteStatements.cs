@@ -25,13 +25,10 @@ internal sealed class SqliteStatements : IDisposable
     // Most urgent first: the order in which a lease reads the levels.
     private static readonly int[] Levels = [3, 2, 1, 0];
 
-    /// <summary>
-    /// The lease of ordinary jobs (see the comment where it is prepared), as text for the plan test. After
-    /// <see cref="Levels"/>: static fields are initialized in order.
-    /// </summary>
+    /// <summary>The lease of ordinary jobs (see the comment where it is prepared), as text for the plan test.</summary>
     public static readonly string LeaseSql = $"""
         UPDATE asyncqueue_jobs SET state = 1, attempt = attempt + 1, started = 0, started_at = $now, lease_token = $token, lease_expires = $expires
-        WHERE seq IN ({ByPriority("SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority = {0} AND run_at <= $now AND isolated = 0 AND " + NotPaused + " ORDER BY run_at, seq LIMIT $limit")} LIMIT $limit)
+        WHERE seq IN (SELECT seq FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority IN (3, 2, 1, 0) AND run_at <= $now AND isolated = 0 AND {NotPaused} ORDER BY priority DESC, run_at, seq LIMIT $limit)
         RETURNING {JobColumns}
         """;
 
@@ -66,9 +63,11 @@ internal sealed class SqliteStatements : IDisposable
         // Lease: one fencing token per transaction, from a counter that only grows, shared by every process on the file.
         NextFence = Prepare("UPDATE asyncqueue_meta SET value = value + 1 WHERE key = 'fence' RETURNING value");
         // A new attempt's lease: its start is not recorded yet. Isolated suspects are leased apart, one at a time. The most
-        // urgent due jobs first, oldest due first within a level: one probe of the fetch index per level, most urgent
-        // first, each ending at its own LIMIT or at the first job not yet due (so jobs scheduled far ahead are never
-        // read); the compound's LIMIT stops at the first levels that fill it, and a paused queue reads nothing.
+        // urgent due jobs first, oldest due first within a level: the fetch index is (queue, priority DESC, run_at), so
+        // SQLite walks the IN list most urgent first, one range of due jobs per level, in the ORDER BY's own order (no
+        // sort), ending each range at the first job not yet due (jobs scheduled far ahead are never read) and the whole
+        // at the LIMIT. A paused queue reads nothing (a constant term, tested once). A UNION ALL of one subquery per level
+        // reads the same rows but cost twice as much per lease on the store's benchmark.
         Lease = Prepare(LeaseSql, "$token", "$expires", "$queue", "$now", "$limit");
         // The most urgent, oldest due isolated job; with $only_oldest = 1, only if no ordinary job waiting is due before
         // it (more urgent and due, or as urgent and due no later), so that a suspect takes its turn instead of waiting
@@ -284,8 +283,8 @@ internal sealed class SqliteStatements : IDisposable
 
     /// <summary>
     /// A compound of one copy of <paramref name="probe"/> per priority level, most urgent first (<c>{0}</c> stands for the
-    /// level), each wrapped so that its own ORDER BY and LIMIT apply to it alone. SQLite runs a UNION ALL's parts in order
-    /// and stops at the compound's LIMIT, so the less urgent levels are read only when the more urgent ones fall short.
+    /// level), each wrapped so that its own aggregate applies to it alone: a MIN over all levels at once would read
+    /// every waiting job, one per level reads one index entry.
     /// </summary>
     private static string ByPriority(string probe) =>
         string.Join(" UNION ALL ", Levels.Select(level => "SELECT * FROM (" + probe.Replace("{0}", level.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal) + ")"));
