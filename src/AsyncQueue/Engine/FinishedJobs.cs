@@ -16,6 +16,9 @@ internal sealed class FinishedJobs
 {
     private const int InitialSize = 64;
 
+    private static readonly bool WeakStoreOrder =
+        System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture is not (System.Runtime.InteropServices.Architecture.X64 or System.Runtime.InteropServices.Architecture.X86);
+
     private readonly int _capacity;
     private readonly long _retentionTicks;
     private Slot[] _slots;
@@ -52,7 +55,13 @@ internal sealed class FinishedJobs
         ref var slot = ref slots[index];
         var evicted = slot.Version != 0 && slot.FinishedTicks + _retentionTicks > finishedTicks;
         var version = slot.Version;
+        // No field write below may be seen before the odd version. x86 and x64 keep stores in order; elsewhere (ARM64)
+        // a fence does it. The flag is static readonly, so the JIT drops the branch where it is false.
         Volatile.Write(ref slot.Version, version + 1);
+        if (WeakStoreOrder)
+        {
+            Interlocked.MemoryBarrier();
+        }
         slot.Id = job.Id;
         slot.FinishedTicks = finishedTicks;
         slot.EnqueuedTicks = job.EnqueuedAt.UtcTicks;
@@ -90,6 +99,7 @@ internal sealed class FinishedJobs
                 }
 
                 var copy = slot;
+                Interlocked.MemoryBarrier();
                 if ((version & 1) != 0 || Volatile.Read(ref slot.Version) != version)
                 {
                     Thread.SpinWait(1);

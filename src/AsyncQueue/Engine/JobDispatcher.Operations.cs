@@ -12,6 +12,12 @@ internal sealed partial class JobDispatcher
     /// <summary>Cancels a job wherever it is: see <see cref="IJobQueue.CancelAsync"/>.</summary>
     public async ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
+        // A pending cancel of this id already: an in-memory job cancelled while it waited, which a worker will drop.
+        if (_cancellations.Contains(id))
+        {
+            return CancelJobResult.AlreadyFinished;
+        }
+
         // First the pending cancel, then the workers (see JobCancellations): a worker about to start the job either
         // drops it or is found running it.
         _cancellations.Add(id);
@@ -21,12 +27,40 @@ internal sealed partial class JobDispatcher
         }
 
         Interlocked.MemoryBarrierProcessWide();
+        CancelJobResult result;
+        try
+        {
+            result = await CancelPendingAsync(id, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            // Neither a leaked pending cancel (every worker would keep taking the slow path) nor a false "cancelled".
+            _cancellations.TryRemove(id);
+            throw;
+        }
+
+        if (result is CancelJobResult.Cancelled or CancelJobResult.CancellationRequested)
+        {
+            Log.CancelRequested(_logger, id);
+        }
+
+        return result;
+    }
+
+    private async ValueTask<CancelJobResult> CancelPendingAsync(JobId id, CancellationToken cancellationToken)
+    {
         while (FindWorker(id) is { } worker)
         {
-            if (worker.TryCancelRunning(id))
+            if (worker.TryCancel(id))
             {
                 _cancellations.TryRemove(id);
-                Log.CancelRequested(_logger, id);
+                if (Durable)
+                {
+                    // Flagged in the store too: if this process dies before the handler stops, the rescue finds the
+                    // cancel and ends the job cancelled instead of running it again.
+                    await _store.CancelAsync(id, cancellationToken).ConfigureAwait(false);
+                }
+
                 return CancelJobResult.CancellationRequested;
             }
 
@@ -35,17 +69,7 @@ internal sealed partial class JobDispatcher
             await Task.Delay(TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
         }
 
-        CancelJobResult result;
-        try
-        {
-            result = await _store.CancelAsync(id, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            _cancellations.TryRemove(id);
-            throw;
-        }
-
+        var result = await _store.CancelAsync(id, cancellationToken).ConfigureAwait(false);
         switch (result)
         {
             case CancelJobResult.Cancelled when !Durable:
@@ -67,11 +91,6 @@ internal sealed partial class JobDispatcher
                 }
 
                 break;
-        }
-
-        if (result is CancelJobResult.Cancelled or CancelJobResult.CancellationRequested)
-        {
-            Log.CancelRequested(_logger, id);
         }
 
         return result;
@@ -129,7 +148,7 @@ internal sealed partial class JobDispatcher
                 Attempt = job.Attempt,
                 Priority = job.Priority,
                 MaxAttempts = job.MaxAttempts,
-                Errors = job.IsReused ? [] : job.Errors,
+                Errors = job.IsReused ? [] : [.. job.Errors],
                 IdempotencyKey = job.IdempotencyKey,
                 CancellationRequested = job.CancellationRequested || worker.IsCancelled(job),
             };

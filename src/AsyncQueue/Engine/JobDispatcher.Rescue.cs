@@ -78,7 +78,7 @@ internal sealed partial class JobDispatcher
     /// </summary>
     private async ValueTask HandBackUnstartedAsync(JobRecord job, DateTimeOffset now)
     {
-        job.Attempt--;
+        UndoAttempt(job);
         job.Result = null;
         try
         {

@@ -173,7 +173,7 @@ internal sealed partial class JobDispatcher
     private ValueTask HandBackAsync(JobRecord job)
     {
         Log.JobInterrupted(_logger, job.Id, job.Kind, job.Queue);
-        job.Attempt--;
+        UndoAttempt(job);
         job.Result = null;
         var now = _time.GetUtcNow();
         return SettleAsync(job, "hand back", (j, ct) => _store.RescheduleAsync(j, now, ct));

@@ -198,7 +198,7 @@ internal sealed partial class JobDispatcher : IDisposable
     /// <summary>A job cancelled before it started: the attempt the store counted when it handed the job out is undone.</summary>
     private ValueTask SettleUnstartedCancelAsync(Worker worker, JobRecord job)
     {
-        job.Attempt--;
+        UndoAttempt(job);
         return SettleCancelledAsync(worker, job);
     }
 
@@ -208,20 +208,31 @@ internal sealed partial class JobDispatcher : IDisposable
     /// </summary>
     private bool CancelledBeforeStart(Worker worker, JobRecord job)
     {
-        if (worker.CancellationUsed)
-        {
-            worker.RenewCancellation();
-        }
-
-        // Lowered, then raised again if a cancel still waits: a canceller raises it after adding, so none is missed.
+        // Lowered first, then looked behind: a canceller raises it after its change, so none is missed.
         worker.NeedsAttention = false;
         Interlocked.MemoryBarrier();
+        if (worker.CancellationUsed && worker.RenewCancellation(job))
+        {
+            _cancellations.TryRemove(job.Id);
+            return true;
+        }
+
         if (_cancellations.Any)
         {
             worker.NeedsAttention = true;
         }
 
         return _cancellations.Any && _cancellations.TryRemove(job.Id);
+    }
+
+    /// <summary>
+    /// Undoes the attempt a store counted (a job handed back or dropped without being charged), and marks it ended, so
+    /// a cancel that comes meanwhile sees a job being settled, not one running (<see cref="Worker.TryCancel"/>).
+    /// </summary>
+    private static void UndoAttempt(JobRecord job)
+    {
+        job.Attempt--;
+        job.EndedAttempt = job.Attempt;
     }
 
     /// <summary>A durable store keeps finished jobs' statuses itself; for any other, each worker keeps its share.</summary>

@@ -81,64 +81,54 @@ internal sealed class Worker
     }
 
     /// <summary>
-    /// Cancels the handler's token if this worker runs job <paramref name="id"/>. The worker may move on to its next job
-    /// between the check and the cancel: that job then ends cancelled by mistake, which <see cref="IsCancelled"/> tells
-    /// apart (the target is not it), and the dispatcher hands it back unharmed.
+    /// Cancels the handler's token if this worker runs job <paramref name="id"/> and its handler has not ended. Every
+    /// change to the token and its target happens under one lock, and the token is cancelled with
+    /// <see cref="CancellationTokenSource.CancelAsync"/>, so the handler's own registrations never run under it. The
+    /// worker may still move on to its next job between the check and the cancel: that job's token then fires by
+    /// mistake, which <see cref="IsCancelled"/> tells apart (the target is not it), and the dispatcher hands it back.
     /// </summary>
     public bool TryCancel(JobId id)
     {
-        CancellationTokenSource cancellation;
         lock (_cancelGate)
         {
+            if (_running is not { } job || job.Id != id || job.EndedAttempt == job.Attempt)
+            {
+                return false;
+            }
+
             _cancelTarget = id;
-            cancellation = _cancellation;
-        }
+            _ = _cancellation.CancelAsync();
 
-        Interlocked.MemoryBarrier();
-        if (_running?.Id != id)
-        {
-            return false;
-        }
-
-        try
-        {
-            // Outside the lock: the handler's own registrations run in this call. The flag makes the worker renew its
-            // token before its next job.
-            cancellation.Cancel();
+            // Raised after the cancel: the worker lowers it before it looks (see JobDispatcher.CancelledBeforeStart).
             NeedsAttention = true;
+            return true;
         }
-        catch (ObjectDisposedException)
-        {
-            // Replaced meanwhile: the job ended, and the worker moved on.
-        }
-
-        return true;
     }
-
-    /// <summary>
-    /// Cancels the handler's token if this worker runs job <paramref name="id"/> and its handler has not ended;
-    /// <see langword="false"/> when the worker runs another job or is settling this one.
-    /// </summary>
-    public bool TryCancelRunning(JobId id) => _running is { } job && job.Id == id && job.EndedAttempt != job.Attempt && TryCancel(id);
 
     /// <summary>Gets a value indicating whether the handlers' token was cancelled by a cancel (or at shutdown): it must be renewed before the next job.</summary>
     public bool CancellationUsed => _cancellation.IsCancellationRequested;
 
-    /// <summary>Before a job starts: a token cancelled for an earlier job is replaced (the only allocation a cancel costs a worker).</summary>
-    public void RenewCancellation()
+    /// <summary>
+    /// Before job <paramref name="starting"/> starts: replaces a token that a cancel used (the only allocation a cancel
+    /// costs a worker).
+    /// </summary>
+    /// <returns><see langword="true"/> when that cancel was for <paramref name="starting"/> itself: it must not start.</returns>
+    public bool RenewCancellation(JobRecord starting)
     {
-        if (_stopping.IsCancellationRequested)
-        {
-            return;
-        }
-
         lock (_cancelGate)
         {
+            if (!_cancellation.IsCancellationRequested || _stopping.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            var forStarting = _cancelTarget == starting.Id;
             var used = _cancellation;
             _cancellation = CancellationTokenSource.CreateLinkedTokenSource(_stopping);
             CancellationToken = _cancellation.Token;
             _cancelTarget = default;
             used.Dispose();
+            return forStarting;
         }
     }
 

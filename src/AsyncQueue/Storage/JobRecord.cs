@@ -166,8 +166,10 @@ public sealed class JobRecord
     /// </summary>
     public void RequestCancellation()
     {
+        // Write, full fence, read; the dispatcher's side does the same in the other order, so one of them calls back.
         var extras = _extras ??= new Extras();
         Volatile.Write(ref extras.CancellationRequested, true);
+        Interlocked.MemoryBarrier();
         Volatile.Read(ref extras.OnCancellationRequested)?.Invoke(this);
     }
 
@@ -179,6 +181,7 @@ public sealed class JobRecord
     {
         var extras = _extras ??= new Extras();
         Volatile.Write(ref extras.OnCancellationRequested, callback);
+        Interlocked.MemoryBarrier();
         if (Volatile.Read(ref extras.CancellationRequested))
         {
             callback(this);

@@ -218,6 +218,25 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task Cancel_WaitingJobTwice_SecondSaysAlreadyFinished()
+    {
+        await using var host = await TestHost.StartAsync((services, queue) =>
+        {
+            services.AddSingleton(new TaskCompletionSource());
+            queue.AddHandler<Chore, ChoreHandler>("chores");
+        });
+        await host.Queue.PauseAsync("chores");
+        var id = (await host.Queue.EnqueueAsync(new Chore(1))).JobId;
+
+        Assert.Equal(CancelJobResult.Cancelled, await host.Queue.CancelAsync(id));
+        Assert.Equal(CancelJobResult.AlreadyFinished, await host.Queue.CancelAsync(id));
+        await host.Queue.ResumeAsync("chores");
+        var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
+        await monitor.WaitForIdleAsync().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(JobState.Cancelled, (await monitor.GetJobAsync(id))!.State);
+    }
+
+    [Fact]
     public async Task PauseAndWaitForIdle_UnknownQueue_ThrowQueueNotConfigured()
     {
         await using var host = await TestHost.StartAsync((services, queue) =>
