@@ -13,6 +13,27 @@ public abstract class DurableJobQueueOperationsConformanceTests : JobQueueOperat
     /// <summary>Gets how far to move the clock between two looks so that the store's lease heartbeat runs: its heartbeat interval or less.</summary>
     protected abstract TimeSpan HeartbeatStep { get; }
 
+    /// <summary>
+    /// Waits for <paramref name="task"/> while moving the clock by <paramref name="step"/> between looks: another
+    /// process learns of a job enqueued elsewhere at its poll, which runs on the fake clock.
+    /// </summary>
+    /// <param name="task">What to wait for.</param>
+    /// <param name="step">How far to move the clock between looks.</param>
+    /// <returns>A task that completes when <paramref name="task"/> did, or fails after <see cref="JobQueueOperationsConformanceTests.Guard"/>.</returns>
+    protected async Task WhileAdvancingAsync(Task task, TimeSpan step)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        using var guard = new CancellationTokenSource(Guard);
+        while (!task.IsCompleted)
+        {
+            guard.Token.ThrowIfCancellationRequested();
+            Time.Advance(step);
+            await Task.WhenAny(task, Task.Delay(TimeSpan.FromMilliseconds(10), CancellationToken.None));
+        }
+
+        await task;
+    }
+
     /// <summary>A job running in one process, cancelled from another, has its token fired where it runs and ends cancelled.</summary>
     [Fact]
     public async Task Cancel_JobRunningInAnotherProcess_FiresItsTokenThereAndEndsCancelled()
@@ -25,7 +46,7 @@ public abstract class DurableJobQueueOperationsConformanceTests : JobQueueOperat
         var runner = await StartProcessAsync();
         var runnerProbe = runner.GetRequiredService<OperationsProbe>();
         var id = (await cancellerJobs.EnqueueAsync(new OperationsJob(60, OperationsJobBehavior.WaitForCancel))).JobId;
-        await runnerProbe.WhenStarted(60).WaitAsync(Guard);
+        await WhileAdvancingAsync(runnerProbe.WhenStarted(60), TimeSpan.FromSeconds(1));
         Assert.Equal(JobState.Running, (await cancellerMonitor.GetJobAsync(id))!.State);
 
         Assert.Equal(CancelJobResult.CancellationRequested, await cancellerJobs.CancelAsync(id));
