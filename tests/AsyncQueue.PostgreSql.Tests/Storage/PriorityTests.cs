@@ -80,14 +80,15 @@ public sealed partial class PriorityTests(PostgreSqlServer server, ITestOutputHe
     [Fact]
     public async Task Reschedule_HighJob_KeepsPriorityAheadOfOlderNormalJobs()
     {
-        // The high job fails and retries in a minute; meanwhile a normal job is enqueued, due at once: older when both are due.
+        // The high job fails and retries in a minute; meanwhile a normal job is enqueued, due in 30 s: older when both
+        // are due. Not due at once: the consumer's fetch loop, woken by the enqueue, would lease it before the retry.
         var store = Open();
         var high = await store.EnqueueAsync(store.Job(2, JobPriority.High));
         var first = await store.FetchAsync().AsTask().WaitAsync(Guard);
         Assert.Equal(high, first.Id);
         first.AddError(new JobError(1, store.Time.GetUtcNow(), "System.Exception", "again", null));
         await store.Store.RescheduleAsync(first, store.Time.GetUtcNow().AddMinutes(1), CancellationToken.None);
-        var normal = await store.EnqueueAsync(store.Job(1));
+        var normal = await store.EnqueueAsync(store.Job(1, notBefore: store.Time.GetUtcNow().AddSeconds(30)));
         store.Time.Advance(TimeSpan.FromMinutes(1));
 
         var retry = await store.FetchAsync().AsTask().WaitAsync(Guard);
