@@ -29,6 +29,33 @@ public sealed class ChildProcess : IAsyncDisposable
     /// <summary>Gets the process id.</summary>
     public int Id => _process.Id;
 
+    /// <summary>
+    /// Polls until <paramref name="condition"/> holds, failing at once with a child's standard error if one exits. The
+    /// five-minute limit only turns a hang into a failure; it times nothing.
+    /// </summary>
+    /// <param name="condition">What to wait for.</param>
+    /// <param name="what">The condition, for the failure message.</param>
+    /// <param name="children">The child processes that must keep running meanwhile.</param>
+    /// <returns>A task that completes when the condition holds.</returns>
+    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, IReadOnlyList<ChildProcess> children)
+    {
+        var deadline = Environment.TickCount64 + (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
+        while (!await condition())
+        {
+            if (children.FirstOrDefault(c => c.HasExited) is { } dead)
+            {
+                Assert.Fail($"A child process exited while waiting until {what}. Its standard error:\n{dead.Errors}");
+            }
+
+            if (Environment.TickCount64 > deadline)
+            {
+                Assert.Fail($"Gave up waiting until {what}. Standard error of the children:\n{string.Join("\n---\n", children.Select(c => c.Errors))}");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Gets a value indicating whether the process has exited.</summary>
     public bool HasExited => _process.HasExited;
 

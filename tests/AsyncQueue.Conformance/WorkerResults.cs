@@ -38,4 +38,25 @@ public static class WorkerResults
 
         return runs;
     }
+
+    /// <summary>How many runs each process made, for the report line: "712 / 14,731 / 14,561".</summary>
+    /// <param name="perProcess">Each process's runs, as <see cref="Read"/> gives them.</param>
+    /// <returns>The counts, in process order.</returns>
+    public static string Counts(Dictionary<int, List<int>>[] perProcess) =>
+        string.Join(" / ", perProcess.Select(p => p.Values.Sum(r => r.Count).ToString("N0", CultureInfo.InvariantCulture)));
+
+    /// <summary>Counts the occurrences of <paramref name="what"/> in a child's log.</summary>
+    /// <param name="text">The log.</param>
+    /// <param name="what">The text to count.</param>
+    /// <returns>How many times it occurs, without overlaps.</returns>
+    public static int Occurrences(string text, string what)
+    {
+        var count = 0;
+        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
+        {
+            count++;
+        }
+
+        return count;
+    }
 }

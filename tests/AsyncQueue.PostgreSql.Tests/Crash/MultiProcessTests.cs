@@ -36,7 +36,7 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
         var logs = await RunAsync(children, async () =>
         {
             await EnqueueAllAsync(children);
-            await WaitUntilAsync(async () => await JobsLeftAsync() == 0, "every job was completed", children);
+            await ChildProcess.WaitUntilAsync(async () => await JobsLeftAsync() == 0, "every job was completed", children);
             return children;
         });
 
@@ -44,7 +44,7 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
         var runs = Merge(perProcess);
         var lost = Enumerable.Range(0, Jobs).Count(n => !runs.ContainsKey(n));
         var duplicates = runs.Count(r => r.Value.Count > 1);
-        Report($"Three processes, {Jobs:N0} jobs: handled per process {Counts(perProcess)}; lost {lost}; handled twice {duplicates}.");
+        Report($"Three processes, {Jobs:N0} jobs: handled per process {WorkerResults.Counts(perProcess)}; lost {lost}; handled twice {duplicates}.");
         ReportFailures(logs);
 
         Assert.Equal(0, lost);
@@ -67,7 +67,7 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
         var logs = await RunAsync(children, async () =>
         {
             await EnqueueAllAsync(children);
-            await WaitUntilAsync(
+            await ChildProcess.WaitUntilAsync(
                 () => Task.FromResult(HandledBy(Victim) >= 500 && Enumerable.Range(0, Processes).Sum(HandledBy) >= 2_000),
                 "the processes handled 2,000 jobs, 500 of them in the one to kill",
                 children);
@@ -76,7 +76,7 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
             Assert.True(handledAtKill < Jobs, "Every job was handled before the kill; the test proves nothing.");
 
             var survivors = children.Where((_, i) => i != Victim).ToArray();
-            await WaitUntilAsync(async () => await JobsLeftAsync() == 0, "the surviving processes completed every job", survivors);
+            await ChildProcess.WaitUntilAsync(async () => await JobsLeftAsync() == 0, "the surviving processes completed every job", survivors);
             return survivors;
         });
 
@@ -90,11 +90,11 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
         // killed one, so the survivors' rescues are exactly the jobs it held (leased, running, or handled but not yet
         // acknowledged) when it died. Its starts were not recorded, so each is handed back uncharged (the dispatcher
         // logs one Warning per rescue) and runs again as attempt 1, isolated.
-        var rescued = logs.Sum(log => Occurrences(log, "was rescued from an expired lease"));
+        var rescued = logs.Sum(log => WorkerResults.Occurrences(log, "was rescued from an expired lease"));
         var rescuedAfterRunning = duplicates.Count;
         Report(
             $"Three processes, {Jobs:N0} jobs, one killed (SIGKILL) after {handledAtKill:N0} were handled. Handled per process: " +
-            $"{Counts(perProcess)} (the killed one first). " +
+            $"{WorkerResults.Counts(perProcess)} (the killed one first). " +
             $"In flight at the kill (rescued after its leases expired): {rescued}, of which {rescuedAfterRunning} had already run in the killed process. " +
             $"Lost: {lost.Count}. Handled twice: {duplicates.Count}{(duplicates.Count > 0 ? " (jobs " + string.Join(", ", duplicates.Take(20)) + ")" : "")}.");
 
@@ -212,40 +212,6 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
         await using var command = new NpgsqlCommand(sql, connection);
         return (long)(await command.ExecuteScalarAsync())!;
     }
-
-    /// <summary>Polls until <paramref name="condition"/> holds. The limit only turns a hang into a failure; it times nothing.</summary>
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, IReadOnlyList<ChildProcess> children)
-    {
-        var deadline = Environment.TickCount64 + (long)TimeSpan.FromMinutes(3).TotalMilliseconds;
-        while (!await condition())
-        {
-            if (children.FirstOrDefault(c => c.HasExited) is { } dead)
-            {
-                Assert.Fail($"A child process exited while waiting until {what}. Its standard error:\n{dead.Errors}");
-            }
-
-            if (Environment.TickCount64 > deadline)
-            {
-                Assert.Fail($"Gave up waiting until {what}. Standard error of the children:\n{string.Join("\n---\n", children.Select(c => c.Errors))}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
-    private static int Occurrences(string text, string what)
-    {
-        var count = 0;
-        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
-        {
-            count++;
-        }
-
-        return count;
-    }
-
-    private static string Counts(Dictionary<int, List<int>>[] perProcess) =>
-        string.Join(" / ", perProcess.Select(p => p.Values.Sum(r => r.Count).ToString("N0", CultureInfo.InvariantCulture)));
 
     /// <summary>Prints the logs of the children that logged a failure (a failed store call explains an unexpected duplicate).</summary>
     private void ReportFailures(string[] logs)

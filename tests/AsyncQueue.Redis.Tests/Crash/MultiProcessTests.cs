@@ -30,7 +30,7 @@ public sealed class MultiProcessTests(RedisServer server, ITestOutputHelper outp
         var logs = await WorkerFleet.RunAsync(children, async () =>
         {
             await fleet.EnqueueAsync(children, Jobs);
-            await WorkerFleet.WaitUntilAsync(
+            await ChildProcess.WaitUntilAsync(
                 () => Task.FromResult(fleet.HandledBy(Victim) >= 500 && Enumerable.Range(0, Processes).Sum(fleet.HandledBy) >= 2_000),
                 "the processes handled 2,000 jobs, 500 of them in the one to kill",
                 children);
@@ -39,7 +39,7 @@ public sealed class MultiProcessTests(RedisServer server, ITestOutputHelper outp
             Assert.True(handledAtKill < Jobs, "Every job was handled before the kill; the test proves nothing.");
 
             var survivors = children.Where((_, i) => i != Victim).ToArray();
-            await WorkerFleet.WaitUntilAsync(async () => await fleet.JobsLeftAsync() == 0, "the surviving processes completed every job", survivors);
+            await ChildProcess.WaitUntilAsync(async () => await fleet.JobsLeftAsync() == 0, "the surviving processes completed every job", survivors);
             return survivors;
         });
 
@@ -53,10 +53,10 @@ public sealed class MultiProcessTests(RedisServer server, ITestOutputHelper outp
         // killed one, so the survivors' rescues are exactly the jobs it held (leased, running, or handled but not yet
         // acknowledged) when it died. Its starts were not recorded, so each is handed back uncharged and runs again as
         // attempt 1, isolated.
-        var rescued = logs.Sum(log => WorkerFleet.Occurrences(log, "was rescued from an expired lease"));
+        var rescued = logs.Sum(log => WorkerResults.Occurrences(log, "was rescued from an expired lease"));
         Report(
             $"Redis, three processes, {Jobs:N0} jobs, one killed (SIGKILL) after {handledAtKill:N0} were handled. Handled per process: " +
-            $"{WorkerFleet.Counts(perProcess)} (the killed one first). " +
+            $"{WorkerResults.Counts(perProcess)} (the killed one first). " +
             $"In flight at the kill (rescued after its leases expired): {rescued}, of which {duplicates.Count} had already run in the killed process. " +
             $"Lost: {lost.Count}. Handled twice: {duplicates.Count}{(duplicates.Count > 0 ? " (jobs " + string.Join(", ", duplicates.Take(20)) + ")" : "")}.");
         ReportFailures(logs);

@@ -35,7 +35,7 @@ public sealed class ServerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         var logs = await WorkerFleet.RunAsync(children, async () =>
         {
             await fleet.EnqueueAsync(children, Jobs);
-            await WorkerFleet.WaitUntilAsync(
+            await ChildProcess.WaitUntilAsync(
                 () => Task.FromResult(Enumerable.Range(0, Processes).Sum(fleet.HandledBy) >= 3_000),
                 "the processes handled 3,000 jobs",
                 children);
@@ -43,7 +43,7 @@ public sealed class ServerRestartTests(ITestOutputHelper output) : IAsyncLifetim
             handledAtCrash = Enumerable.Range(0, Processes).Sum(fleet.HandledBy);
             Assert.True(handledAtCrash < Jobs, "Every job was handled before the crash; the test proves nothing.");
 
-            await WorkerFleet.WaitUntilAsync(
+            await ChildProcess.WaitUntilAsync(
                 async () => Enumerable.Range(0, Jobs).All(WorkerFleet.Merge(fleet.Results(Processes)).ContainsKey) && await fleet.JobsLeftAsync() == 0,
                 "the processes ran every accepted job after Redis restarted",
                 children);
@@ -55,7 +55,7 @@ public sealed class ServerRestartTests(ITestOutputHelper output) : IAsyncLifetim
         var lost = Enumerable.Range(0, Jobs).Count(n => !runs.ContainsKey(n));
         var duplicates = runs.Count(r => r.Value.Count > 1);
         var line = $"Redis crashed (SIGKILL) and restarted from its append-only file (appendfsync always) after {handledAtCrash:N0} of {Jobs:N0} jobs were handled. " +
-            $"Handled per process: {WorkerFleet.Counts(perProcess)}. Lost: {lost}. Handled more than once: {duplicates} (their acknowledgements or leases were in flight during the outage).";
+            $"Handled per process: {WorkerResults.Counts(perProcess)}. Lost: {lost}. Handled more than once: {duplicates} (their acknowledgements or leases were in flight during the outage).";
         output.WriteLine(line);
         Console.WriteLine(line);
 

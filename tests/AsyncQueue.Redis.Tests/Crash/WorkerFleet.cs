@@ -115,38 +115,4 @@ internal sealed class WorkerFleet(ThrowawayRedisServer server, string folder, st
             }
         }
     }
-
-    /// <summary>Polls until <paramref name="condition"/> holds. The limit only turns a hang into a failure; it times nothing.</summary>
-    public static async Task WaitUntilAsync(Func<Task<bool>> condition, string what, IReadOnlyList<ChildProcess> children)
-    {
-        var deadline = Environment.TickCount64 + (long)TimeSpan.FromMinutes(5).TotalMilliseconds;
-        while (!await condition())
-        {
-            if (children.FirstOrDefault(c => c.HasExited) is { } dead)
-            {
-                Assert.Fail($"A child process exited while waiting until {what}. Its standard error:\n{dead.Errors}");
-            }
-
-            if (Environment.TickCount64 > deadline)
-            {
-                Assert.Fail($"Gave up waiting until {what}. Standard error of the children:\n{string.Join("\n---\n", children.Select(c => c.Errors))}");
-            }
-
-            await Task.Delay(100);
-        }
-    }
-
-    public static int Occurrences(string text, string what)
-    {
-        var count = 0;
-        for (var at = text.IndexOf(what, StringComparison.Ordinal); at >= 0; at = text.IndexOf(what, at + what.Length, StringComparison.Ordinal))
-        {
-            count++;
-        }
-
-        return count;
-    }
-
-    public static string Counts(Dictionary<int, List<int>>[] perProcess) =>
-        string.Join(" / ", perProcess.Select(p => p.Values.Sum(r => r.Count).ToString("N0", CultureInfo.InvariantCulture)));
 }
