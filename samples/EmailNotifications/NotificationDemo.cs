@@ -69,6 +69,9 @@ public static class NotificationDemo
             {
                 queue.MaxConcurrency = Workers;
 
+                // The report below asks every job how it ended; the in-memory store keeps finished statuses only when asked.
+                queue.FinishedJobCapacity = 1_000;
+
                 // RetryPolicy.Exponential(MaxRetries, FirstRetryDelay) with a seeded Random for the jitter, wrapped so
                 // that the board prints each retry's delay.
                 queue.Retry = new ReportingRetryPolicy(
@@ -141,7 +144,8 @@ public static class NotificationDemo
         var ended = new List<(SendNotification, JobInfo)>();
         foreach (var (notification, id) in jobs)
         {
-            // Kept for a day (QueueOptions.FinishedJobRetention), so a status cannot be gone minutes later.
+            // Kept for a day (QueueOptions.FinishedJobRetention, up to the FinishedJobCapacity set above), so a status
+            // cannot be gone minutes later.
             var job = await monitor.GetJobAsync(id, cancellationToken)
                 ?? throw new InvalidOperationException($"The queue has no status for job {id} ({notification.NotificationId}).");
             ended.Add((notification, job));

@@ -50,7 +50,13 @@ public static class UploadApp
         builder.Services.AddSingleton<UploadTokens>();
         builder.Services.AddSingleton<IUploadCompressor, GZipUploadCompressor>();
         builder.Services.AddJobQueue()
-            .AddHandler<CompressUpload, CompressUploadHandler>(queue => queue.MaxConcurrency = Workers);
+            .AddHandler<CompressUpload, CompressUploadHandler>(queue =>
+            {
+                queue.MaxConcurrency = Workers;
+
+                // The status page asks for finished uploads too; the in-memory store keeps those only when asked.
+                queue.FinishedJobCapacity = 10_000;
+            });
 
         // The queue's counters, histograms and gauges, served to Prometheus by OpenTelemetry's exporter.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("AsyncQueue").AddPrometheusExporter());

@@ -78,6 +78,9 @@ public abstract class JobQueueOperationsConformanceTests : IAsyncLifetime
             q.MaxConcurrency = 1;
             q.Retry = RetryPolicy.Fixed(1, TimeSpan.FromMinutes(1));
             q.FinishedJobRetention = TimeSpan.FromHours(1);
+
+            // Set, since the in-memory store keeps no finished statuses unless asked (a durable store's default is 10,000).
+            q.FinishedJobCapacity = 1_000;
             configure?.Invoke(q);
         });
         ConfigureStore(builder);

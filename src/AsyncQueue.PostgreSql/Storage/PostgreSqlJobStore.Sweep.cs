@@ -1,5 +1,6 @@
 using AsyncQueue.PostgreSql.Diagnostics;
 using AsyncQueue.Storage;
+using AsyncQueue.Storage.Durable;
 using Npgsql;
 
 namespace AsyncQueue.PostgreSql.Storage;
@@ -112,7 +113,7 @@ internal sealed partial class PostgreSqlJobStore
             }
 
             (long FinishedAt, long Seq)? boundary = null;
-            using (var find = new NpgsqlCommand(_sql.StatusCapacityBoundary, connection).Text("queue", queue.Name).Int("capacity", options.FinishedJobCapacity))
+            using (var find = new NpgsqlCommand(_sql.StatusCapacityBoundary, connection).Text("queue", queue.Name).Int("capacity", StoredJobStatus.Capacity(options)))
             using (var reader = await find.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
             {
                 if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -136,7 +137,7 @@ internal sealed partial class PostgreSqlJobStore
             if (evicted > 0)
             {
                 // Early: before their retention, so counted and logged (one line per queue and sweep).
-                PostgreSqlLog.StatusesEvicted(_logger, evicted, queue.Name, options.FinishedJobCapacity);
+                PostgreSqlLog.StatusesEvicted(_logger, evicted, queue.Name, StoredJobStatus.Capacity(options));
                 _metrics.StatusEvictions.Add(evicted, PostgreSqlStoreMetrics.Destination(queue.Name));
             }
         }

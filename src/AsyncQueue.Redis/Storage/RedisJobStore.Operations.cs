@@ -16,7 +16,7 @@ internal sealed partial class RedisJobStore
     {
         foreach (var queue in _queueList)
         {
-            var reply = (RedisResult[])(await RunAsync(RedisScripts.Cancel, queue, IdOf(id), NowMs, Ms(queue.Options.FinishedJobRetention), queue.Options.FinishedJobCapacity).ConfigureAwait(false))!;
+            var reply = (RedisResult[])(await RunAsync(RedisScripts.Cancel, queue, IdOf(id), NowMs, Ms(queue.Options.FinishedJobRetention), StoredJobStatus.Capacity(queue.Options)).ConfigureAwait(false))!;
             CountStatusEvictions(queue, (long)reply[1]);
             switch ((string?)reply[0])
             {

@@ -132,7 +132,7 @@ internal sealed partial class RedisJobStore
     private async Task UpkeepAsync(RedisQueue queue)
     {
         var options = _queueOptions.Get(queue.Name);
-        var reply = (RedisResult[])(await RunAsync(RedisScripts.Sweep, queue, NowMs, Ms(options.FinishedJobRetention), options.FinishedJobCapacity).ConfigureAwait(false))!;
+        var reply = (RedisResult[])(await RunAsync(RedisScripts.Sweep, queue, NowMs, Ms(options.FinishedJobRetention), StoredJobStatus.Capacity(options)).ConfigureAwait(false))!;
         CountStatusEvictions(queue, (long)reply[0]);
         for (var i = 1; i + 4 <= reply.Length; i += 4)
         {

@@ -16,7 +16,7 @@ internal sealed partial class RedisJobStore
 
         // A key keeps refusing duplicates for the queue's retention; without one it is freed with the job.
         var keyUntil = queue.Options.IdempotencyRetention > TimeSpan.Zero ? SaturatingAdd(now, Ms(queue.Options.IdempotencyRetention)) : 0;
-        var evicted = (long)await SettleAsync(job, lease, "complete", RedisScripts.Complete, lease.Id, lease.Token, now, job.Result ?? "", keyUntil, Ms(queue.Options.FinishedJobRetention), queue.Options.FinishedJobCapacity).ConfigureAwait(false);
+        var evicted = (long)await SettleAsync(job, lease, "complete", RedisScripts.Complete, lease.Id, lease.Token, now, job.Result ?? "", keyUntil, Ms(queue.Options.FinishedJobRetention), StoredJobStatus.Capacity(queue.Options)).ConfigureAwait(false);
         CountStatusEvictions(queue, evicted);
     }
 
@@ -70,7 +70,7 @@ internal sealed partial class RedisJobStore
     {
         var lease = LeaseOf(job);
         var queue = lease.Queue;
-        var evicted = (long)await SettleAsync(job, lease, "cancel", RedisScripts.MarkCancelled, lease.Id, lease.Token, NowMs, Ms(queue.Options.FinishedJobRetention), queue.Options.FinishedJobCapacity, job.Attempt).ConfigureAwait(false);
+        var evicted = (long)await SettleAsync(job, lease, "cancel", RedisScripts.MarkCancelled, lease.Id, lease.Token, NowMs, Ms(queue.Options.FinishedJobRetention), StoredJobStatus.Capacity(queue.Options), job.Attempt).ConfigureAwait(false);
         CountStatusEvictions(queue, evicted);
     }
 

@@ -1,4 +1,5 @@
 using AsyncQueue.Sqlite.Diagnostics;
+using AsyncQueue.Storage.Durable;
 
 namespace AsyncQueue.Sqlite.Storage;
 
@@ -51,12 +52,12 @@ internal sealed partial class SqliteJobStore
     {
         var options = queue.Options;
         _sql.DeleteExpiredStatuses.Execute(queue.Name, SubtractTicks(cycle.NowTicks, options.FinishedJobRetention));
-        var evicted = _sql.EvictStatusesOverCapacity.Execute(queue.Name, options.FinishedJobCapacity);
+        var evicted = _sql.EvictStatusesOverCapacity.Execute(queue.Name, StoredJobStatus.Capacity(options));
         if (evicted > 0)
         {
             cycle.AfterCommit(() =>
             {
-                SqliteLog.StatusesEvicted(_logger, evicted, queue.Name, options.FinishedJobCapacity);
+                SqliteLog.StatusesEvicted(_logger, evicted, queue.Name, StoredJobStatus.Capacity(options));
                 _metrics.StatusEvictions.Add(evicted, SqliteStoreMetrics.Destination(queue.Name));
             });
         }

@@ -58,7 +58,7 @@ internal sealed class QueueOptionsValidator : IValidateOptions<QueueOptions>
             failures.Add($"Queue '{name}': QueueOptions.FinishedJobRetention must not be negative, but was {options.FinishedJobRetention}.");
         }
 
-        if (options.FinishedJobCapacity < 0)
+        if (options.FinishedJobCapacity is < 0)
         {
             failures.Add($"Queue '{name}': QueueOptions.FinishedJobCapacity must not be negative, but was {options.FinishedJobCapacity}.");
         }

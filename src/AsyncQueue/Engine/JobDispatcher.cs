@@ -235,15 +235,19 @@ internal sealed partial class JobDispatcher : IDisposable
         job.EndedAttempt = job.Attempt;
     }
 
-    /// <summary>A durable store keeps finished jobs' statuses itself; for any other, each worker keeps its share.</summary>
+    /// <summary>
+    /// A durable store keeps finished jobs' statuses itself; for any other, each worker keeps its share, when the queue
+    /// asks for them (<see cref="QueueOptions.FinishedJobCapacity"/>: off by default, since the ring costs every job).
+    /// </summary>
     private FinishedJobs? KeepsFinishedJobs(QueueOptions options)
     {
-        if (Durable || options.FinishedJobCapacity == 0 || options.FinishedJobRetention == TimeSpan.Zero)
+        var capacity = options.FinishedJobsKept(durable: false);
+        if (Durable || capacity == 0 || options.FinishedJobRetention == TimeSpan.Zero)
         {
             return null;
         }
 
-        return new FinishedJobs(Math.Max(1, options.FinishedJobCapacity / options.MaxConcurrency), options.FinishedJobRetention);
+        return new FinishedJobs(Math.Max(1, capacity / options.MaxConcurrency), options.FinishedJobRetention);
     }
 
     public void Dispose()

@@ -35,7 +35,8 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
         _deadLetters = deadLetters;
         _registry = registry;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
-        Queues = [.. registry.QueueNames.Select(name => Describe(name, queueOptions.Get(name), deadLetters.Of(name)))];
+        var durable = (store.Capabilities & JobStoreCapabilities.Durable) != 0;
+        Queues = [.. registry.QueueNames.Select(name => Describe(name, queueOptions.Get(name), deadLetters.Of(name), durable))];
     }
 
     public bool WorkersRunning => _dispatcher.WorkersRunning;
@@ -149,6 +150,6 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
         }
     }
 
-    private static QueueInfo Describe(string name, QueueOptions options, DeadLetterTarget target) =>
-        new(name, options.MaxConcurrency, options.Capacity, options.FullMode, options.Timeout, options.IdempotencyRetention, target.Name, target.Retention, target.Capacity, options.FinishedJobRetention, options.FinishedJobCapacity);
+    private static QueueInfo Describe(string name, QueueOptions options, DeadLetterTarget target, bool durable) =>
+        new(name, options.MaxConcurrency, options.Capacity, options.FullMode, options.Timeout, options.IdempotencyRetention, target.Name, target.Retention, target.Capacity, options.FinishedJobRetention, options.FinishedJobsKept(durable));
 }

@@ -11,7 +11,7 @@ namespace AsyncQueue.Monitoring;
 /// <param name="DeadLetterRetention">How long a dead letter is kept.</param>
 /// <param name="DeadLetterCapacity">How many dead letters are kept at most.</param>
 /// <param name="FinishedJobRetention">How long a finished job's status is kept.</param>
-/// <param name="FinishedJobCapacity">How many finished jobs' statuses are kept at most.</param>
+/// <param name="FinishedJobCapacity">How many finished jobs' statuses this store keeps at most (see <see cref="QueueOptions.FinishedJobCapacity"/>).</param>
 public sealed record QueueInfo(
     string Name,
     int MaxConcurrency,

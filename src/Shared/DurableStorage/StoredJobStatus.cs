@@ -57,7 +57,10 @@ internal readonly record struct StoredJobStatus(
     /// Whether a queue keeps the status of its finished jobs: with a zero retention or capacity it keeps none, and a
     /// finished row goes at once unless its idempotency key is retained.
     /// </summary>
-    public static bool KeepsStatus(QueueOptions options) => options.FinishedJobRetention > TimeSpan.Zero && options.FinishedJobCapacity > 0;
+    public static bool KeepsStatus(QueueOptions options) => options.FinishedJobRetention > TimeSpan.Zero && Capacity(options) > 0;
+
+    /// <summary>How many finished jobs' statuses a durable store keeps for a queue: the capacity set, or its default.</summary>
+    public static int Capacity(QueueOptions options) => options.FinishedJobCapacity ?? QueueOptions.DurableFinishedJobCapacity;
 
     /// <summary>
     /// The job's status at <paramref name="nowTicks"/>: a waiting row is scheduled, retrying or waiting by its run time

@@ -70,7 +70,11 @@ public sealed class OperationsTests
         await using var host = await TestHost.StartAsync((services, queue) =>
         {
             services.AddSingleton(contexts);
-            queue.AddHandler<Report, ReportHandler>(q => q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(1, TimeSpan.Zero));
+            queue.AddHandler<Report, ReportHandler>(q =>
+            {
+                q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(1, TimeSpan.Zero);
+                q.FinishedJobCapacity = 100;
+            });
         });
         var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
 
@@ -98,7 +102,11 @@ public sealed class OperationsTests
         {
             services.AddSingleton(contexts);
             services.AddSingleton<TimeProvider>(time);
-            queue.AddHandler<Report, ReportHandler>(q => q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(1, TimeSpan.FromMinutes(1)));
+            queue.AddHandler<Report, ReportHandler>(q =>
+            {
+                q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(1, TimeSpan.FromMinutes(1));
+                q.FinishedJobCapacity = 100;
+            });
         });
         var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
         var id = (await host.Queue.EnqueueAsync(new Report(1))).JobId;
@@ -180,20 +188,33 @@ public sealed class OperationsTests
         Assert.Equal(1, Interlocked.Read(ref evicted));
     }
 
-    [Fact]
-    public async Task FinishedJobCapacity_Zero_KeepsNoStatus()
+    [Theory]
+    [InlineData(null)]
+    [InlineData(0)]
+    public async Task FinishedJobCapacity_NotSetOrZero_InMemoryKeepsNoFinishedStatusButStillTracksTheRest(int? capacity)
     {
+        var started = new TaskCompletionSource();
         await using var host = await TestHost.StartAsync((services, queue) =>
         {
-            services.AddSingleton(new TaskCompletionSource());
-            queue.AddHandler<Chore, ChoreHandler>(q => q.FinishedJobCapacity = 0);
+            services.AddSingleton(started);
+            queue.AddHandler<Chore, ChoreHandler>("chores", q => q.FinishedJobCapacity = capacity);
         });
         var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
+        Assert.Equal(0, monitor.Queues.Single().FinishedJobCapacity);
 
-        var id = (await host.Queue.EnqueueAsync(new Chore(1))).JobId;
+        var running = (await host.Queue.EnqueueAsync(new Chore(1, WaitForCancel: true))).JobId;
+        await started.Task.WaitAsync(TimeSpan.FromMinutes(1));
+        await host.Queue.PauseAsync("chores");
+        var waiting = (await host.Queue.EnqueueAsync(new Chore(2))).JobId;
+        Assert.Equal(JobState.Running, (await monitor.GetJobAsync(running))!.State);
+        Assert.Equal(JobState.Waiting, (await monitor.GetJobAsync(waiting))!.State);
+
+        Assert.Equal(CancelJobResult.CancellationRequested, await host.Queue.CancelAsync(running));
+        await host.Queue.ResumeAsync("chores");
         await monitor.WaitForIdleAsync().WaitAsync(TimeSpan.FromMinutes(1));
 
-        Assert.Null(await monitor.GetJobAsync(id));
+        Assert.Null(await monitor.GetJobAsync(running));
+        Assert.Null(await monitor.GetJobAsync(waiting));
     }
 
     [Fact]
@@ -203,7 +224,11 @@ public sealed class OperationsTests
         await using var host = await TestHost.StartAsync((services, queue) =>
         {
             services.AddSingleton(started);
-            queue.AddHandler<Chore, ChoreHandler>(q => q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(3, TimeSpan.Zero));
+            queue.AddHandler<Chore, ChoreHandler>(q =>
+            {
+                q.Retry = AsyncQueue.Retry.RetryPolicy.Fixed(3, TimeSpan.Zero);
+                q.FinishedJobCapacity = 100;
+            });
         });
         var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
         var id = (await host.Queue.EnqueueAsync(new Chore(1, WaitForCancel: true))).JobId;
@@ -223,7 +248,7 @@ public sealed class OperationsTests
         await using var host = await TestHost.StartAsync((services, queue) =>
         {
             services.AddSingleton(new TaskCompletionSource());
-            queue.AddHandler<Chore, ChoreHandler>("chores");
+            queue.AddHandler<Chore, ChoreHandler>("chores", q => q.FinishedJobCapacity = 100);
         });
         await host.Queue.PauseAsync("chores");
         var id = (await host.Queue.EnqueueAsync(new Chore(1))).JobId;
