@@ -21,8 +21,9 @@ public interface IJobQueueMonitor
 
     /// <summary>
     /// Gets what became of a job: its state, attempts, times, errors and result. Finished jobs are kept for their
-    /// queue's <see cref="QueueOptions.FinishedJobRetention"/> (at most <see cref="QueueOptions.FinishedJobCapacity"/>),
-    /// dead-lettered ones for as long as their dead-letter queue holds them.
+    /// queue's <see cref="QueueOptions.FinishedJobRetention"/> (at most <see cref="QueueOptions.FinishedJobCapacity"/>,
+    /// which the in-memory store leaves at none unless set), dead-lettered ones for as long as their dead-letter queue
+    /// holds them.
     /// </summary>
     /// <param name="id">The job's id, as its enqueue returned it.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
