@@ -8,7 +8,8 @@ namespace AsyncQueue.Benchmarks;
 /// <summary>
 /// <c>--profile SCENARIO [CONTENDER] [SECONDS]</c>: runs one scenario in a loop for a profiler to attach to, e.g.
 /// <c>dotnet-trace collect --profile cpu-sampling -- dotnet AsyncQueue.Benchmarks.dll --profile backlog AsyncQueue 20</c>.
-/// SCENARIO is enqueue, backlog or steady; CONTENDER a <see cref="ContenderKind"/> name (default AsyncQueue).
+/// SCENARIO is enqueue, backlog, steady or sqlite (the SQLite store at its defaults, single enqueues and batches of 1,000;
+/// CONTENDER is ignored); CONTENDER a <see cref="ContenderKind"/> name (default AsyncQueue).
 /// <c>--measure SCENARIO CONTENDER [WORKERS] [JOBS] [RUNS] [--without PART,...]</c> prints the best throughput of RUNS
 /// runs instead: a quick A/B check of an engine change; <c>--without</c> switches parts of the full pipeline off
 /// (<see cref="FullPipeline.Parts"/>), to measure what each costs.
@@ -19,7 +20,7 @@ internal static class ProfileRun
     {
         var at = Array.IndexOf(args, "--measure");
         string Arg(int i, string fallback) => args.Length > at + i ? args[at + i] : fallback;
-        var scenario = Cli.Scenario(Arg(1, "steady"), "--measure SCENARIO", "enqueue", "backlog", "steady");
+        var scenario = Cli.Scenario(Arg(1, "steady"), "--measure SCENARIO", "enqueue", "backlog", "steady", "sqlite");
         var kind = ContenderFactory.Parse(Arg(2, nameof(ContenderKind.AsyncQueue)));
         var workers = Cli.Int(Arg(3, "2"), "--measure WORKERS");
         var jobs = Cli.Int(Arg(4, "1000000"), "--measure JOBS");
@@ -31,6 +32,14 @@ internal static class ProfileRun
         }
 
         FullPipeline.Without = without.ToHashSet();
+        if (scenario == "sqlite")
+        {
+            // The SQLite store at its defaults, a steady producer, single enqueues then batches: JOBS each way.
+            var (single, batched) = await SqliteScenario.MeasureAsync(workers, jobs, jobs, runs);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"sqlite {workers}: single {single.JobsPerSecond:F0} jobs/s, batched {batched.JobsPerSecond:F0} jobs/s (best of {runs} x {jobs:N0})"));
+            return 0;
+        }
+
         Measure.Result result;
         switch (scenario)
         {
