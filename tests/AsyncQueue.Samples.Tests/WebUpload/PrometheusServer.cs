@@ -45,7 +45,7 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// <summary>Starts Prometheus scraping <paramref name="target"/> (<c>host:port</c>) at <paramref name="metricsPath"/> every second, and waits until it is ready.</summary>
     public static async Task<PrometheusServer> StartAsync(string target, string metricsPath)
     {
-        var binary = FindBinary();
+        var binary = FindTool("prometheus");
 
         // The free port is found by binding port 0 and letting go, so another process may take it before Prometheus
         // binds it: then Prometheus exits at start and a new port is tried.
@@ -86,12 +86,20 @@ public sealed class PrometheusServer : IAsyncDisposable
             var labels = result.GetProperty("metric").EnumerateObject().ToDictionary(label => label.Name, label => label.Value.GetString() ?? "");
 
             // An instant vector's value is [unix time, "value as a string"].
-            var value = double.Parse(result.GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
+            var value = ParseValue(result.GetProperty("value")[1].GetString()!);
             samples.Add(new PrometheusSample(labels, value));
         }
 
         return samples;
     }
+
+    /// <summary>A sample's value as Prometheus writes it: a number, <c>NaN</c>, <c>+Inf</c> or <c>-Inf</c> (a histogram quantile past the last bucket).</summary>
+    private static double ParseValue(string text) => text switch
+    {
+        "+Inf" => double.PositiveInfinity,
+        "-Inf" => double.NegativeInfinity,
+        _ => double.Parse(text, CultureInfo.InvariantCulture),
+    };
 
     /// <summary>
     /// Polls <paramref name="promQl"/> until its answer satisfies <paramref name="done"/>, and returns that answer. The
@@ -140,20 +148,24 @@ public sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    private static string FindBinary()
+    /// <summary>
+    /// The path of <paramref name="name"/> (<c>prometheus</c>, or <c>promtool</c> from the same Debian package) on
+    /// PATH; fails the test when it is missing.
+    /// </summary>
+    public static string FindTool(string name)
     {
         var paths = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        var binary = paths.Select(path => Path.Combine(path, "prometheus")).FirstOrDefault(File.Exists);
+        var binary = paths.Select(path => Path.Combine(path, name)).FirstOrDefault(File.Exists);
         if (binary is not null)
         {
             return binary;
         }
 
-        // Never skipped: a missing server fails the test, in CI and on a developer's machine alike.
+        // Never skipped: a missing tool fails the test, in CI and on a developer's machine alike.
         var path = string.Join(Path.PathSeparator, paths);
         var message = Environment.GetEnvironmentVariable("CI") == "true"
-            ? $"CI=true and the 'prometheus' binary is not on PATH ({path}). .ci/run installs it (apt-get update && apt-get install -y prometheus) before the tests: check that step ran."
-            : $"The 'prometheus' binary is not on PATH ({path}). This test scrapes the WebUpload sample with a real Prometheus server: install it with 'apt-get install prometheus' (Debian package prometheus), then run the tests again.";
+            ? $"CI=true and the '{name}' binary is not on PATH ({path}). tools/test.sh installs it (apt-get update && apt-get install -y prometheus) before the tests: check that step ran."
+            : $"The '{name}' binary is not on PATH ({path}). These tests run a real Prometheus server and its promtool: install them with 'apt-get install prometheus' (Debian package prometheus; tools/test.sh does it), then run the tests again.";
         Assert.Fail(message);
         throw new UnreachableException();
     }
