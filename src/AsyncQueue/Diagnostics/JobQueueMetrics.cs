@@ -140,8 +140,13 @@ internal sealed class JobQueueMetrics : IDisposable
     }
 
     /// <summary>Counts a failed attempt, with its <c>error.type</c>.</summary>
-    public void CountFailedAttempt(JobRecord job, Exception exception) =>
-        FailedAttempts.Add(1, new TagList { SystemTag, QueueTag(job.Queue), KindTag(job.Kind), ErrorTypeTag(exception) });
+    public void CountFailedAttempt(JobRecord job, Exception exception)
+    {
+        if (FailedAttempts.Enabled)
+        {
+            FailedAttempts.Add(1, new TagList { SystemTag, QueueTag(job.Queue), KindTag(job.Kind), ErrorTypeTag(exception) });
+        }
+    }
 
     /// <summary>
     /// Records an attempt's duration. The attempt failed when it added errors to the job (its record had
