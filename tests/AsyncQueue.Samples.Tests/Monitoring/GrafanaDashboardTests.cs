@@ -45,21 +45,7 @@ public sealed partial class GrafanaDashboardTests(ITestOutputHelper output)
     [Fact]
     public async Task DashboardQueries_PrometheusScrapesWebUploadUnderLoad_EachReturnsData()
     {
-        // Two attempts per job, a 2-second timeout and half a second's patience: a hanging handler is abandoned.
-        await using var app = await RunningUploadApp.StartAsync(
-            new ScriptedCompressor(),
-            RetryPolicy.Fixed(1, TimeSpan.Zero),
-            queue =>
-            {
-                queue.Timeout = TimeSpan.FromSeconds(2);
-                queue.AbandonAfter = TimeSpan.FromMilliseconds(500);
-            });
-        var address = app.Client.BaseAddress!;
-        await using var prometheus = await PrometheusServer.StartAsync($"{address.Host}:{address.Port}", UploadApp.MetricsPath);
-
-        using var stopLoad = new CancellationTokenSource();
-        var load = UploadUntilStoppedAsync(app, stopLoad.Token);
-        try
+        await WebUploadUnderLoad.RunAsync(async (upload, prometheus) =>
         {
             using var dashboard = JsonDocument.Parse(await File.ReadAllTextAsync(MonitoringFiles.Dashboard));
 
@@ -99,45 +85,7 @@ public sealed partial class GrafanaDashboardTests(ITestOutputHelper output)
                 Assert.NotEmpty(named);
                 Assert.All(named, name => Assert.True(scraped.Contains(name), $"{Path.GetFileName(file)} selects '{name}', which the WebUpload sample does not export."));
             }
-        }
-        finally
-        {
-            await stopLoad.CancelAsync();
-            await load;
-        }
-    }
-
-    /// <summary>
-    /// Uploads rounds of jobs that succeed, retry then succeed, and fail for good, until stopped; the first round adds
-    /// one that hangs. The pause between rounds only paces the load: nothing is timed.
-    /// </summary>
-    private static async Task UploadUntilStoppedAsync(RunningUploadApp app, CancellationToken stop)
-    {
-        byte[][] round =
-        [
-            [ScriptedCompressor.Hang],
-            [ScriptedCompressor.Compress], [ScriptedCompressor.Compress], [ScriptedCompressor.Compress],
-            [ScriptedCompressor.FailOnce], [ScriptedCompressor.FailAlways],
-        ];
-        var first = true;
-        while (!stop.IsCancellationRequested)
-        {
-            foreach (var marker in first ? round : round[1..])
-            {
-                using var response = await app.UploadAsync([.. marker, .. Guid.NewGuid().ToByteArray()], "load.bin");
-                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
-            }
-
-            first = false;
-            try
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), stop);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-        }
+        });
     }
 
     /// <summary>Grafana's variables as the dashboard would fill them: the selected values and the rate interval.</summary>

@@ -13,6 +13,9 @@ public sealed record PrometheusSample(IReadOnlyDictionary<string, string> Labels
     public string Name => Labels["__name__"];
 }
 
+/// <summary>One alert of <c>/api/v1/alerts</c>: its name, its state (<c>pending</c> or <c>firing</c>) and its labels.</summary>
+public sealed record PrometheusAlert(string Name, string State, IReadOnlyDictionary<string, string> Labels);
+
 /// <summary>
 /// A throwaway Prometheus server: the installed <c>prometheus</c> binary (Debian package <c>prometheus</c>) run on
 /// 127.0.0.1 with a free port, its config and TSDB in a temp folder, scraping one target every second. Disposing
@@ -42,8 +45,12 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// <summary>The server's log (Prometheus writes it to stderr), for failure messages.</summary>
     public string Log => string.Join(Environment.NewLine, _output);
 
-    /// <summary>Starts Prometheus scraping <paramref name="target"/> (<c>host:port</c>) at <paramref name="metricsPath"/> every second, and waits until it is ready.</summary>
-    public static async Task<PrometheusServer> StartAsync(string target, string metricsPath)
+    /// <summary>
+    /// Starts Prometheus scraping <paramref name="target"/> (<c>host:port</c>) at <paramref name="metricsPath"/> every
+    /// second, evaluating the rules of <paramref name="ruleFile"/> (a path) every second when one is given, and waits
+    /// until it is ready.
+    /// </summary>
+    public static async Task<PrometheusServer> StartAsync(string target, string metricsPath, string? ruleFile = null)
     {
         var binary = FindTool("prometheus");
 
@@ -51,7 +58,7 @@ public sealed class PrometheusServer : IAsyncDisposable
         // binds it: then Prometheus exits at start and a new port is tried.
         for (var attempt = 1; ; attempt++)
         {
-            var server = Launch(binary, target, metricsPath, FreeLoopbackPort());
+            var server = Launch(binary, target, metricsPath, ruleFile, FreeLoopbackPort());
             try
             {
                 await server.WaitUntilReadyAsync();
@@ -128,6 +135,17 @@ public sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The alerts pending or firing now (<c>/api/v1/alerts</c>): each one's name, state and labels.</summary>
+    public async Task<IReadOnlyList<PrometheusAlert>> AlertsAsync()
+    {
+        using var json = JsonDocument.Parse(await Client.GetStringAsync(new Uri("/api/v1/alerts", UriKind.Relative)));
+        return [.. json.RootElement.GetProperty("data").GetProperty("alerts").EnumerateArray().Select(alert =>
+        {
+            var labels = alert.GetProperty("labels").EnumerateObject().ToDictionary(label => label.Name, label => label.Value.GetString() ?? "");
+            return new PrometheusAlert(labels["alertname"], alert.GetProperty("state").GetString()!, labels);
+        })];
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
@@ -177,15 +195,17 @@ public sealed class PrometheusServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static PrometheusServer Launch(string binary, string target, string metricsPath, int port)
+    private static PrometheusServer Launch(string binary, string target, string metricsPath, string? ruleFile, int port)
     {
         var folder = new TempFolder();
         var config = Path.Combine(folder.Path, "prometheus.yml");
+        var rules = ruleFile is null ? "" : $"rule_files: ['{ruleFile}']";
         File.WriteAllText(config, $"""
             global:
               scrape_interval: 1s
               scrape_timeout: 1s
               evaluation_interval: 1s
+            {rules}
             scrape_configs:
               - job_name: {JobName}
                 metrics_path: {metricsPath}
