@@ -64,7 +64,7 @@ public static class SampleProcess
     }
 
     /// <summary>The folder holding <c>AsyncQueue.sln</c>, found upwards from the test assembly.</summary>
-    private static string RepositoryRoot()
+    public static string RepositoryRoot()
     {
         var folder = new DirectoryInfo(AppContext.BaseDirectory);
         while (folder is not null && !File.Exists(Path.Combine(folder.FullName, "AsyncQueue.sln")))

@@ -6,7 +6,8 @@ namespace AsyncQueue.Diagnostics;
 /// <summary>
 /// The queue's one <see cref="ActivitySource"/>, named <c>AsyncQueue</c>: a producer span per enqueue and a consumer
 /// span per attempt, linked by the W3C trace context the job carries (<see cref="JobRecord.TraceParent"/>), so the
-/// trace of the request that enqueued a job continues into its handler, also through a durable store.
+/// trace of the request that enqueued a job continues into its handler, also through a durable store. Tags follow the
+/// OpenTelemetry messaging semantic conventions v1.37.0.
 /// </summary>
 internal static class JobQueueTracing
 {
@@ -24,6 +25,7 @@ internal static class JobQueueTracing
         {
             activity.SetTag("messaging.system", "asyncqueue");
             activity.SetTag("messaging.operation.type", "send");
+            activity.SetTag("messaging.operation.name", JobQueueMetrics.SendOperation);
             activity.SetTag("messaging.destination.name", queue);
             activity.SetTag("asyncqueue.job.kind", kind);
         }
@@ -49,6 +51,7 @@ internal static class JobQueueTracing
         {
             activity.SetTag("messaging.system", "asyncqueue");
             activity.SetTag("messaging.operation.type", "process");
+            activity.SetTag("messaging.operation.name", JobQueueMetrics.ProcessOperation);
             activity.SetTag("messaging.destination.name", job.Queue);
             activity.SetTag("messaging.message.id", job.Id.ToString());
             activity.SetTag("asyncqueue.job.kind", job.Kind);
@@ -58,7 +61,10 @@ internal static class JobQueueTracing
         return activity;
     }
 
-    /// <summary>Marks an attempt's span as failed, with the exception recorded as an event.</summary>
+    /// <summary>Tags a batch enqueue's producer span with its job count (the conventions keep it off single sends).</summary>
+    public static void SetBatchSize(Activity? activity, int count) => activity?.SetTag("messaging.batch.message_count", count);
+
+    /// <summary>Marks a span as failed, with its <c>error.type</c> and the exception recorded as an event.</summary>
     public static void RecordFailure(Activity? activity, Exception exception)
     {
         if (activity is null)
@@ -67,6 +73,7 @@ internal static class JobQueueTracing
         }
 
         activity.SetStatus(ActivityStatusCode.Error, exception.Message);
+        activity.SetTag("error.type", JobQueueMetrics.ErrorType(exception));
         activity.AddException(exception);
     }
 }

@@ -15,7 +15,7 @@ internal sealed partial class JobDispatcher
     private ValueTask RunJobAsync(Worker worker, JobRecord job)
     {
         var registration = job.Registration;
-        if (registration is null || registration.Timeout is not null || worker.Options.Timeout is not null || _metrics.TimingEnabled || JobQueueTracing.Source.HasListeners())
+        if (registration is null || registration.Timeout is not null || worker.Options.Timeout is not null || _metrics.AttemptObserved || JobQueueTracing.Source.HasListeners())
         {
             return RunJobFullyAsync(worker, job);
         }
@@ -80,8 +80,12 @@ internal sealed partial class JobDispatcher
 
         // Telemetry costs nothing unless listened to: no span without a listener, no clock read without a histogram.
         var activity = JobQueueTracing.StartProcess(job);
+        _metrics.CountConsumed(job);
         var timed = _metrics.TimingEnabled;
         var started = timed ? StartTiming(worker, job) : 0;
+
+        // The errors the job had before this attempt: one it adds is its failure (the duration's error.type).
+        var errorsBefore = timed ? job.Errors.Count : 0;
         try
         {
             var timeout = registration.Timeout ?? worker.Options.Timeout;
@@ -100,7 +104,7 @@ internal sealed partial class JobDispatcher
             {
                 // The completion's clock read when the end-to-end histogram took one: one read ends both.
                 var ended = worker.CompletedTimestamp is not 0 and var completed ? completed : _clock.GetTimestamp();
-                _metrics.ProcessDuration.Record(_clock.SecondsBetween(started, ended), JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+                _metrics.RecordProcessDuration(_clock.SecondsBetween(started, ended), job, errorsBefore);
             }
 
             activity?.Dispose();

@@ -76,7 +76,7 @@ internal sealed partial class JobDispatcher
     {
         var now = _time.GetUtcNow();
         JobQueueTracing.RecordFailure(activity, exception);
-        _metrics.FailedAttempts.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
+        _metrics.CountFailedAttempt(job, exception);
         job.AddError(JobError.FromException(job.Attempt, now, exception));
 
         // A result is the succeeding attempt's: one a failed attempt reported must not outlive it.

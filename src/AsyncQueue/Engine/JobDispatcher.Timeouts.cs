@@ -20,7 +20,7 @@ internal sealed partial class JobDispatcher
             // The handler ignored its cancelled token: keep no worker hostage. Count the attempt as failed (it may be
             // retried, so the job is not lost), and let the handler run on unobserved; its end is logged.
             Log.HandlerAbandoned(_logger, job.Id, job.Kind, job.Queue, worker.Options.AbandonAfter);
-            _metrics.AbandonedHandlers.Add(1, new KeyValuePair<string, object?>("messaging.destination.name", job.Queue));
+            _metrics.AbandonedHandlers.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
             // The id and kind, not the record: a consumer may reuse the record for its next job.
             _ = handler.ContinueWith(
                 (task, state) =>

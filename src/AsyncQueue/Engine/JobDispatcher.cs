@@ -64,6 +64,9 @@ internal sealed partial class JobDispatcher : IDisposable
 
     private bool Durable => (_store.Capabilities & JobStoreCapabilities.Durable) != 0;
 
+    /// <summary>Gets the workers (none before the start), for gauges that sample what they run; never changed through this.</summary>
+    public IReadOnlyList<Worker> Workers => _workers;
+
     /// <summary>Counts the workers of a queue that are running a job now.</summary>
     public int CountBusy(string queue)
     {

@@ -18,6 +18,9 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
     {
         var (registration, queue) = Route<TJob>(options);
         var activity = JobQueueTracing.StartSend(queue, registration.Kind, out var traceParent, out var traceState);
+
+        // Set once the job is handed to the store: only then does a failure count as a failed send (an invalid job never was one).
+        var sending = false;
         try
         {
             ValueTask<EnqueueResult> pending;
@@ -27,11 +30,14 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
 
                 // A plain job (no options, no trace context) may skip the record: the in-memory store keeps it by value.
                 // The enqueue time is precise when a duration histogram will use it.
+                sending = true;
                 pending = store.EnqueuePlainAsync(registration, job, _clock.UtcTicks(precise: metrics.TimingEnabled), cancellationToken);
             }
             else
             {
-                pending = store.EnqueueAsync(CreateRecord(job, registration, queue, options, traceParent, traceState, nameof(job)), cancellationToken);
+                var record = CreateRecord(job, registration, queue, options, traceParent, traceState, nameof(job));
+                sending = true;
+                pending = store.EnqueueAsync(record, cancellationToken);
             }
 
             if (pending.IsCompletedSuccessfully)
@@ -46,6 +52,11 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         }
         catch (Exception ex)
         {
+            if (sending)
+            {
+                metrics.CountSent(queue, 1, ex);
+            }
+
             JobQueueTracing.RecordFailure(activity, ex);
             activity?.Dispose();
             throw;
@@ -64,6 +75,8 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
             records.Add(CreateRecord(job, registration, queue, options, traceParent, traceState, nameof(jobs)));
         }
 
+        JobQueueTracing.SetBatchSize(activity, records.Count);
+
         if (records.Count == 0)
         {
             return [];
@@ -81,6 +94,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         }
         catch (Exception ex)
         {
+            metrics.CountSent(queue, records.Count, ex);
             JobQueueTracing.RecordFailure(activity, ex);
             throw;
         }
@@ -160,6 +174,8 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
 
     private void Count(EnqueueResult result, string queue, string kind)
     {
+        // A duplicate was sent too: the store answered, and refused it.
+        metrics.CountSent(queue, 1, error: null);
         var counter = result.Accepted ? metrics.Enqueued : metrics.Duplicates;
         if (!counter.Enabled)
         {
@@ -179,6 +195,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         }
         catch (Exception ex)
         {
+            metrics.CountSent(queue, 1, ex);
             JobQueueTracing.RecordFailure(activity, ex);
             throw;
         }

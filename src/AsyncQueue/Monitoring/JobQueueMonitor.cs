@@ -25,10 +25,11 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
     private readonly DeadLetterTargets _deadLetters;
     private readonly JobRegistry _registry;
     private readonly ILogger _logger;
+    private readonly RunningAttemptAges _ages;
     private QueueStatus[] _last = [];
     private int _refreshing;
 
-    public JobQueueMonitor(JobDispatcher dispatcher, IJobStore store, JobRegistry registry, DeadLetterTargets deadLetters, IOptionsMonitor<QueueOptions> queueOptions, ILoggerFactory? loggerFactory = null)
+    public JobQueueMonitor(JobDispatcher dispatcher, IJobStore store, JobRegistry registry, DeadLetterTargets deadLetters, IOptionsMonitor<QueueOptions> queueOptions, TimeProvider time, ILoggerFactory? loggerFactory = null)
     {
         _dispatcher = dispatcher;
         _store = store;
@@ -37,6 +38,7 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue");
         var durable = (store.Capabilities & JobStoreCapabilities.Durable) != 0;
         Queues = [.. registry.QueueNames.Select(name => Describe(name, queueOptions.Get(name), deadLetters.Of(name), durable))];
+        _ages = new RunningAttemptAges(dispatcher, Queues, time);
     }
 
     public bool WorkersRunning => _dispatcher.WorkersRunning;
@@ -99,8 +101,8 @@ internal sealed class JobQueueMonitor : IJobQueueMonitor
         return true;
     }
 
-    /// <summary>Publishes the queue depth and dead-letter size gauges.</summary>
-    public void Observe(JobQueueMetrics metrics) => metrics.ObserveState(ObserveDepth, ObserveInFlight, ObserveDeadLetters, ObservePaused);
+    /// <summary>Publishes the queue depth, in-flight, longest-running, dead-letter size and paused gauges.</summary>
+    public void Observe(JobQueueMetrics metrics) => metrics.ObserveState(ObserveDepth, ObserveInFlight, ObserveDeadLetters, ObservePaused, _ages.Observe);
 
     private IEnumerable<Measurement<int>> ObservePaused() =>
         Snapshot().Select(s => new Measurement<int>(s.Paused ? 1 : 0, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(s.Queue)));

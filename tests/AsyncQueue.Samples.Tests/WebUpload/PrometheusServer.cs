@@ -13,6 +13,9 @@ public sealed record PrometheusSample(IReadOnlyDictionary<string, string> Labels
     public string Name => Labels["__name__"];
 }
 
+/// <summary>One alert of <c>/api/v1/alerts</c>: its name, its state (<c>pending</c> or <c>firing</c>) and its labels.</summary>
+public sealed record PrometheusAlert(string Name, string State, IReadOnlyDictionary<string, string> Labels);
+
 /// <summary>
 /// A throwaway Prometheus server: the installed <c>prometheus</c> binary (Debian package <c>prometheus</c>) run on
 /// 127.0.0.1 with a free port, its config and TSDB in a temp folder, scraping one target every second. Disposing
@@ -42,16 +45,20 @@ public sealed class PrometheusServer : IAsyncDisposable
     /// <summary>The server's log (Prometheus writes it to stderr), for failure messages.</summary>
     public string Log => string.Join(Environment.NewLine, _output);
 
-    /// <summary>Starts Prometheus scraping <paramref name="target"/> (<c>host:port</c>) at <paramref name="metricsPath"/> every second, and waits until it is ready.</summary>
-    public static async Task<PrometheusServer> StartAsync(string target, string metricsPath)
+    /// <summary>
+    /// Starts Prometheus scraping <paramref name="target"/> (<c>host:port</c>) at <paramref name="metricsPath"/> every
+    /// second, evaluating the rules of <paramref name="ruleFile"/> (a path) every second when one is given, and waits
+    /// until it is ready.
+    /// </summary>
+    public static async Task<PrometheusServer> StartAsync(string target, string metricsPath, string? ruleFile = null)
     {
-        var binary = FindBinary();
+        var binary = FindTool("prometheus");
 
         // The free port is found by binding port 0 and letting go, so another process may take it before Prometheus
         // binds it: then Prometheus exits at start and a new port is tried.
         for (var attempt = 1; ; attempt++)
         {
-            var server = Launch(binary, target, metricsPath, FreeLoopbackPort());
+            var server = Launch(binary, target, metricsPath, ruleFile, FreeLoopbackPort());
             try
             {
                 await server.WaitUntilReadyAsync();
@@ -86,12 +93,20 @@ public sealed class PrometheusServer : IAsyncDisposable
             var labels = result.GetProperty("metric").EnumerateObject().ToDictionary(label => label.Name, label => label.Value.GetString() ?? "");
 
             // An instant vector's value is [unix time, "value as a string"].
-            var value = double.Parse(result.GetProperty("value")[1].GetString()!, CultureInfo.InvariantCulture);
+            var value = ParseValue(result.GetProperty("value")[1].GetString()!);
             samples.Add(new PrometheusSample(labels, value));
         }
 
         return samples;
     }
+
+    /// <summary>A sample's value as Prometheus writes it: a number, <c>NaN</c>, <c>+Inf</c> or <c>-Inf</c> (a histogram quantile past the last bucket).</summary>
+    private static double ParseValue(string text) => text switch
+    {
+        "+Inf" => double.PositiveInfinity,
+        "-Inf" => double.NegativeInfinity,
+        _ => double.Parse(text, CultureInfo.InvariantCulture),
+    };
 
     /// <summary>
     /// Polls <paramref name="promQl"/> until its answer satisfies <paramref name="done"/>, and returns that answer. The
@@ -120,6 +135,17 @@ public sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The alerts pending or firing now (<c>/api/v1/alerts</c>): each one's name, state and labels.</summary>
+    public async Task<IReadOnlyList<PrometheusAlert>> AlertsAsync()
+    {
+        using var json = JsonDocument.Parse(await Client.GetStringAsync(new Uri("/api/v1/alerts", UriKind.Relative)));
+        return [.. json.RootElement.GetProperty("data").GetProperty("alerts").EnumerateArray().Select(alert =>
+        {
+            var labels = alert.GetProperty("labels").EnumerateObject().ToDictionary(label => label.Name, label => label.Value.GetString() ?? "");
+            return new PrometheusAlert(labels["alertname"], alert.GetProperty("state").GetString()!, labels);
+        })];
+    }
+
     public async ValueTask DisposeAsync()
     {
         Client.Dispose();
@@ -140,20 +166,24 @@ public sealed class PrometheusServer : IAsyncDisposable
         }
     }
 
-    private static string FindBinary()
+    /// <summary>
+    /// The path of <paramref name="name"/> (<c>prometheus</c>, or <c>promtool</c> from the same Debian package) on
+    /// PATH; fails the test when it is missing.
+    /// </summary>
+    public static string FindTool(string name)
     {
         var paths = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        var binary = paths.Select(path => Path.Combine(path, "prometheus")).FirstOrDefault(File.Exists);
+        var binary = paths.Select(path => Path.Combine(path, name)).FirstOrDefault(File.Exists);
         if (binary is not null)
         {
             return binary;
         }
 
-        // Never skipped: a missing server fails the test, in CI and on a developer's machine alike.
+        // Never skipped: a missing tool fails the test, in CI and on a developer's machine alike.
         var path = string.Join(Path.PathSeparator, paths);
         var message = Environment.GetEnvironmentVariable("CI") == "true"
-            ? $"CI=true and the 'prometheus' binary is not on PATH ({path}). .ci/run installs it (apt-get update && apt-get install -y prometheus) before the tests: check that step ran."
-            : $"The 'prometheus' binary is not on PATH ({path}). This test scrapes the WebUpload sample with a real Prometheus server: install it with 'apt-get install prometheus' (Debian package prometheus), then run the tests again.";
+            ? $"CI=true and the '{name}' binary is not on PATH ({path}). tools/test.sh installs it (apt-get update && apt-get install -y prometheus) before the tests: check that step ran."
+            : $"The '{name}' binary is not on PATH ({path}). These tests run a real Prometheus server and its promtool: install them with 'apt-get install prometheus' (Debian package prometheus; tools/test.sh does it), then run the tests again.";
         Assert.Fail(message);
         throw new UnreachableException();
     }
@@ -165,15 +195,17 @@ public sealed class PrometheusServer : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    private static PrometheusServer Launch(string binary, string target, string metricsPath, int port)
+    private static PrometheusServer Launch(string binary, string target, string metricsPath, string? ruleFile, int port)
     {
         var folder = new TempFolder();
         var config = Path.Combine(folder.Path, "prometheus.yml");
+        var rules = ruleFile is null ? "" : $"rule_files: ['{ruleFile}']";
         File.WriteAllText(config, $"""
             global:
               scrape_interval: 1s
               scrape_timeout: 1s
               evaluation_interval: 1s
+            {rules}
             scrape_configs:
               - job_name: {JobName}
                 metrics_path: {metricsPath}

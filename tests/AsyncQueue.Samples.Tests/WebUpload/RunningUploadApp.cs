@@ -35,10 +35,11 @@ public sealed class RunningUploadApp : IAsyncDisposable
     public const string Queue = "compress-upload";
 
     /// <summary>
-    /// Starts the app; <paramref name="compressor"/>, when given, replaces the sample's GZip compressor, and
-    /// <paramref name="retry"/> the queue's retry policy (the default waits seconds between attempts).
+    /// Starts the app; <paramref name="compressor"/>, when given, replaces the sample's GZip compressor,
+    /// <paramref name="retry"/> the queue's retry policy (the default waits seconds between attempts), and
+    /// <paramref name="configureQueue"/> changes the queue's other options (a timeout, for example).
     /// </summary>
-    public static async Task<RunningUploadApp> StartAsync(IUploadCompressor? compressor = null, IRetryPolicy? retry = null)
+    public static async Task<RunningUploadApp> StartAsync(IUploadCompressor? compressor = null, IRetryPolicy? retry = null, Action<QueueOptions>? configureQueue = null)
     {
         var storage = new TempFolder();
         var app = UploadApp.Build(
@@ -54,6 +55,11 @@ public sealed class RunningUploadApp : IAsyncDisposable
                 if (retry is not null)
                 {
                     builder.Services.AddJobQueue().ConfigureQueue(Queue, queue => queue.Retry = retry);
+                }
+
+                if (configureQueue is not null)
+                {
+                    builder.Services.AddJobQueue().ConfigureQueue(Queue, configureQueue);
                 }
             });
         await app.StartAsync();
