@@ -44,6 +44,11 @@ internal sealed partial class JobDispatcher
             Log.CancelRequested(_logger, id);
         }
 
+        if (result == CancelJobResult.Cancelled && !Durable)
+        {
+            _cancellations.RememberCancelled(id);
+        }
+
         return result;
     }
 
@@ -99,16 +104,7 @@ internal sealed partial class JobDispatcher
     /// <summary>Gets a job's status wherever it is: see <see cref="Monitoring.IJobQueueMonitor.GetJobAsync"/>.</summary>
     public async ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
-        // A job cancelled while it waited in the in-memory store is still in its queue until a worker drops it.
-        var info = await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false);
-        if (info is not null)
-        {
-            return _cancellations.Contains(id) && info.State is JobState.Waiting or JobState.Scheduled or JobState.Retrying
-                ? new JobInfo(info.Id, info.Queue, info.Kind, JobState.Cancelled, info.EnqueuedAt) { Attempt = info.Attempt, Priority = info.Priority, Errors = info.Errors, IdempotencyKey = info.IdempotencyKey, MaxAttempts = info.MaxAttempts }
-                : info;
-        }
-
-        info = FindRunning(id) ?? FindFinished(id);
+        var info = await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? FindRunning(id) ?? FindFinished(id);
         for (var retry = 0; info is null && !Durable && retry < 3; retry++)
         {
             // Taken from an in-memory queue but not yet published as running: a window of a few instructions.
@@ -116,7 +112,19 @@ internal sealed partial class JobDispatcher
             info = await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? FindRunning(id) ?? FindFinished(id);
         }
 
-        return info;
+        if (info is null)
+        {
+            return null;
+        }
+
+        // A job cancelled before it started may still be in an in-memory queue, or in the hands of a worker about to
+        // drop it: it reads as cancelled, never as waiting or running. A pending cancel alone does not make a running job
+        // cancelled: the canceller may be about to cancel its token, and its handler may still succeed.
+        var notStarted = info.State is JobState.Waiting or JobState.Scheduled or JobState.Retrying;
+        var cancelled = (notStarted && _cancellations.Contains(id)) || ((notStarted || info.State == JobState.Running) && _cancellations.CancelledBeforeStart(id));
+        return cancelled
+            ? new JobInfo(info.Id, info.Queue, info.Kind, JobState.Cancelled, info.EnqueuedAt) { Attempt = info.Attempt, Priority = info.Priority, Errors = info.Errors, IdempotencyKey = info.IdempotencyKey, MaxAttempts = info.MaxAttempts }
+            : info;
     }
 
     /// <summary>The worker whose running job, or job being settled, is <paramref name="id"/>, if one is.</summary>
