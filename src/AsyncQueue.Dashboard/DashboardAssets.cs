@@ -6,7 +6,7 @@ using Microsoft.Net.Http.Headers;
 namespace AsyncQueue.Dashboard;
 
 /// <summary>
-/// The stylesheet and the script, embedded in this assembly (see the csproj), served from memory with an ETag: no
+/// The stylesheet, the script and the icon, embedded in this assembly (see the csproj), served from memory with an ETag: no
 /// files to deploy, nothing fetched from elsewhere.
 /// </summary>
 internal static class DashboardAssets
@@ -16,6 +16,7 @@ internal static class DashboardAssets
         {
             ["dashboard.css"] = Load("dashboard.css", "text/css; charset=utf-8"),
             ["dashboard.js"] = Load("dashboard.js", "text/javascript; charset=utf-8"),
+            ["favicon.svg"] = Load("favicon.svg", "image/svg+xml"),
         }.ToFrozenDictionary(StringComparer.Ordinal);
 
     /// <summary><c>GET {dashboard}/assets/{name}</c>: one of the embedded files, or 404.</summary>

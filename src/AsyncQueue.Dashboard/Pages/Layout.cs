@@ -23,6 +23,7 @@ internal static class Layout
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <meta name="referrer" content="no-referrer">
             <title>{title} · AsyncQueue</title>
+            <link rel="icon" href="{basePath}/assets/favicon.svg" type="image/svg+xml">
             <link rel="stylesheet" href="{basePath}/assets/dashboard.css">
             <script src="{basePath}/assets/dashboard.js" defer></script>
             </head>
