@@ -15,7 +15,7 @@ internal static class Errors
             return html.ToFragment();
         }
 
-        html.Add($"""<ol class="errors" reversed>""");
+        html.Add($"""<ul class="errors">""");
         for (var i = errors.Count - 1; i >= 0; i--)
         {
             var error = errors[i];
@@ -28,7 +28,7 @@ internal static class Errors
             html.Add($"""</li>""");
         }
 
-        html.Add($"""</ol>""");
+        html.Add($"""</ul>""");
         return html.ToFragment();
     }
 }

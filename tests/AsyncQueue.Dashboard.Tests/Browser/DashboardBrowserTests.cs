@@ -55,7 +55,7 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IAsyncLifetime
         // Inspected: the payload as JSON, the error as text (its angle brackets encoded, not markup).
         await entry.Locator("a").ClickAsync();
         await Expect(_page.Locator("#payload")).ToContainTextAsync("\"FileName\": \"quarterly-report.pdf\"");
-        await Expect(_page.Locator("ol.errors .message")).ToHaveTextAsync(TestCompressor.Failure);
+        await Expect(_page.Locator("ul.errors .message")).ToHaveTextAsync(TestCompressor.Failure);
         await Screenshots.TakeAsync(_page, "dead-letter");
 
         compressor.Heal();
