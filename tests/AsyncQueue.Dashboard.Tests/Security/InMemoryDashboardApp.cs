@@ -1,6 +1,8 @@
 using System.Net;
 using System.Security.Claims;
+using System.Text;
 using System.Text.Encodings.Web;
+using System.Text.RegularExpressions;
 using AsyncQueue.Dashboard;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -37,16 +39,22 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
     /// Starts the app. <paramref name="map"/> maps the dashboard (by default with no policy); the app always has
     /// authentication (a header names the user) and the policy <see cref="Policy"/>, which needs a signed-in user.
     /// </summary>
-    public static async Task<InMemoryDashboardApp> StartAsync(Action<WebApplication>? map = null, Action<IJobQueueBuilder>? queue = null)
+    public static async Task<InMemoryDashboardApp> StartAsync(Action<WebApplication>? map = null, TimeProvider? time = null)
     {
         var builder = WebApplication.CreateBuilder();
+        if (time is not null)
+        {
+            builder.Services.AddSingleton(time);
+        }
+
         builder.WebHost.UseTestServer();
         builder.Logging.ClearProviders().AddFakeLogging();
         builder.Services.AddAntiforgery();
         builder.Services.AddAuthentication(HeaderAuthentication.Name).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.Name, null);
         builder.Services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.RequireAuthenticatedUser());
-        var jobs = builder.Services.AddJobQueue().AddHandler<SignUp, SignUpHandler>(q => q.Retry = Retry.RetryPolicy.None);
-        queue?.Invoke(jobs);
+        builder.Services.AddJobQueue()
+            .AddHandler<SignUp, SignUpHandler>(q => q.Retry = Retry.RetryPolicy.None)
+            .AddHandler<Ping, PingHandler>();
 
         var app = builder.Build();
         (map ?? (a => a.MapJobQueueDashboard("/jobs")))(app);
@@ -54,11 +62,33 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
         return new InMemoryDashboardApp(app);
     }
 
+    /// <summary>
+    /// Does what a click on a dashboard button does, from loopback: opens <paramref name="page"/>, takes the antiforgery
+    /// cookie and the token of the form that posts to <paramref name="action"/>, and posts that form.
+    /// </summary>
+    public async Task<(int Status, IHeaderDictionary Headers, string Body)> ClickAsync(string page, string action)
+    {
+        var (status, headers, body) = await SendAsync("GET", page, IPAddress.Loopback);
+        Assert.Equal(200, status);
+        var form = Regex.Match(body, $"""<form class="action" method="post" action="{Regex.Escape(action)}"[^>]*><input type="hidden" name="([^"]+)" value="([^"]+)">""");
+        Assert.True(form.Success, $"The page {page} has no button that posts to {action}.");
+        var cookie = string.Join("; ", headers.SetCookie.Select(c => c!.Split(';')[0]));
+        var content = Encoding.UTF8.GetBytes($"{form.Groups[1].Value}={Uri.EscapeDataString(WebUtility.HtmlDecode(form.Groups[2].Value))}");
+        return await SendAsync("POST", action, IPAddress.Loopback, configure: c =>
+        {
+            c.Request.Headers.Cookie = cookie;
+            c.Request.ContentType = "application/x-www-form-urlencoded";
+            c.Request.ContentLength = content.Length;
+            c.Request.Body = new MemoryStream(content);
+        });
+    }
+
     /// <summary>Sends a request from <paramref name="remote"/> and returns the response's status, headers and body.</summary>
-    public async Task<(int Status, IHeaderDictionary Headers, string Body)> SendAsync(string method, string path, IPAddress? remote, string? user = null)
+    public async Task<(int Status, IHeaderDictionary Headers, string Body)> SendAsync(string method, string path, IPAddress? remote, string? user = null, Action<HttpContext>? configure = null)
     {
         var context = await _app.GetTestServer().SendAsync(c =>
         {
+            configure?.Invoke(c);
             c.Request.Method = method;
             var query = path.IndexOf('?', StringComparison.Ordinal);
             c.Request.Path = query < 0 ? path : path[..query];
@@ -95,6 +125,16 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
 /// <summary>A job with a field the application marks sensitive, and one that carries whatever the user typed.</summary>
 [JobKind("sign-up")]
 public sealed record SignUp([property: Sensitive] string Email, string DisplayName);
+
+/// <summary>A job that always succeeds.</summary>
+[JobKind("ping")]
+public sealed record Ping;
+
+/// <summary>Succeeds at once.</summary>
+public sealed class PingHandler : IJobHandler<Ping>
+{
+    public Task HandleAsync(Ping job, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
+}
 
 /// <summary>Always fails for good, with a message built from the job's data, so the job is dead-lettered at once.</summary>
 public sealed class SignUpHandler : IJobHandler<SignUp>

@@ -70,7 +70,7 @@ public sealed class JobDataTests
     private static int Rows(string body) => body.Split("<tr data-job=").Length - 1;
 
     /// <summary>Enqueues a job that fails for good, and waits until it is dead-lettered.</summary>
-    private static async Task<JobId> DeadLetterAsync(InMemoryDashboardApp app, SignUp job)
+    internal static async Task<JobId> DeadLetterAsync(InMemoryDashboardApp app, SignUp job)
     {
         var queue = app.Services.GetRequiredService<IJobQueue>();
         var monitor = app.Services.GetRequiredService<IJobQueueMonitor>();
