@@ -7,8 +7,9 @@ namespace AsyncQueue.Dashboard;
 
 /// <summary>
 /// The dashboard's routes, under the group it is mapped at. Pages are GETs; every action is a POST (checked for its
-/// antiforgery token by <see cref="Actions"/>). Ids and names arrive as text and are checked by the page, so a bad
-/// one gets the dashboard's own 404 page rather than a bare binding error.
+/// antiforgery token by <see cref="Actions"/>). Every parameter arrives as text and is checked by the page: a binding
+/// failure would answer 400 before the endpoint filter ran, so even to a refused remote request, and without the
+/// security headers; this way a bad id or name gets the dashboard's own 404 page.
 /// </summary>
 internal static class DashboardEndpoints
 {
@@ -28,7 +29,7 @@ internal static class DashboardEndpoints
         group.MapPost("/queues/{queue}/resume", (HttpContext context, string queue) =>
             dashboard.IsQueue(queue) ? actions.ResumeAsync(context, queue) : NotFoundAsync(context, dashboard, "No queue has this name."));
 
-        group.MapGet("/dead-letters/{name}", (HttpContext context, string name, int? page) => DeadLettersPage.RenderAsync(context, dashboard, name, page));
+        group.MapGet("/dead-letters/{name}", (HttpContext context, string name, string? page) => DeadLettersPage.RenderAsync(context, dashboard, name, page));
         group.MapPost("/dead-letters/{name}/requeue-all", (HttpContext context, string name) =>
             dashboard.IsDeadLetterQueue(name) ? actions.RequeueAllAsync(context, name) : NotFoundAsync(context, dashboard, "No configured queue uses this dead-letter queue."));
         group.MapPost("/dead-letters/{name}/purge", (HttpContext context, string name) =>

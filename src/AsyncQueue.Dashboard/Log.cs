@@ -17,6 +17,6 @@ internal static partial class Log
     [LoggerMessage(4, LogLevel.Warning, "The job queue dashboard at '{Path}' refused a {Method} {Action} without a valid antiforgery token.")]
     public static partial void AntiforgeryRefused(ILogger logger, string path, string method, string action);
 
-    [LoggerMessage(5, LogLevel.Information, "Job queue dashboard: {Action} {Target}.")]
-    public static partial void ActionDone(ILogger logger, string action, string target);
+    [LoggerMessage(5, LogLevel.Information, "Job queue dashboard: {User} from {RemoteAddress} did {Action} {Target}.")]
+    public static partial void ActionDone(ILogger logger, string user, string remoteAddress, string action, string target);
 }

@@ -81,7 +81,8 @@ internal sealed class Actions(MappedDashboard dashboard, IAntiforgery antiforger
         }
 
         var next = await act().ConfigureAwait(false);
-        Log.ActionDone(logger, action, target);
+        // Who did what, for the audit trail: with a policy the signed-in user, without one whoever was at this machine.
+        Log.ActionDone(logger, context.User.Identity?.Name ?? "(anonymous)", context.Connection.RemoteIpAddress?.ToString() ?? "(none)", action, target);
         context.Response.Headers.Location = dashboard.BasePath(context) + next;
         return Results.StatusCode(StatusCodes.Status303SeeOther);
     }

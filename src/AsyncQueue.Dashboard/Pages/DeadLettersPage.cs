@@ -1,3 +1,4 @@
+using System.Globalization;
 using AsyncQueue.Dashboard.Html;
 using Microsoft.AspNetCore.Http;
 
@@ -9,7 +10,7 @@ namespace AsyncQueue.Dashboard.Pages;
 /// </summary>
 internal static class DeadLettersPage
 {
-    public static async Task<IResult> RenderAsync(HttpContext context, MappedDashboard dashboard, string name, int? page)
+    public static async Task<IResult> RenderAsync(HttpContext context, MappedDashboard dashboard, string name, string? page)
     {
         var html = new HtmlBuilder();
         if (!dashboard.IsDeadLetterQueue(name))
@@ -23,7 +24,7 @@ internal static class DeadLettersPage
         var size = dashboard.Options.PageSize;
         var count = await dashboard.DeadLetters.CountAsync(name, context.RequestAborted).ConfigureAwait(false);
         var pages = (int)Math.Max(1, (count + size - 1) / size);
-        var current = Math.Clamp(page ?? 1, 1, pages);
+        var current = Math.Clamp(int.TryParse(page, NumberStyles.None, CultureInfo.InvariantCulture, out var number) ? number : 1, 1, pages);
         var entries = await dashboard.DeadLetters.ListAsync(name, (current - 1) * size, size, context.RequestAborted).ConfigureAwait(false);
 
         html.Add($"""<p><span id="dead-letter-count">{Layout.Count(count)}</span> dead letter(s), oldest first. Page {current} of {pages}.</p>""");

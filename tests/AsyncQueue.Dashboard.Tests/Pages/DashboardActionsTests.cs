@@ -26,6 +26,7 @@ public sealed class DashboardActionsTests
         var page = await app.SendAsync("GET", headers.Location.ToString(), System.Net.IPAddress.Loopback);
         Assert.Contains("Cancelled: the job will not run.", page.Body, StringComparison.Ordinal);
         Assert.DoesNotContain($"/jobs/job/{id}/cancel", page.Body, StringComparison.Ordinal);
+        Assert.Contains(app.Logs.GetSnapshot(), r => r.Id.Id == 5 && r.Message == $"Job queue dashboard: (anonymous) from 127.0.0.1 did cancel {id}.");
     }
 
     [Fact]

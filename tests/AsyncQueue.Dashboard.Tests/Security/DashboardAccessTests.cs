@@ -16,6 +16,7 @@ public sealed class DashboardAccessTests
         { "GET", "/jobs/api/queues" },
         { "GET", "/jobs/assets/dashboard.js" },
         { "GET", "/jobs/dead-letters/sign-up-dead-letter" },
+        { "GET", "/jobs/dead-letters/sign-up-dead-letter?page=abc" },
         { "POST", "/jobs/queues/sign-up/pause" },
     };
 
