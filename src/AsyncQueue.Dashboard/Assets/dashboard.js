@@ -49,8 +49,9 @@
     while (svg.firstChild) {
       svg.removeChild(svg.firstChild);
     }
-    svg.appendChild(line(queue.succeededPerSecond, max, "succeeded"));
+    // Failures first, so where both are flat the succeeded line is the one on top.
     svg.appendChild(line(queue.failedPerSecond, max, "failed"));
+    svg.appendChild(line(queue.succeededPerSecond, max, "succeeded"));
     var label = document.createElementNS(svgNs, "text");
     label.setAttribute("x", "2");
     label.setAttribute("y", "9");
@@ -71,6 +72,10 @@
             setField(row, "succeeded", format(queue.succeeded));
             setField(row, "deadLettered", format(queue.deadLettered));
             setField(row, "state", queue.paused ? "Paused" : "Active");
+            var state = row.querySelector("[data-field='state']");
+            if (state) {
+              state.setAttribute("class", queue.paused ? "paused" : "active");
+            }
           }
           var svg = Array.prototype.find.call(charts, function (c) { return c.getAttribute("data-chart") === queue.queue; });
           if (svg) {

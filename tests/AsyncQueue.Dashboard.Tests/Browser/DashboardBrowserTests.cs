@@ -90,6 +90,7 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IAsyncLifetime
         await Expect(Row().Locator("[data-field='waiting']")).ToHaveTextAsync("3", Patiently);
         await Expect(Row().Locator("[data-field='running']")).ToHaveTextAsync("0");
         Assert.Equal(0, compressor.Started);
+        await Screenshots.TakeAsync(_page, "queues-paused");
         foreach (var id in uploads)
         {
             Assert.Equal(JobState.Waiting, (await app.Monitor.GetJobAsync(id))!.State);
