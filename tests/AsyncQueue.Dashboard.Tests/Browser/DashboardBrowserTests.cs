@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using Microsoft.Playwright;
 using WebUpload;
 using static Microsoft.Playwright.Assertions;
@@ -101,6 +102,10 @@ public sealed class DashboardBrowserTests(Chromium chromium) : IAsyncLifetime
         await Expect(Row().Locator("[data-field='succeeded']")).ToHaveTextAsync("3", Patiently);
         await Expect(Row().Locator("[data-field='waiting']")).ToHaveTextAsync("0", Patiently);
         Assert.Equal(3, compressor.Started);
+
+        // The same refresh drew the chart: the succeeded line rises above its baseline (y = 38) somewhere in the last minute.
+        var points = await Row().Locator("svg[data-chart] polyline.succeeded").GetAttributeAsync("points");
+        Assert.Contains(points!.Split(' '), point => double.Parse(point.Split(',')[1], CultureInfo.InvariantCulture) < 38);
         Assert.Empty(_consoleErrors);
     }
 
