@@ -38,8 +38,9 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
     /// <summary>
     /// Starts the app. <paramref name="map"/> maps the dashboard (by default with no policy); the app always has
     /// authentication (a header names the user) and the policy <see cref="Policy"/>, which needs a signed-in user.
+    /// <paramref name="store"/> picks a store other than the in-memory one.
     /// </summary>
-    public static async Task<InMemoryDashboardApp> StartAsync(Action<WebApplication>? map = null, TimeProvider? time = null)
+    public static async Task<InMemoryDashboardApp> StartAsync(Action<WebApplication>? map = null, TimeProvider? time = null, Action<IJobQueueBuilder>? store = null)
     {
         var builder = WebApplication.CreateBuilder();
         if (time is not null)
@@ -52,9 +53,10 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
         builder.Services.AddAntiforgery();
         builder.Services.AddAuthentication(HeaderAuthentication.Name).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.Name, null);
         builder.Services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.RequireAuthenticatedUser());
-        builder.Services.AddJobQueue()
+        var jobs = builder.Services.AddJobQueue()
             .AddHandler<SignUp, SignUpHandler>(q => q.Retry = Retry.RetryPolicy.None)
             .AddHandler<Ping, PingHandler>();
+        store?.Invoke(jobs);
 
         var app = builder.Build();
         (map ?? (a => a.MapJobQueueDashboard("/jobs")))(app);
