@@ -22,7 +22,18 @@ public sealed class DashboardActionsTests
 
         Assert.Equal(303, status);
         Assert.Equal($"/jobs/job/{id}?done=cancelled", headers.Location.ToString());
-        Assert.Equal(JobState.Cancelled, (await app.Services.GetRequiredService<IJobQueueMonitor>().GetJobAsync(id))!.State);
+
+        // CancelAsync answered Cancelled. The in-memory store moves the job to its queue for a worker to drop, and for
+        // that moment GetJobAsync can still read it Waiting, or Running while the worker drops it: wait for the end.
+        var monitor = app.Services.GetRequiredService<IJobQueueMonitor>();
+        using (var hangGuard = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+        {
+            while ((await monitor.GetJobAsync(id, hangGuard.Token))?.State != JobState.Cancelled)
+            {
+                await Task.Delay(10, hangGuard.Token);
+            }
+        }
+
         var page = await app.SendAsync("GET", headers.Location.ToString(), System.Net.IPAddress.Loopback);
         Assert.Contains("Cancelled: the job will not run.", page.Body, StringComparison.Ordinal);
         Assert.DoesNotContain($"/jobs/job/{id}/cancel", page.Body, StringComparison.Ordinal);
