@@ -1,4 +1,3 @@
-using AsyncQueue.Dashboard.Tests.Security;
 using AsyncQueue.Monitoring;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -44,7 +43,7 @@ public sealed class DashboardActionsTests
     public async Task Delete_DeadLetter_IsGoneFromItsQueue()
     {
         await using var app = await InMemoryDashboardApp.StartAsync();
-        var id = await JobDataTests.DeadLetterAsync(app, new SignUp("a@example.com", "a"));
+        var id = await app.DeadLetterAsync(new SignUp("a@example.com", "a"));
 
         var (status, headers, _) = await app.ClickAsync($"/jobs/dead-letter/{id}", $"/jobs/dead-letter/{id}/delete");
 
@@ -59,7 +58,7 @@ public sealed class DashboardActionsTests
         await using var app = await InMemoryDashboardApp.StartAsync();
         for (var i = 0; i < 3; i++)
         {
-            await JobDataTests.DeadLetterAsync(app, new SignUp($"{i}@example.com", $"{i}"));
+            await app.DeadLetterAsync(new SignUp($"{i}@example.com", $"{i}"));
         }
 
         var (status, headers, _) = await app.ClickAsync($"/jobs/dead-letters/{DeadLetterQueue}", $"/jobs/dead-letters/{DeadLetterQueue}/purge");
@@ -76,7 +75,7 @@ public sealed class DashboardActionsTests
         var ids = new List<JobId>();
         for (var i = 0; i < 2; i++)
         {
-            ids.Add(await JobDataTests.DeadLetterAsync(app, new SignUp($"{i}@example.com", $"{i}")));
+            ids.Add(await app.DeadLetterAsync(new SignUp($"{i}@example.com", $"{i}")));
         }
 
         var (status, _, _) = await app.ClickAsync($"/jobs/dead-letters/{DeadLetterQueue}", $"/jobs/dead-letters/{DeadLetterQueue}/requeue-all");

@@ -1,5 +1,4 @@
 using System.Net;
-using AsyncQueue.Dashboard.Tests.Security;
 using AsyncQueue.Monitoring;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,7 +20,7 @@ public sealed class DurableStoreTests : IDisposable
     public async Task Dashboard_OverSqlite_ListsRequeuesAndPauses()
     {
         await using var app = await InMemoryDashboardApp.StartAsync(store: jobs => jobs.UseSqlite($"Data Source={Path.Combine(_folder, "jobs.db")}"));
-        var id = await JobDataTests.DeadLetterAsync(app, new SignUp("ada@example.com", "Ada"));
+        var id = await app.DeadLetterAsync(new SignUp("ada@example.com", "Ada"));
 
         var list = await app.SendAsync("GET", $"/jobs/dead-letters/{DeadLetterQueue}", IPAddress.Loopback);
         Assert.Contains($"<tr data-job=\"{id}\">", list.Body, StringComparison.Ordinal);

@@ -1,5 +1,4 @@
 using System.Net;
-using AsyncQueue.Monitoring;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -15,7 +14,7 @@ public sealed class JobDataTests
     public async Task DeadLetterPages_JobDataWithMarkup_ShowItEncodedAndTheSensitiveFieldRedacted()
     {
         await using var app = await InMemoryDashboardApp.StartAsync();
-        var id = await DeadLetterAsync(app, new SignUp("ada@example.com", Hostile));
+        var id = await app.DeadLetterAsync(new SignUp("ada@example.com", Hostile));
 
         var list = await app.SendAsync("GET", $"/jobs/dead-letters/{DeadLetterQueue}", IPAddress.Loopback);
         var entry = await app.SendAsync("GET", $"/jobs/dead-letter/{id}", IPAddress.Loopback);
@@ -40,7 +39,7 @@ public sealed class JobDataTests
         await using var app = await InMemoryDashboardApp.StartAsync(map: a => a.MapJobQueueDashboard("/jobs", o => o.PageSize = 10));
         for (var i = 0; i < 25; i++)
         {
-            await DeadLetterAsync(app, new SignUp($"user{i}@example.com", $"user {i}"));
+            await app.DeadLetterAsync(new SignUp($"user{i}@example.com", $"user {i}"));
         }
 
         var first = await app.SendAsync("GET", $"/jobs/dead-letters/{DeadLetterQueue}", IPAddress.Loopback);
@@ -68,19 +67,4 @@ public sealed class JobDataTests
     }
 
     private static int Rows(string body) => body.Split("<tr data-job=").Length - 1;
-
-    /// <summary>Enqueues a job that fails for good, and waits until it is dead-lettered.</summary>
-    internal static async Task<JobId> DeadLetterAsync(InMemoryDashboardApp app, SignUp job)
-    {
-        var queue = app.Services.GetRequiredService<IJobQueue>();
-        var monitor = app.Services.GetRequiredService<IJobQueueMonitor>();
-        var id = (await queue.EnqueueAsync(job)).JobId;
-        using var hangGuard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        while ((await monitor.GetJobAsync(id, hangGuard.Token))?.State != JobState.DeadLettered)
-        {
-            await Task.Delay(10, hangGuard.Token);
-        }
-
-        return id;
-    }
 }

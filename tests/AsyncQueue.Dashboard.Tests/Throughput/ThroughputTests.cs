@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using AsyncQueue.Dashboard.Tests.Security;
 using AsyncQueue.Monitoring;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

@@ -3,7 +3,7 @@ using System.Security.Claims;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.RegularExpressions;
-using AsyncQueue.Dashboard;
+using AsyncQueue.Monitoring;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -14,7 +14,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 
-namespace AsyncQueue.Dashboard.Tests.Security;
+namespace AsyncQueue.Dashboard.Tests;
 
 /// <summary>
 /// An app with a job queue and the dashboard at <c>/jobs</c>, on ASP.NET Core's in-memory test server, so each request
@@ -105,6 +105,20 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
         return (context.Response.StatusCode, context.Response.Headers, await reader.ReadToEndAsync());
     }
 
+    /// <summary>Enqueues a job that fails for good, and waits until it is dead-lettered.</summary>
+    public async Task<JobId> DeadLetterAsync(SignUp job)
+    {
+        var id = (await Services.GetRequiredService<IJobQueue>().EnqueueAsync(job)).JobId;
+        var monitor = Services.GetRequiredService<IJobQueueMonitor>();
+        using var hangGuard = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while ((await monitor.GetJobAsync(id, hangGuard.Token))?.State != JobState.DeadLettered)
+        {
+            await Task.Delay(10, hangGuard.Token);
+        }
+
+        return id;
+    }
+
     public async ValueTask DisposeAsync()
     {
         await _app.StopAsync();
@@ -127,20 +141,3 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
 /// <summary>A job with a field the application marks sensitive, and one that carries whatever the user typed.</summary>
 [JobKind("sign-up")]
 public sealed record SignUp([property: Sensitive] string Email, string DisplayName);
-
-/// <summary>A job that always succeeds.</summary>
-[JobKind("ping")]
-public sealed record Ping;
-
-/// <summary>Succeeds at once.</summary>
-public sealed class PingHandler : IJobHandler<Ping>
-{
-    public Task HandleAsync(Ping job, JobContext context, CancellationToken cancellationToken) => Task.CompletedTask;
-}
-
-/// <summary>Always fails for good, with a message built from the job's data, so the job is dead-lettered at once.</summary>
-public sealed class SignUpHandler : IJobHandler<SignUp>
-{
-    public Task HandleAsync(SignUp job, JobContext context, CancellationToken cancellationToken) =>
-        throw new PermanentJobException($"Cannot greet {job.DisplayName}");
-}
