@@ -272,7 +272,15 @@ public sealed class JobRecord
     }
 
     /// <summary>Forgets the attempt count, as when a dead-lettered job is requeued to run afresh. Its errors stay, for the record.</summary>
-    public void ResetAttempts() => Attempt = 0;
+    /// <remarks>
+    /// The ended attempt is forgotten too: the requeued job's attempt 1 is a new one, and with the old attempt 1 marked
+    /// ended its handler could not report a result (<see cref="JobContext.SetResult"/>).
+    /// </remarks>
+    public void ResetAttempts()
+    {
+        Attempt = 0;
+        EndedAttempt = 0;
+    }
 
     // Setting a field to its absent value never allocates the side object.
     private void SetExtra<T>(T value, Action<Extras, T> set)
