@@ -1,0 +1,328 @@
+using System.Reflection;
+using AsyncQueue.Monitoring;
+using AsyncQueue.Recurring.Diagnostics;
+using AsyncQueue.Storage;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AsyncQueue.Recurring.Scheduling;
+
+/// <summary>
+/// Enqueues each recurring job at its ticks, in every process that registers it: each tick's job carries the idempotency
+/// key of that tick, so the store accepts one job per tick however many processes enqueue it. No lock is taken, so a
+/// crashed process holds nothing up; a process that is down or stalled is simply not one of those enqueueing.
+/// </summary>
+/// <remarks>
+/// One loop serves every recurring job: it enqueues what is due, then waits on the <see cref="TimeProvider"/> until the
+/// earliest next tick, or until <see cref="SetPaused"/> or <see cref="Remove"/> wakes it.
+/// </remarks>
+internal sealed class RecurringScheduler : IRecurringJobs, IHostedService, IDisposable
+{
+    /// <summary>How long a failed enqueue (store unreachable) waits before it is tried again.</summary>
+    internal static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(5);
+
+    // The longest single wait, so that a wall clock set forward or back is noticed within it.
+    private static readonly TimeSpan MaxWait = TimeSpan.FromHours(1);
+
+    // A restart looks back no further than this, whatever the idempotency retention, to bound the work at start.
+    private static readonly TimeSpan MaxLookback = TimeSpan.FromDays(366);
+
+    private readonly Lock _gate = new();
+    private readonly List<Entry> _entries;
+    private readonly IJobQueue _queue;
+    private readonly IJobStore _store;
+    private readonly IJobKindRegistry _kinds;
+    private readonly IJobQueueMonitor _monitor;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stopping = new();
+    private CancellationTokenSource? _wake;
+    private Task? _loop;
+    private long _waits;
+
+    public RecurringScheduler(IEnumerable<RecurringJobDefinition> jobs, IJobQueue queue, IJobStore store, IJobKindRegistry kinds, IJobQueueMonitor monitor, TimeProvider time, ILogger<RecurringScheduler> logger)
+    {
+        _entries = [.. jobs.Select(j => new Entry(j))];
+        _queue = queue;
+        _store = store;
+        _kinds = kinds;
+        _monitor = monitor;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Gets how many times the loop has armed its timer and begun to wait: tests move a fake clock only then.</summary>
+    internal long Waits => Volatile.Read(ref _waits);
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var entry in _entries)
+        {
+            // The same rule as the core's JobKindAttribute: the attribute's kind, else the type's name.
+            var kind = entry.Job.JobType.GetCustomAttribute<JobKindAttribute>()?.Kind ?? entry.Job.JobType.Name;
+            if (!_kinds.TryGetJobType(kind, out var registered) || registered != entry.Job.JobType)
+            {
+                throw new JobTypeNotRegisteredException(entry.Job.JobType);
+            }
+        }
+
+        // Only a durable store remembers which ticks were enqueued before this process started; with FireOnceNow, a
+        // restart offers the store the latest tick it may have missed, keyed as always, and the store refuses it if it
+        // was enqueued. It looks back no further than a key is kept (the shortest IdempotencyRetention of any queue),
+        // since a tick older than that could be run twice.
+        var lookback = (_store.Capabilities & JobStoreCapabilities.Durable) != 0 && _monitor.Queues.Count > 0
+            ? TimeSpan.FromTicks(Math.Min(_monitor.Queues.Min(q => q.IdempotencyRetention).Ticks, MaxLookback.Ticks))
+            : TimeSpan.Zero;
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            foreach (var entry in _entries)
+            {
+                entry.Cursor = entry.Job.Misfire == RecurringMisfirePolicy.FireOnceNow ? now - lookback : now;
+            }
+        }
+
+        _loop = Task.Run(() => RunAsync(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        if (_loop is { } loop)
+        {
+            await loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // Cancelled first: a loop that outlived a timed-out stop sees the cancellation before it could touch a disposed source.
+    public void Dispose()
+    {
+        _stopping.Cancel();
+        _stopping.Dispose();
+    }
+
+    private async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            // The wake-up source is set before the entries are read, so a change made after the read cancels this wait.
+            var wake = new CancellationTokenSource();
+            Entry[] entries;
+            lock (_gate)
+            {
+                _wake = wake;
+                entries = [.. _entries];
+            }
+
+            var now = _time.GetUtcNow();
+            var earliest = now + MaxWait;
+            foreach (var entry in entries)
+            {
+                if (await FireDueAsync(entry, now, stopping).ConfigureAwait(false) is { } next && next < earliest)
+                {
+                    earliest = next;
+                }
+            }
+
+            // A linked source is disposed (it registers on both); the wake source is not: Wake may still cancel it, and
+            // a source with no timer and no wait handle holds nothing to release.
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(stopping, wake.Token);
+            try
+            {
+                var delay = earliest - now;
+                if (delay > TimeSpan.Zero)
+                {
+                    var waiting = Task.Delay(delay, _time, linked.Token);
+                    Interlocked.Increment(ref _waits);
+                    await waiting.ConfigureAwait(false);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    /// <summary>Enqueues the entry's due ticks; returns when it next needs the loop, or <see langword="null"/> for never.</summary>
+    private async Task<DateTimeOffset?> FireDueAsync(Entry entry, DateTimeOffset now, CancellationToken stopping)
+    {
+        var job = entry.Job;
+        DateTimeOffset cursor;
+        lock (_gate)
+        {
+            if (entry.Removed || entry.Paused)
+            {
+                // Ticks while paused are skipped, never caught up on resume.
+                entry.Cursor = now;
+                entry.NextRun = null;
+                return null;
+            }
+
+            if (now < entry.RetryAt)
+            {
+                return entry.RetryAt;
+            }
+
+            cursor = entry.Cursor;
+        }
+
+        // Ticks older than the threshold were missed (this process was down or stalled); the rest are on time.
+        var onTimeFrom = now - job.MisfireThreshold > cursor ? now - job.MisfireThreshold : cursor;
+        var ticks = new List<DateTimeOffset>();
+        if (onTimeFrom > cursor && CronTicks.Latest(job, cursor, onTimeFrom) is { } missed)
+        {
+            if (job.Misfire == RecurringMisfirePolicy.FireOnceNow)
+            {
+                RecurringLog.MissedFiredOnce(_logger, job.Name, missed);
+                ticks.Add(missed);
+            }
+            else
+            {
+                RecurringLog.MissedSkipped(_logger, job.Name, missed);
+            }
+        }
+
+        ticks.AddRange(CronTicks.Between(job, onTimeFrom, now));
+        foreach (var tick in ticks)
+        {
+            try
+            {
+                var result = await job.EnqueueTickAsync(_queue, tick, stopping).ConfigureAwait(false);
+                if (result.Accepted)
+                {
+                    RecurringLog.TickEnqueued(_logger, job.Name, tick, result.JobId);
+                }
+                else
+                {
+                    RecurringLog.TickDuplicate(_logger, job.Name, tick, result.JobId);
+                }
+
+                lock (_gate)
+                {
+                    entry.Cursor = tick;
+                    entry.LastRun = tick;
+                }
+            }
+            catch (Exception e) when (!stopping.IsCancellationRequested)
+            {
+                // The cursor stays before the failed tick, so it is offered again: on time, or as a missed tick.
+                RecurringLog.EnqueueFailed(_logger, e, job.Name, tick, RetryDelay);
+                lock (_gate)
+                {
+                    entry.RetryAt = now + RetryDelay;
+                }
+
+                return now + RetryDelay;
+            }
+        }
+
+        var next = CronTicks.Next(job, now);
+        lock (_gate)
+        {
+            entry.Cursor = now;
+            entry.NextRun = entry.Paused || entry.Removed ? null : next;
+        }
+
+        return next;
+    }
+
+    public IReadOnlyList<RecurringJobInfo> List()
+    {
+        lock (_gate)
+        {
+            return [.. _entries.Select(e => new RecurringJobInfo(e.Job.Name, e.Job.Cron, e.Job.TimeZone, e.Paused, e.Paused ? null : e.NextRun, e.LastRun))];
+        }
+    }
+
+    public void SetPaused(string name, bool paused)
+    {
+        var now = _time.GetUtcNow();
+        Change(name, entry =>
+        {
+            if (entry.Paused && !paused)
+            {
+                entry.Cursor = now;
+            }
+
+            entry.Paused = paused;
+        });
+    }
+
+    public ValueTask<EnqueueResult> TriggerAsync(string name, CancellationToken cancellationToken = default)
+    {
+        RecurringJobDefinition job;
+        lock (_gate)
+        {
+            job = Find(name).Job;
+        }
+
+        return job.EnqueueNowAsync(_queue, cancellationToken);
+    }
+
+    public bool Remove(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        lock (_gate)
+        {
+            var index = _entries.FindIndex(e => e.Job.Name == name);
+            if (index < 0)
+            {
+                return false;
+            }
+
+            _entries[index].Removed = true;
+            _entries.RemoveAt(index);
+        }
+
+        Wake();
+        return true;
+    }
+
+    private void Change(string name, Action<Entry> change)
+    {
+        lock (_gate)
+        {
+            change(Find(name));
+        }
+
+        Wake();
+    }
+
+    private Entry Find(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return _entries.Find(e => e.Job.Name == name) ?? throw new KeyNotFoundException($"No recurring job is named '{name}'.");
+    }
+
+    // Outside the lock: cancelling runs the waiting loop's continuation, which must never run under it.
+    private void Wake()
+    {
+        CancellationTokenSource? wake;
+        lock (_gate)
+        {
+            wake = _wake;
+        }
+
+        wake?.Cancel();
+    }
+
+    /// <summary>One recurring job's state in this process; every mutable field is guarded by the scheduler's lock.</summary>
+    private sealed class Entry(RecurringJobDefinition job)
+    {
+        public RecurringJobDefinition Job { get; } = job;
+
+        /// <summary>Ticks up to here (inclusive) were handled: enqueued, found enqueued, skipped.</summary>
+        public DateTimeOffset Cursor { get; set; }
+
+        public DateTimeOffset? NextRun { get; set; }
+
+        public DateTimeOffset? LastRun { get; set; }
+
+        public DateTimeOffset RetryAt { get; set; }
+
+        public bool Paused { get; set; }
+
+        public bool Removed { get; set; }
+    }
+}
