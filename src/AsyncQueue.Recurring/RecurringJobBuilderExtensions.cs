@@ -73,9 +73,9 @@ public static class RecurringJobBuilderExtensions
             throw new ArgumentException($"Recurring job '{name}': RecurringJobOptions.TimeZone must not be null; leave it at TimeZoneInfo.Utc or give a zone from TimeZoneInfo.FindSystemTimeZoneById.", nameof(options));
         }
 
-        if (options.Misfire is not (RecurringMisfirePolicy.FireOnceNow or RecurringMisfirePolicy.Skip))
+        if (options.Misfire is not (RecurringMisfirePolicy.Skip or RecurringMisfirePolicy.FireOnceNow))
         {
-            throw new ArgumentException($"Recurring job '{name}': RecurringJobOptions.Misfire must be FireOnceNow or Skip, but was {options.Misfire}.", nameof(options));
+            throw new ArgumentException($"Recurring job '{name}': RecurringJobOptions.Misfire must be Skip or FireOnceNow, but was {options.Misfire}.", nameof(options));
         }
 
         if (options.MisfireThreshold < TimeSpan.Zero)

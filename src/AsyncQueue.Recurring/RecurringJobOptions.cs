@@ -12,9 +12,9 @@ public class RecurringJobOptions
     /// </remarks>
     public TimeZoneInfo TimeZone { get; set; } = TimeZoneInfo.Utc;
 
-    /// <summary>Gets or sets what to do about ticks missed while no process was running the schedule.</summary>
-    /// <value>The default value is <see cref="RecurringMisfirePolicy.FireOnceNow"/>.</value>
-    public RecurringMisfirePolicy Misfire { get; set; } = RecurringMisfirePolicy.FireOnceNow;
+    /// <summary>Gets or sets what to do about ticks missed while no process was running the schedule, or the process stalled.</summary>
+    /// <value>The default value is <see cref="RecurringMisfirePolicy.Skip"/>: no job runs but at a tick it was due.</value>
+    public RecurringMisfirePolicy Misfire { get; set; } = RecurringMisfirePolicy.Skip;
 
     /// <summary>Gets or sets how late a tick may be enqueued and still count as on time rather than missed.</summary>
     /// <value>The default value is 1 minute. Range: zero or more.</value>

@@ -39,6 +39,7 @@ internal sealed class RecurringScheduler : IRecurringJobs, IHostedService, IDisp
     private CancellationTokenSource? _wake;
     private Task? _loop;
     private long _waits;
+    private int _disposed;
 
     public RecurringScheduler(IEnumerable<RecurringJobDefinition> jobs, IJobQueue queue, IJobStore store, IJobKindRegistry kinds, IJobQueueMonitor monitor, TimeProvider time, ILogger<RecurringScheduler> logger)
     {
@@ -95,9 +96,15 @@ internal sealed class RecurringScheduler : IRecurringJobs, IHostedService, IDisp
         }
     }
 
-    // Cancelled first: a loop that outlived a timed-out stop sees the cancellation before it could touch a disposed source.
+    // Once, though DI calls it for each registration that hands out this instance. Cancelled first: a loop that outlived
+    // a timed-out stop sees the cancellation before it could touch a disposed source.
     public void Dispose()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         _stopping.Cancel();
         _stopping.Dispose();
     }
@@ -167,10 +174,12 @@ internal sealed class RecurringScheduler : IRecurringJobs, IHostedService, IDisp
             cursor = entry.Cursor;
         }
 
-        // Ticks older than the threshold were missed (this process was down or stalled); the rest are on time.
-        var onTimeFrom = now - job.MisfireThreshold > cursor ? now - job.MisfireThreshold : cursor;
+        // Ticks later than the threshold (up to lateUpTo) were missed: this process was down or stalled. The rest are on
+        // time; a tick exactly the threshold late still is, so a zero threshold takes a tick handled at its very time.
+        var lateUpTo = now - job.MisfireThreshold - TimeSpan.FromTicks(1);
+        var onTimeAfter = lateUpTo > cursor ? lateUpTo : cursor;
         var ticks = new List<DateTimeOffset>();
-        if (onTimeFrom > cursor && CronTicks.Latest(job, cursor, onTimeFrom) is { } missed)
+        if (onTimeAfter > cursor && CronTicks.Latest(job, cursor, lateUpTo) is { } missed)
         {
             if (job.Misfire == RecurringMisfirePolicy.FireOnceNow)
             {
@@ -183,7 +192,7 @@ internal sealed class RecurringScheduler : IRecurringJobs, IHostedService, IDisp
             }
         }
 
-        ticks.AddRange(CronTicks.Between(job, onTimeFrom, now));
+        ticks.AddRange(CronTicks.Between(job, onTimeAfter, now));
         foreach (var tick in ticks)
         {
             try
