@@ -80,6 +80,9 @@ internal sealed class RecurringScheduler : IRecurringJobs, IHostedService, IDisp
             foreach (var entry in _entries)
             {
                 entry.Cursor = entry.Job.Misfire == RecurringMisfirePolicy.FireOnceNow ? now - lookback : now;
+
+                // Shown at once, so a caller that lists the jobs right after the host started sees each next run.
+                entry.NextRun = CronTicks.Next(entry.Job, now);
             }
         }
 
