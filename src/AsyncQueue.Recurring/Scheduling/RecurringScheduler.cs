@@ -127,12 +127,21 @@ internal sealed class RecurringScheduler : IRecurringJobs, IHostedService, IDisp
 
             var now = _time.GetUtcNow();
             var earliest = now + MaxWait;
-            foreach (var entry in entries)
+            try
             {
-                if (await FireDueAsync(entry, now, stopping).ConfigureAwait(false) is { } next && next < earliest)
+                foreach (var entry in entries)
                 {
-                    earliest = next;
+                    if (await FireDueAsync(entry, now, stopping).ConfigureAwait(false) is { } next && next < earliest)
+                    {
+                        earliest = next;
+                    }
                 }
+            }
+            catch (Exception) when (stopping.IsCancellationRequested)
+            {
+                // An enqueue cut short by the stop (a wait for room, a store call cancelled): its tick is left to the
+                // other processes, or to this one's misfire policy when it starts again. The stop itself must not fail.
+                return;
             }
 
             // A linked source is disposed (it registers on both); the wake source is not: Wake may still cancel it, and
