@@ -78,9 +78,9 @@ public static class RecurringJobBuilderExtensions
             throw new ArgumentException($"Recurring job '{name}': RecurringJobOptions.Misfire must be Skip or FireOnceNow, but was {options.Misfire}.", nameof(options));
         }
 
-        if (options.MisfireThreshold < TimeSpan.Zero)
+        if (options.MisfireThreshold < TimeSpan.Zero || options.MisfireThreshold > TimeSpan.FromDays(1))
         {
-            throw new ArgumentException($"Recurring job '{name}': RecurringJobOptions.MisfireThreshold must not be negative, but was {options.MisfireThreshold}.", nameof(options));
+            throw new ArgumentException($"Recurring job '{name}': RecurringJobOptions.MisfireThreshold must be from zero to one day, but was {options.MisfireThreshold}.", nameof(options));
         }
 
         if (options.Enqueue is { IdempotencyKey: not null } or { NotBefore: not null })

@@ -17,7 +17,7 @@ public class RecurringJobOptions
     public RecurringMisfirePolicy Misfire { get; set; } = RecurringMisfirePolicy.Skip;
 
     /// <summary>Gets or sets how late a tick may be enqueued and still count as on time rather than missed.</summary>
-    /// <value>The default value is 1 minute. Range: zero or more.</value>
+    /// <value>The default value is 1 minute. Range: zero to one day; keep it well below the job's queue's <see cref="QueueOptions.IdempotencyRetention"/>.</value>
     public TimeSpan MisfireThreshold { get; set; } = TimeSpan.FromMinutes(1);
 
     /// <summary>Gets or sets the per-enqueue settings of each job (queue, priority, attempts); its idempotency key must be left unset.</summary>

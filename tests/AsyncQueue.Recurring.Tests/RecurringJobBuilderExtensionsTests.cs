@@ -32,10 +32,12 @@ public sealed class RecurringJobBuilderExtensionsTests
         Assert.Contains("'cleanup'", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void AddRecurringJob_NegativeMisfireThreshold_ThrowsNamingTheProperty()
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(86_401)]
+    public void AddRecurringJob_MisfireThresholdOutOfRange_ThrowsNamingTheProperty(int seconds)
     {
-        var error = Assert.Throws<ArgumentException>(() => NewBuilder().AddRecurringJob("cleanup", "0 3 * * *", () => new TickJob(), o => o.MisfireThreshold = TimeSpan.FromSeconds(-1)));
+        var error = Assert.Throws<ArgumentException>(() => NewBuilder().AddRecurringJob("cleanup", "0 3 * * *", () => new TickJob(), o => o.MisfireThreshold = TimeSpan.FromSeconds(seconds)));
 
         Assert.Contains("MisfireThreshold", error.Message, StringComparison.Ordinal);
     }
