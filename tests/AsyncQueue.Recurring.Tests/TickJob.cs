@@ -12,7 +12,8 @@ public sealed class TickRecorder
 {
     private readonly ConcurrentQueue<DateTimeOffset?> _ticks = new();
 
-    public IReadOnlyList<DateTimeOffset?> Ticks => [.. _ticks];
+    /// <summary>Gets the ticks whose jobs ran, in tick order: a queue's workers may run two due jobs in either order.</summary>
+    public IReadOnlyList<DateTimeOffset?> Ticks => [.. _ticks.Order()];
 
     public void Record(string? idempotencyKey) => _ticks.Enqueue(idempotencyKey is null ? null : TickOf(idempotencyKey));
 

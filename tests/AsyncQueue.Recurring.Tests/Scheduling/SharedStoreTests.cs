@@ -42,7 +42,7 @@ public sealed class SharedStoreTests : IDisposable
 
         await Poll.UntilAsync(() => recorder.Ticks.Count >= ticks.Length, "every tick's job ran");
 
-        Assert.Equal(ticks, recorder.Ticks.Order());
+        Assert.Equal(ticks, recorder.Ticks);
         Assert.Equal(ticks.Length, JobsInFile());
     }
 
