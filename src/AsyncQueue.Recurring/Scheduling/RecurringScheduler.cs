@@ -94,7 +94,9 @@ internal sealed partial class RecurringScheduler : IRecurringJobs, IHostedServic
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (_loop is { } loop)
         {
-            await loop.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // As BackgroundService does: when the host's shutdown timeout fires (an enqueue stuck on a store that does
+            // not answer), stop waiting without failing the stop; the loop ends with its enqueue.
+            await loop.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
