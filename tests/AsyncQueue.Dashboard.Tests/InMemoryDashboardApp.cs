@@ -54,8 +54,14 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
         builder.Services.AddAuthentication(HeaderAuthentication.Name).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.Name, null);
         builder.Services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.RequireAuthenticatedUser());
         var jobs = builder.Services.AddJobQueue()
-            .AddHandler<SignUp, SignUpHandler>(q => q.Retry = Retry.RetryPolicy.None)
-            .AddHandler<Ping, PingHandler>();
+            .AddHandler<SignUp, SignUpHandler>(q =>
+            {
+                q.Retry = Retry.RetryPolicy.None;
+
+                // The tests look finished jobs up; the in-memory store keeps them only when asked.
+                q.FinishedJobCapacity = 1_000;
+            })
+            .AddHandler<Ping, PingHandler>(q => q.FinishedJobCapacity = 1_000);
         store?.Invoke(jobs);
 
         var app = builder.Build();

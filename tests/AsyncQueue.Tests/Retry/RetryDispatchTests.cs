@@ -144,7 +144,7 @@ public sealed class RetryDispatchTests
         // Attempt 1 of the job's first life ended; the requeued job's attempt 1 is a new one and may report a result.
         // MaxAttempts makes the in-memory store keep the job's own record (a plain job runs on a consumer's reused one),
         // which goes to the dead-letter queue and back, as a job enqueued under a trace does.
-        var (host, _, attempts) = await StartAsync(q => q.Retry = RetryPolicy.None, builder => builder.AddHandler<Reporting, ReportingHandler>());
+        var (host, _, attempts) = await StartAsync(q => q.Retry = RetryPolicy.None, builder => builder.AddHandler<Reporting, ReportingHandler>(q => q.FinishedJobCapacity = 100));
         await using var _ = host;
         var deadLetters = host.Services.GetRequiredService<IDeadLetterQueue>();
         var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
