@@ -35,6 +35,16 @@ internal static class DashboardEndpoints
         group.MapPost("/dead-letters/{name}/purge", (HttpContext context, string name) =>
             dashboard.IsDeadLetterQueue(name) ? actions.PurgeAsync(context, name) : NotFoundAsync(context, dashboard, "No configured queue uses this dead-letter queue."));
 
+        group.MapGet("/recurring", Handler(context => RecurringPage.RenderAsync(context, dashboard)));
+        group.MapPost("/recurring/{name}/pause", (HttpContext context, string name) =>
+            dashboard.IsRecurringJob(name) ? actions.PauseScheduleAsync(context, name) : NotFoundAsync(context, dashboard, "No recurring job has this name."));
+        group.MapPost("/recurring/{name}/resume", (HttpContext context, string name) =>
+            dashboard.IsRecurringJob(name) ? actions.ResumeScheduleAsync(context, name) : NotFoundAsync(context, dashboard, "No recurring job has this name."));
+        group.MapPost("/recurring/{name}/trigger", (HttpContext context, string name) =>
+            dashboard.IsRecurringJob(name) ? actions.TriggerAsync(context, name) : NotFoundAsync(context, dashboard, "No recurring job has this name."));
+        group.MapPost("/recurring/{name}/remove", (HttpContext context, string name) =>
+            dashboard.IsRecurringJob(name) ? actions.RemoveScheduleAsync(context, name) : NotFoundAsync(context, dashboard, "No recurring job has this name."));
+
         group.MapGet("/dead-letter/{id}", (HttpContext context, string id) => DeadLetterPage.RenderAsync(context, dashboard, id));
         group.MapPost("/dead-letter/{id}/requeue", (HttpContext context, string id) =>
             JobId.TryParse(id, out var jobId) ? actions.RequeueAsync(context, jobId) : NotFoundAsync(context, dashboard, "No dead letter has this id."));

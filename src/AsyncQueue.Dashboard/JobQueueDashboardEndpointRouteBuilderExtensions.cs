@@ -4,6 +4,7 @@ using AsyncQueue.Dashboard.Pages;
 using AsyncQueue.Dashboard.Security;
 using AsyncQueue.Dashboard.Throughput;
 using AsyncQueue.Monitoring;
+using AsyncQueue.Recurring;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -22,9 +23,10 @@ public static class JobQueueDashboardEndpointRouteBuilderExtensions
 {
     /// <summary>
     /// Maps the job queue's dashboard at <paramref name="pattern"/>: every queue with its counts and throughput, jobs by
-    /// id, dead letters, and pause, resume, cancel, requeue, delete and purge. It reads and acts only through
-    /// <see cref="IJobQueueMonitor"/>, <see cref="IJobQueue"/> and <see cref="IDeadLetterQueue"/>, so it works the same
-    /// over every store.
+    /// id, dead letters, and pause, resume, cancel, requeue, delete and purge; with recurring jobs registered
+    /// (<c>AddRecurringJob</c>), their schedules, paused, resumed, triggered or removed through <see cref="IRecurringJobs"/>.
+    /// It reads and acts only through <see cref="IJobQueueMonitor"/>, <see cref="IJobQueue"/> and
+    /// <see cref="IDeadLetterQueue"/>, so it works the same over every store.
     /// </summary>
     /// <param name="endpoints">The app (or another endpoint route builder) whose services hold the job queue.</param>
     /// <param name="pattern">Where the dashboard lives, for example <c>/jobs</c>.</param>
@@ -58,7 +60,7 @@ public static class JobQueueDashboardEndpointRouteBuilderExtensions
             ?? throw new InvalidOperationException("MapJobQueueDashboard checks an antiforgery token on every action: call builder.Services.AddAntiforgery().");
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("AsyncQueue.Dashboard");
         var throughput = new ThroughputRecorder(services.GetService<IMeterFactory>(), services.GetService<TimeProvider>() ?? TimeProvider.System);
-        var dashboard = new MappedDashboard(pattern, options, monitor, services.GetRequiredService<IJobQueue>(), services.GetRequiredService<IDeadLetterQueue>(), throughput);
+        var dashboard = new MappedDashboard(pattern, options, monitor, services.GetRequiredService<IJobQueue>(), services.GetRequiredService<IDeadLetterQueue>(), throughput, services.GetService<IRecurringJobs>());
 
         var marker = new DashboardEndpointMarker();
         var group = endpoints.MapGroup(pattern).WithMetadata(marker).AddEndpointFilter(new DashboardFilter(logger, dashboard.Pattern)).ExcludeFromDescription();

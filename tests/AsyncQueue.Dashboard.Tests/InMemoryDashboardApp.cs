@@ -38,9 +38,9 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
     /// <summary>
     /// Starts the app. <paramref name="map"/> maps the dashboard (by default with no policy); the app always has
     /// authentication (a header names the user) and the policy <see cref="Policy"/>, which needs a signed-in user.
-    /// <paramref name="store"/> picks a store other than the in-memory one.
+    /// <paramref name="jobs"/> adds to the job queue: a store other than the in-memory one, recurring jobs.
     /// </summary>
-    public static async Task<InMemoryDashboardApp> StartAsync(Action<WebApplication>? map = null, TimeProvider? time = null, Action<IJobQueueBuilder>? store = null)
+    public static async Task<InMemoryDashboardApp> StartAsync(Action<WebApplication>? map = null, TimeProvider? time = null, Action<IJobQueueBuilder>? jobs = null)
     {
         var builder = WebApplication.CreateBuilder();
         if (time is not null)
@@ -53,7 +53,7 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
         builder.Services.AddAntiforgery();
         builder.Services.AddAuthentication(HeaderAuthentication.Name).AddScheme<AuthenticationSchemeOptions, HeaderAuthentication>(HeaderAuthentication.Name, null);
         builder.Services.AddAuthorizationBuilder().AddPolicy(Policy, policy => policy.RequireAuthenticatedUser());
-        var jobs = builder.Services.AddJobQueue()
+        var queue = builder.Services.AddJobQueue()
             .AddHandler<SignUp, SignUpHandler>(q =>
             {
                 q.Retry = Retry.RetryPolicy.None;
@@ -62,7 +62,7 @@ internal sealed class InMemoryDashboardApp : IAsyncDisposable
                 q.FinishedJobCapacity = 1_000;
             })
             .AddHandler<Ping, PingHandler>(q => q.FinishedJobCapacity = 1_000);
-        store?.Invoke(jobs);
+        jobs?.Invoke(queue);
 
         var app = builder.Build();
         (map ?? (a => a.MapJobQueueDashboard("/jobs")))(app);

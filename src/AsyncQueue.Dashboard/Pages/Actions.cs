@@ -9,7 +9,7 @@ namespace AsyncQueue.Dashboard.Pages;
 /// The dashboard's actions: each a POST whose antiforgery token is checked here, whatever middleware the app runs, then
 /// answered with 303 See Other to the page that shows the outcome (so a reload does not repeat it).
 /// </summary>
-internal sealed class Actions(MappedDashboard dashboard, IAntiforgery antiforgery, ILogger logger)
+internal sealed partial class Actions(MappedDashboard dashboard, IAntiforgery antiforgery, ILogger logger)
 {
     public Task<IResult> PauseAsync(HttpContext context, string queue) =>
         RunAsync(context, "pause", queue, async () =>

@@ -37,6 +37,11 @@ internal static class Layout
             html.Add($"""<a href="{basePath}/dead-letters/{Uri.EscapeDataString(deadLetterQueue)}">{deadLetterQueue}</a>""");
         }
 
+        if (dashboard.Recurring is not null)
+        {
+            html.Add($"""<a href="{basePath}/recurring">Recurring</a>""");
+        }
+
         html.Add($"""
             </nav>
             <form class="lookup" method="get" action="{basePath}/job"><label>Job id <input name="id" required size="34" autocomplete="off" spellcheck="false"></label> <button type="submit">Look up</button></form>

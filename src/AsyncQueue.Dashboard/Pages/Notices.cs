@@ -17,6 +17,11 @@ internal static class Notices
     public const string Deleted = "deleted";
     public const string Purged = "purged";
     public const string Gone = "gone";
+    public const string SchedulePaused = "schedule-paused";
+    public const string ScheduleResumed = "schedule-resumed";
+    public const string Triggered = "triggered";
+    public const string ScheduleRemoved = "schedule-removed";
+    public const string ScheduleGone = "schedule-gone";
 
     public static string? Describe(string? code) => code switch
     {
@@ -31,6 +36,11 @@ internal static class Notices
         Deleted => "Deleted the dead letter for good.",
         Purged => "Purged: every job of the dead-letter queue was deleted for good.",
         Gone => "No dead-letter queue holds that job any more; nothing was changed.",
+        SchedulePaused => "Paused the schedule in this process: its ticks are skipped, never caught up, until it is resumed. Other processes keep their own schedules.",
+        ScheduleResumed => "Resumed the schedule in this process: it runs again from its next tick.",
+        Triggered => "Triggered: one job of the schedule was enqueued now, outside its ticks.",
+        ScheduleRemoved => "Removed the schedule from this process: it enqueues no more jobs here until the app starts again. Jobs already enqueued still run.",
+        ScheduleGone => "This process has no recurring job of that name any more; nothing was changed.",
         _ => null,
     };
 }

@@ -19,7 +19,7 @@ public sealed class DurableStoreTests : IDisposable
     [Fact]
     public async Task Dashboard_OverSqlite_ListsRequeuesAndPauses()
     {
-        await using var app = await InMemoryDashboardApp.StartAsync(store: jobs => jobs.UseSqlite($"Data Source={Path.Combine(_folder, "jobs.db")}"));
+        await using var app = await InMemoryDashboardApp.StartAsync(jobs: jobs => jobs.UseSqlite($"Data Source={Path.Combine(_folder, "jobs.db")}"));
         var id = await app.DeadLetterAsync(new SignUp("ada@example.com", "Ada"));
 
         var list = await app.SendAsync("GET", $"/jobs/dead-letters/{DeadLetterQueue}", IPAddress.Loopback);
