@@ -37,6 +37,14 @@ internal sealed partial class JobDispatcher
     /// <returns><see langword="false"/> when the job was handed back and must not start.</returns>
     private async ValueTask<bool> WaitForPermitAsync(Worker worker, RateLimitGate gate, JobRecord job, CancellationToken stopping)
     {
+        // Cancels first: a job cancelled already spends no permit, and a token that an earlier job's cancel used is
+        // renewed, so it cannot end this wait early and let the job start without a permit.
+        if (worker.NeedsAttention && CancelledBeforeStart(worker, job))
+        {
+            await SettleUnstartedCancelAsync(worker, job).ConfigureAwait(false);
+            return false;
+        }
+
         if (gate.TryEnter(job.Job))
         {
             return true;

@@ -113,6 +113,35 @@ public sealed class RateLimitTests
     }
 
     [Fact]
+    public async Task StopAsync_JobWaitingForItsPermit_IsHandedBackUnstarted()
+    {
+        var time = new FakeTimeProvider(Start);
+        var limit = JobRateLimit.PerMinute(1);
+        var log = new StartLog(time, limit);
+        var host = await StartAsync(time, log, limit);
+        await using (host)
+        {
+            await host.Queue.EnqueueAsync(new PhoneCall(0, "all"));
+            await log.WaitForAsync(1);
+            var waiting = (await host.Queue.EnqueueAsync(new PhoneCall(1, "all"))).JobId;
+            var monitor = host.Services.GetRequiredService<AsyncQueue.Monitoring.IJobQueueMonitor>();
+            while ((await monitor.GetJobAsync(waiting)) is not { State: JobState.Waiting })
+            {
+                await Task.Delay(5);
+            }
+
+            using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+            await host.StopAsync(patience.Token);
+
+            // Back in the store, waiting, with no attempt spent; it never ran.
+            var store = host.Services.GetRequiredService<IJobStore>();
+            Assert.Equal(1, (await store.CountAsync("calls", default)).Waiting);
+            Assert.Equal(0, (await store.GetJobAsync(waiting, default))!.Attempt);
+            Assert.False(log.Runs.ContainsKey(1));
+        }
+    }
+
+    [Fact]
     public void Validate_RateLimitOfZeroPermits_FailsNamingTheProperty()
     {
         var validator = new AsyncQueue.DependencyInjection.QueueOptionsValidator();
