@@ -17,7 +17,7 @@ internal sealed partial class SqliteJobStore
             return int.MaxValue;
         }
 
-        var used = _sql.RateUsed.ScalarInt64(queue.Name, limit.WindowOf(cycle.Now));
+        var used = _sql.RateUsed.ScalarInt64(queue.Name, limit.WindowOf(cycle.Now), limit.Permits);
         return (int)Math.Max(0, limit.Permits - used);
     }
 

@@ -95,13 +95,19 @@ internal sealed class SqliteStatements : IDisposable
             "$queue", "$isolated");
         // A rate-limited queue's leases in a window: read and counted in the lease step's write transaction, which every
         // process on the file takes in turn (BEGIN IMMEDIATE), so no two processes lease the same permits.
-        RateUsed = Prepare("SELECT used FROM asyncqueue_rate_windows WHERE queue = $queue AND window_index = $window", "$queue", "$window");
+        // A cycle whose clock reading is older than the window another process already counted in (it read the time,
+        // then waited for the write lock while the window turned) finds that window full: it leases nothing, and never
+        // moves the row back to an older window.
+        RateUsed = Prepare(
+            "SELECT CASE WHEN window_index > $window THEN $permits WHEN window_index = $window THEN used ELSE 0 END FROM asyncqueue_rate_windows WHERE queue = $queue",
+            "$queue", "$window", "$permits");
         RateCount = Prepare(
             """
             INSERT INTO asyncqueue_rate_windows (queue, window_index, used) VALUES ($queue, $window, $used)
             ON CONFLICT (queue) DO UPDATE SET
                 used = CASE WHEN window_index = excluded.window_index THEN used + excluded.used ELSE excluded.used END,
                 window_index = excluded.window_index
+            WHERE excluded.window_index >= window_index
             """,
             "$queue", "$window", "$used");
 
