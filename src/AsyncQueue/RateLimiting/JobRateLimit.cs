@@ -8,7 +8,7 @@ namespace AsyncQueue.RateLimiting;
 /// <para>
 /// The limit counts starts in fixed windows of <see cref="Period"/>: at most <see cref="Permits"/> jobs start in each.
 /// With the in-memory store (and any store without <c>JobStoreCapabilities.SharedRateLimits</c>) the limit holds in
-/// this process; a store that declares that capability (SQLite, PostgreSQL) counts each window's starts in the database,
+/// this process; a store that declares that capability (SQLite, so far) counts each window's leases in the database,
 /// so the limit holds across every process sharing it. See docs/operations.md, "Rate limits".
 /// </para>
 /// <para>
