@@ -24,7 +24,9 @@ internal static class SqliteSchema
     // IJobStore.OpenConsumer); started: the start of the leased attempt was recorded (IJobStore.MarkStartedAsync), so a
     // crash during it is charged to it; started_at: when the latest attempt was leased. cancel_requested: a cancel came
     // while the job was leased; the holder's heartbeat tells its record. Indexes on columns that version 3 added are
-    // made in CreateLateIndexes, after the upgrades.
+    // made in CreateLateIndexes, after the upgrades. asyncqueue_rate_windows: how many jobs of a rate-limited queue
+    // were leased in its current window (QueueOptions.RateLimit), by every process on the file; created by IF NOT EXISTS
+    // on a file of any version, so it needs no upgrade step.
     private const string CreateTables = """
         CREATE TABLE IF NOT EXISTS asyncqueue_meta (
             key TEXT PRIMARY KEY,
@@ -91,6 +93,12 @@ internal static class SqliteSchema
         CREATE TABLE IF NOT EXISTS asyncqueue_queues (
             name TEXT PRIMARY KEY,
             paused INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS asyncqueue_rate_windows (
+            queue TEXT PRIMARY KEY,
+            window_index INTEGER NOT NULL,
+            used INTEGER NOT NULL
         ) WITHOUT ROWID;
         """;
 

@@ -93,6 +93,24 @@ internal sealed class SqliteStatements : IDisposable
         NextDue = Prepare(
             $"SELECT MIN(due) FROM ({ByPriority("SELECT MIN(run_at) AS due FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority = {0} AND (isolated = 0 OR $isolated = 1)")}) WHERE {NotPaused}",
             "$queue", "$isolated");
+        // A rate-limited queue's leases in a window: read and counted in the lease step's write transaction, which every
+        // process on the file takes in turn (BEGIN IMMEDIATE), so no two processes lease the same permits.
+        // A cycle whose clock reading is older than the window another process already counted in (it read the time,
+        // then waited for the write lock while the window turned) finds that window full: it leases nothing, and never
+        // moves the row back to an older window.
+        RateUsed = Prepare(
+            "SELECT CASE WHEN window_index > $window THEN $permits WHEN window_index = $window THEN used ELSE 0 END FROM asyncqueue_rate_windows WHERE queue = $queue",
+            "$queue", "$window", "$permits");
+        RateCount = Prepare(
+            """
+            INSERT INTO asyncqueue_rate_windows (queue, window_index, used) VALUES ($queue, $window, $used)
+            ON CONFLICT (queue) DO UPDATE SET
+                used = CASE WHEN window_index = excluded.window_index THEN used + excluded.used ELSE excluded.used END,
+                window_index = excluded.window_index
+            WHERE excluded.window_index >= window_index
+            """,
+            "$queue", "$window", "$used");
+
         // Returns whether a cancel was requested meanwhile, so the heartbeat tells the record it holds.
         Heartbeat = Prepare("UPDATE asyncqueue_jobs SET lease_expires = $expires WHERE seq = $seq AND lease_token = $token AND state = 1 RETURNING cancel_requested", "$expires", "$seq", "$token");
 
@@ -212,6 +230,10 @@ internal sealed class SqliteStatements : IDisposable
     public SqliteStatement HasDue { get; }
 
     public SqliteStatement NextDue { get; }
+
+    public SqliteStatement RateUsed { get; }
+
+    public SqliteStatement RateCount { get; }
 
     public SqliteStatement Heartbeat { get; }
 

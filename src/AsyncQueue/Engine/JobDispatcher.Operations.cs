@@ -151,7 +151,7 @@ internal sealed partial class JobDispatcher
             }
 
             // Read, then check that the worker still runs this job: a reused record is refilled for the next one.
-            var info = new JobInfo(id, job.Queue, job.Kind, JobState.Running, job.EnqueuedAt)
+            var info = new JobInfo(id, job.Queue, job.Kind, worker.AwaitingPermit ? JobState.Waiting : JobState.Running, job.EnqueuedAt)
             {
                 Attempt = job.Attempt,
                 Priority = job.Priority,
