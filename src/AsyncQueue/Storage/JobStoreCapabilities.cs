@@ -12,4 +12,11 @@ public enum JobStoreCapabilities
 
     /// <summary>A job can be enqueued inside the caller's database transaction.</summary>
     TransactionalEnqueue = 2,
+
+    /// <summary>
+    /// Continuations are kept by the store (<see cref="IJobStore.EnqueueContinuationAsync"/>): released, cancelled or
+    /// failed in the same transaction that settles their parent, so the link survives a crash. A store without it that
+    /// is not <see cref="Durable"/> gets the dispatcher's in-process continuations; a durable one refuses them.
+    /// </summary>
+    Continuations = 4,
 }
