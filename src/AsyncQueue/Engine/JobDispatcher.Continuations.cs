@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using AsyncQueue.Diagnostics;
 using AsyncQueue.Storage;
 
@@ -57,6 +58,8 @@ internal sealed partial class JobDispatcher
     }
 
     /// <summary>The parent succeeded: its in-process continuations go to the store, due at once (or at their own time).</summary>
+    /// <remarks>Never inlined, like <c>KeepFinished</c>: its body must not keep the completion path from being inlined.</remarks>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     private void ReleaseChildren(JobId parent)
     {
         if (_continuations.TakeChildren(parent) is not { } children)
