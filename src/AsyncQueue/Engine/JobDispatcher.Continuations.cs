@@ -36,6 +36,14 @@ internal sealed partial class JobDispatcher
         try
         {
             parent = await GetJobAsync(parentId, cancellationToken).ConfigureAwait(false);
+
+            // A job taken from an in-memory queue is found nowhere until its worker publishes it as running (a few
+            // instructions, unless that thread is preempted): look a few more times before calling the parent unknown.
+            for (var retry = 0; parent is null && retry < 10; retry++)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
+                parent = await GetJobAsync(parentId, cancellationToken).ConfigureAwait(false);
+            }
         }
         catch when (_continuations.TryRemove(job))
         {
