@@ -45,9 +45,11 @@ internal sealed partial class JobDispatcher
                 parent = await GetJobAsync(parentId, cancellationToken).ConfigureAwait(false);
             }
         }
-        catch when (_continuations.TryRemove(job))
+#pragma warning disable CA1031 // Only when its parent released it meanwhile: then it was accepted, and the failed look-up does not matter.
+        catch (Exception) when (!_continuations.TryRemove(job))
+#pragma warning restore CA1031
         {
-            throw;
+            return new EnqueueResult(job.Id, EnqueueStatus.Accepted);
         }
 
         switch (parent?.State)
