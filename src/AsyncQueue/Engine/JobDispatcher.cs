@@ -196,6 +196,13 @@ internal sealed partial class JobDispatcher : IDisposable
             return false;
         }
 
+        // Released by its store because its parent failed: it never runs.
+        if (job.ParentFailed)
+        {
+            await SettleParentFailedAsync(worker, job).ConfigureAwait(false);
+            return false;
+        }
+
         job.OnCancellationRequested(worker.CancelOnRequest);
         return true;
     }

@@ -20,4 +20,11 @@ public enum JobStoreCapabilities
     /// flag the dispatcher enforces the limit in each process.
     /// </summary>
     SharedRateLimits = 4,
+
+    /// <summary>
+    /// Continuations are kept by the store (<see cref="IJobStore.EnqueueContinuationAsync"/>): released, cancelled or
+    /// failed in the same transaction that settles their parent, so the link survives a crash. A store without it that
+    /// is not <see cref="Durable"/> gets the dispatcher's in-process continuations; a durable one refuses them.
+    /// </summary>
+    Continuations = 8,
 }
