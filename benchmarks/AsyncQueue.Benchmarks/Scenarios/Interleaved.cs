@@ -142,24 +142,27 @@ internal static class Interleaved
 
         var median = kinds.Select((_, i) => Median(samples[i].Select(s => s.JobsPerSecond))).ToArray();
         var channel = median[Array.IndexOf(kinds, ContenderKind.ChannelUnbounded)];
+        var engine = median[Array.IndexOf(kinds, ContenderKind.AsyncQueue)];
         var pipeline = median[Array.IndexOf(kinds, ContenderKind.AsyncQueuePipeline)];
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Steady producer, {workers} worker{(workers == 1 ? string.Empty : "s")}, {rounds} interleaved rounds:"));
         output.WriteLine();
-        output.WriteLine("| contender | jobs/s, median | min-max | x Channel<T> | full pipeline / it | wake-ups (thread-pool work items) per 1,000 jobs, median (min-max) | allocated B/job |");
-        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        output.WriteLine("| contender | jobs/s, median | min-max | x Channel<T> | AsyncQueue / it | full pipeline / it | wake-ups (thread-pool work items) per 1,000 jobs, median (min-max) | allocated B/job |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
         for (var i = 0; i < kinds.Length; i++)
         {
             var peer = ContenderFactory.Peers.Contains(kinds[i]);
             output.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"| {ContenderFactory.Label(kinds[i])} | {Rate(samples[i])} | {QuickRun.Ratio(median[i] / channel)} | {(peer ? (pipeline / median[i]).ToString("N1", CultureInfo.InvariantCulture) + "x" : string.Empty)} | {WakeUps(samples[i].Select(s => s.WakeUpsPerThousandJobs))} | {Median(samples[i].Select(s => s.BytesPerJob)):N0} |"));
+                $"| {ContenderFactory.Label(kinds[i])} | {Rate(samples[i])} | {QuickRun.Ratio(median[i] / channel)} | {(peer ? Times(engine / median[i]) : string.Empty)} | {(peer ? Times(pipeline / median[i]) : string.Empty)} | {WakeUps(samples[i].Select(s => s.WakeUpsPerThousandJobs))} | {Median(samples[i].Select(s => s.BytesPerJob)):N0} |"));
         }
 
         var parks = samples[Array.IndexOf(kinds, ContenderKind.ChannelUnbounded)].Select(s => s.ParksPerThousandJobs ?? 0);
         output.WriteLine();
         output.WriteLine($"Channel<T>'s reader parks per 1,000 jobs, counted in its read loop: {WakeUps(parks)} (each park ends in one of the wake-ups above).");
     }
+
+    private static string Times(double ratio) => ratio.ToString("N1", CultureInfo.InvariantCulture) + "x";
 
     /// <summary>One contender's turn in a round: <paramref name="RunAsync"/> runs <paramref name="Jobs"/> jobs to the last handler.</summary>
     /// <param name="Parks">Reads a count of parked workers, where the contender keeps one.</param>
