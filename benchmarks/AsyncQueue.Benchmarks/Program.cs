@@ -10,7 +10,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --profile steady AsyncQueue 20      a loop for dotnet-trace
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure steady AsyncQueue 2       best of 5 runs, for A/B checks
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure backlog AsyncQueuePipeline 1 1000000 3 --without scope,metrics   what a pipeline part costs
-// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --interleave 2 7 [--no-peers]       steady, contenders taking turns in one process: ratios per round
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable]   the headline: contenders taking turns in one process, markdown tables
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql 3 [--commit sync|async|both] [--server CONNECTION_STRING]   PostgreSQL store vs Hangfire.PostgreSql
 // See docs/benchmarks.md.
 // --rate N: offer N jobs/s instead of half the lowest peak (to explore the curve); --workers N: one worker count.

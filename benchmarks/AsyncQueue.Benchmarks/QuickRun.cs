@@ -69,7 +69,7 @@ internal static class QuickRun
         var (sqliteSingle, sqliteBatched) = await SqliteScenario.MeasureAsync(Workers, SqliteSingleJobs, SqliteBatchedJobs, runs: 2);
         var postgreSql = ThrowawayPostgreSqlServer.FindBinaries() is null
             ? "NOT RUN (skipped in quick mode): " + ThrowawayPostgreSqlServer.MissingMessage
-            : (await PostgreSqlScenario.MeasureAsync(Workers, PostgreSqlSingleJobs, PostgreSqlBatchedJobs, PostgreSqlHangfireJobs, runs: 1)).Describe(PostgreSqlSingleJobs, PostgreSqlBatchedJobs, PostgreSqlHangfireJobs);
+            : (await PostgreSqlScenario.MeasureAsync(Workers, PostgreSqlSingleJobs, PostgreSqlBatchedJobs, PostgreSqlHangfireJobs, runs: 1)).Describe(PostgreSqlSingleJobs, PostgreSqlBatchedJobs, PostgreSqlHangfireJobs, ratios: false);
 
         var latency = await LatencyScenario.RunAsync([Workers], TimeSpan.FromSeconds(0.5), jobs, peers: false, Divisor, TextWriter.Null);
 

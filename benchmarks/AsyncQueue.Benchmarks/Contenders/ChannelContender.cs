@@ -12,6 +12,7 @@ internal sealed class ChannelContender : IContender
     private readonly NoOpHandler _handler;
     private readonly int _workers;
     private Task[] _loops = [];
+    private long _parks;
 
     public ChannelContender(int workers, int? capacity)
     {
@@ -23,6 +24,9 @@ internal sealed class ChannelContender : IContender
     }
 
     public Completion Completion { get; } = new();
+
+    /// <summary>Gets how many times a reader found the channel empty and parked (each park ends in one wake-up).</summary>
+    public long Parks => Interlocked.Read(ref _parks);
 
     public Task StartAsync()
     {
@@ -42,8 +46,20 @@ internal sealed class ChannelContender : IContender
     private async Task ReadLoopAsync()
     {
         var reader = _channel.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
+            // Counted only when the reader parks, already the slow path: the loop is otherwise the hand-written one.
+            var ready = reader.WaitToReadAsync();
+            if (!ready.IsCompleted)
+            {
+                Interlocked.Increment(ref _parks);
+            }
+
+            if (!await ready.ConfigureAwait(false))
+            {
+                return;
+            }
+
             while (reader.TryRead(out var job))
             {
                 await _handler.HandleAsync(job, default, CancellationToken.None).ConfigureAwait(false);

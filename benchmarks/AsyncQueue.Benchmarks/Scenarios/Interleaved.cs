@@ -4,84 +4,170 @@ using AsyncQueue.Benchmarks.Contenders;
 namespace AsyncQueue.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--interleave [WORKERS] [ROUNDS] [--no-peers]</c>: the steady scenario for AsyncQueue (with and without the full
-/// pipeline), <c>Channel&lt;T&gt;</c> and the peers, taking turns in one process, round after round, in a rotating order.
-/// Prints each contender's median throughput and the median, over the rounds, of its ratio to <c>Channel&lt;T&gt;</c>
-/// in the same round.
+/// <c>--interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable]</c> (or the older
+/// <c>--interleave WORKERS ROUNDS</c>): the headline comparison. The steady scenario for <c>Channel&lt;T&gt;</c>, the
+/// engine (no-op singleton handler), the full pipeline and the peers, at 1 and 2 workers, then the durable stores at
+/// their defaults (<see cref="DurableInterleaved"/>); the contenders take turns in one process, round after round, in
+/// an order that changes every round. Prints markdown tables: each contender's median jobs/s with its range, the
+/// ratios of the medians, and its wake-ups per 1,000 jobs.
 /// </summary>
 /// <remarks>
 /// Why: BenchmarkDotNet runs each benchmark in its own process, one after another, so on a machine whose speed drifts
-/// (a shared VM) a ratio carries the drift between two processes minutes apart. Here the contenders being compared run
-/// seconds apart, again and again, and the median ratio is taken over rounds.
+/// (a shared VM) a ratio carries the drift between two processes minutes apart. Here the contenders run seconds
+/// apart, again and again, and the medians are of the same rounds. The wake-ups are printed beside each figure
+/// because a queue whose workers rarely park runs far faster than one whose workers park and wake often, for
+/// <c>Channel&lt;T&gt;</c> as for the engine: a run decided by its wake-up pattern shows as such.
 /// </remarks>
 internal static class Interleaved
 {
+    private const int DefaultRounds = 7;
+
     public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         var at = Array.IndexOf(args, "--interleave");
         var positional = args.Skip(at + 1).TakeWhile(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
-        var workers = positional.Length > 0 ? Cli.Int(positional[0], "--interleave WORKERS") : 2;
-        var rounds = positional.Length > 1 ? Cli.Int(positional[1], "--interleave ROUNDS") : 7;
-        ContenderKind[] kinds =
-        [
-            ContenderKind.ChannelUnbounded,
-            ContenderKind.AsyncQueue,
-            ContenderKind.AsyncQueuePipeline,
-            .. args.Contains("--no-peers") ? [] : ContenderFactory.Peers,
-        ];
+        int[] workerCounts = Cli.Option(args, "--workers") is { } workers ? [Cli.Int(workers, "--workers")]
+            : positional.Length > 0 ? [Cli.Int(positional[0], "--interleave WORKERS")]
+            : [1, 2];
+        var rounds = Cli.Option(args, "--rounds") is { } roundCount ? Cli.Int(roundCount, "--rounds")
+            : positional.Length > 1 ? Cli.Int(positional[1], "--interleave ROUNDS")
+            : DefaultRounds;
+        var part = Cli.Option(args, "--part") is { } named ? Cli.Scenario(named, "--part", "memory", "durable") : null;
+        var peers = !args.Contains("--no-peers");
 
-        var contenders = kinds.Select(kind => (Kind: kind, Contender: ContenderFactory.Create(kind, workers), Jobs: JobCounts.For(kind))).ToArray();
-        var rates = kinds.ToDictionary(kind => kind, _ => new List<double>());
-        try
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"AsyncQueue benchmarks, interleaved: {rounds} rounds, {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}; `{string.Join(' ', args)}`."));
+        if (part is null or "memory")
         {
-            foreach (var (_, contender, jobs) in contenders)
+            foreach (var count in workerCounts)
             {
-                await contender.StartAsync();
-                await Drive.SteadyAsync(contender, jobs);
-            }
-
-            for (var round = 0; round < rounds; round++)
-            {
-                for (var i = 0; i < contenders.Length; i++)
-                {
-                    // A rotating order: no contender always runs first, or right after the same neighbour.
-                    var (kind, contender, jobs) = contenders[(i + round) % contenders.Length];
-                    var result = await Measure.TimeAsync(jobs, () => Drive.SteadyAsync(contender, jobs));
-                    rates[kind].Add(result.JobsPerSecond);
-                }
-            }
-        }
-        finally
-        {
-            foreach (var (_, contender, _) in contenders)
-            {
-                await contender.DisposeAsync();
+                await InMemoryAsync(count, rounds, peers, output);
             }
         }
 
-        var channel = rates[ContenderKind.ChannelUnbounded];
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"steady producer, {workers} worker(s), {rounds} interleaved rounds; median jobs/s, and the median (range) over rounds of the ratio to Channel<T> in the same round:"));
-        foreach (var kind in kinds)
+        if (part is null or "durable")
         {
-            var ratios = rates[kind].Select((rate, round) => rate / channel[round]).Order().ToArray();
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {ContenderFactory.Label(kind),-32} {Median(rates[kind]),14:N0} jobs/s  {QuickRun.Ratio(Median(ratios)),8} ({QuickRun.Ratio(ratios[0])} to {QuickRun.Ratio(ratios[^1])})"));
-        }
-
-        var engine = rates[ContenderKind.AsyncQueue];
-        var others = kinds.Where(kind => kind is not ContenderKind.AsyncQueue and not ContenderKind.ChannelUnbounded).ToArray();
-        output.WriteLine("  AsyncQueue against each, the median (range) over rounds of AsyncQueue's jobs/s divided by theirs in the same round:");
-        foreach (var kind in others)
-        {
-            var ratios = engine.Select((rate, round) => rate / rates[kind][round]).Order().ToArray();
-            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {ContenderFactory.Label(kind),-32} {Median(ratios),10:N1}x ({ratios[0]:N1}x to {ratios[^1]:N1}x)"));
+            await DurableInterleaved.RunAsync(rounds, output);
         }
 
         return 0;
     }
 
-    private static double Median(IEnumerable<double> values)
+    /// <summary>Runs <paramref name="turns"/> after <paramref name="warmUps"/> unmeasured runs each, for <paramref name="rounds"/> rounds.</summary>
+    /// <returns>Each turn's samples, in the order of <paramref name="turns"/>.</returns>
+    internal static async Task<List<Sample>[]> RunRoundsAsync(IReadOnlyList<Turn> turns, int rounds, int warmUps)
+    {
+        for (var run = 0; run < warmUps; run++)
+        {
+            foreach (var turn in turns)
+            {
+                await turn.RunAsync();
+            }
+        }
+
+        var samples = turns.Select(_ => new List<Sample>()).ToArray();
+        for (var round = 0; round < rounds; round++)
+        {
+            for (var i = 0; i < turns.Count; i++)
+            {
+                // A different first contender every round, and every other round the reverse order, so no contender
+                // always runs first or always right after the same neighbour.
+                var shifted = (i + round) % turns.Count;
+                var index = round % 2 == 0 ? shifted : turns.Count - 1 - shifted;
+                var turn = turns[index];
+                var parks = turn.Parks?.Invoke() ?? 0;
+                var result = await Measure.TimeAsync(turn.Jobs, turn.RunAsync);
+                double? parksPerThousand = turn.Parks is { } read ? (read() - parks) * 1000.0 / turn.Jobs : null;
+                samples[index].Add(new Sample(result.JobsPerSecond, result.WakeUpsPerThousandJobs, result.BytesPerJob, parksPerThousand));
+            }
+        }
+
+        return samples;
+    }
+
+    internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
+
+    /// <summary>"1,234,567 (1,000,000-2,000,000)": the median jobs/s and the range over the rounds.</summary>
+    internal static string Rate(List<Sample> samples) => string.Create(
+        CultureInfo.InvariantCulture,
+        $"{Median(samples.Select(s => s.JobsPerSecond)):N0} | {samples.Min(s => s.JobsPerSecond):N0}-{samples.Max(s => s.JobsPerSecond):N0}");
+
+    /// <summary>The median wake-ups per 1,000 jobs and their range.</summary>
+    internal static string WakeUps(IEnumerable<double> perThousand)
+    {
+        var values = perThousand.ToArray();
+        return $"{Small(Median(values))} ({Small(values.Min())}-{Small(values.Max())})";
+
+        static string Small(double value) => value.ToString(value < 10 ? "0.00" : "N1", CultureInfo.InvariantCulture);
+    }
+
+    private static async Task InMemoryAsync(int workers, int rounds, bool peers, TextWriter output)
+    {
+        ContenderKind[] kinds =
+        [
+            ContenderKind.ChannelUnbounded,
+            ContenderKind.AsyncQueue,
+            ContenderKind.AsyncQueuePipeline,
+            .. peers ? ContenderFactory.Peers : [],
+        ];
+        var contenders = kinds.Select(kind => ContenderFactory.Create(kind, workers)).ToArray();
+        List<Sample>[] samples;
+        try
+        {
+            foreach (var contender in contenders)
+            {
+                await contender.StartAsync();
+            }
+
+            var turns = kinds.Select((kind, i) =>
+            {
+                var contender = contenders[i];
+                var jobs = JobCounts.For(kind);
+                return new Turn(ContenderFactory.Label(kind), jobs, () => Drive.SteadyAsync(contender, jobs), contender is ChannelContender channel ? () => channel.Parks : null);
+            }).ToArray();
+
+            // Two warm-up runs each: the engine's and the peers' methods reach optimized code before the first round.
+            samples = await RunRoundsAsync(turns, rounds, warmUps: 2);
+        }
+        finally
+        {
+            foreach (var contender in contenders)
+            {
+                await contender.DisposeAsync();
+            }
+        }
+
+        var median = kinds.Select((_, i) => Median(samples[i].Select(s => s.JobsPerSecond))).ToArray();
+        var channel = median[Array.IndexOf(kinds, ContenderKind.ChannelUnbounded)];
+        var engine = median[Array.IndexOf(kinds, ContenderKind.AsyncQueue)];
+        var pipeline = median[Array.IndexOf(kinds, ContenderKind.AsyncQueuePipeline)];
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Steady producer, {workers} worker{(workers == 1 ? string.Empty : "s")}, {rounds} interleaved rounds:"));
+        output.WriteLine();
+        output.WriteLine("| contender | jobs/s, median | min-max | x Channel<T> | AsyncQueue / it | full pipeline / it | wake-ups (thread-pool work items) per 1,000 jobs, median (min-max) | allocated B/job |");
+        output.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        for (var i = 0; i < kinds.Length; i++)
+        {
+            var peer = ContenderFactory.Peers.Contains(kinds[i]);
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"| {ContenderFactory.Label(kinds[i])} | {Rate(samples[i])} | {QuickRun.Ratio(median[i] / channel)} | {(peer ? Times(engine / median[i]) : string.Empty)} | {(peer ? Times(pipeline / median[i]) : string.Empty)} | {WakeUps(samples[i].Select(s => s.WakeUpsPerThousandJobs))} | {Median(samples[i].Select(s => s.BytesPerJob)):N0} |"));
+        }
+
+        var parks = samples[Array.IndexOf(kinds, ContenderKind.ChannelUnbounded)].Select(s => s.ParksPerThousandJobs ?? 0);
+        output.WriteLine();
+        output.WriteLine($"Channel<T>'s reader parks per 1,000 jobs, counted in its read loop: {WakeUps(parks)} (each park ends in one of the wake-ups above).");
+    }
+
+    private static string Times(double ratio) => ratio.ToString("N1", CultureInfo.InvariantCulture) + "x";
+
+    /// <summary>One contender's turn in a round: <paramref name="RunAsync"/> runs <paramref name="Jobs"/> jobs to the last handler.</summary>
+    /// <param name="Parks">Reads a count of parked workers, where the contender keeps one.</param>
+    internal sealed record Turn(string Label, int Jobs, Func<Task> RunAsync, Func<long>? Parks = null);
+
+    /// <summary>One measured run of one contender.</summary>
+    internal readonly record struct Sample(double JobsPerSecond, double WakeUpsPerThousandJobs, double BytesPerJob, double? ParksPerThousandJobs);
 }

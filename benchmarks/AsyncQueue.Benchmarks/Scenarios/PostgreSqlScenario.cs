@@ -72,12 +72,12 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
     /// <summary>One run of each contender, measured side by side on one server.</summary>
     public readonly record struct Result(string Server, Measure.Result OneByOne, Measure.Result Batched, Measure.Result Tuned, Measure.Result Hangfire)
     {
-        /// <summary>One line for the quick mode and the <c>--postgresql</c> mode.</summary>
-        public string Describe(int singleJobs, int batchedJobs, int hangfireJobs) => string.Create(
+        /// <summary>One line for the quick mode and the <c>--postgresql</c> mode; <paramref name="ratios"/> false leaves out the ratios to Hangfire.</summary>
+        public string Describe(int singleJobs, int batchedJobs, int hangfireJobs, bool ratios = true) => string.Create(
             CultureInfo.InvariantCulture,
-            $"AsyncQueue single EnqueueAsync ({singleJobs:N0} jobs) {OneByOne.JobsPerSecond:N0} jobs/s = {Ratio(OneByOne)}; batches of {Batch:N0} ({batchedJobs:N0} jobs) {Batched.JobsPerSecond:N0} jobs/s = {Ratio(Batched)}; batches + LeaseAhead {TunedLeaseAhead} + AsynchronousCompletions {Tuned.JobsPerSecond:N0} jobs/s = {Ratio(Tuned)}; {HangfireContender.PostgreSqlLabel} ({hangfireJobs:N0} jobs) {Hangfire.JobsPerSecond:N0} jobs/s (target 10,000; PostgreSQL {Server})");
+            $"AsyncQueue single EnqueueAsync ({singleJobs:N0} jobs) {OneByOne.JobsPerSecond:N0} jobs/s{Ratio(OneByOne, ratios)}; batches of {Batch:N0} ({batchedJobs:N0} jobs) {Batched.JobsPerSecond:N0} jobs/s{Ratio(Batched, ratios)}; batches + LeaseAhead {TunedLeaseAhead} + AsynchronousCompletions {Tuned.JobsPerSecond:N0} jobs/s{Ratio(Tuned, ratios)}; {HangfireContender.PostgreSqlLabel} ({hangfireJobs:N0} jobs) {Hangfire.JobsPerSecond:N0} jobs/s (target 10,000; PostgreSQL {Server})");
 
-        private string Ratio(Measure.Result result) => string.Create(CultureInfo.InvariantCulture, $"{result.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire");
+        private string Ratio(Measure.Result result, bool ratios) => ratios ? string.Create(CultureInfo.InvariantCulture, $" = {result.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire") : string.Empty;
     }
 
     /// <summary>
