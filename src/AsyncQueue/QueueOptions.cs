@@ -46,7 +46,9 @@ public class QueueOptions
     /// <value>
     /// The default value is <see langword="null"/>: no limit, and no cost. A store with
     /// <see cref="Storage.JobStoreCapabilities.SharedRateLimits"/> enforces a queue-wide limit across every process that
-    /// shares it; otherwise, and for per-key limits, each process enforces it alone.
+    /// shares it; otherwise, and for per-key limits, each process enforces it alone, with the limiter of the package
+    /// AsyncQueue.RateLimiting (<c>UseRateLimiting()</c>; without it the start fails with
+    /// <see cref="RateLimiting.RateLimiterNotRegisteredException"/>).
     /// </value>
     public JobRateLimit? RateLimit { get; set; }
 

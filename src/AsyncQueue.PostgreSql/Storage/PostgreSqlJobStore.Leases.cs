@@ -89,8 +89,9 @@ internal sealed partial class PostgreSqlJobStore
 
     /// <summary>
     /// Leases up to <paramref name="limit"/> due jobs of a queue in one round trip, one of them isolated at most, and only
-    /// while this store holds no other; when fewer were due, also finds when the next one falls due and whether the
-    /// queue is paused.
+    /// while this store holds no other (a queue with a shared rate limit: no more than its window has left, in a
+    /// transaction with its counter); when fewer were due, also finds when the next one falls due (for a window used
+    /// up, the next window's start at the earliest) and whether the queue is paused.
     /// </summary>
     private async Task<(int Leased, long? NextDue, bool Paused)> LeaseAsync(PostgreSqlQueue queue, int limit, CancellationToken cancellationToken)
     {
@@ -98,22 +99,47 @@ internal sealed partial class PostgreSqlJobStore
         var expires = AddTicks(now.UtcTicks, _options.LeaseDuration);
         var rows = new List<(StoredJobRow Row, long Token, bool Isolated)>(limit);
         long? nextDue = null;
+        long? windowEnds = null;
         var paused = false;
         var isolatedTurn = Interlocked.CompareExchange(ref _isolatedHold, LeasingIsolated, null) is null;
         try
         {
             using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            using (var command = new NpgsqlCommand(_sql.Lease, connection)
-                .Text("queue", queue.Name)
-                .Long("now", now.UtcTicks)
-                .Int("limit", limit)
-                .Long("expires", expires)
-                .Bool("isolated", isolatedTurn))
+
+            // A queue-wide rate limit: the lease runs in a transaction that holds the queue's counter row, and leases no
+            // more than the window has left. A queue without one leases in one statement, as ever.
+            var rate = SharedLimit(queue);
+            using var transaction = rate is null ? null : await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            var window = rate?.WindowOf(now) ?? 0;
+            var permits = rate is null ? limit : await TakePermitsAsync(connection, transaction!, queue, rate, window, cancellationToken).ConfigureAwait(false);
+            if (permits > 0)
             {
+                using var command = new NpgsqlCommand(_sql.Lease, connection, transaction)
+                    .Text("queue", queue.Name)
+                    .Long("now", now.UtcTicks)
+                    .Int("limit", Math.Min(limit, permits))
+                    .Long("expires", expires)
+                    .Bool("isolated", isolatedTurn);
                 using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     rows.Add((StoredJobRow.ReadLeased(new NpgsqlRowReader(reader)), reader.GetInt64(12), reader.GetBoolean(13)));
+                }
+            }
+
+            if (transaction is not null)
+            {
+                if (rows.Count > 0)
+                {
+                    await CountPermitsAsync(connection, transaction, queue, window, rows.Count, cancellationToken).ConfigureAwait(false);
+                }
+
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+
+                // The window is used up: nothing more is leased before the next one starts (its start is the next due time).
+                if (rows.Count >= permits)
+                {
+                    windowEnds = rate!.WindowStart(window + 1).UtcTicks;
                 }
             }
 
@@ -125,6 +151,8 @@ internal sealed partial class PostgreSqlJobStore
                 nextDue = reader.IsDBNull(0) ? null : reader.GetInt64(0);
                 paused = reader.GetBoolean(1);
             }
+
+            nextDue = windowEnds is long ends ? Math.Max(nextDue ?? ends, ends) : nextDue;
         }
         catch when (isolatedTurn)
         {

@@ -118,7 +118,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         RunSweep();
     }
 
-    public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue;
+    public JobStoreCapabilities Capabilities =>
+        JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue | JobStoreCapabilities.SharedRateLimits;
 
     public IJobConsumer OpenConsumer(string queue)
     {
@@ -221,6 +222,11 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
             else
             {
                 PostgreSqlSchema.Check(connection, _options.Schema);
+                if (_queueList.FirstOrDefault(q => SharedLimit(q) is not null) is { } limited && !PostgreSqlSchema.HasRateWindows(connection, _options.Schema))
+                {
+                    throw new InvalidOperationException(
+                        $"Queue '{limited.Name}' has a QueueOptions.RateLimit, which the PostgreSQL job store counts in the table {_options.Schema}.rate_windows, and the schema has no such table while PostgreSqlStoreOptions.MigrateOnStart is false. Run PostgreSqlJobStoreSchema.MigrateAsync(connectionString, \"{_options.Schema}\") again (it adds the table), or set MigrateOnStart to true.");
+                }
             }
 
             using var command = new NpgsqlCommand(_sql.Counts, connection);

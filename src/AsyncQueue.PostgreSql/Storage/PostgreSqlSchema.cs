@@ -102,6 +102,13 @@ internal static class PostgreSqlSchema
         UPDATE {0}.meta SET value = 3 WHERE key = 'schema_version' AND value < 3;
         """;
 
+    // The counters of queue-wide rate limits (QueueOptions.RateLimit): one row per queue, holding its newest window and
+    // how many of its jobs were leased in it. Not a version step: created by every migration (a new table locks no
+    // existing one), so a schema at version 3 gains it without an upgrade, and a later version needs no step for it.
+    private const string RateWindows = """
+        CREATE TABLE IF NOT EXISTS {0}.rate_windows (queue text PRIMARY KEY, window_index bigint NOT NULL, used integer NOT NULL);
+        """;
+
     private const string Lock = "SELECT pg_advisory_xact_lock(hashtextextended('asyncqueue.' || @schema, 0))";
 
     /// <summary>Creates the schema, or migrates an existing one to <see cref="Version"/>.</summary>
@@ -169,11 +176,19 @@ internal static class PostgreSqlSchema
                 : $"The PostgreSQL job store's schema '{schema}' is {(version == 0 ? "missing (version 0 found)" : $"at version {version}")}, but this version of AsyncQueue.PostgreSql needs version {Version}, and PostgreSqlStoreOptions.MigrateOnStart is false. Migrate it first: call PostgreSqlJobStoreSchema.MigrateAsync(connectionString, \"{schema}\") from a deployment step or tool (with a user allowed to create tables in the schema), or set MigrateOnStart to true.");
     }
 
-    // The steps past the schema's version: a new schema is created at version 1 and upgraded like an old one. A schema
-    // at its version is left alone: each step locks the tables it changes (ALTER TABLE takes them exclusively), and the
+    // The steps past the schema's version, then the rate-limit counters: a new schema is created at version 1 and
+    // upgraded like an old one. A schema at its version is otherwise left alone: each step locks the tables it changes (ALTER TABLE takes them exclusively), and the
     // processes starting while others already run must not wait for, or deadlock with, their statements.
     private static IEnumerable<string> Steps(string schema, int version) =>
-        new[] { CreateTables, Version2, Version3 }.Skip(version).Select(step => step.Replace("{0}", schema, StringComparison.Ordinal));
+        new[] { CreateTables, Version2, Version3 }.Skip(version).Append(RateWindows).Select(step => step.Replace("{0}", schema, StringComparison.Ordinal));
+
+    /// <summary>Whether the schema has the counters of rate limits: a store that does not migrate at start needs them for a queue-wide limit.</summary>
+    public static bool HasRateWindows(NpgsqlConnection connection, string schema)
+    {
+        using var command = new NpgsqlCommand("SELECT to_regclass(@table) IS NOT NULL", connection);
+        command.Parameters.AddWithValue("table", schema + ".rate_windows");
+        return command.ExecuteScalar() is true;
+    }
 
     private static void ThrowIfNewer(string schema, int version)
     {

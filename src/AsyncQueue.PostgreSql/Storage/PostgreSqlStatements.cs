@@ -68,6 +68,23 @@ internal sealed class PostgreSqlStatements(string s)
         RETURNING {LeasedColumns}
         """;
 
+    // A queue-wide rate limit shared by every process on the database (QueueOptions.RateLimit, JobStoreCapabilities.
+    // SharedRateLimits): the limited lease runs in a transaction that first takes the queue's counter row (the upsert
+    // locks it until the commit, so the processes leasing the queue take their turns), leases no more than the window
+    // has left with the Lease statement above, then raises the counter by what it leased. The row holds the newest
+    // window counted: a new window starts at zero, and a process whose clock reading is older than it (it read the time,
+    // then waited for the row while the window turned) finds it full and leases nothing, never moving the row back.
+    // Every SET expression reads the row as it was, so used is reset before window_index moves.
+    public string RateWindowTake { get; } = $"""
+        INSERT INTO {s}.rate_windows AS w (queue, window_index, used) VALUES (@queue, @window, 0)
+        ON CONFLICT (queue) DO UPDATE SET
+            used = CASE WHEN w.window_index < excluded.window_index THEN 0 ELSE w.used END,
+            window_index = GREATEST(w.window_index, excluded.window_index)
+        RETURNING CASE WHEN w.window_index > @window THEN @permits ELSE w.used END
+        """;
+
+    public string RateWindowCount { get; } = $"UPDATE {s}.rate_windows SET used = used + @leased WHERE queue = @queue AND window_index = @window";
+
     // When the next job falls due (one probe per level), and whether the queue is paused: a paused queue's fetch loop
     // polls instead of waiting for a due time, and hands back what it leased ahead. An isolated job counts only when the
     // fetch loop may lease one: while this store holds one, the next is not due for it (the end of the hold wakes the

@@ -82,7 +82,10 @@ internal sealed partial class RedisJobStore
             var now = _time.GetUtcNow();
             var nowMs = now.ToUnixTimeMilliseconds();
             var expires = nowMs + Ms(_options.LeaseDuration);
-            var reply = (RedisResult[])(await RunAsync(RedisScripts.Fetch, queue, nowMs, expires, Math.Min(demand, _options.FetchBatchSize), mayIsolate ? 1 : 0).ConfigureAwait(false))!;
+            var wanted = Math.Min(demand, _options.FetchBatchSize);
+            var reply = (RedisResult[])(await (SharedLimit(queue) is { } rate
+                ? RunAsync(RedisScripts.Fetch, queue, nowMs, expires, wanted, mayIsolate ? 1 : 0, rate.WindowOf(now), rate.Permits, rate.WindowStart(rate.WindowOf(now) + 1).ToUnixTimeMilliseconds(), Ms(rate.Period))
+                : RunAsync(RedisScripts.Fetch, queue, nowMs, expires, wanted, mayIsolate ? 1 : 0)).ConfigureAwait(false))!;
             var token = (long)reply[0];
             if (token < 0)
             {

@@ -12,7 +12,7 @@ namespace AsyncQueue.Redis.Storage;
 /// <c>B:finished</c> (succeeded and cancelled, by finish time), <c>B:keys</c> (idempotency key to job id),
 /// <c>B:keyexp</c> (retained keys by expiry), <c>B:dead:NAME</c> (a dead-letter queue's entries from this queue, in
 /// order), <c>B:deadqueues</c> (each dead-letter queue's retention and capacity), <c>B:seq</c>, <c>B:fence</c> (counters),
-/// <c>B:paused</c>; the channel <c>B:wake</c>.
+/// <c>B:paused</c>, <c>B:rate</c> (a rate-limited queue's count of its current window); the channel <c>B:wake</c>.
 /// </remarks>
 internal static class RedisScripts
 {
@@ -165,9 +165,18 @@ internal static class RedisScripts
     private const string LeasedFields = "'id', 'kind', 'payload', 'attempt', 'max', 'enq', 'runat', 'key', 'errors', 'tp', 'ts', 'prio', 'iso', 'started', 'cancel'";
 
     /// <summary>
-    /// Leases due jobs: ARGV now, lease expiry, how many, whether an isolated job may be leased. Moves due scheduled jobs
-    /// to ready first. Returns {-1} when paused; else {token, next due ms or 0, fields of each leased job...}.
+    /// Leases due jobs: ARGV now, lease expiry, how many, whether an isolated job may be leased; for a queue with a shared
+    /// rate limit also the window's index, its permits, its end (ms) and the period (ms). Moves due scheduled jobs to
+    /// ready first. Returns {-1} when paused; else {token, next due ms or 0, fields of each leased job...}.
     /// </summary>
+    /// <remarks>
+    /// A rate-limited queue's count is the hash <c>B:rate</c> (<c>w</c>, the newest window counted; <c>used</c>, how many
+    /// jobs were leased in it), read and raised here with the lease, so no two processes lease the same permits. It
+    /// expires a period after its window ends (an idle queue leaves nothing behind), a relative expiry because the
+    /// processes' clocks (fake ones in tests) need not be Redis's. A process whose clock reading is older than the window
+    /// counted (it read the time, then its script waited while the window turned) finds it full, and never moves it back.
+    /// A used-up window returns its end as the next due time: the fetch loop sleeps until then.
+    /// </remarks>
     public static readonly RedisScript Fetch = new("fetch", Prelude + """
         if redis.call('EXISTS', b .. ':paused') == 1 then return {-1} end
         local now = tonumber(ARGV[1])
@@ -176,6 +185,17 @@ internal static class RedisScripts
         for i = 1, #due, 2 do
           redis.call('ZREM', b .. ':scheduled', due[i])
           if redis.call('EXISTS', jobkey(due[i])) == 1 then ready_add(due[i], tonumber(due[i + 1])) end
+        end
+        local rate_w = ARGV[5] and tonumber(ARGV[5])
+        local rate_used = 0
+        if rate_w then
+          local counted = redis.call('HMGET', b .. ':rate', 'w', 'used')
+          local counted_w = tonumber(counted[1]) or -1
+          if counted_w > rate_w then rate_used = tonumber(ARGV[6])
+          elseif counted_w == rate_w then rate_used = tonumber(counted[2]) or 0 end
+          local left = tonumber(ARGV[6]) - rate_used
+          if left <= 0 then return {0, tonumber(ARGV[7])} end
+          if want > left then want = left end
         end
         local ids = {}
         -- An isolated job goes first when it became due before the next ordinary job, else with the demand left over.
@@ -208,9 +228,11 @@ internal static class RedisScripts
         end
         local token = redis.call('INCR', b .. ':fence')
         out[1] = token
+        local leased = 0
         for _, id in ipairs(ids) do
           local jk = jobkey(id)
           if redis.call('EXISTS', jk) == 1 then
+            leased = leased + 1
             redis.call('HINCRBY', jk, 'attempt', 1)
             redis.call('HSET', jk, 'state', 'leased', 'token', token, 'lease', ARGV[2], 'startedat', ARGV[1], 'started', '0')
             redis.call('ZADD', b .. ':leased', ARGV[2], id)
@@ -219,6 +241,10 @@ internal static class RedisScripts
         )
             for _, v in ipairs(f) do out[#out + 1] = v or '' end
           end
+        end
+        if rate_w and leased > 0 then
+          redis.call('HSET', b .. ':rate', 'w', ARGV[5], 'used', num(rate_used + leased))
+          redis.call('PEXPIRE', b .. ':rate', num(math.max(1, tonumber(ARGV[7]) - now + tonumber(ARGV[8]))))
         end
         return out
         """);

@@ -1,22 +1,25 @@
 using AsyncQueue.RateLimiting;
 using AsyncQueue.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AsyncQueue.Engine;
 
 /// <summary>
 /// Rate limits in this process (<see cref="QueueOptions.RateLimit"/>): a worker that fetched a job waits for a permit
-/// before starting it. A queue without a limit pays one null check per job.
+/// before starting it, from the gate a rate-limiter package makes (<see cref="IJobStartGateFactory"/>). A queue without
+/// a limit pays one null check per job.
 /// </summary>
 internal sealed partial class JobDispatcher
 {
-    private readonly List<RateLimitGate> _gates = [];
+    private readonly List<IJobStartGate> _gates = [];
 
     /// <summary>
     /// The gate of a queue's workers in this process: none without a limit, and none for a queue-wide limit that the
     /// store enforces itself across processes (<see cref="JobStoreCapabilities.SharedRateLimits"/>): counting it twice
     /// would only lower it.
     /// </summary>
-    private RateLimitGate? GateFor(QueueOptions options)
+    /// <exception cref="RateLimiterNotRegisteredException">The queue needs a gate and no package registered a factory of them.</exception>
+    private IJobStartGate? GateFor(string queue, QueueOptions options)
     {
         if (options.RateLimit is not { } limit
             || (limit.Key is null && (_store.Capabilities & JobStoreCapabilities.SharedRateLimits) != 0))
@@ -24,7 +27,8 @@ internal sealed partial class JobDispatcher
             return null;
         }
 
-        var gate = new RateLimitGate(limit, options.MaxConcurrency, _time);
+        var factory = _services.GetService<IJobStartGateFactory>() ?? throw new RateLimiterNotRegisteredException(queue);
+        var gate = factory.Create(limit, options.MaxConcurrency, _time);
         _gates.Add(gate);
         return gate;
     }
@@ -35,7 +39,7 @@ internal sealed partial class JobDispatcher
     /// queue stops meanwhile, the job is handed back to the store, uncharged: the limiter never fails or drops a job.
     /// </summary>
     /// <returns><see langword="false"/> when the job was handed back and must not start.</returns>
-    private async ValueTask<bool> WaitForPermitAsync(Worker worker, RateLimitGate gate, JobRecord job, CancellationToken stopping)
+    private async ValueTask<bool> WaitForPermitAsync(Worker worker, IJobStartGate gate, JobRecord job, CancellationToken stopping)
     {
         // Cancels first: a job cancelled already spends no permit, and a token that an earlier job's cancel used is
         // renewed, so it cannot end this wait early and let the job start without a permit.

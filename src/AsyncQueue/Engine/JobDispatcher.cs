@@ -91,7 +91,7 @@ internal sealed partial class JobDispatcher : IDisposable
         {
             // Reading the options validates them: a bad MaxConcurrency fails the start, naming queue and property.
             var options = _queueOptions.Get(queue);
-            var gate = GateFor(options);
+            var gate = GateFor(queue, options);
             for (var i = 0; i < options.MaxConcurrency; i++)
             {
                 workers.Add(new Worker(queue, options, _store.OpenConsumer(queue), KeepsFinishedJobs(options), _cancelJobs.Token, gate));

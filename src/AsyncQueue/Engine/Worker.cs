@@ -22,7 +22,7 @@ internal sealed class Worker
     private JobId _cancelTarget;
     private bool _awaitingPermit;
 
-    public Worker(string queue, QueueOptions options, IJobConsumer consumer, FinishedJobs? finished, CancellationToken stopping, RateLimitGate? rateLimit = null)
+    public Worker(string queue, QueueOptions options, IJobConsumer consumer, FinishedJobs? finished, CancellationToken stopping, IJobStartGate? rateLimit = null)
     {
         RateLimit = rateLimit;
         Queue = queue;
@@ -45,7 +45,7 @@ internal sealed class Worker
     public IJobConsumer Consumer { get; }
 
     /// <summary>Gets the gate of the queue's rate limit in this process, or <see langword="null"/>: the hot path's one check for limits.</summary>
-    public RateLimitGate? RateLimit { get; }
+    public IJobStartGate? RateLimit { get; }
 
     /// <summary>Gets or sets a value indicating whether <see cref="Running"/> waits for its rate limit's permit: it reads as waiting, not running.</summary>
     public bool AwaitingPermit

@@ -8,12 +8,13 @@ namespace AsyncQueue.RateLimiting;
 /// <para>
 /// The limit counts starts in fixed windows of <see cref="Period"/>: at most <see cref="Permits"/> jobs start in each.
 /// With the in-memory store (and any store without <c>JobStoreCapabilities.SharedRateLimits</c>) the limit holds in
-/// this process; a store that declares that capability (SQLite, so far) counts each window's leases in the database,
-/// so the limit holds across every process sharing it. See docs/operations.md, "Rate limits".
+/// each process, counted by the package AsyncQueue.RateLimiting (<c>UseRateLimiting()</c>); a store that declares that
+/// capability (SQLite, PostgreSQL, Redis) counts each window's leases itself, so the limit holds across every process
+/// sharing it. See docs/operations.md, "Rate limits".
 /// </para>
 /// <para>
 /// With a <see cref="Key"/>, each key has its own limit (for example per customer) and the queue as a whole has none.
-/// Per-key limits are counted in each process, on every store.
+/// Per-key limits are counted in each process, on every store, by AsyncQueue.RateLimiting.
 /// </para>
 /// </remarks>
 public sealed class JobRateLimit

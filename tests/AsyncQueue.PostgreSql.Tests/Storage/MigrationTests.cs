@@ -1,3 +1,4 @@
+using AsyncQueue.RateLimiting;
 using AsyncQueue.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -51,6 +52,39 @@ public sealed class MigrationTests(PostgreSqlServer server)
         }
 
         Assert.Equal(1, recorder.Runs[7]);
+    }
+
+    [Fact]
+    public async Task Start_MigrateOnStartOffRateLimitAndNoRateWindows_FailsNamingQueueAndTableUntilMigrateAsyncAddsIt()
+    {
+        // A schema at version 3 migrated by a build without rate limits: it lacks the counters' table.
+        var schema = PostgreSqlServer.NewSchema();
+        await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
+        await ExecuteAsync($"DROP TABLE {schema}.rate_windows");
+        using (var host = Host(schema, rateLimit: JobRateLimit.PerSecond(5)))
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+            Assert.Contains($"Queue '{Queue}'", error.Message, StringComparison.Ordinal);
+            Assert.Contains($"{schema}.rate_windows", error.Message, StringComparison.Ordinal);
+            Assert.Contains("PostgreSqlJobStoreSchema.MigrateAsync", error.Message, StringComparison.Ordinal);
+        }
+
+        await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
+
+        Assert.Equal(3L, await SchemaVersionAsync(schema));
+        var recorder = new RunRecorder(1);
+        using var again = Host(schema, recorder, rateLimit: JobRateLimit.PerSecond(5));
+        await again.StartAsync();
+        try
+        {
+            await again.Services.GetRequiredService<IJobQueue>().EnqueueAsync(new WorkJob(7));
+            await recorder.AllRan.WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        finally
+        {
+            await again.StopAsync();
+        }
     }
 
     [Fact]
@@ -158,12 +192,12 @@ public sealed class MigrationTests(PostgreSqlServer server)
         Assert.Equal("schema", error.ParamName);
     }
 
-    private IHost Host(string schema, RunRecorder? recorder = null, bool migrateOnStart = false)
+    private IHost Host(string schema, RunRecorder? recorder = null, bool migrateOnStart = false, JobRateLimit? rateLimit = null)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
         builder.Services.AddSingleton(recorder ?? new RunRecorder(1));
         builder.Services.AddJobQueue()
-            .AddHandler<WorkJob, WorkHandler>(Queue)
+            .AddHandler<WorkJob, WorkHandler>(Queue, q => q.RateLimit = rateLimit)
             .UsePostgreSql(server.ConnectionString, options =>
             {
                 options.Schema = schema;

@@ -150,7 +150,32 @@ public sealed class RateLimitTests
         Assert.Contains(result.Failures!, f => f.Contains("RateLimit.Period", StringComparison.Ordinal));
     }
 
-    private static Task<TestHost> StartAsync(FakeTimeProvider time, StartLog log, JobRateLimit limit) =>
+    [Fact]
+    public async Task Start_RateLimitWithNoLimiterRegistered_FailsNamingTheQueueAndThePackage()
+    {
+        var time = new FakeTimeProvider(Start);
+        var limit = JobRateLimit.PerSecond(1);
+        var failure = await Assert.ThrowsAsync<RateLimiterNotRegisteredException>(
+            () => StartAsync(time, new StartLog(time, limit), limit, useRateLimiting: false));
+
+        Assert.Equal("calls", failure.Queue);
+        Assert.Contains("AsyncQueue.RateLimiting", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("UseRateLimiting()", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_NoRateLimitAndNoLimiterRegistered_RunsJobs()
+    {
+        var time = new FakeTimeProvider(Start);
+        var log = new StartLog(time, JobRateLimit.PerSecond(1));
+        await using var host = await StartAsync(time, log, limit: null, useRateLimiting: false);
+
+        await host.Queue.EnqueueAsync(new PhoneCall(0, "all"));
+
+        await log.WaitForAsync(1);
+    }
+
+    private static Task<TestHost> StartAsync(FakeTimeProvider time, StartLog log, JobRateLimit? limit, bool useRateLimiting = true) =>
         TestHost.StartAsync((services, queue) =>
         {
             services.AddSingleton<TimeProvider>(time);
@@ -161,5 +186,9 @@ public sealed class RateLimitTests
                 q.RateLimit = limit;
                 q.FinishedJobCapacity = 100;
             });
+            if (useRateLimiting)
+            {
+                queue.UseRateLimiting();
+            }
         });
 }

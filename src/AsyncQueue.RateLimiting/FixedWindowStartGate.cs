@@ -8,7 +8,7 @@ namespace AsyncQueue.RateLimiting;
 /// <see cref="TimeProvider"/> at every window's start (windows counted from the Unix epoch, as the durable stores count
 /// them), not by the limiter's own timer, so that fake time drives it in tests.
 /// </summary>
-internal sealed class RateLimitGate : IAsyncDisposable
+internal sealed class FixedWindowStartGate : IJobStartGate
 {
     private readonly JobRateLimit _limit;
     private readonly FixedWindowRateLimiterOptions _options;
@@ -21,7 +21,7 @@ internal sealed class RateLimitGate : IAsyncDisposable
     private readonly Lock _keysGate = new();
     private readonly ITimer _replenish;
 
-    public RateLimitGate(JobRateLimit limit, int workers, TimeProvider time)
+    public FixedWindowStartGate(JobRateLimit limit, int workers, TimeProvider time)
     {
         _limit = limit;
         _options = new FixedWindowRateLimiterOptions
@@ -40,10 +40,11 @@ internal sealed class RateLimitGate : IAsyncDisposable
         _queueLimiter = limit.Key is null ? new FixedWindowRateLimiter(_options) : null;
         var now = time.GetUtcNow();
         var nextWindow = limit.WindowStart(limit.WindowOf(now) + 1) - now;
-        _replenish = time.CreateTimer(static state => ((RateLimitGate)state!).Replenish(), this, nextWindow, limit.Period);
+        _replenish = time.CreateTimer(static state => ((FixedWindowStartGate)state!).Replenish(), this, nextWindow, limit.Period);
     }
 
-    /// <summary>Takes a permit to start <paramref name="job"/> if one is free now (or the job has no key and the limit is per key).</summary>
+    /// <inheritdoc />
+    /// <remarks>A job whose key is <see langword="null"/>, under a limit per key, is not limited.</remarks>
     public bool TryEnter(object job)
     {
         if (_queueLimiter is { } limiter)
@@ -62,9 +63,7 @@ internal sealed class RateLimitGate : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for a permit to start <paramref name="job"/>, in the order the queue's workers asked.</summary>
-    /// <returns>A task that completes when the job may start.</returns>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> fired while waiting.</exception>
+    /// <inheritdoc />
     public ValueTask WaitAsync(object job, CancellationToken cancellationToken)
     {
         ValueTask<RateLimitLease> acquire;
@@ -140,6 +139,7 @@ internal sealed class RateLimitGate : IAsyncDisposable
         }
     }
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         await _replenish.DisposeAsync().ConfigureAwait(false);
