@@ -38,6 +38,40 @@ public class SqliteStoreOptions
     /// <value>The default value is 256. Range: 1 to 10,000.</value>
     public int FetchBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// Gets or sets how many jobs of a busy queue this process may keep leased beyond what its waiting workers ask for,
+    /// so that workers find their next job already leased and one write transaction leases a run of jobs.
+    /// </summary>
+    /// <value>
+    /// The default value is 128. Range: 0 to 10,000 (0 leases only for workers that wait or are settling a job), and at
+    /// most <see cref="FetchBatchSize"/> is leased by one query.
+    /// </value>
+    /// <remarks>
+    /// The store leases ahead only while the queue's workers are busy (waiting for a job or settling one). The cost: if
+    /// this process crashes or is killed, the jobs it leased ahead wait until their leases expire and are rescued
+    /// (uncharged, but each then runs isolated, one at a time, as a suspect of the crash); a job of a higher priority
+    /// enqueued meanwhile runs after the ones already leased; and a cancel of a job leased ahead is delivered to it
+    /// rather than removing it from the queue. A pause, and a normal stop, hand them back with no attempt spent.
+    /// </remarks>
+    public int LeaseAhead { get; set; } = 128;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether a worker goes on to its next job as soon as its completion is queued
+    /// for the writer's next transaction, instead of waiting for that transaction to commit, while this process's
+    /// lease on the job has at least half of <see cref="LeaseDuration"/> left.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    /// <remarks>
+    /// The commit is as durable as any other (<see cref="Synchronous"/> is not lowered), and delivery stays at least
+    /// once: a job whose completion had not committed when the process died runs again, as one still running would,
+    /// and a normal stop commits every queued completion. Meanwhile the job counts as running, and a status read by id
+    /// in this process waits for the queued completions. A completion that fails to commit is logged by the store
+    /// rather than reported to the dispatcher, and its job is rescued when its lease expires. Set it to
+    /// <see langword="false"/> to have each worker wait for its own commit (throughput is then at most the worker count
+    /// divided by the commit latency).
+    /// </remarks>
+    public bool AsynchronousCompletions { get; set; } = true;
+
     /// <summary>Gets or sets the most idempotency keys of succeeded jobs kept; past that the oldest are freed first.</summary>
     /// <value>The default value is 1,000,000. Range: 0 or more.</value>
     public int MaxRetainedKeys { get; set; } = 1_000_000;

@@ -30,6 +30,11 @@ internal sealed class SqliteStoreOptionsValidator : IValidateOptions<SqliteStore
             failures.Add($"SqliteStoreOptions.FetchBatchSize must be between 1 and 10000, but was {options.FetchBatchSize}.");
         }
 
+        if (options.LeaseAhead is < 0 or > 10_000)
+        {
+            failures.Add($"SqliteStoreOptions.LeaseAhead must be between 0 and 10000, but was {options.LeaseAhead}.");
+        }
+
         if (options.MaxRetainedKeys < 0)
         {
             failures.Add($"SqliteStoreOptions.MaxRetainedKeys must not be negative, but was {options.MaxRetainedKeys}.");

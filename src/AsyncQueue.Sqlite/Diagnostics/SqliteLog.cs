@@ -26,6 +26,9 @@ internal static partial class SqliteLog
     [LoggerMessage(111, LogLevel.Warning, "SQLite job store: {Count} job(s) wait on queue(s) that this process does not configure ({Queues}); they run only where those queues are configured.")]
     public static partial void UnconfiguredQueues(ILogger logger, long count, string queues);
 
+    [LoggerMessage(113, LogLevel.Error, "SQLite job store: the completion of job {JobId} (attempt {Attempt}) did not commit; its worker had gone on, so the job runs again when its lease expires.")]
+    public static partial void DetachedCompletionFailed(ILogger logger, Exception exception, JobId jobId, int attempt);
+
     [LoggerMessage(112, LogLevel.Information, "SQLite job store: the status of {Count} finished job(s) of queue '{Queue}' was evicted early, beyond its FinishedJobCapacity of {Capacity}.")]
     public static partial void StatusesEvicted(ILogger logger, int count, string queue, int capacity);
 }

@@ -15,6 +15,8 @@ internal enum SettleKind
 /// <summary>A request to record an attempt's outcome, fenced by its lease token.</summary>
 internal sealed class SettleOp(SqliteJobStore store, SettleKind kind, JobRecord job, SqliteLease lease) : WriteOp<DeadLetterEntry?>
 {
+    private int _reported;
+
     public override string Name => kind switch
     {
         SettleKind.Complete => "complete",
@@ -30,9 +32,33 @@ internal sealed class SettleOp(SqliteJobStore store, SettleKind kind, JobRecord 
 
     public SqliteLease Lease => lease;
 
+    /// <summary>Gets when a rescheduled job runs again, or when a completed one succeeded (the time it was reported).</summary>
     public DateTimeOffset RunAt { get; init; }
 
     public DeadLetterTarget? Target { get; init; }
+
+    /// <summary>Gets a value indicating whether no worker waits for this completion (asynchronous completions): its end is reported to the store instead.</summary>
+    public bool Detached { get; init; }
+
+    public override void Commit()
+    {
+        base.Commit();
+        if (Detached && Interlocked.Exchange(ref _reported, 1) == 0)
+        {
+            // Reading the exception observes it: no one else will.
+            store.DetachedSettled(this, Task.Exception?.InnerException);
+        }
+    }
+
+    public override void Fail(Exception exception)
+    {
+        base.Fail(exception);
+        if (Detached && Interlocked.Exchange(ref _reported, 1) == 0)
+        {
+            _ = Task.Exception;
+            store.DetachedSettled(this, exception);
+        }
+    }
 
     public override void Execute(WriteCycle cycle) => store.ExecuteSettle(this, cycle);
 

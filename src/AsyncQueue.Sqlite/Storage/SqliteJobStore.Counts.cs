@@ -15,10 +15,23 @@ internal sealed partial class SqliteJobStore
             EXISTS (SELECT 1 FROM asyncqueue_queues WHERE name = $queue AND paused = 1)
         """;
 
+    /// <summary>Counts on the reader connection, after the completions this process queued without waiting (a job whose handler returned is not counted running).</summary>
     public ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(queue);
         cancellationToken.ThrowIfCancellationRequested();
+        var flushed = FlushDetachedAsync();
+        return flushed.IsCompletedSuccessfully ? Count(queue) : CountAfterAsync(flushed, queue);
+    }
+
+    private async ValueTask<QueueCounts> CountAfterAsync(ValueTask flushed, string queue)
+    {
+        await flushed.ConfigureAwait(false);
+        return await Count(queue).ConfigureAwait(false);
+    }
+
+    private ValueTask<QueueCounts> Count(string queue)
+    {
         var now = _time.GetUtcNow().UtcTicks;
         lock (_readerGate)
         {

@@ -64,7 +64,19 @@ internal sealed partial class SqliteJobStore
 
         foreach (var queue in _queueList)
         {
-            var demand = queue.Waiting + cycle.Settled[queue.Index] - queue.Untaken;
+            var waiting = queue.Waiting;
+            var demand = waiting + cycle.Settled[queue.Index] - queue.Untaken;
+
+            // A busy queue (its workers settled jobs in this cycle) keeps a run of jobs leased ahead, so its workers
+            // find their next job at once and one transaction's lease serves many jobs; a worker's first fetch on an
+            // idle queue leases only for it. A rate-limited queue leases only for its workers: a permit is spent when
+            // its job is leased.
+            var busy = cycle.Settled[queue.Index] > 0 || cycle.SettledDetached[queue.Index] > 0;
+            if (busy && _options.LeaseAhead > 0 && queue.Options.RateLimit is null)
+            {
+                demand = Math.Max(demand, waiting + _options.LeaseAhead - queue.Untaken);
+            }
+
             if (demand <= 0)
             {
                 continue;

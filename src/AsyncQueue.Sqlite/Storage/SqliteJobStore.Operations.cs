@@ -6,10 +6,26 @@ namespace AsyncQueue.Sqlite.Storage;
 /// <summary>Operations on jobs and queues by name: a job's status, cancel by id, pause and resume.</summary>
 internal sealed partial class SqliteJobStore
 {
-    /// <summary>Reads a job's row, or its dead letter, on the reader connection: a status never waits behind the writer's transaction.</summary>
+    /// <summary>
+    /// Reads a job's row, or its dead letter, on the reader connection: a status never waits behind the writer's
+    /// transaction, only for the completions this process queued without waiting (so a job whose handler returned
+    /// reads as finished).
+    /// </summary>
     public ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
+        var flushed = FlushDetachedAsync();
+        return flushed.IsCompletedSuccessfully ? ReadJob(id) : ReadJobAfterAsync(flushed, id);
+    }
+
+    private async ValueTask<JobInfo?> ReadJobAfterAsync(ValueTask flushed, JobId id)
+    {
+        await flushed.ConfigureAwait(false);
+        return await ReadJob(id).ConfigureAwait(false);
+    }
+
+    private ValueTask<JobInfo?> ReadJob(JobId id)
+    {
         var now = _time.GetUtcNow().UtcTicks;
         lock (_readerGate)
         {

@@ -1,3 +1,4 @@
+using AsyncQueue.Sqlite.Diagnostics;
 using AsyncQueue.Storage;
 using AsyncQueue.Storage.Durable;
 
@@ -6,8 +7,47 @@ namespace AsyncQueue.Sqlite.Storage;
 /// <summary>Settling an attempt, each write fenced by its lease token: complete, reschedule, dead-letter, cancel, and the recorded start.</summary>
 internal sealed partial class SqliteJobStore
 {
-    public ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken) =>
-        new(Post(new SettleOp(this, SettleKind.Complete, job, LeaseOf(job))).Task);
+    // Completions queued for the writer whose workers did not wait for the commit (AsynchronousCompletions).
+    private int _detachedCompletions;
+
+    /// <summary>
+    /// Records a success in the writer's next transaction. With <see cref="SqliteStoreOptions.AsynchronousCompletions"/>,
+    /// while this process's lease on the job is sure to hold for at least half of the lease duration more, the worker
+    /// goes on without waiting for the commit: no other attempt can take the job before then, so the fenced write cannot
+    /// be refused. A crash before the commit runs the job again, as one still running would; the store's disposal
+    /// commits every queued completion first.
+    /// </summary>
+    public ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        var lease = LeaseOf(job);
+
+        // The success is recorded at the time it was reported, not when the writer gets to it.
+        var now = _time.GetUtcNow();
+        var detached = _options.AsynchronousCompletions && !lease.TakenOver
+            && job.LeaseExpiresAt is { } expires && AddTicks(now.UtcTicks, _options.LeaseDuration / 2) < expires.UtcTicks;
+        if (!detached)
+        {
+            return new(Post(new SettleOp(this, SettleKind.Complete, job, lease) { RunAt = now }).Task);
+        }
+
+        Interlocked.Increment(ref _detachedCompletions);
+        Post(new SettleOp(this, SettleKind.Complete, job, lease) { RunAt = now, Detached = true });
+        return default;
+    }
+
+    /// <summary>A detached completion committed or failed: no worker waits for it, so a failure is logged here.</summary>
+    internal void DetachedSettled(SettleOp op, Exception? failure)
+    {
+        Interlocked.Decrement(ref _detachedCompletions);
+        if (failure is not null)
+        {
+            SqliteLog.DetachedCompletionFailed(_logger, failure, op.Job.Id, op.Job.Attempt);
+        }
+    }
+
+    /// <summary>Waits until every completion queued before the call has committed, so that a read sees it (read your own writes).</summary>
+    private ValueTask FlushDetachedAsync() =>
+        Volatile.Read(ref _detachedCompletions) == 0 ? default : new(Post(new FuncOp<bool>("flush", static _ => true)).Task);
 
     public ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken) =>
         new(Post(new SettleOp(this, SettleKind.Reschedule, job, LeaseOf(job)) { RunAt = runAt }).Task);
@@ -49,11 +89,12 @@ internal sealed partial class SqliteJobStore
             case SettleKind.Complete:
                 // The row stays as succeeded for its status, and for its key's retention; with neither it simply goes.
                 var options = lease.Queue.Options;
+                var finishedAt = op.RunAt.UtcTicks;
                 long? keyExpires = job.IdempotencyKey is not null && options.IdempotencyRetention > TimeSpan.Zero
-                    ? AddTicks(cycle.NowTicks, options.IdempotencyRetention)
+                    ? AddTicks(finishedAt, options.IdempotencyRetention)
                     : null;
                 stored = keyExpires is not null || StoredJobStatus.KeepsStatus(options)
-                    ? _sql.CompleteKeep.Execute(cycle.NowTicks, job.Result, keyExpires, lease.Seq, lease.Token) == 1
+                    ? _sql.CompleteKeep.Execute(finishedAt, job.Result, keyExpires, lease.Seq, lease.Token) == 1
                     : _sql.CompleteDelete.Execute(lease.Seq, lease.Token) == 1;
                 break;
             case SettleKind.Cancel:
@@ -93,7 +134,11 @@ internal sealed partial class SqliteJobStore
         }
 
         // A worker that settles fetches next, so the lease step leases for it now; a hand-back or a rescue settles for no worker.
-        if (op.Kind != SettleKind.Release && !lease.TakenOver)
+        if (op.Detached)
+        {
+            cycle.SettledDetached[lease.Queue.Index]++;
+        }
+        else if (op.Kind != SettleKind.Release && !lease.TakenOver)
         {
             cycle.Settled[lease.Queue.Index]++;
         }

@@ -16,6 +16,9 @@ internal sealed class WriteCycle(DateTimeOffset now, int queues)
     /// <summary>Gets how many jobs of each queue this cycle settled: each worker that settles a job fetches the next, so the writer leases for it now.</summary>
     public int[] Settled { get; } = new int[queues];
 
+    /// <summary>Gets how many jobs of each queue this cycle completed for workers that did not wait for the commit (they fetched already): the queue is busy.</summary>
+    public int[] SettledDetached { get; } = new int[queues];
+
     /// <summary>Gets or sets a value indicating whether this cycle leased an isolated job: one at a time, so no second.</summary>
     public bool IsolatedLeased { get; set; }
 

@@ -106,5 +106,9 @@ public sealed class FencingTests : IDisposable
         return await expired.WaitAsync(Guard);
     }
 
-    private BareStore Open(FakeTimeProvider clock) => BareStore.Open(_database, clock, q => q.Retry = RetryPolicy.Fixed(3, TimeSpan.Zero));
+    // A stalled process is played with a clock that stands still, so its store would think its lease fresh and not
+    // wait for its completions (a process that really stalls sees its clock jump, and waits): every settle here waits
+    // for its commit, so a refused one is reported and the file can be read right after.
+    private BareStore Open(FakeTimeProvider clock) =>
+        BareStore.Open(_database, clock, q => q.Retry = RetryPolicy.Fixed(3, TimeSpan.Zero), options => options.AsynchronousCompletions = false);
 }
