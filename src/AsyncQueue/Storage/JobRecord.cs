@@ -57,11 +57,8 @@ public sealed class JobRecord
     public DateTimeOffset EnqueuedAt => new(_enqueuedAtTicks, TimeSpan.Zero);
 
     /// <summary>Gets the idempotency key given at enqueue, or <see langword="null"/>.</summary>
-    public string? IdempotencyKey
-    {
-        get => _extras?.IdempotencyKey;
-        init => SetExtra(value, static (extras, key) => extras.IdempotencyKey = key);
-    }
+    /// <remarks>A field of the record, not of the side object: with a key per job, the side object cost every keyed job about 170 bytes.</remarks>
+    public string? IdempotencyKey { get; init; }
 
     /// <summary>Gets the most attempts this job may make (<see cref="EnqueueOptions.MaxAttempts"/>), or <see langword="null"/> for the retry policy's limit.</summary>
     public int? MaxAttempts
@@ -264,12 +261,11 @@ public sealed class JobRecord
             return this;
         }
 
-        var kept = new JobRecord(Id, Kind, Queue, Job, EnqueuedAt) { Registration = Registration, Attempt = Attempt };
+        var kept = new JobRecord(Id, Kind, Queue, Job, EnqueuedAt) { Registration = Registration, Attempt = Attempt, IdempotencyKey = IdempotencyKey };
         if (_extras is { } extras)
         {
             kept._extras = new Extras
             {
-                IdempotencyKey = extras.IdempotencyKey,
                 MaxAttempts = extras.MaxAttempts,
                 NotBefore = extras.NotBefore,
                 TraceParent = extras.TraceParent,
@@ -321,8 +317,6 @@ public sealed class JobRecord
 
     private sealed class Extras
     {
-        public string? IdempotencyKey { get; set; }
-
         public int? MaxAttempts { get; set; }
 
         public DateTimeOffset? NotBefore { get; set; }

@@ -133,27 +133,12 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
             return default;
         }
 
-        var retention = GetQueue(job.Queue).Options.IdempotencyRetention;
-        if (job.StoreData is InMemoryIdempotencyStore.Claim claim)
-        {
-            _keys.MarkSucceeded(claim, retention);
-            return default;
-        }
-
-        return _keys.MarkSucceededAsync(key, job.Id, retention, cancellationToken);
+        _keys.MarkSucceeded(key, job.Id, GetQueue(job.Queue).Options.IdempotencyRetention);
+        return default;
     }
 
-    /// <summary>Claims the job's key and returns the key's holder; a won claim is kept in the record, to mark it without a lookup.</summary>
-    private JobId Claim(JobRecord job, string key)
-    {
-        var claim = _keys.TryClaim(key, job.Id);
-        if (claim.JobId == job.Id)
-        {
-            job.StoreData = claim;
-        }
-
-        return claim.JobId;
-    }
+    /// <summary>Claims the job's key and returns the key's holder: the job itself when its claim won.</summary>
+    private JobId Claim(JobRecord job, string key) => _keys.TryClaim(key, job.Id);
 
     public ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken)
     {
