@@ -135,6 +135,13 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
 
     public ValueTask ReleaseAsync(string key, JobId jobId, CancellationToken cancellationToken)
     {
+        Release(key, jobId);
+        return default;
+    }
+
+    /// <summary>Frees <paramref name="key"/> if <paramref name="jobId"/> holds it.</summary>
+    public void Release(string key, JobId jobId)
+    {
         var stripe = StripeOf(key.GetHashCode(StringComparison.Ordinal));
         lock (stripe.Gate)
         {
@@ -143,8 +150,6 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
                 stripe.Live.Remove(key);
             }
         }
-
-        return default;
     }
 
     private static Stripe[] CreateStripes()

@@ -14,6 +14,7 @@ public sealed class JobRecord
 {
     private long _enqueuedAtTicks;
     private Extras? _extras;
+    private string? _idempotencyKey;
 
     /// <summary>Initializes a new record.</summary>
     /// <param name="id">The job's id.</param>
@@ -58,7 +59,12 @@ public sealed class JobRecord
 
     /// <summary>Gets the idempotency key given at enqueue, or <see langword="null"/>.</summary>
     /// <remarks>A field of the record, not of the side object: with a key per job, the side object cost every keyed job about 170 bytes.</remarks>
-    public string? IdempotencyKey { get; init; }
+    public string? IdempotencyKey
+    {
+        get => _idempotencyKey;
+        init => _idempotencyKey = value;
+    }
+
 
     /// <summary>Gets the most attempts this job may make (<see cref="EnqueueOptions.MaxAttempts"/>), or <see langword="null"/> for the retry policy's limit.</summary>
     public int? MaxAttempts
@@ -230,7 +236,7 @@ public sealed class JobRecord
     internal bool IsReused { get; }
 
     /// <summary>Refills a reusable record with a plain job's first attempt: no side fields, no errors.</summary>
-    internal void Reuse(JobId id, Engine.JobRegistration registration, string queue, object job, long enqueuedAtTicks)
+    internal void Reuse(JobId id, Engine.JobRegistration registration, string queue, object job, string? idempotencyKey, long enqueuedAtTicks)
     {
         // A reference field is written only when it changes: each such write into this long-lived record is a GC
         // write barrier, and skipping the unchanged ones made a no-op dispatch about 5% faster.
@@ -247,6 +253,11 @@ public sealed class JobRecord
         }
 
         Job = job;
+        if (!ReferenceEquals(IdempotencyKey, idempotencyKey))
+        {
+            _idempotencyKey = idempotencyKey;
+        }
+
         _enqueuedAtTicks = enqueuedAtTicks;
         _extras = null;
         Attempt = 1;
