@@ -24,10 +24,10 @@ internal sealed partial class PostgreSqlJobStore
     /// until woken, until the next delayed job falls due, or for the poll interval.
     /// </summary>
     /// <remarks>
-    /// By default (<c>LeaseAhead</c> 0) leasing no further ahead than the workers keeps a crash from charging an attempt
-    /// to jobs no worker had started, and leaves the other jobs to the other processes. A worker settling a job counts
-    /// from the moment its completion is queued, not from its commit: the lease round trip then overlaps the
-    /// completion's, and the leased job waits in the buffer at most until that worker's completion commits.
+    /// A worker settling a job counts from the moment its completion is queued, not from its commit: the lease round
+    /// trip then overlaps the completion's. While completions are queued faster than they commit (see
+    /// <see cref="CompletionsBehind"/>), the loop leases nothing, so the rows leased and not yet recorded as done stay
+    /// bounded instead of growing with the queue.
     /// </remarks>
     private async Task RunFetchLoopAsync(PostgreSqlQueue queue)
     {
@@ -37,7 +37,7 @@ internal sealed partial class PostgreSqlJobStore
             // Taken before looking, so a wake-up that comes while the query runs is not lost.
             var wake = queue.WakeTask;
             var delay = Timeout.InfiniteTimeSpan;
-            var demand = queue.Waiting + queue.TakeSettled() + _options.LeaseAhead - queue.Ready.Reader.Count;
+            var demand = CompletionsBehind() ? 0 : queue.Waiting + queue.TakeSettled() + _options.LeaseAhead - queue.Ready.Reader.Count;
             if (demand > 0)
             {
                 try
