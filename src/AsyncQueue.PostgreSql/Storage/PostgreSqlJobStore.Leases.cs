@@ -37,7 +37,7 @@ internal sealed partial class PostgreSqlJobStore
             // Taken before looking, so a wake-up that comes while the query runs is not lost.
             var wake = queue.WakeTask;
             var delay = Timeout.InfiniteTimeSpan;
-            var demand = CompletionsBehind() ? 0 : queue.Waiting + queue.TakeSettled() + _options.LeaseAhead - queue.Ready.Reader.Count;
+            var demand = CompletionsBehind() ? 0 : Demand(queue);
             if (demand > 0)
             {
                 try
@@ -85,6 +85,24 @@ internal sealed partial class PostgreSqlJobStore
             await Task.WhenAny(wake, timer).ConfigureAwait(false);
             await stopWaiting.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// How many jobs to lease for a queue: one for each waiting worker and each worker settling a job, plus a buffer of
+    /// twice what the workers settled since the last lease (about what they take while the next lease is on its way),
+    /// up to <see cref="PostgreSqlStoreOptions.LeaseAhead"/>, less what is leased and untaken.
+    /// </summary>
+    /// <remarks>
+    /// The buffer follows the workers' pace instead of always holding <c>LeaseAhead</c>: fast jobs keep a worker from
+    /// ever waiting for a round trip (the buffer doubles each round trip until it covers one), while slow jobs are not
+    /// hoarded from other processes, and a more urgent job enqueued later waits behind few leased ahead. An idle queue
+    /// leases only for its waiting workers.
+    /// </remarks>
+    private int Demand(PostgreSqlQueue queue)
+    {
+        var settled = queue.TakeSettled();
+        var ahead = (int)Math.Min(_options.LeaseAhead, 2L * settled);
+        return queue.Waiting + settled + ahead - queue.Ready.Reader.Count;
     }
 
     /// <summary>
