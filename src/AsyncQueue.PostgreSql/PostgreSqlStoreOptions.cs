@@ -73,8 +73,11 @@ public class PostgreSqlStoreOptions
     public int FetchBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// Gets or sets how many jobs of a queue this process may keep leased beyond what its waiting workers ask for, so a
+    /// Gets or sets the most jobs of a queue this process may keep leased beyond what its waiting workers ask for, so a
     /// worker that finishes a job finds the next one already leased instead of waiting for a round trip to the server.
+    /// Within this bound the store leases ahead twice what its workers settled since its previous lease: about what they
+    /// take while the next lease is on its way, so slow jobs are not hoarded from other processes and a more urgent job
+    /// enqueued later waits behind few.
     /// </summary>
     /// <value>
     /// The default value is 256. Range: 0 to 10,000, and at most <see cref="FetchBatchSize"/> is leased by one query.
