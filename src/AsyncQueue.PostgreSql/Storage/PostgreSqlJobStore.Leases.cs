@@ -88,21 +88,21 @@ internal sealed partial class PostgreSqlJobStore
     }
 
     /// <summary>
-    /// How many jobs to lease for a queue: one for each waiting worker and each worker settling a job, plus a buffer of
-    /// twice what the workers settled since the last lease (about what they take while the next lease is on its way),
-    /// up to <see cref="PostgreSqlStoreOptions.LeaseAhead"/>, less what is leased and untaken.
+    /// How many jobs to lease for a queue: one for each waiting worker and each worker settling a job, plus what tops
+    /// the leased and untaken jobs up to twice what the workers settled since the last lease (about what they take while
+    /// the next lease is on its way), at most <see cref="PostgreSqlStoreOptions.LeaseAhead"/>.
     /// </summary>
     /// <remarks>
-    /// The buffer follows the workers' pace instead of always holding <c>LeaseAhead</c>: fast jobs keep a worker from
-    /// ever waiting for a round trip (the buffer doubles each round trip until it covers one), while slow jobs are not
-    /// hoarded from other processes, and a more urgent job enqueued later waits behind few leased ahead. An idle queue
-    /// leases only for its waiting workers.
+    /// The buffer grows with the workers' pace instead of being filled at once: fast jobs keep a worker from ever waiting
+    /// for a round trip (the buffer doubles each round trip until it covers one), while a queue that was idle leases only
+    /// for its waiting workers, so a more urgent job enqueued a moment later is not queued behind a full buffer. Each
+    /// settled job asks for at least one lease, so a pause made by another process is seen at the next settle.
     /// </remarks>
     private int Demand(PostgreSqlQueue queue)
     {
         var settled = queue.TakeSettled();
         var ahead = (int)Math.Min(_options.LeaseAhead, 2L * settled);
-        return queue.Waiting + settled + ahead - queue.Ready.Reader.Count;
+        return queue.Waiting + settled + Math.Max(0, ahead - queue.Ready.Reader.Count);
     }
 
     /// <summary>
