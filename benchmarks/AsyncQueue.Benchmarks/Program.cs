@@ -13,6 +13,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable]   the headline: contenders taking turns in one process, markdown tables
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --engine-check 2 9 [--no-wolverine]     channel, engine, pipeline, Wolverine interleaved, with wake-ups per 1,000 jobs
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql 3 [--commit sync|async|both] [--server CONNECTION_STRING]   PostgreSQL store vs Hangfire.PostgreSql
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql-scale 10 [--chunk 50000] [--statements]   PostgreSQL speed as work grows
 // See docs/benchmarks.md.
 // --rate N: offer N jobs/s instead of half the lowest peak (to explore the curve); --workers N: one worker count.
 double? rate;
@@ -77,6 +78,11 @@ static async Task<int?> RunModeAsync(string[] args)
     if (args.Contains("--interleave"))
     {
         return await Interleaved.RunAsync(args, Console.Out);
+    }
+
+    if (args.Contains("--postgresql-scale"))
+    {
+        return await PostgreSqlScale.RunAsync(args, Console.Out);
     }
 
     if (args.Contains("--postgresql"))

@@ -73,38 +73,48 @@ public class PostgreSqlStoreOptions
     public int FetchBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// Gets or sets how many jobs of a queue this process may keep leased beyond what its waiting workers ask for, so a
+    /// Gets or sets the most jobs of a queue this process may keep leased beyond what its waiting workers ask for, so a
     /// worker that finishes a job finds the next one already leased instead of waiting for a round trip to the server.
+    /// Within this bound the store leases ahead twice what its workers settled since its previous lease: about what they
+    /// take while the next lease is on its way, so slow jobs are not hoarded from other processes and a more urgent job
+    /// enqueued later waits behind few.
     /// </summary>
     /// <value>
-    /// The default value is 0: the store leases only for workers that wait or are settling a job. Range: 0 to 10,000,
-    /// and at most <see cref="FetchBatchSize"/> is leased by one query.
+    /// The default value is 256. Range: 0 to 10,000, and at most <see cref="FetchBatchSize"/> is leased by one query.
+    /// 0 leases only for workers that wait or are settling a job.
     /// </value>
     /// <remarks>
     /// With few workers on a busy queue each job otherwise costs a lease round trip, so throughput is bounded by the
-    /// round-trip (and commit) latency; a few hundred leased ahead remove that bound. The cost: if this process
-    /// crashes or is killed, the jobs it leased ahead wait until their leases expire and are rescued (uncharged, but
-    /// each then runs isolated, one at a time per process, as a suspect of the crash), and meanwhile other processes
-    /// cannot take them. A process that stops normally hands them back with no attempt spent.
+    /// round-trip (and commit) latency: at 0, two workers ran about 600 jobs/s on a server with durable commits
+    /// (docs/benchmarks.md). No delivery guarantee is traded: a job leased ahead has spent no attempt. The cost is on a
+    /// crash: if this process dies or is killed, the jobs it leased ahead wait until their leases expire and are
+    /// rescued (uncharged, but each then runs isolated, one at a time per process, as a suspect of the crash), and
+    /// meanwhile other processes cannot take them. A process that stops normally hands them back with no attempt spent.
+    /// Set 0 where many processes share a queue of slow jobs and each should take only what its workers run.
     /// </remarks>
-    public int LeaseAhead { get; set; }
+    public int LeaseAhead { get; set; } = 256;
 
     /// <summary>
     /// Gets or sets whether a worker goes on to its next job as soon as its completion is queued for the store's next
     /// group commit, instead of waiting for that commit, while its lease is sure to last at least half of
     /// <see cref="LeaseDuration"/> more.
     /// </summary>
-    /// <value>The default value is <see langword="false"/>: <c>CompleteAsync</c> returns once the completion committed.</value>
+    /// <value>
+    /// The default value is <see langword="true"/>. With <see langword="false"/>, <c>CompleteAsync</c> returns once the
+    /// completion committed.
+    /// </value>
     /// <remarks>
     /// Each worker otherwise waits one commit round trip per job, so a queue's throughput is at most its
-    /// <c>MaxConcurrency</c> divided by the commit latency. Delivery stays at least once: a job whose completion had not
-    /// committed when the process died runs again, as one that was still running would, and a normal stop commits
-    /// every queued completion. What changes: when <c>CompleteAsync</c> returns, the job's row may still be there for a
-    /// moment; and a completion that fails (the server is unreachable) is logged by the store rather than reported to
-    /// the dispatcher, and its job is rescued when its lease expires. A lease that may be close to expiry (heartbeats
-    /// failing, the process stalled) still waits, so a late attempt learns that its outcome was discarded.
+    /// <c>MaxConcurrency</c> divided by the commit latency. Delivery stays at least once and a crash loses nothing: a
+    /// job whose completion had not committed when the process died runs again, as one that was still running would,
+    /// and a normal stop commits every queued completion. What changes: when <c>CompleteAsync</c> returns, the job's
+    /// row may still be there for a moment (its status still reads running); and a completion that fails (the server
+    /// is unreachable) is logged by the store rather than reported to the dispatcher, and its job is rescued when its
+    /// lease expires and runs again. A lease that may be close to expiry (heartbeats failing, the process stalled)
+    /// still waits, so a late attempt learns that its outcome was discarded. While queued completions fall behind
+    /// their commits, the store leases no more jobs until they catch up.
     /// </remarks>
-    public bool AsynchronousCompletions { get; set; }
+    public bool AsynchronousCompletions { get; set; } = true;
 
     /// <summary>Gets or sets the most idempotency keys of succeeded jobs kept; past that the oldest are freed first.</summary>
     /// <value>The default value is 1,000,000. Range: 0 or more.</value>

@@ -44,6 +44,9 @@ public sealed class StoreProcess : IAsyncDisposable
                 o.Schema = schema;
                 o.LeaseDuration = TimeSpan.FromSeconds(30);
                 o.SweepInterval = TimeSpan.FromHours(1);
+
+                // The tests observe a settled row as soon as CompleteAsync returns: it waits for the commit here.
+                o.AsynchronousCompletions = false;
                 options?.Invoke(o);
             });
         var process = new StoreProcess(services.BuildServiceProvider(), time);

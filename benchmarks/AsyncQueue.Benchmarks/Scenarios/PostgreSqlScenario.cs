@@ -24,23 +24,24 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
     /// <summary>Jobs per BenchmarkDotNet invocation of Hangfire.PostgreSql.</summary>
     public const int HangfireJobs = 500;
 
+    /// <summary>Jobs per run of the strict store (batches at <c>LeaseAhead</c> 0 and synchronous completions): a commit round trip per job.</summary>
+    public const int StrictJobs = 2_000;
+
     /// <summary>The database the scenario's throwaway server creates.</summary>
     public const string Database = "asyncqueue_bench";
-
-    /// <summary>The tuned store's <see cref="AsyncQueue.PostgreSql.PostgreSqlStoreOptions.LeaseAhead"/>.</summary>
-    public const int TunedLeaseAhead = 256;
 
     private readonly AsyncQueueContender _contender;
 
     /// <param name="connectionString">The server.</param>
     /// <param name="workers">The queue's <c>MaxConcurrency</c>.</param>
-    /// <param name="tuned">
-    /// <see langword="false"/>: the store's defaults. <see langword="true"/>: <c>LeaseAhead</c> <see cref="TunedLeaseAhead"/>
-    /// and <c>AsynchronousCompletions</c>, the two options that trade a crash's cost for throughput (docs/stores.md).
+    /// <param name="strict">
+    /// <see langword="false"/>: the store's defaults. <see langword="true"/>: <c>LeaseAhead</c> 0 and
+    /// <c>AsynchronousCompletions</c> off, the opt-outs for those who want a worker to wait for its commit and a process
+    /// to lease only what its workers run (docs/delivery.md).
     /// </param>
-    public PostgreSqlScenario(string connectionString, int workers, bool tuned = false)
+    public PostgreSqlScenario(string connectionString, int workers, bool strict = false)
     {
-        var schema = "aq_" + Guid.NewGuid().ToString("N")[..12];
+        Schema = "aq_" + Guid.NewGuid().ToString("N")[..12];
         _contender = new AsyncQueueContender((services, completion) =>
         {
             // A singleton handler, as in scenario 2's engine contender: the store is what is measured.
@@ -48,16 +49,19 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
             services.AddJobQueue()
                 .UsePostgreSql(connectionString, options =>
                 {
-                    options.Schema = schema;
-                    if (tuned)
+                    options.Schema = Schema;
+                    if (strict)
                     {
-                        options.LeaseAhead = TunedLeaseAhead;
-                        options.AsynchronousCompletions = true;
+                        options.LeaseAhead = 0;
+                        options.AsynchronousCompletions = false;
                     }
                 })
                 .AddHandler<Job, NoOpHandler>(queue => queue.MaxConcurrency = workers);
         });
     }
+
+    /// <summary>Gets the schema of this store's tables.</summary>
+    public string Schema { get; }
 
     public Task StartAsync() => _contender.StartAsync();
 
@@ -70,12 +74,12 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
     public ValueTask DisposeAsync() => _contender.DisposeAsync();
 
     /// <summary>One run of each contender, measured side by side on one server.</summary>
-    public readonly record struct Result(string Server, Measure.Result OneByOne, Measure.Result Batched, Measure.Result Tuned, Measure.Result Hangfire)
+    public readonly record struct Result(string Server, Measure.Result OneByOne, Measure.Result Batched, Measure.Result Strict, Measure.Result Hangfire)
     {
         /// <summary>One line for the quick mode and the <c>--postgresql</c> mode; <paramref name="ratios"/> false leaves out the ratios to Hangfire.</summary>
         public string Describe(int singleJobs, int batchedJobs, int hangfireJobs, bool ratios = true) => string.Create(
             CultureInfo.InvariantCulture,
-            $"AsyncQueue single EnqueueAsync ({singleJobs:N0} jobs) {OneByOne.JobsPerSecond:N0} jobs/s{Ratio(OneByOne, ratios)}; batches of {Batch:N0} ({batchedJobs:N0} jobs) {Batched.JobsPerSecond:N0} jobs/s{Ratio(Batched, ratios)}; batches + LeaseAhead {TunedLeaseAhead} + AsynchronousCompletions {Tuned.JobsPerSecond:N0} jobs/s{Ratio(Tuned, ratios)}; {HangfireContender.PostgreSqlLabel} ({hangfireJobs:N0} jobs) {Hangfire.JobsPerSecond:N0} jobs/s (target 10,000; PostgreSQL {Server})");
+            $"AsyncQueue defaults, single EnqueueAsync ({singleJobs:N0} jobs) {OneByOne.JobsPerSecond:N0} jobs/s{Ratio(OneByOne, ratios)}; defaults, batches of {Batch:N0} ({batchedJobs:N0} jobs) {Batched.JobsPerSecond:N0} jobs/s{Ratio(Batched, ratios)}; batches with LeaseAhead 0 + synchronous completions ({Math.Min(batchedJobs, StrictJobs):N0} jobs) {Strict.JobsPerSecond:N0} jobs/s{Ratio(Strict, ratios)}; {HangfireContender.PostgreSqlLabel} ({hangfireJobs:N0} jobs) {Hangfire.JobsPerSecond:N0} jobs/s (PostgreSQL {Server})");
 
         private string Ratio(Measure.Result result, bool ratios) => ratios ? string.Create(CultureInfo.InvariantCulture, $" = {result.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire") : string.Empty;
     }
@@ -84,42 +88,56 @@ public sealed class PostgreSqlScenario : IAsyncDisposable
     /// A fresh server on this machine, then for each contender (each in its own schema) one warm-up run and the best of
     /// <paramref name="runs"/>. Throws when PostgreSQL is not installed (see <see cref="ThrowawayPostgreSqlServer.FindBinaries"/>).
     /// </summary>
-    public static async Task<Result> MeasureAsync(int workers, int singleJobs, int batchedJobs, int hangfireJobs, int runs, bool synchronousCommit = true)
+    public static async Task<Result> MeasureAsync(int workers, int singleJobs, int batchedJobs, int hangfireJobs, int runs, bool synchronousCommit = true, int rotation = 0)
     {
         // PostgreSQL's durable defaults (fsync and synchronous_commit on), unlike the store tests' server: the figures
         // are those of a real deployment's commits. synchronous_commit off: a commit survives the applications
         // crashing, but a crash of the server or machine may undo the last few hundred milliseconds of commits.
         await using var server = await ThrowawayPostgreSqlServer.StartAsync(Database, synchronousCommit ? [] : ["synchronous_commit=off"]);
-        return await MeasureAsync(server.ConnectionString, server.Version, workers, singleJobs, batchedJobs, hangfireJobs, runs);
+        return await MeasureAsync(server.ConnectionString, server.Version, workers, singleJobs, batchedJobs, hangfireJobs, runs, rotation);
     }
 
-    /// <summary>As above, on a server already running (<paramref name="connectionString"/>), described as <paramref name="server"/>.</summary>
-    public static async Task<Result> MeasureAsync(string connectionString, string server, int workers, int singleJobs, int batchedJobs, int hangfireJobs, int runs)
+    /// <summary>
+    /// As above, on a server already running (<paramref name="connectionString"/>), described as <paramref name="server"/>.
+    /// The contenders take turns in an order rotated by <paramref name="rotation"/>, so that none always runs first.
+    /// </summary>
+    public static async Task<Result> MeasureAsync(string connectionString, string server, int workers, int singleJobs, int batchedJobs, int hangfireJobs, int runs, int rotation = 0)
     {
-        Measure.Result single;
-        Measure.Result batched;
-        await using (var store = new PostgreSqlScenario(connectionString, workers))
+        var strictJobs = Math.Min(batchedJobs, StrictJobs);
+        Measure.Result single = default, batched = default, strict = default, hangfire = default;
+        Func<Task>[] turns =
+        [
+            async () =>
+            {
+                await using var store = new PostgreSqlScenario(connectionString, workers);
+                await store.StartAsync();
+                single = await BestAsync(singleJobs, runs, () => store.SingleAsync(singleJobs));
+            },
+            async () =>
+            {
+                await using var store = new PostgreSqlScenario(connectionString, workers);
+                await store.StartAsync();
+                batched = await BestAsync(batchedJobs, runs, () => store.BatchesAsync(batchedJobs));
+            },
+            async () =>
+            {
+                await using var store = new PostgreSqlScenario(connectionString, workers, strict: true);
+                await store.StartAsync();
+                strict = await BestAsync(strictJobs, runs, () => store.BatchesAsync(strictJobs));
+            },
+            async () =>
+            {
+                await using var peer = HangfireContender.OnPostgreSql(connectionString, workers);
+                await peer.StartAsync();
+                hangfire = await BestAsync(hangfireJobs, runs, () => Drive.SteadyAsync(peer, hangfireJobs));
+            },
+        ];
+        for (var turn = 0; turn < turns.Length; turn++)
         {
-            await store.StartAsync();
-            single = await BestAsync(singleJobs, runs, () => store.SingleAsync(singleJobs));
-            batched = await BestAsync(batchedJobs, runs, () => store.BatchesAsync(batchedJobs));
+            await turns[(turn + rotation) % turns.Length]();
         }
 
-        Measure.Result tuned;
-        await using (var store = new PostgreSqlScenario(connectionString, workers, tuned: true))
-        {
-            await store.StartAsync();
-            tuned = await BestAsync(batchedJobs, runs, () => store.BatchesAsync(batchedJobs));
-        }
-
-        Measure.Result hangfire;
-        await using (var peer = HangfireContender.OnPostgreSql(connectionString, workers))
-        {
-            await peer.StartAsync();
-            hangfire = await BestAsync(hangfireJobs, runs, () => Drive.SteadyAsync(peer, hangfireJobs));
-        }
-
-        return new Result(server, single, batched, tuned, hangfire);
+        return new Result(server, single, batched, strict, hangfire);
     }
 
     private static async Task<Measure.Result> BestAsync(int jobs, int runs, Func<Task> body)

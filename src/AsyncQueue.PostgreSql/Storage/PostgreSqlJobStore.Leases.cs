@@ -24,10 +24,10 @@ internal sealed partial class PostgreSqlJobStore
     /// until woken, until the next delayed job falls due, or for the poll interval.
     /// </summary>
     /// <remarks>
-    /// By default (<c>LeaseAhead</c> 0) leasing no further ahead than the workers keeps a crash from charging an attempt
-    /// to jobs no worker had started, and leaves the other jobs to the other processes. A worker settling a job counts
-    /// from the moment its completion is queued, not from its commit: the lease round trip then overlaps the
-    /// completion's, and the leased job waits in the buffer at most until that worker's completion commits.
+    /// A worker settling a job counts from the moment its completion is queued, not from its commit: the lease round
+    /// trip then overlaps the completion's. While completions are queued faster than they commit (see
+    /// <see cref="CompletionsBehind"/>), the loop leases nothing, so the rows leased and not yet recorded as done stay
+    /// bounded instead of growing with the queue.
     /// </remarks>
     private async Task RunFetchLoopAsync(PostgreSqlQueue queue)
     {
@@ -37,7 +37,7 @@ internal sealed partial class PostgreSqlJobStore
             // Taken before looking, so a wake-up that comes while the query runs is not lost.
             var wake = queue.WakeTask;
             var delay = Timeout.InfiniteTimeSpan;
-            var demand = queue.Waiting + queue.TakeSettled() + _options.LeaseAhead - queue.Ready.Reader.Count;
+            var demand = CompletionsBehind() ? 0 : Demand(queue);
             if (demand > 0)
             {
                 try
@@ -85,6 +85,24 @@ internal sealed partial class PostgreSqlJobStore
             await Task.WhenAny(wake, timer).ConfigureAwait(false);
             await stopWaiting.CancelAsync().ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// How many jobs to lease for a queue: one for each waiting worker and each worker settling a job, plus what tops
+    /// the leased and untaken jobs up to twice what the workers settled since the last lease (about what they take while
+    /// the next lease is on its way), at most <see cref="PostgreSqlStoreOptions.LeaseAhead"/>.
+    /// </summary>
+    /// <remarks>
+    /// The buffer grows with the workers' pace instead of being filled at once: fast jobs keep a worker from ever waiting
+    /// for a round trip (the buffer doubles each round trip until it covers one), while a queue that was idle leases only
+    /// for its waiting workers, so a more urgent job enqueued a moment later is not queued behind a full buffer. Each
+    /// settled job asks for at least one lease, so a pause made by another process is seen at the next settle.
+    /// </remarks>
+    private int Demand(PostgreSqlQueue queue)
+    {
+        var settled = queue.TakeSettled();
+        var ahead = (int)Math.Min(_options.LeaseAhead, 2L * settled);
+        return queue.Waiting + settled + Math.Max(0, ahead - queue.Ready.Reader.Count);
     }
 
     /// <summary>

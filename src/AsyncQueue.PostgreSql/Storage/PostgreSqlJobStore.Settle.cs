@@ -12,6 +12,21 @@ internal sealed partial class PostgreSqlJobStore
     /// <summary>How many times a completion statement runs before a deadlock or serialization failure fails its batch.</summary>
     private const int CompletionAttempts = 3;
 
+    /// <summary>The most completions one statement records.</summary>
+    private const int CompletionBatch = 1_000;
+
+    /// <summary>
+    /// The completions queued (not yet committed) past which the fetch loops lease nothing: two full statements
+    /// waiting means the commits fall behind the workers, and leasing more would only grow the leased rows.
+    /// </summary>
+    private const int MaxQueuedCompletions = 2 * CompletionBatch;
+
+    // Completions queued and not yet through their statement; and 1 while a fetch loop holds back for them (the
+    // completion loop then wakes the loops once the backlog is under the bound). Set before the count is read, and the
+    // count lowered before the flag is taken, so a loop that holds back either sees the lowered count or is woken.
+    private int _queuedCompletions;
+    private int _leasingHeldBack;
+
     /// <summary>
     /// Records a success. Completions are group-committed: a loop takes every completion queued meanwhile and settles
     /// them in one or two statements (each row fenced by its own token), so many workers share one round trip.
@@ -49,8 +64,10 @@ internal sealed partial class PostgreSqlJobStore
         var keep = keyExpires is not null || StoredJobStatus.KeepsStatus(options);
         var safe = _options.AsynchronousCompletions && AddTicks(now, _options.LeaseDuration / 2) < lease.Expires;
         var done = safe ? null : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Interlocked.Increment(ref _queuedCompletions);
         if (!_completions.Writer.TryWrite(new PendingCompletion(job, lease, keep, keyExpires, now, job.Result, done)))
         {
+            Interlocked.Decrement(ref _queuedCompletions);
             throw new ObjectDisposedException(nameof(PostgreSqlJobStore), "The PostgreSQL job store is closed.");
         }
 
@@ -66,7 +83,7 @@ internal sealed partial class PostgreSqlJobStore
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             batch.Clear();
-            while (batch.Count < 1_000 && reader.TryRead(out var pending))
+            while (batch.Count < CompletionBatch && reader.TryRead(out var pending))
             {
                 batch.Add(pending);
             }
@@ -117,8 +134,29 @@ internal sealed partial class PostgreSqlJobStore
                 {
                     Forget(pending.Lease, pending.Job);
                 }
+
+                if (Interlocked.Add(ref _queuedCompletions, -batch.Count) < MaxQueuedCompletions && Interlocked.Exchange(ref _leasingHeldBack, 0) == 1)
+                {
+                    WakeAll();
+                }
             }
         }
+    }
+
+    /// <summary>
+    /// Whether the completions queued outrun their commits (more than <see cref="MaxQueuedCompletions"/> wait): then
+    /// the fetch loops lease nothing until the completion loop catches up and wakes them. Back-pressure on leasing, so
+    /// a slow completion statement (a busy server) bounds the rows left leased instead of letting them pile up.
+    /// </summary>
+    private bool CompletionsBehind()
+    {
+        if (Volatile.Read(ref _queuedCompletions) < MaxQueuedCompletions)
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _leasingHeldBack, 1);
+        return Volatile.Read(ref _queuedCompletions) >= MaxQueuedCompletions;
     }
 
     private async Task<HashSet<long>> CompleteBatchAsync(List<PendingCompletion> batch)

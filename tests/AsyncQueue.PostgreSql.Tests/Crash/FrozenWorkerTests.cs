@@ -43,8 +43,9 @@ public sealed class FrozenWorkerTests(PostgreSqlServer server) : IAsyncLifetime
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var a = await StartAsync("A", timeA, gate.Task);
 
-        // One worker, and one job leased ahead of it: job 1 runs (held at the gate), job 2 waits in A's buffer.
-        await a.Queue.EnqueueBatchAsync([new WorkJob(1), new WorkJob(2)]);
+        // One worker, and one job leased ahead of it: job 0 runs and succeeds (the store leases ahead only once its
+        // workers settle jobs), then job 1 runs (held at the gate) and job 2 waits in A's buffer.
+        await a.Queue.EnqueueBatchAsync([new WorkJob(0), new WorkJob(1), new WorkJob(2)]);
         await Poll.UntilAsync(() => _starts.Any(s => s is { Process: "A", Number: 1 }), "A started job 1");
         await Poll.UntilAsync(async () => await LeasedAsync() == 2, "A leased job 2 as well, into its buffer");
 
@@ -63,7 +64,7 @@ public sealed class FrozenWorkerTests(PostgreSqlServer server) : IAsyncLifetime
         await a.Queue.EnqueueAsync(new WorkJob(3));
         await UntilAsync(() => _starts.Any(s => s is { Process: "A", Number: 3 }), "A started job 3");
 
-        Assert.Equal([1, 3], _starts.Where(s => s.Process == "A").Select(s => s.Number));
+        Assert.Equal([0, 1, 3], _starts.Where(s => s.Process == "A").Select(s => s.Number));
         Assert.Equal([1, 2], _starts.Where(s => s.Process == "B").Select(s => s.Number).Order());
         Assert.All(_starts, s => Assert.Equal(1, s.Attempt));
         Assert.Equal(0, await LeasedAsync());

@@ -102,6 +102,9 @@ public sealed class CompletionRetryTests(PostgreSqlServer server) : IAsyncLifeti
             {
                 options.Schema = _schema;
                 options.SweepInterval = TimeSpan.FromHours(1);
+
+                // The tests await CompleteAsync for the statement's outcome: it must wait for the commit.
+                options.AsynchronousCompletions = false;
             });
         services.AddSingleton(new RunRecorder(1));
         var provider = services.BuildServiceProvider();

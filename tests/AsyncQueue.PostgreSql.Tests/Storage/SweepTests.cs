@@ -33,7 +33,8 @@ public sealed class SweepTests(PostgreSqlServer server) : IAsyncLifetime
     public async Task Sweep_AnotherProcessSweeping_SkipsItsTurnAndRescuesNothingUntilTheLockIsFree()
     {
         // Process A leases a job and then stops heartbeating (its clock never moves). B's dispatcher runs its rescue.
-        var (a, _) = Open();
+        // A waits for its completions' commits, so its late one reports the fencing (queued, it would only be logged).
+        var (a, _) = Open(options => options.AsynchronousCompletions = false);
         var (b, bTime) = Open();
         var rescue = b.OpenExpiredLeaseConsumer().FetchAsync(CancellationToken.None).AsTask();
         await a.EnqueueAsync(Job(1), CancellationToken.None);
