@@ -34,7 +34,7 @@ public class SqliteStoreOptions
     /// <value>The default value is 5 seconds. Range: 10 milliseconds to 1 hour.</value>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Gets or sets the most jobs of one queue leased by one query. The store leases only as many as its workers are about to take.</summary>
+    /// <summary>Gets or sets the most jobs of one queue leased by one query. The store leases as many as its workers are about to take, plus up to <see cref="LeaseAhead"/> more while they are busy.</summary>
     /// <value>The default value is 256. Range: 1 to 10,000.</value>
     public int FetchBatchSize { get; set; } = 256;
 

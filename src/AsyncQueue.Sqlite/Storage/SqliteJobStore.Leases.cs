@@ -52,8 +52,9 @@ internal sealed partial class SqliteJobStore
     /// holds no other: before the ordinary jobs when it fell due before all of them, else with the demand they left.
     /// </summary>
     /// <remarks>
-    /// Leasing no further ahead than that keeps the jobs of a crashed process few: a leased job waits in the Ready
-    /// channel only for the moment between a settle and the worker's next fetch.
+    /// While the queue is busy it also keeps up to <see cref="SqliteStoreOptions.LeaseAhead"/> jobs leased ahead, so one
+    /// transaction leases a run of jobs instead of one per worker; a bound, because the jobs of a crashed process wait
+    /// for their leases to expire.
     /// </remarks>
     private void LeaseForDemand(WriteCycle cycle)
     {
