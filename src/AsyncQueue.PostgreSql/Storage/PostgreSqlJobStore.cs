@@ -118,7 +118,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         RunSweep();
     }
 
-    public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue;
+    public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue | JobStoreCapabilities.Continuations;
 
     public IJobConsumer OpenConsumer(string queue)
     {
