@@ -92,7 +92,7 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
         _loops.Add(Task.Run(SweepLoopAsync));
     }
 
-    public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable;
+    public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable | JobStoreCapabilities.Continuations;
 
     public async ValueTask DisposeAsync()
     {
