@@ -54,6 +54,28 @@ public interface IJobQueue
         where TJob : notnull;
 
     /// <summary>
+    /// Enqueues a continuation of several parents, such as the jobs of a batch: a follow-up that runs only after every
+    /// one of them succeeded. Until then its status is <see cref="JobState.AwaitingParent"/>; when any of them is
+    /// dead-lettered or cancelled, the continuation is cancelled or dead-lettered as
+    /// <see cref="ContinuationOptions.OnParentFailure"/> says. A store that keeps continuations counts the parents
+    /// still to succeed in the same transaction that settles each of them, so a crash neither loses nor repeats the release.
+    /// </summary>
+    /// <typeparam name="TJob">A job type registered with <c>AddHandler</c>.</typeparam>
+    /// <param name="parentIds">The ids of the jobs to wait for, as their enqueue returned them; an id listed twice is waited for once.</param>
+    /// <param name="job">The job.</param>
+    /// <param name="options">The continuation's settings, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels a wait for room in a bounded queue.</param>
+    /// <returns>The continuation's id. When every parent succeeded already it is due at once.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="parentIds"/> or <paramref name="job"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="parentIds"/> is empty, or the options set an <see cref="EnqueueOptions.IdempotencyKey"/>.</exception>
+    /// <exception cref="ParentJobNotFoundException">The store knows no job with one of <paramref name="parentIds"/>; nothing was enqueued.</exception>
+    /// <exception cref="NotSupportedException">The store is durable and does not support continuations (<see cref="Storage.JobStoreCapabilities.Continuations"/>).</exception>
+    /// <exception cref="JobTypeNotRegisteredException">No handler is registered for <typeparamref name="TJob"/>.</exception>
+    /// <exception cref="JobQueueStoppedException">The queue is shutting down and accepts no new jobs.</exception>
+    ValueTask<EnqueueResult> ContinueWhenAllAsync<TJob>(IReadOnlyCollection<JobId> parentIds, TJob job, ContinuationOptions? options = null, CancellationToken cancellationToken = default)
+        where TJob : notnull;
+
+    /// <summary>
     /// Cancels a job by id: a waiting, scheduled or retrying job will not run; a running one has its handler's
     /// cancellation token cancelled, in whichever process runs it. A cancelled job is never retried nor dead-lettered,
     /// and its status becomes <see cref="JobState.Cancelled"/>.

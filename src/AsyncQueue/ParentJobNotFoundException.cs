@@ -1,7 +1,7 @@
 namespace AsyncQueue;
 
 /// <summary>
-/// Thrown by <see cref="IJobQueue.ContinueWithAsync"/> when the store knows no job with the parent's id: it was never
+/// Thrown by <see cref="IJobQueue.ContinueWithAsync"/> and <see cref="IJobQueue.ContinueWhenAllAsync"/> when the store knows no job with a parent's id: it was never
 /// enqueued, or it finished so long ago that its status is no longer kept (<see cref="QueueOptions.FinishedJobRetention"/>).
 /// Nothing was enqueued.
 /// </summary>

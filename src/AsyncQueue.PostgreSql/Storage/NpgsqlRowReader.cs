@@ -17,4 +17,6 @@ internal readonly struct NpgsqlRowReader(DbDataReader reader) : IStoredRowReader
     public Guid GetGuid(int column) => reader.GetGuid(column);
 
     public bool GetBoolean(int column) => reader.GetBoolean(column);
+
+    public Guid[] GetGuids(int column) => reader.GetFieldValue<Guid[]>(column);
 }

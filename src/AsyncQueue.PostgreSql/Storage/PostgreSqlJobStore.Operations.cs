@@ -56,17 +56,21 @@ internal sealed partial class PostgreSqlJobStore
         var (seq, state, queue) = row;
 
         CancelJobResult result;
+        List<string>? failed = null;
         switch (state)
         {
-            case StoredJobStatus.Waiting:
+            case StoredJobStatus.Waiting or StoredJobStatus.AwaitingParent:
                 // A queue that keeps no status (as this process configures it) keeps no cancelled row either.
+                var now = _time.GetUtcNow().UtcTicks;
                 using (var cancel = _queues.TryGetValue(queue, out var configured) && !StoredJobStatus.KeepsStatus(configured.Options)
                     ? new NpgsqlCommand(_sql.DeleteJob, connection, transaction).Long("seq", seq)
-                    : new NpgsqlCommand(_sql.CancelWaiting, connection, transaction).Long("now", _time.GetUtcNow().UtcTicks).Long("seq", seq))
+                    : new NpgsqlCommand(_sql.CancelWaiting, connection, transaction).Long("now", now).Long("seq", seq))
                 {
                     await cancel.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
+                // Its own continuations fail with it, in this transaction.
+                failed = await SettleChildrenAsync(connection, transaction, id, succeeded: false, now, cancellationToken).ConfigureAwait(false);
                 result = CancelJobResult.Cancelled;
                 break;
             case StoredJobStatus.Leased:
@@ -89,6 +93,11 @@ internal sealed partial class PostgreSqlJobStore
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        if (failed is not null)
+        {
+            WakeLocal(failed);
+        }
+
         if (result == CancelJobResult.CancellationRequested && _held.TryGetValue(seq, out var held))
         {
             // Held here: no need to wait for the notification's round trip or the heartbeat.

@@ -60,7 +60,7 @@ internal sealed partial class PostgreSqlJobStore
         {
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                rows.Add((StoredJobRow.ReadLeased(new NpgsqlRowReader(reader)), reader.GetInt64(12), reader.GetBoolean(13), reader.GetString(16), reader.GetBoolean(17)));
+                rows.Add((StoredJobRow.ReadLeased(new NpgsqlRowReader(reader)), reader.GetInt64(12), reader.GetBoolean(13), reader.GetString(19), reader.GetBoolean(20)));
             }
         }
 

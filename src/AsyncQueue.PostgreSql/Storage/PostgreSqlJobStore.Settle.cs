@@ -91,6 +91,15 @@ internal sealed partial class PostgreSqlJobStore
             try
             {
                 var stored = await CompleteBatchAsync(batch).ConfigureAwait(false);
+
+                // The batch statements leave a job with continuations alone: it completes in a transaction that releases them.
+                foreach (var pending in batch)
+                {
+                    if (!stored.Contains(pending.Lease.Seq) && await CompleteParentAsync(pending).ConfigureAwait(false))
+                    {
+                        stored.Add(pending.Lease.Seq);
+                    }
+                }
                 foreach (var pending in batch)
                 {
                     if (stored.Contains(pending.Lease.Seq))
@@ -251,7 +260,9 @@ internal sealed partial class PostgreSqlJobStore
             var (taken, payload) = await TakeLeasedAsync(connection, transaction, lease.Seq, lease.Token, cancellationToken).ConfigureAwait(false);
             ThrowIfLost(taken, job, "dead-letter");
             var (entry, evicted) = await InsertDeadLetterAsync(connection, transaction, job, payload, target, cancellationToken).ConfigureAwait(false);
+            var failed = await SettleChildrenAsync(connection, transaction, job.Id, succeeded: false, _time.GetUtcNow().UtcTicks, cancellationToken).ConfigureAwait(false);
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            WakeLocal(failed);
             ReportEvicted(target.Name, evicted);
             return entry;
         }
@@ -266,16 +277,22 @@ internal sealed partial class PostgreSqlJobStore
         var lease = LeaseOf(job);
         try
         {
-            // Cancelled: its key is freed at once; the row stays for its status, if the queue keeps any.
+            // Cancelled: its key is freed at once; the row stays for its status, if the queue keeps any. Its continuations
+            // fail in the same transaction.
+            var now = _time.GetUtcNow().UtcTicks;
             using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             using var command = StoredJobStatus.KeepsStatus(lease.Queue.Options)
-                ? new NpgsqlCommand(_sql.MarkCancelled, connection)
+                ? new NpgsqlCommand(_sql.MarkCancelled, connection, transaction)
                     .Text("errors", JobPayloads.SerializeErrors(job.Errors))
-                    .Long("now", _time.GetUtcNow().UtcTicks)
+                    .Long("now", now)
                     .Long("seq", lease.Seq)
                     .Long("token", lease.Token)
-                : new NpgsqlCommand(_sql.DeleteLeased, connection).Long("seq", lease.Seq).Long("token", lease.Token);
+                : new NpgsqlCommand(_sql.DeleteLeased, connection, transaction).Long("seq", lease.Seq).Long("token", lease.Token);
             ThrowIfLost(await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 1, job, "cancel");
+            var failed = await SettleChildrenAsync(connection, transaction, job.Id, succeeded: false, now, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            WakeLocal(failed);
         }
         finally
         {

@@ -119,7 +119,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     }
 
     public JobStoreCapabilities Capabilities =>
-        JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue | JobStoreCapabilities.SharedRateLimits;
+        JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations;
 
     public IJobConsumer OpenConsumer(string queue)
     {

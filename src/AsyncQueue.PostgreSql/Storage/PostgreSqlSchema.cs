@@ -11,7 +11,7 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// </remarks>
 internal static class PostgreSqlSchema
 {
-    public const int Version = 3;
+    public const int Version = 4;
 
     // The waiting state is 0, leased 1, succeeded 2, cancelled 3 (StoredJobStatus; version 3 added the last): a finished
     // row is kept for its status until finished_at is past its queue's FinishedJobRetention, and a succeeded one while
@@ -109,6 +109,23 @@ internal static class PostgreSqlSchema
         CREATE TABLE IF NOT EXISTS {0}.rate_windows (queue text PRIMARY KEY, window_index bigint NOT NULL, used integer NOT NULL);
         """;
 
+    // Version 4: continuations. A child awaiting its parents is state -1 (below every range of the other states, so no
+    // index or count of them takes it in) with its parents' ids (parent_ids), how many have yet to succeed
+    // (pending_parents), what it asks for if one fails (on_parent_failure: 0 cancel, 1 dead-letter) and, once released
+    // so, parent_failed. job_parents links each parent still to settle to its child; a parent with links is marked
+    // has_children, so its completion alone takes the transaction that releases them. Constant defaults: no row is
+    // rewritten, and no row of version 3 is a continuation or has one.
+    private const string Version4 = """
+        ALTER TABLE {0}.jobs
+            ADD COLUMN IF NOT EXISTS parent_ids uuid[],
+            ADD COLUMN IF NOT EXISTS pending_parents integer NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS on_parent_failure smallint NOT NULL DEFAULT 0,
+            ADD COLUMN IF NOT EXISTS parent_failed boolean NOT NULL DEFAULT false,
+            ADD COLUMN IF NOT EXISTS has_children boolean NOT NULL DEFAULT false;
+        CREATE TABLE IF NOT EXISTS {0}.job_parents (parent_id uuid NOT NULL, child_id uuid NOT NULL, PRIMARY KEY (parent_id, child_id));
+        UPDATE {0}.meta SET value = 4 WHERE key = 'schema_version' AND value < 4;
+        """;
+
     private const string Lock = "SELECT pg_advisory_xact_lock(hashtextextended('asyncqueue.' || @schema, 0))";
 
     /// <summary>Creates the schema, or migrates an existing one to <see cref="Version"/>.</summary>
@@ -180,7 +197,7 @@ internal static class PostgreSqlSchema
     // upgraded like an old one. A schema at its version is otherwise left alone: each step locks the tables it changes (ALTER TABLE takes them exclusively), and the
     // processes starting while others already run must not wait for, or deadlock with, their statements.
     private static IEnumerable<string> Steps(string schema, int version) =>
-        new[] { CreateTables, Version2, Version3 }.Skip(version).Append(RateWindows).Select(step => step.Replace("{0}", schema, StringComparison.Ordinal));
+        new[] { CreateTables, Version2, Version3, Version4 }.Skip(version).Append(RateWindows).Select(step => step.Replace("{0}", schema, StringComparison.Ordinal));
 
     /// <summary>Whether the schema has the counters of rate limits: a store that does not migrate at start needs them for a queue-wide limit.</summary>
     public static bool HasRateWindows(NpgsqlConnection connection, string schema)

@@ -5,13 +5,14 @@ namespace AsyncQueue.PostgreSql.Storage;
 /// lease token (<c>lease_token = @token</c>): that is the fencing that keeps a late attempt from overwriting the outcome
 /// of a newer one.
 /// </summary>
-internal sealed class PostgreSqlStatements(string s)
+internal sealed partial class PostgreSqlStatements(string s)
 {
     /// <summary>
     /// What a lease returns: the columns of a <c>StoredJobRow</c> (0 to 11), then the lease's token (12), the isolated
-    /// flag (13), the priority (14) and whether a cancel was requested (15).
+    /// flag (13), the priority (14), whether a cancel was requested (15), and a continuation's columns: whether its parent
+    /// failed (16), what it then asks for (17) and its parents' ids (18).
     /// </summary>
-    public const string LeasedColumns = "j.seq, j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.enqueued_at, j.run_at, j.idempotency_key, j.errors, j.trace_parent, j.trace_state, j.lease_token, j.isolated, j.priority::integer, j.cancel_requested";
+    public const string LeasedColumns = "j.seq, j.id, j.kind, j.payload, j.attempt, j.max_attempts, j.enqueued_at, j.run_at, j.idempotency_key, j.errors, j.trace_parent, j.trace_state, j.lease_token, j.isolated, j.priority::integer, j.cancel_requested, j.parent_failed, j.on_parent_failure::integer, j.parent_ids";
 
     public const string DeadLetterColumns = "seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state, priority::integer";
 
@@ -111,20 +112,22 @@ internal sealed class PostgreSqlStatements(string s)
         RETURNING j.seq, j.cancel_requested
         """;
 
-    // For a queue that keeps no status, a success without a retained key simply goes.
+    // For a queue that keeps no status, a success without a retained key simply goes. A job with continuations
+    // (has_children) is left for CompleteParentDelete, which releases them in its transaction.
     public string CompleteDeleteMany { get; } = $"""
         WITH mine AS ({MineSql(s)})
-        DELETE FROM {s}.jobs j USING mine WHERE j.seq = mine.seq
+        DELETE FROM {s}.jobs j USING mine WHERE j.seq = mine.seq AND NOT j.has_children
         RETURNING j.seq
         """;
 
     // A success stays as succeeded for its status (with its errors and result; the payload goes), and keeps its key
     // only when its retention is given (key_expires not null); a key it never held (a requeued dead letter's) stays unheld.
+    // A job with continuations (has_children) is left for CompleteParentKeep, which releases them in its transaction.
     public string CompleteKeep { get; } = $"""
         WITH mine AS ({MineSql(s, ("key_expires", "bigint"), ("finished_at", "bigint"), ("result", "text"))})
         UPDATE {s}.jobs j SET state = 2, payload = NULL, lease_token = NULL, lease_expires = NULL, finished_at = mine.finished_at, result = mine.result,
             key_held = j.key_held AND mine.key_expires IS NOT NULL, key_expires = mine.key_expires
-        FROM mine WHERE j.seq = mine.seq
+        FROM mine WHERE j.seq = mine.seq AND NOT j.has_children
         RETURNING j.seq
         """;
 
@@ -140,7 +143,7 @@ internal sealed class PostgreSqlStatements(string s)
     // cancel commits, so a concurrent lease or settle waits for it.
     public string FindById { get; } = $"SELECT seq, state::integer, queue FROM {s}.jobs WHERE id = @id ORDER BY seq DESC LIMIT 1 FOR UPDATE";
 
-    public string CancelWaiting { get; } = $"UPDATE {s}.jobs SET state = 3, payload = NULL, finished_at = @now, key_held = false, key_expires = NULL WHERE seq = @seq AND state = 0";
+    public string CancelWaiting { get; } = $"UPDATE {s}.jobs SET state = 3, payload = NULL, finished_at = @now, key_held = false, key_expires = NULL WHERE seq = @seq AND state IN (0, -1)";
 
     public string DeleteJob { get; } = $"DELETE FROM {s}.jobs WHERE seq = @seq";
 

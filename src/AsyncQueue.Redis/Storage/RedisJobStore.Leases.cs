@@ -10,7 +10,7 @@ namespace AsyncQueue.Redis.Storage;
 internal sealed partial class RedisJobStore
 {
     // How many fields the fetch and takeover scripts return per job.
-    private const int LeasedFieldCount = 15;
+    private const int LeasedFieldCount = 18;
 
     // 1 while this store holds an isolated job (_isolatedJob) or a fetch loop may be leasing one: a store holds at most one.
     private int _isolatedHeld;
@@ -128,7 +128,7 @@ internal sealed partial class RedisJobStore
 
     /// <summary>
     /// The record of a leased job, from the script's fields (id, kind, payload, attempt, max, enqueued, due, key, errors,
-    /// traceparent, tracestate, priority, isolated, started, cancel). A job that cannot be read (its kind has no handler,
+    /// traceparent, tracestate, priority, isolated, started, cancel, and a continuation's parents, policy and failed flag). A job that cannot be read (its kind has no handler,
     /// its payload does not deserialize, a foreign writer damaged its hash) is handed out all the same, as an
     /// <see cref="UnreadableJob"/> that the dispatcher dead-letters.
     /// </summary>
@@ -138,7 +138,8 @@ internal sealed partial class RedisJobStore
         var payload = (string?)f[at + 2];
         var record = BuildRecord(
             lease.Id, lease.Queue.Name, kind, payload, (string?)f[at + 3], (string?)f[at + 4], (string?)f[at + 5], (string?)f[at + 6],
-            (string?)f[at + 7], (string?)f[at + 8], (string?)f[at + 9], (string?)f[at + 10], (string?)f[at + 11], lease);
+            (string?)f[at + 7], (string?)f[at + 8], (string?)f[at + 9], (string?)f[at + 10], (string?)f[at + 11], lease, (string?)f[at + 15], (string?)f[at + 16]);
+        record.ParentFailed = (string?)f[at + 17] == "1";
         record.Isolated = (string?)f[at + 12] == "1";
         record.StartRecorded = (string?)f[at + 13] == "1";
         record.LeaseExpiresAt = leaseExpires;
@@ -153,7 +154,7 @@ internal sealed partial class RedisJobStore
     /// <summary>A record from stored fields; unreadable ones carry an <see cref="UnreadableJob"/> that says why.</summary>
     private JobRecord BuildRecord(
         string id, string queue, string? kind, string? payload, string? attempt, string? max, string? enqueued, string? runAt,
-        string? key, string? errors, string? traceParent, string? traceState, string? priority, object? storeData)
+        string? key, string? errors, string? traceParent, string? traceState, string? priority, object? storeData, string? parents = null, string? onParentFailure = null)
     {
         var enqueuedTicks = long.TryParse(enqueued, NumberStyles.Integer, CultureInfo.InvariantCulture, out var e) ? e : 0;
         var runAtTicks = long.TryParse(runAt, NumberStyles.Integer, CultureInfo.InvariantCulture, out var r) ? r : enqueuedTicks;
@@ -178,6 +179,8 @@ internal sealed partial class RedisJobStore
             TraceState = string.IsNullOrEmpty(traceState) ? null : traceState,
             Priority = int.TryParse(priority, NumberStyles.Integer, CultureInfo.InvariantCulture, out var p) && Enum.IsDefined((JobPriority)p) ? (JobPriority)p : JobPriority.Normal,
             StoreData = storeData,
+            ParentIds = string.IsNullOrEmpty(parents) ? null : Array.ConvertAll(parents.Split(','), ParseId),
+            OnParentFailure = onParentFailure == "1" ? ParentFailureAction.DeadLetter : ParentFailureAction.Cancel,
         };
         foreach (var error in JobPayloads.DeserializeErrors(errors))
         {

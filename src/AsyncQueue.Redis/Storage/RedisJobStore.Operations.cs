@@ -97,6 +97,7 @@ internal sealed partial class RedisJobStore
             "scheduled" when runAt <= now => JobState.Waiting,
             "scheduled" => string.IsNullOrEmpty(Get("errors")) ? JobState.Scheduled : JobState.Retrying,
             "leased" => JobState.Running,
+            "awaiting" => JobState.AwaitingParent,
             "succeeded" => JobState.Succeeded,
             "cancelled" => JobState.Cancelled,
             "dead" => JobState.DeadLettered,

@@ -92,7 +92,7 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
         _loops.Add(Task.Run(SweepLoopAsync));
     }
 
-    public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable | JobStoreCapabilities.SharedRateLimits;
+    public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations;
 
     public async ValueTask DisposeAsync()
     {

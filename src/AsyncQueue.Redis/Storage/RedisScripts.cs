@@ -12,7 +12,10 @@ namespace AsyncQueue.Redis.Storage;
 /// <c>B:finished</c> (succeeded and cancelled, by finish time), <c>B:keys</c> (idempotency key to job id),
 /// <c>B:keyexp</c> (retained keys by expiry), <c>B:dead:NAME</c> (a dead-letter queue's entries from this queue, in
 /// order), <c>B:deadqueues</c> (each dead-letter queue's retention and capacity), <c>B:seq</c>, <c>B:fence</c> (counters),
-/// <c>B:paused</c>, <c>B:rate</c> (a rate-limited queue's count of its current window); the channel <c>B:wake</c>.
+/// <c>B:paused</c>, <c>B:rate</c> (a rate-limited queue's count of its current window), <c>B:children:ID</c> (the continuations still awaiting job ID, a set); the channel <c>B:wake</c>.
+/// A continuation awaiting its parents has state <c>awaiting</c>, its parents' ids (<c>parents</c>), how many have yet to
+/// succeed (<c>pending</c>), its policy (<c>onpf</c>), its own due time in ms (<c>duems</c>) and, once a parent failed,
+/// <c>pfail</c>; it is in none of the sets a lease or a count reads until a parent's settlement releases it.
 /// </remarks>
 internal static class RedisScripts
 {
@@ -67,6 +70,32 @@ internal static class RedisScripts
           end
           redis.call('DEL', jk)
           return 0
+        end
+        -- In the script that settles a parent: its continuations count one parent fewer (ok), due at zero (at their own
+        -- time if later), or are made due as failed. One SMEMBERS of a missing key when it has none.
+        local function settle_children(parent, ok, now)
+          local ck = b .. ':children:' .. parent
+          local kids = redis.call('SMEMBERS', ck)
+          if #kids == 0 then return end
+          redis.call('DEL', ck)
+          for _, id in ipairs(kids) do
+            local jk = jobkey(id)
+            if redis.call('HGET', jk, 'state') == 'awaiting' then
+              if not ok then
+                redis.call('HSET', jk, 'pfail', '1', 'pending', '0')
+                ready_add(id, now)
+              elseif redis.call('HINCRBY', jk, 'pending', -1) <= 0 then
+                local due = tonumber(redis.call('HGET', jk, 'duems')) or 0
+                if due > now then
+                  redis.call('HSET', jk, 'state', 'scheduled')
+                  redis.call('ZADD', b .. ':scheduled', num(due), id)
+                else
+                  ready_add(id, now)
+                end
+              end
+            end
+          end
+          redis.call('PUBLISH', b .. ':wake', '1')
         end
         local function evict_dead(dlq, now, retention, capacity)
           local set = b .. ':dead:' .. dlq
@@ -161,8 +190,53 @@ internal static class RedisScripts
         return out
         """);
 
+    /// <summary>
+    /// Accepts a continuation: ARGV now, then the enqueue's 13 fields of one job, its policy if a parent fails
+    /// (0 cancel, 1 dead-letter), then its parents' ids (distinct; all on this queue). A parent dead-lettered or
+    /// cancelled makes it due as failed (pfail); all succeeded makes it due (or scheduled); otherwise it awaits, in the
+    /// children set of each parent still to settle. Returns {'A'}, or {'N', id} when no job of this queue has that id.
+    /// </summary>
+    public static readonly RedisScript Continue = new("continue", Prelude + """
+        local now = tonumber(ARGV[1])
+        local id = ARGV[2]
+        local pending = {}
+        local failed = false
+        for i = 16, #ARGV do
+          local state = redis.call('HGET', jobkey(ARGV[i]), 'state')
+          if not state then return {'N', ARGV[i]} end
+          if state == 'cancelled' or state == 'dead' then
+            failed = true
+          elseif state ~= 'succeeded' then
+            pending[#pending + 1] = ARGV[i]
+          end
+        end
+        local parents = {}
+        for i = 16, #ARGV do parents[#parents + 1] = ARGV[i] end
+        local due = tonumber(ARGV[9])
+        redis.call('HSET', jobkey(id), 'id', id, 'kind', ARGV[3], 'payload', ARGV[4], 'attempt', ARGV[5],
+          'max', ARGV[6], 'enq', ARGV[7], 'runat', ARGV[8], 'key', '', 'errors', ARGV[11],
+          'tp', ARGV[12], 'ts', ARGV[13], 'prio', ARGV[14], 'iso', '0', 'started', '0', 'cancel', '0',
+          'parents', table.concat(parents, ','), 'onpf', ARGV[15], 'pfail', failed and '1' or '0', 'duems', num(due))
+        if failed then
+          ready_add(id, now)
+        elseif #pending == 0 then
+          if due <= now then
+            ready_add(id, now)
+          else
+            redis.call('HSET', jobkey(id), 'state', 'scheduled')
+            redis.call('ZADD', b .. ':scheduled', num(due), id)
+          end
+        else
+          redis.call('HSET', jobkey(id), 'state', 'awaiting', 'pending', #pending)
+          for _, parent in ipairs(pending) do redis.call('SADD', b .. ':children:' .. parent, id) end
+          return {'A'}
+        end
+        redis.call('PUBLISH', b .. ':wake', '1')
+        return {'A'}
+        """);
+
     /// <summary>The fields a lease hands out, in order (see <see cref="RedisJobStore"/>'s reader).</summary>
-    private const string LeasedFields = "'id', 'kind', 'payload', 'attempt', 'max', 'enq', 'runat', 'key', 'errors', 'tp', 'ts', 'prio', 'iso', 'started', 'cancel'";
+    private const string LeasedFields = "'id', 'kind', 'payload', 'attempt', 'max', 'enq', 'runat', 'key', 'errors', 'tp', 'ts', 'prio', 'iso', 'started', 'cancel', 'parents', 'onpf', 'pfail'";
 
     /// <summary>
     /// Leases due jobs: ARGV now, lease expiry, how many, whether an isolated job may be leased; for a queue with a shared
@@ -323,6 +397,7 @@ internal static class RedisScripts
         else
           free_key(id)
         end
+        settle_children(id, true, tonumber(ARGV[3]))
         return finish(id, 'succeeded', tonumber(ARGV[3]), tonumber(ARGV[6]), tonumber(ARGV[7]))
         """);
 
@@ -332,6 +407,7 @@ internal static class RedisScripts
         if not held(id, ARGV[2]) then return -1 end
         redis.call('HSET', jobkey(id), 'attempt', ARGV[6])
         free_key(id)
+        settle_children(id, false, tonumber(ARGV[3]))
         return finish(id, 'cancelled', tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]))
         """);
 
@@ -366,6 +442,7 @@ internal static class RedisScripts
         redis.call('HSET', jk, 'state', 'dead', 'dlq', dlq, 'dlat', ARGV[3], 'attempt', ARGV[5], 'errors', ARGV[6], 'token', '', 'lease', '')
         redis.call('ZADD', b .. ':dead:' .. dlq, num(redis.call('INCR', b .. ':seq')), id)
         redis.call('HSET', b .. ':deadqueues', dlq, ARGV[7] .. ' ' .. ARGV[8])
+        settle_children(id, false, tonumber(ARGV[3]))
         local out = evict_dead(dlq, tonumber(ARGV[3]), tonumber(ARGV[7]), tonumber(ARGV[8]))
         table.insert(out, 1, 0)
         return out
@@ -379,11 +456,12 @@ internal static class RedisScripts
         local id = ARGV[1]
         local state = redis.call('HGET', jobkey(id), 'state')
         if not state then return {'N', 0} end
-        if state == 'waiting' or state == 'scheduled' then
+        if state == 'waiting' or state == 'scheduled' or state == 'awaiting' then
           redis.call('ZREM', b .. ':ready', id)
           redis.call('ZREM', b .. ':iso', id)
           redis.call('ZREM', b .. ':scheduled', id)
           free_key(id)
+          settle_children(id, false, tonumber(ARGV[2]))
           return {'C', finish(id, 'cancelled', tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]))}
         end
         if state == 'leased' then
@@ -475,5 +553,5 @@ internal static class RedisScripts
 
     /// <summary>Every script, loaded at start.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =
-        [Enqueue, Fetch, TakeOver, Heartbeat, Expire, MarkStarted, Complete, MarkCancelled, Reschedule, DeadLetter, Cancel, Count, Sweep, Requeue, DeleteDead, EvictDead];
+        [Enqueue, Continue, Fetch, TakeOver, Heartbeat, Expire, MarkStarted, Complete, MarkCancelled, Reschedule, DeadLetter, Cancel, Count, Sweep, Requeue, DeleteDead, EvictDead];
 }

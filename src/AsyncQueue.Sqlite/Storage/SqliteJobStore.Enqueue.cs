@@ -12,13 +12,13 @@ internal sealed partial class SqliteJobStore
         return (await EnqueueCoreAsync(GetQueue(job.Queue), [job], cancellationToken).ConfigureAwait(false))[0];
     }
 
-    /// <summary>A continuation: stored by the enqueue path, which looks up its parent in the same transaction.</summary>
+    /// <summary>A continuation: stored by the enqueue path, which looks up its parents in the same transaction.</summary>
     public ValueTask<EnqueueResult> EnqueueContinuationAsync(JobRecord job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        if (job.ParentId is null || job.IdempotencyKey is not null)
+        if (job.ParentIds is null || job.IdempotencyKey is not null)
         {
-            throw new ArgumentException("A continuation has a ParentId and no IdempotencyKey.", nameof(job));
+            throw new ArgumentException("A continuation has ParentIds and no IdempotencyKey.", nameof(job));
         }
 
         return EnqueueAsync(job, cancellationToken);
@@ -102,9 +102,9 @@ internal sealed partial class SqliteJobStore
         for (var i = op.Start; i < end; i++)
         {
             var job = jobs[i];
-            if (job.ParentId is { } parentId)
+            if (job.ParentIds is { } parentIds)
             {
-                if (!InsertContinuation(op, i, parentId, cycle))
+                if (!InsertContinuation(op, i, parentIds, cycle))
                 {
                     return;
                 }
@@ -146,39 +146,58 @@ internal sealed partial class SqliteJobStore
     }
 
     /// <summary>
-    /// Stores a continuation as its parent's state says: due after a success, due and failed after a dead letter or a
-    /// cancel, awaiting otherwise. <see langword="false"/> when no job has the parent's id: the request is refused.
+    /// Stores a continuation as its parents' states say: due and failed when one was dead-lettered or cancelled, due when
+    /// all succeeded, else awaiting with a link to each parent still to succeed and their count.
+    /// <see langword="false"/> when no job has one of the parents' ids: the request is refused.
     /// </summary>
-    private bool InsertContinuation(EnqueueOp op, int index, JobId parentId, WriteCycle cycle)
+    private bool InsertContinuation(EnqueueOp op, int index, IReadOnlyList<JobId> parentIds, WriteCycle cycle)
     {
-        long? parentState = null;
-        using (var reader = _sql.FindById.Query(parentId.Value))
+        var pending = new List<Guid>(parentIds.Count);
+        var failed = false;
+        foreach (var parentId in parentIds)
         {
-            if (reader.Read())
+            long? parentState = null;
+            using (var reader = _sql.FindById.Query(parentId.Value))
             {
-                parentState = reader.GetInt64(1);
+                if (reader.Read())
+                {
+                    parentState = reader.GetInt64(1);
+                }
+            }
+
+            if (parentState is null && _sql.HasDeadLetter.ScalarInt64(parentId.Value) != 0)
+            {
+                parentState = StoredJobStatus.Cancelled;
+            }
+
+            switch (parentState)
+            {
+                case null:
+                    op.Refuse(new ParentJobNotFoundException(parentId));
+                    return false;
+                case StoredJobStatus.Cancelled:
+                    failed = true;
+                    break;
+                case not StoredJobStatus.Succeeded:
+                    pending.Add(parentId.Value);
+                    break;
             }
         }
 
-        if (parentState is null && _sql.HasDeadLetter.ScalarInt64(parentId.Value) != 0)
-        {
-            parentState = StoredJobStatus.Cancelled;
-        }
-
-        if (parentState is not { } state)
-        {
-            op.Refuse(new ParentJobNotFoundException(parentId));
-            return false;
-        }
-
         var job = op.Jobs[index];
-        var failed = state == StoredJobStatus.Cancelled;
+        var ids = new byte[parentIds.Count * 16];
+        for (var i = 0; i < parentIds.Count; i++)
+        {
+            parentIds[i].Value.TryWriteBytes(ids.AsSpan(i * 16));
+        }
+
+        var awaiting = !failed && pending.Count > 0;
         _sql.InsertContinuation.Execute(
             job.Id.Value,
             op.Queue.Name,
             job.Kind,
             op.Payloads[index],
-            state is StoredJobStatus.Succeeded or StoredJobStatus.Cancelled ? StoredJobStatus.Waiting : StoredJobStatus.AwaitingParent,
+            awaiting ? StoredJobStatus.AwaitingParent : StoredJobStatus.Waiting,
             failed ? cycle.NowTicks : (job.NotBefore ?? job.EnqueuedAt).UtcTicks,
             job.Attempt,
             job.MaxAttempts,
@@ -187,11 +206,41 @@ internal sealed partial class SqliteJobStore
             job.TraceParent,
             job.TraceState,
             (int)job.Priority,
-            parentId.Value,
+            ids,
+            awaiting ? pending.Count : 0,
             (int)job.OnParentFailure,
             failed ? 1 : 0);
+        if (awaiting)
+        {
+            foreach (var parent in pending)
+            {
+                _sql.InsertLink.Execute(parent, job.Id.Value);
+            }
+        }
+
         op.Results[index] = new EnqueueResult(job.Id, EnqueueStatus.Accepted);
         return true;
+    }
+
+    /// <summary>
+    /// A parent was settled: in its settling transaction, its links go, and each continuation it held back counts one
+    /// parent fewer (due at zero) or, when it failed, is made due as failed. With no continuation: one probe of the key.
+    /// </summary>
+    private void SettleChildren(JobId parent, bool succeeded, long nowTicks)
+    {
+        List<Guid>? children = null;
+        using (var reader = _sql.TakeLinks.Query(parent.Value))
+        {
+            while (reader.Read())
+            {
+                (children ??= []).Add(reader.GetGuid(0));
+            }
+        }
+
+        foreach (var child in children ?? [])
+        {
+            (succeeded ? _sql.ReleaseChild : _sql.FailChild).Execute(child, nowTicks);
+        }
     }
 
     /// <summary>

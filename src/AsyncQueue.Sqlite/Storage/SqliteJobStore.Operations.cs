@@ -71,7 +71,7 @@ internal sealed partial class SqliteJobStore
             {
                 case StoredJobStatus.Waiting or StoredJobStatus.AwaitingParent:
                     // Its own continuations fail with it, in this transaction.
-                    _sql.FailChildren.Execute(id.Value, cycle.NowTicks);
+                    SettleChildren(id, succeeded: false, cycle.NowTicks);
                     // A queue that keeps no status (as this process configures it) keeps no cancelled row either.
                     if (_queues.TryGetValue(queue, out var configured) && !StoredJobStatus.KeepsStatus(configured.Options))
                     {

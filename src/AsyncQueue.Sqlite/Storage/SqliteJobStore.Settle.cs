@@ -125,10 +125,10 @@ internal sealed partial class SqliteJobStore
             switch (op.Kind)
             {
                 case SettleKind.Complete:
-                    _sql.ReleaseChildren.Execute(job.Id.Value, cycle.NowTicks);
+                    SettleChildren(job.Id, succeeded: true, cycle.NowTicks);
                     break;
                 case SettleKind.Cancel or SettleKind.DeadLetter:
-                    _sql.FailChildren.Execute(job.Id.Value, cycle.NowTicks);
+                    SettleChildren(job.Id, succeeded: false, cycle.NowTicks);
                     break;
             }
         }

@@ -12,7 +12,7 @@ internal static class SqliteSchema
     /// <summary>
     /// The schema this package writes. Version 2 added the <c>isolated</c> and <c>started</c> columns of a job; version 3
     /// a job's priority, the times and result kept with its status, cancellation, and the paused queues; version 4 the
-    /// continuations (a parent's id, the policy if it fails, and whether it did).
+    /// continuations (their parents' ids and links, the count still to succeed, the policy if one fails, and whether it did).
     /// </summary>
     public const int Version = 4;
 
@@ -22,8 +22,11 @@ internal static class SqliteSchema
     // The waiting state is 0, leased 1, succeeded 2, cancelled 3 (StoredJobStatus): a finished row is kept for its
     // status until finished_at is past its queue's FinishedJobRetention, and a succeeded one while it holds its
     // idempotency key (key_held, until key_expires). isolated: a suspect of a crash, leased alone (see
-    // IJobStore.OpenConsumer); a continuation awaiting its parent is state -1 (below every range of the other states)
-    // with parent_id set, made due in the transaction that settles the parent, with parent_failed if it failed; started: the start of the leased attempt was recorded (IJobStore.MarkStartedAsync), so a
+    // IJobStore.OpenConsumer); a continuation awaiting its parents is state -1 (below every range of the other states)
+    // with parent_ids (16 bytes each), a row in asyncqueue_job_parents per parent still to succeed and their count in
+    // pending_parents; the transaction that settles a parent deletes its links and counts down (due at zero) or fails
+    // (parent_failed) each child. A link names the child by id, not seq: a seq can be reused after its row is deleted,
+    // an awaiting child's id cannot. started: the start of the leased attempt was recorded (IJobStore.MarkStartedAsync), so a
     // crash during it is charged to it; started_at: when the latest attempt was leased. cancel_requested: a cancel came
     // while the job was leased; the holder's heartbeat tells its record. Indexes on columns that version 3 added are
     // made in CreateLateIndexes, after the upgrades. asyncqueue_rate_windows: how many jobs of a rate-limited queue
@@ -62,7 +65,8 @@ internal static class SqliteSchema
             finished_at INTEGER,
             result TEXT,
             cancel_requested INTEGER NOT NULL DEFAULT 0,
-            parent_id BLOB,
+            parent_ids BLOB,
+            pending_parents INTEGER NOT NULL DEFAULT 0,
             on_parent_failure INTEGER NOT NULL DEFAULT 0,
             parent_failed INTEGER NOT NULL DEFAULT 0
         );
@@ -100,6 +104,12 @@ internal static class SqliteSchema
             paused INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
 
+        CREATE TABLE IF NOT EXISTS asyncqueue_job_parents (
+            parent_id BLOB NOT NULL,
+            child_id BLOB NOT NULL,
+            PRIMARY KEY (parent_id, child_id)
+        ) WITHOUT ROWID;
+
         CREATE TABLE IF NOT EXISTS asyncqueue_rate_windows (
             queue TEXT PRIMARY KEY,
             window_index INTEGER NOT NULL,
@@ -134,9 +144,10 @@ internal static class SqliteSchema
         DROP INDEX IF EXISTS asyncqueue_jobs_retained;
         """,
 
-        // 3 -> 4: continuations. No row of version 3 is one.
+        // 3 -> 4: continuations (the link table is created with the others). No row of version 3 is one.
         """
-        ALTER TABLE asyncqueue_jobs ADD COLUMN parent_id BLOB;
+        ALTER TABLE asyncqueue_jobs ADD COLUMN parent_ids BLOB;
+        ALTER TABLE asyncqueue_jobs ADD COLUMN pending_parents INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE asyncqueue_jobs ADD COLUMN on_parent_failure INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE asyncqueue_jobs ADD COLUMN parent_failed INTEGER NOT NULL DEFAULT 0;
         """,
@@ -152,7 +163,6 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_retained ON asyncqueue_jobs (key_expires) WHERE state = 2 AND key_held = 1;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_finished ON asyncqueue_jobs (queue, finished_at) WHERE state >= 2 AND key_held = 0;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_id ON asyncqueue_jobs (id);
-        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_parent ON asyncqueue_jobs (parent_id) WHERE state = -1;
         """;
 
     /// <summary>Opens a connection with the store's settings; for the writer, also creates or checks the schema.</summary>

@@ -108,6 +108,7 @@ internal sealed class SqliteStatement : IDisposable
                 int number => raw.sqlite3_bind_int64(_statement, index, number),
                 string text => raw.sqlite3_bind_text(_statement, index, text),
                 Guid id => BindGuid(index, id),
+                byte[] blob => raw.sqlite3_bind_blob(_statement, index, blob),
                 var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}.", nameof(values)),
             };
             Check(result);
@@ -156,6 +157,19 @@ internal readonly struct SqliteRows(SqliteStatement statement) : IStoredRowReade
         }
 
         return Guid.TryParse(IsDBNull(column) ? null : GetString(column), out var parsed) ? parsed : Guid.Empty;
+    }
+
+    /// <summary>Reads ids as this store writes a list of them: 16 bytes each, one after another (see <see cref="GetGuid"/>).</summary>
+    public Guid[] GetGuids(int column)
+    {
+        var blob = raw.sqlite3_column_blob(statement.Handle, column);
+        var ids = new Guid[blob.Length / 16];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = new Guid(blob.Slice(i * 16, 16));
+        }
+
+        return ids;
     }
 
     public object? GetValue(int column) => raw.sqlite3_column_type(statement.Handle, column) switch

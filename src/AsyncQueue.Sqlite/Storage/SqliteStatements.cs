@@ -10,7 +10,7 @@ namespace AsyncQueue.Sqlite.Storage;
 internal sealed class SqliteStatements : IDisposable
 {
     // StoredJobRow's columns, then isolated, started, priority and cancel_requested (read by StoredJobRow.Read).
-    private const string JobColumns = "seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state, isolated, started, priority, cancel_requested, parent_failed, on_parent_failure, parent_id";
+    private const string JobColumns = "seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state, isolated, started, priority, cancel_requested, parent_failed, on_parent_failure, parent_ids";
     public const string DeadLetterColumns = "seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state, priority";
 
     /// <summary>The columns of <c>StoredJobStatus</c>, for <see cref="AsyncQueue.Storage.IJobStore.GetJobAsync"/>.</summary>
@@ -58,16 +58,29 @@ internal sealed class SqliteStatements : IDisposable
             VALUES ($id, $queue, $kind, $payload, 0, $run_at, $attempt, $max_attempts, $enqueued_at, $key, $key_held, $errors, $trace_parent, $trace_state, $priority)
             """,
             "$id", "$queue", "$kind", "$payload", "$run_at", "$attempt", "$max_attempts", "$enqueued_at", "$key", "$key_held", "$errors", "$trace_parent", "$trace_state", "$priority");
-        // A continuation: due (state 0), or awaiting its parent (state -1); parent_failed when its parent failed already.
+        // A continuation: due (state 0), or awaiting its parents (state -1) with the count still to succeed; parent_failed
+        // when one failed already. A link row per parent it waits for.
         InsertContinuation = Prepare(
             """
-            INSERT INTO asyncqueue_jobs (id, queue, kind, payload, state, run_at, attempt, max_attempts, enqueued_at, idempotency_key, key_held, errors, trace_parent, trace_state, priority, parent_id, on_parent_failure, parent_failed)
-            VALUES ($id, $queue, $kind, $payload, $state, $run_at, $attempt, $max_attempts, $enqueued_at, NULL, 0, $errors, $trace_parent, $trace_state, $priority, $parent_id, $on_parent_failure, $parent_failed)
+            INSERT INTO asyncqueue_jobs (id, queue, kind, payload, state, run_at, attempt, max_attempts, enqueued_at, idempotency_key, key_held, errors, trace_parent, trace_state, priority, parent_ids, pending_parents, on_parent_failure, parent_failed)
+            VALUES ($id, $queue, $kind, $payload, $state, $run_at, $attempt, $max_attempts, $enqueued_at, NULL, 0, $errors, $trace_parent, $trace_state, $priority, $parent_ids, $pending, $on_parent_failure, $parent_failed)
             """,
-            "$id", "$queue", "$kind", "$payload", "$state", "$run_at", "$attempt", "$max_attempts", "$enqueued_at", "$errors", "$trace_parent", "$trace_state", "$priority", "$parent_id", "$on_parent_failure", "$parent_failed");
-        // Run in the transaction that settles the parent: released continuations are due from now (or their own later time).
-        ReleaseChildren = Prepare("UPDATE asyncqueue_jobs SET state = 0, run_at = MAX(run_at, $now) WHERE parent_id = $parent AND state = -1", "$parent", "$now");
-        FailChildren = Prepare("UPDATE asyncqueue_jobs SET state = 0, run_at = $now, parent_failed = 1 WHERE parent_id = $parent AND state = -1", "$parent", "$now");
+            "$id", "$queue", "$kind", "$payload", "$state", "$run_at", "$attempt", "$max_attempts", "$enqueued_at", "$errors", "$trace_parent", "$trace_state", "$priority", "$parent_ids", "$pending", "$on_parent_failure", "$parent_failed");
+        InsertLink = Prepare("INSERT OR IGNORE INTO asyncqueue_job_parents (parent_id, child_id) VALUES ($parent, $child)", "$parent", "$child");
+
+        // Run in the transaction that settles a parent: its links go (one probe of the key when it has none), then each
+        // child it held back counts one parent fewer, due from now (or its own later time) at zero, or fails. Only a row
+        // still awaiting (state -1) moves: a link of a child already failed or cancelled moves nothing.
+        TakeLinks = Prepare("DELETE FROM asyncqueue_job_parents WHERE parent_id = $parent RETURNING child_id", "$parent");
+        ReleaseChild = Prepare(
+            """
+            UPDATE asyncqueue_jobs SET pending_parents = pending_parents - 1,
+                state = CASE WHEN pending_parents <= 1 THEN 0 ELSE -1 END,
+                run_at = CASE WHEN pending_parents <= 1 THEN MAX(run_at, $now) ELSE run_at END
+            WHERE id = $child AND state = -1
+            """,
+            "$child", "$now");
+        FailChild = Prepare("UPDATE asyncqueue_jobs SET state = 0, run_at = $now, parent_failed = 1, pending_parents = 0 WHERE id = $child AND state = -1", "$child", "$now");
         CountDue = Prepare($"SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND {AnyPriority} AND run_at <= $now", "$queue", "$now");
 
         // Lease: one fencing token per transaction, from a counter that only grows, shared by every process on the file.
@@ -273,9 +286,13 @@ internal sealed class SqliteStatements : IDisposable
 
     public SqliteStatement InsertContinuation { get; }
 
-    public SqliteStatement ReleaseChildren { get; }
+    public SqliteStatement InsertLink { get; }
 
-    public SqliteStatement FailChildren { get; }
+    public SqliteStatement TakeLinks { get; }
+
+    public SqliteStatement ReleaseChild { get; }
+
+    public SqliteStatement FailChild { get; }
 
     public SqliteStatement RequestCancel { get; }
 

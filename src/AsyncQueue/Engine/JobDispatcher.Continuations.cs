@@ -28,51 +28,54 @@ internal sealed partial class JobDispatcher
             throw new NotSupportedException($"This durable job store ({_store.GetType().Name}) does not keep continuations (JobStoreCapabilities.Continuations), and holding them in this process would lose them in a crash.");
         }
 
-        // Registered before the parent is looked up: a parent settled meanwhile finds it and releases it, and then the
-        // TryRemove below fails, so exactly one side acts (the lost-wake-up pattern of InMemoryQueue).
-        var parentId = job.ParentId!.Value;
+        // Registered before its parents are looked up: a parent settled meanwhile finds its link and takes it, and then
+        // the registration's own take of that link fails, so exactly one side acts (the lost-wake-up pattern of InMemoryQueue).
         _continuations.Add(job);
-        JobInfo? parent;
-        try
+        foreach (var parentId in job.ParentIds!)
         {
-            parent = await GetJobAsync(parentId, cancellationToken).ConfigureAwait(false);
-
-            // A job taken from an in-memory queue is found nowhere until its worker publishes it as running (a few
-            // instructions, unless that thread is preempted): look a few more times before calling the parent unknown.
-            for (var retry = 0; parent is null && retry < 10; retry++)
+            JobInfo? parent;
+            try
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
                 parent = await GetJobAsync(parentId, cancellationToken).ConfigureAwait(false);
-            }
-        }
-#pragma warning disable CA1031 // Only when its parent released it meanwhile: then it was accepted, and the failed look-up does not matter.
-        catch (Exception) when (!_continuations.TryRemove(job))
-#pragma warning restore CA1031
-        {
-            return new EnqueueResult(job.Id, EnqueueStatus.Accepted);
-        }
 
-        switch (parent?.State)
-        {
-            case null when _continuations.TryRemove(job):
-                throw new ParentJobNotFoundException(parentId);
-            case JobState.Succeeded when _continuations.TryRemove(job):
-                await ReleaseAsync(job).ConfigureAwait(false);
-                break;
-            case JobState.DeadLettered or JobState.Cancelled when _continuations.TryRemove(job):
-                await FailContinuationAsync(job).ConfigureAwait(false);
-                break;
+                // A job taken from an in-memory queue is found nowhere until its worker publishes it as running (a few
+                // instructions, unless that thread is preempted): look a few more times before calling the parent unknown.
+                for (var retry = 0; parent is null && retry < 10; retry++)
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(1), cancellationToken).ConfigureAwait(false);
+                    parent = await GetJobAsync(parentId, cancellationToken).ConfigureAwait(false);
+                }
+            }
+#pragma warning disable CA1031 // Only when a parent released or failed it meanwhile: then it was accepted, and the failed look-up does not matter.
+            catch (Exception) when (!_continuations.TryTake(job))
+#pragma warning restore CA1031
+            {
+                return new EnqueueResult(job.Id, EnqueueStatus.Accepted);
+            }
+
+            switch (parent?.State)
+            {
+                // Unknown, unless its settlement took the link meanwhile (then it was known, and kept no status).
+                case null when _continuations.TryTakeIfLinked(parentId, job):
+                    throw new ParentJobNotFoundException(parentId);
+                case JobState.Succeeded when _continuations.ParentSucceeded(parentId, job):
+                    await ReleaseAsync(job).ConfigureAwait(false);
+                    break;
+                case JobState.DeadLettered or JobState.Cancelled when _continuations.TryTake(job):
+                    await FailContinuationAsync(job).ConfigureAwait(false);
+                    break;
+            }
         }
 
         return new EnqueueResult(job.Id, EnqueueStatus.Accepted);
     }
 
-    /// <summary>The parent succeeded: its in-process continuations go to the store, due at once (or at their own time).</summary>
+    /// <summary>The parent succeeded: the in-process continuations it was the last parent of go to the store, due at once (or at their own time).</summary>
     /// <remarks>Never inlined, like <c>KeepFinished</c>: its body must not keep the completion path from being inlined.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ReleaseChildren(JobId parent)
     {
-        if (_continuations.TakeChildren(parent) is not { } children)
+        if (_continuations.TakeReleased(parent) is not { } children)
         {
             return;
         }
@@ -93,14 +96,14 @@ internal sealed partial class JobDispatcher
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            Log.ContinuationReleaseFailed(_logger, ex, child.Id, child.ParentId!.Value);
+            Log.ContinuationReleaseFailed(_logger, ex, child.Id);
         }
     }
 
     /// <summary>The parent was dead-lettered or cancelled: its in-process continuations are failed as each asks.</summary>
     private async ValueTask FailChildrenAsync(JobId parent)
     {
-        if (_continuations.TakeChildren(parent) is not { } children)
+        if (_continuations.TakeFailed(parent) is not { } children)
         {
             return;
         }
@@ -114,7 +117,7 @@ internal sealed partial class JobDispatcher
     /// <summary>An in-process continuation whose parent failed, never handed to the store's queue.</summary>
     private ValueTask FailContinuationAsync(JobRecord child)
     {
-        Log.ParentFailed(_logger, child.Id, child.Kind, child.Queue, child.ParentId!.Value, child.OnParentFailure == ParentFailureAction.DeadLetter ? "dead-lettered" : "cancelled");
+        Log.ParentFailed(_logger, child.Id, child.Kind, child.Queue, ParentsOf(child), child.OnParentFailure == ParentFailureAction.DeadLetter ? "dead-lettered" : "cancelled");
         if (child.OnParentFailure == ParentFailureAction.DeadLetter)
         {
             child.AddError(ParentFailedError(child));
@@ -131,7 +134,7 @@ internal sealed partial class JobDispatcher
     private ValueTask SettleParentFailedAsync(Worker worker, JobRecord job)
     {
         UndoAttempt(job);
-        Log.ParentFailed(_logger, job.Id, job.Kind, job.Queue, job.ParentId ?? default, job.OnParentFailure == ParentFailureAction.DeadLetter ? "dead-lettered" : "cancelled");
+        Log.ParentFailed(_logger, job.Id, job.Kind, job.Queue, ParentsOf(job), job.OnParentFailure == ParentFailureAction.DeadLetter ? "dead-lettered" : "cancelled");
         if (job.OnParentFailure == ParentFailureAction.DeadLetter)
         {
             job.AddError(ParentFailedError(job));
@@ -144,7 +147,7 @@ internal sealed partial class JobDispatcher
     /// <summary>Cancels an in-process continuation by id, while it waits for its parent; <see langword="null"/> when none is waiting.</summary>
     private async ValueTask<CancelJobResult?> CancelAwaitingAsync(JobId id)
     {
-        if (_continuations.Find(id) is not { } child || !_continuations.TryRemove(child))
+        if (_continuations.Find(id) is not { } child || !_continuations.TryTake(child))
         {
             return null;
         }
@@ -159,7 +162,9 @@ internal sealed partial class JobDispatcher
             : null;
 
     private JobError ParentFailedError(JobRecord job) =>
-        new(job.Attempt, _time.GetUtcNow(), "AsyncQueue.ParentFailed", $"Its parent job {job.ParentId} was dead-lettered or cancelled, so this continuation did not run.", null);
+        new(job.Attempt, _time.GetUtcNow(), "AsyncQueue.ParentFailed", $"A parent job ({ParentsOf(job)}) was dead-lettered or cancelled, so this continuation did not run.", null);
+
+    private static string ParentsOf(JobRecord job) => job.ParentIds is { } parents ? string.Join(", ", parents) : "unknown";
 
     /// <summary>A worker of the queue, to keep a finished job's status with its share (none before the dispatcher started).</summary>
     private Worker? WorkerOf(string queue) => Array.Find(_workers, worker => worker.Queue == queue);

@@ -100,7 +100,33 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         }
     }
 
-    public async ValueTask<EnqueueResult> ContinueWithAsync<TJob>(JobId parentId, TJob job, ContinuationOptions? options = null, CancellationToken cancellationToken = default)
+    public ValueTask<EnqueueResult> ContinueWithAsync<TJob>(JobId parentId, TJob job, ContinuationOptions? options = null, CancellationToken cancellationToken = default)
+        where TJob : notnull => ContinueAsync([parentId], job, options, cancellationToken);
+
+    public ValueTask<EnqueueResult> ContinueWhenAllAsync<TJob>(IReadOnlyCollection<JobId> parentIds, TJob job, ContinuationOptions? options = null, CancellationToken cancellationToken = default)
+        where TJob : notnull
+    {
+        ArgumentNullException.ThrowIfNull(parentIds);
+        if (parentIds.Count == 0)
+        {
+            throw new ArgumentException("A continuation needs at least one parent job id.", nameof(parentIds));
+        }
+
+        // An id listed twice is one parent: waited for once, so one success releases what it holds back.
+        var seen = new HashSet<JobId>(parentIds.Count);
+        var distinct = new List<JobId>(parentIds.Count);
+        foreach (var id in parentIds)
+        {
+            if (seen.Add(id))
+            {
+                distinct.Add(id);
+            }
+        }
+
+        return ContinueAsync(distinct, job, options, cancellationToken);
+    }
+
+    private async ValueTask<EnqueueResult> ContinueAsync<TJob>(IReadOnlyList<JobId> parentIds, TJob job, ContinuationOptions? options, CancellationToken cancellationToken)
         where TJob : notnull
     {
         var enqueue = options?.Enqueue;
@@ -112,7 +138,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
 
         var (registration, queue) = Route<TJob>(enqueue);
         using var activity = JobQueueTracing.StartSend(queue, registration.Kind, out var traceParent, out var traceState);
-        var record = CreateRecord(job, registration, queue, enqueue, traceParent, traceState, nameof(job), parentId, options?.OnParentFailure ?? ParentFailureAction.Cancel);
+        var record = CreateRecord(job, registration, queue, enqueue, traceParent, traceState, nameof(job), parentIds, options?.OnParentFailure ?? ParentFailureAction.Cancel);
         try
         {
             var result = await dispatcher.ContinueWithAsync(record, cancellationToken).ConfigureAwait(false);
@@ -162,7 +188,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         return (registration, options?.Queue is { } named ? registry.CheckQueue(named) : registration.Queue);
     }
 
-    private JobRecord CreateRecord<TJob>(TJob job, JobRegistration registration, string queue, EnqueueOptions? options, string? traceParent, string? traceState, string parameterName, JobId? parentId = null, ParentFailureAction onParentFailure = ParentFailureAction.Cancel)
+    private JobRecord CreateRecord<TJob>(TJob job, JobRegistration registration, string queue, EnqueueOptions? options, string? traceParent, string? traceState, string parameterName, IReadOnlyList<JobId>? parentIds = null, ParentFailureAction onParentFailure = ParentFailureAction.Cancel)
         where TJob : notnull
     {
         ThrowIfNull(job, parameterName);
@@ -171,7 +197,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         var now = new DateTimeOffset(_clock.UtcTicks(precise: metrics.TimingEnabled || options?.Delay is not null), TimeSpan.Zero);
         if (options is null)
         {
-            return new JobRecord(JobId.NewId(), registration.Kind, queue, job, now) { Registration = registration, TraceParent = traceParent, TraceState = traceState, ParentId = parentId, OnParentFailure = onParentFailure };
+            return new JobRecord(JobId.NewId(), registration.Kind, queue, job, now) { Registration = registration, TraceParent = traceParent, TraceState = traceState, ParentIds = parentIds, OnParentFailure = onParentFailure };
         }
 
         if (options.Delay is not null && options.NotBefore is not null)
@@ -188,7 +214,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
             MaxAttempts = options.MaxAttempts,
             Priority = options.Priority,
             NotBefore = options.Delay is { } delay ? now + delay : options.NotBefore,
-            ParentId = parentId,
+            ParentIds = parentIds,
             OnParentFailure = onParentFailure,
         };
     }

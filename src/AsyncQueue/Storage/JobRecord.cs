@@ -115,11 +115,15 @@ public sealed class JobRecord
         init => SetExtra(value, static (extras, traceState) => extras.TraceState = traceState);
     }
 
-    /// <summary>Gets the id of the job this continuation waits for (<see cref="IJobQueue.ContinueWithAsync"/>), or <see langword="null"/> for a job that waits for none.</summary>
-    public JobId? ParentId
+    /// <summary>
+    /// Gets the ids of the jobs this continuation waits for (<see cref="IJobQueue.ContinueWithAsync"/>, <see cref="IJobQueue.ContinueWhenAllAsync"/>),
+    /// each once, or <see langword="null"/> for a job that waits for none. It becomes due when every one of them
+    /// succeeded, and fails when any of them is dead-lettered or cancelled.
+    /// </summary>
+    public IReadOnlyList<JobId>? ParentIds
     {
-        get => _extras?.ParentId;
-        init => SetExtra(value, static (extras, parent) => extras.ParentId = parent);
+        get => _extras?.ParentIds;
+        init => SetExtra(value is { Count: > 0 } ? value : null, static (extras, parents) => extras.ParentIds = parents);
     }
 
     /// <summary>Gets what becomes of this continuation if its parent fails (<see cref="ContinuationOptions.OnParentFailure"/>); stores persist it.</summary>
@@ -287,7 +291,7 @@ public sealed class JobRecord
                 CancellationRequested = extras.CancellationRequested,
                 Isolated = extras.Isolated,
                 StartRecorded = extras.StartRecorded,
-                ParentId = extras.ParentId,
+                ParentIds = extras.ParentIds,
                 OnParentFailure = extras.OnParentFailure,
                 ParentFailed = extras.ParentFailed,
                 LeaseExpiresTicks = extras.LeaseExpiresTicks,
@@ -348,7 +352,7 @@ public sealed class JobRecord
 
         public bool StartRecorded { get; set; }
 
-        public JobId? ParentId { get; set; }
+        public IReadOnlyList<JobId>? ParentIds { get; set; }
 
         public ParentFailureAction? OnParentFailure { get; set; }
 

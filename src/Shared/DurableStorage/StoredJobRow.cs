@@ -32,8 +32,8 @@ internal readonly partial record struct StoredJobRow(
     /// <summary>Gets a value indicating whether a cancellation of the job was requested (<see cref="IJobStore.CancelAsync"/>) while it was leased.</summary>
     public bool CancellationRequested { get; init; }
 
-    /// <summary>Gets the id of the parent this continuation waited for (<see cref="JobRecord.ParentId"/>), or <see langword="null"/>.</summary>
-    public Guid? ParentId { get; init; }
+    /// <summary>Gets the ids of the parents this continuation waited for (<see cref="JobRecord.ParentIds"/>), or <see langword="null"/>.</summary>
+    public Guid[]? ParentIds { get; init; }
 
     /// <summary>Gets what the continuation asks for if its parent fails (<see cref="JobRecord.OnParentFailure"/>).</summary>
     public ParentFailureAction OnParentFailure { get; init; }
@@ -78,7 +78,7 @@ internal readonly partial record struct StoredJobRow(
             Isolated = Isolated,
             StartRecorded = StartRecorded,
             Priority = Priority,
-            ParentId = ParentId is { } parent ? new JobId(parent) : null,
+            ParentIds = ParentIds is { } parents ? Array.ConvertAll(parents, static id => new JobId(id)) : null,
             OnParentFailure = OnParentFailure,
             ParentFailed = ParentFailed,
         };

@@ -25,9 +25,9 @@ public sealed class MigrationTests(PostgreSqlServer server)
 
         Assert.Equal(schema, error.Schema);
         Assert.Equal(0, error.FoundVersion);
-        Assert.Equal(3, error.RequiredVersion);
+        Assert.Equal(4, error.RequiredVersion);
         Assert.Contains($"'{schema}'", error.Message, StringComparison.Ordinal);
-        Assert.Contains("needs version 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("needs version 4", error.Message, StringComparison.Ordinal);
         Assert.Contains("PostgreSqlJobStoreSchema.MigrateAsync", error.Message, StringComparison.Ordinal);
         Assert.False(await SchemaExistsAsync(schema));
     }
@@ -57,7 +57,7 @@ public sealed class MigrationTests(PostgreSqlServer server)
     [Fact]
     public async Task Start_MigrateOnStartOffRateLimitAndNoRateWindows_FailsNamingQueueAndTableUntilMigrateAsyncAddsIt()
     {
-        // A schema at version 3 migrated by a build without rate limits: it lacks the counters' table.
+        // A schema migrated by a build without rate limits: it lacks the counters' table.
         var schema = PostgreSqlServer.NewSchema();
         await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
         await ExecuteAsync($"DROP TABLE {schema}.rate_windows");
@@ -72,7 +72,7 @@ public sealed class MigrationTests(PostgreSqlServer server)
 
         await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
 
-        Assert.Equal(3L, await SchemaVersionAsync(schema));
+        Assert.Equal(4L, await SchemaVersionAsync(schema));
         var recorder = new RunRecorder(1);
         using var again = Host(schema, recorder, rateLimit: JobRateLimit.PerSecond(5));
         await again.StartAsync();
@@ -88,18 +88,18 @@ public sealed class MigrationTests(PostgreSqlServer server)
     }
 
     [Fact]
-    public async Task MigrateAsync_ManyAtOnceThenAgain_AllSucceedAtVersion3()
+    public async Task MigrateAsync_ManyAtOnceThenAgain_AllSucceedAtVersion4()
     {
         var schema = PostgreSqlServer.NewSchema();
 
         await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(() => PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema))));
         await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
 
-        Assert.Equal(3L, await SchemaVersionAsync(schema));
+        Assert.Equal(4L, await SchemaVersionAsync(schema));
     }
 
     [Fact]
-    public async Task Start_SchemaAtVersion1WithWaitingAndExpiredLeasedJobs_MigratesToVersion3AndRunsBoth()
+    public async Task Start_SchemaAtVersion1WithWaitingAndExpiredLeasedJobs_MigratesToVersion4AndRunsBoth()
     {
         // Version 1 is version 3 without the isolated and started columns and their index, and without version 3's.
         var schema = PostgreSqlServer.NewSchema();
@@ -129,11 +129,11 @@ public sealed class MigrationTests(PostgreSqlServer server)
 
         Assert.Equal(1, recorder.Runs[1]);
         Assert.Equal(1, recorder.Runs[2]);
-        Assert.Equal(3L, await SchemaVersionAsync(schema));
+        Assert.Equal(4L, await SchemaVersionAsync(schema));
     }
 
     [Fact]
-    public async Task MigrateAsync_SchemaAtVersion2WithWaitingAndKeyHoldingJobs_MigratesToVersion3KeepingBoth()
+    public async Task MigrateAsync_SchemaAtVersion2WithWaitingAndKeyHoldingJobs_MigratesToVersion4KeepingBoth()
     {
         var schema = PostgreSqlServer.NewSchema();
         await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
@@ -149,7 +149,7 @@ public sealed class MigrationTests(PostgreSqlServer server)
 
         await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
 
-        Assert.Equal(3L, await SchemaVersionAsync(schema));
+        Assert.Equal(4L, await SchemaVersionAsync(schema));
         await using var store = StoreProcess.Open(server.ConnectionString, schema);
         var job = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal((new JobId(waiting), JobPriority.Normal), (job.Id, job.Priority));
@@ -158,8 +158,50 @@ public sealed class MigrationTests(PostgreSqlServer server)
         Assert.Equal(EnqueueStatus.Duplicate, (await store.Store.EnqueueAsync(store.Job(2, key: "kept-key"), CancellationToken.None)).Status);
     }
 
-    /// <summary>Turns a schema just made at version 3 back into version 2: without version 3's columns, table and indexes, with the due index.</summary>
+    /// <summary>
+    /// A version 3 schema's job that a continuation registered after the upgrade to version 4 waits for: the old row is a
+    /// parent like any other, and its success releases the continuation in the transaction that records it.
+    /// </summary>
+    [Fact]
+    public async Task MigrateAsync_SchemaAtVersion3WithWaitingJob_MigratesToVersion4AndItsContinuationRunsAfterIt()
+    {
+        var schema = PostgreSqlServer.NewSchema();
+        await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
+        var parent = Guid.NewGuid();
+        var start = StoreProcess.Start.UtcTicks;
+        await ExecuteAsync($"""
+            {DowngradeToVersion3(schema)}
+            INSERT INTO {schema}.jobs (id, queue, kind, payload, state, run_at, attempt, enqueued_at, key_held) VALUES
+            ('{parent}', '{Queue}', 'WorkJob', '{"{\"Number\":1}"}', 0, {start}, 0, {start}, false);
+            """);
+
+        await PostgreSqlJobStoreSchema.MigrateAsync(server.ConnectionString, schema);
+
+        Assert.Equal(4L, await SchemaVersionAsync(schema));
+        await using var store = StoreProcess.Open(server.ConnectionString, schema);
+        var child = store.Job(2);
+        child = new JobRecord(child.Id, child.Kind, child.Queue, child.Job, child.EnqueuedAt) { ParentIds = [new JobId(parent)] };
+        await store.Store.EnqueueContinuationAsync(child, CancellationToken.None);
+        Assert.Equal(JobState.AwaitingParent, (await store.GetAsync(child.Id)).State);
+        var first = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(new JobId(parent), first.Id);
+        await store.Store.CompleteAsync(first, CancellationToken.None);
+        var released = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(child.Id, released.Id);
+        Assert.Equal([new JobId(parent)], released.ParentIds!);
+        Assert.False(released.ParentFailed);
+    }
+
+    /// <summary>Turns a schema just made at version 4 back into version 3: without the continuations' columns and table.</summary>
+    private static string DowngradeToVersion3(string schema) => $"""
+        ALTER TABLE {schema}.jobs DROP COLUMN parent_ids, DROP COLUMN pending_parents, DROP COLUMN on_parent_failure, DROP COLUMN parent_failed, DROP COLUMN has_children;
+        DROP TABLE {schema}.job_parents;
+        UPDATE {schema}.meta SET value = 3 WHERE key = 'schema_version';
+        """;
+
+    /// <summary>Turns a schema just made at version 4 back into version 2: without version 3's and 4's columns, tables and indexes, with the due index.</summary>
     private static string DowngradeToVersion2(string schema) => $"""
+        {DowngradeToVersion3(schema)}
         DROP INDEX {schema}.jobs_fetch, {schema}.jobs_finished, {schema}.jobs_id, {schema}.jobs_retained;
         ALTER TABLE {schema}.jobs DROP COLUMN priority, DROP COLUMN started_at, DROP COLUMN finished_at, DROP COLUMN result, DROP COLUMN cancel_requested;
         ALTER TABLE {schema}.dead_letters DROP COLUMN priority;
@@ -180,7 +222,7 @@ public sealed class MigrationTests(PostgreSqlServer server)
         var error = await Assert.ThrowsAsync<PostgreSqlSchemaVersionException>(() => host.StartAsync());
 
         Assert.Equal(1, error.FoundVersion);
-        Assert.Equal(3, error.RequiredVersion);
+        Assert.Equal(4, error.RequiredVersion);
         Assert.Contains("at version 1", error.Message, StringComparison.Ordinal);
     }
 

@@ -138,18 +138,20 @@ public sealed class SchemaUpgradeTests : IDisposable
         await using var store = BareStore.Open(_database, new FakeTimeProvider(Start));
 
         Assert.Equal(4, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
-        Assert.Equal([null, 0L, 0L], _database.Rows("SELECT parent_id, on_parent_failure, parent_failed FROM asyncqueue_jobs").Single());
+        Assert.Equal([null, 0L, 0L, 0L], _database.Rows("SELECT parent_ids, pending_parents, on_parent_failure, parent_failed FROM asyncqueue_jobs").Single());
+        Assert.Equal(0L, _database.Scalar("SELECT COUNT(*) FROM asyncqueue_job_parents"));
 
         // The old row is a parent like any other: its continuation waits for it, then runs.
         var child = BareStore.Job(8, Start);
-        child = new JobRecord(child.Id, child.Kind, child.Queue, child.Job, Start) { ParentId = parentId };
+        child = new JobRecord(child.Id, child.Kind, child.Queue, child.Job, Start) { ParentIds = [parentId] };
         await store.Store.EnqueueContinuationAsync(child, CancellationToken.None);
         Assert.Equal(JobState.AwaitingParent, (await store.Store.GetJobAsync(child.Id, CancellationToken.None))!.State);
         var parent = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(new SqliteTestJob(7), parent.Job);
         await store.Store.CompleteAsync(parent, CancellationToken.None);
         var released = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
-        Assert.Equal((new SqliteTestJob(8), parentId), (released.Job, released.ParentId!.Value));
+        Assert.Equal(new SqliteTestJob(8), released.Job);
+        Assert.Equal([parentId], released.ParentIds!);
         Assert.False(released.ParentFailed);
     }
 

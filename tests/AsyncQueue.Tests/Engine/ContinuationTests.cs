@@ -54,6 +54,37 @@ public sealed class ContinuationTests
         Assert.All(childRuns.Values, runs => Assert.Equal(1, runs));
     }
 
+    /// <summary>
+    /// Follow-ups of overlapping pairs of parents registered while those run, complete or have completed: each parent's
+    /// success counts once, whether the registration or the completion takes its link, so each runs exactly once.
+    /// </summary>
+    [Fact]
+    public async Task ContinueWhenAll_RacingParentCompletions_RunsEveryFollowUpExactlyOnce()
+    {
+        const int Parents = 300;
+        var childRuns = new ConcurrentDictionary<int, int>();
+        var children = new Countdown(Parents);
+        await using var host = await StartAsync(childRuns, children, finishedJobCapacity: 10_000);
+
+        var registrations = new List<Task>();
+        var previous = (await host.Queue.EnqueueAsync(new Link(-1, IsChild: false))).JobId;
+        for (var n = 0; n < Parents; n++)
+        {
+            var parent = (await host.Queue.EnqueueAsync(new Link(n, IsChild: false))).JobId;
+            JobId[] pair = [previous, parent];
+            var child = n;
+            registrations.Add(Task.Run(async () => await host.Queue.ContinueWhenAllAsync(pair, new Link(child, IsChild: true))));
+            previous = parent;
+        }
+
+        await Task.WhenAll(registrations);
+        await children.WaitAsync();
+        await host.Services.GetRequiredService<IJobQueueMonitor>().WaitForIdleAsync().WaitAsync(TimeSpan.FromMinutes(2));
+
+        Assert.Equal(Parents, childRuns.Count);
+        Assert.All(childRuns.Values, runs => Assert.Equal(1, runs));
+    }
+
     /// <summary>A succeeded parent whose status the in-memory queue does not keep is unknown, and says how to keep it.</summary>
     [Fact]
     public async Task ContinueWith_SucceededParentWithoutKeptStatus_ThrowsParentJobNotFound()
