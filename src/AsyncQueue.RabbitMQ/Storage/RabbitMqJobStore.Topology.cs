@@ -1,0 +1,173 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using AsyncQueue.RabbitMQ.DependencyInjection;
+using AsyncQueue.RabbitMQ.Diagnostics;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Exceptions;
+
+namespace AsyncQueue.RabbitMQ.Storage;
+
+/// <summary>Start-up and topology: connect, open the confirming publisher, declare (or check) the work queues; declare retry-delay and dead-letter queues on first use.</summary>
+internal sealed partial class RabbitMqJobStore
+{
+    private readonly ConcurrentDictionary<(string Queue, long Milliseconds), Task> _delayQueues = new();
+    private readonly ConcurrentDictionary<string, Task> _deadLetterQueues = new(StringComparer.Ordinal);
+
+    /// <summary>A retry-delay queue's name: the work queue's, then the delay, for example <c>emails.delay.8000ms</c>.</summary>
+    internal static string DelayQueueName(string queue, long milliseconds) =>
+        string.Create(CultureInfo.InvariantCulture, $"{queue}.delay.{milliseconds}ms");
+
+    private async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var uri = new Uri(_options.Uri);
+        var setting = $"RabbitMqStoreOptions.Uri ('{RabbitMqStoreOptionsValidator.Redact(_options.Uri)}')";
+        var endpoint = string.Create(CultureInfo.InvariantCulture, $"{uri.Host}:{(uri.IsDefaultPort ? 5672 : uri.Port)}");
+        var factory = new ConnectionFactory
+        {
+            Uri = uri,
+            ClientProvidedName = "AsyncQueue",
+            RequestedConnectionTimeout = _options.ConnectTimeout,
+
+            // After a broker restart or a network cut the client reconnects and resumes the consumers; deliveries of the
+            // lost channel are fenced out by QueueSubscription.Incarnation.
+            AutomaticRecoveryEnabled = true,
+            TopologyRecoveryEnabled = true,
+        };
+
+        try
+        {
+            _connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (BrokerUnreachableException ex) when (Find<AuthenticationFailureException>(ex) is not null)
+        {
+            throw new InvalidOperationException(
+                $"The RabbitMQ job store could not sign in to {endpoint}: the broker refused the user name or password of {setting}. {Find<AuthenticationFailureException>(ex)!.Message}", ex);
+        }
+        catch (BrokerUnreachableException ex)
+        {
+            throw new InvalidOperationException(
+                $"The RabbitMQ job store could not connect to {endpoint} within {_options.ConnectTimeout} (RabbitMqStoreOptions.ConnectTimeout): check that RabbitMQ runs there and that {setting} names it. {(ex.InnerException ?? ex).Message}", ex);
+        }
+
+        _publisher = await _connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);
+
+        foreach (var queue in _queueNames)
+        {
+            if (_options.DeclareTopology)
+            {
+                await DeclareAsync(queue, new Dictionary<string, object?> { ["x-queue-type"] = "quorum" }, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await CheckExistsAsync(queue, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        var version = _connection.ServerProperties?.TryGetValue("version", out var v) == true && v is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) : "unknown";
+        RabbitMqLog.Connected(_logger, endpoint, version, string.Join(", ", _queueNames), _options.DeclareTopology ? "declared" : "checked (declared elsewhere)");
+    }
+
+    /// <summary>Declares a durable queue on a channel of its own, since a refused declaration closes the channel it was sent on.</summary>
+    private async Task DeclareAsync(string queue, Dictionary<string, object?> arguments, CancellationToken cancellationToken)
+    {
+        var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var closing = channel.ConfigureAwait(false);
+        try
+        {
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 406)
+        {
+            throw new InvalidOperationException(
+                $"RabbitMQ refused to declare queue '{queue}' as the RabbitMQ job store needs it ({Describe(arguments)}): it exists with other arguments. Delete it, or declare it yourself and set RabbitMqStoreOptions.DeclareTopology to false. {ex.ShutdownReason.ReplyText}", ex);
+        }
+    }
+
+    private async Task CheckExistsAsync(string queue, CancellationToken cancellationToken)
+    {
+        var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var closing = channel.ConfigureAwait(false);
+        try
+        {
+            await channel.QueueDeclarePassiveAsync(queue, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
+        {
+            throw new InvalidOperationException(
+                $"Queue '{queue}' does not exist on the broker, and RabbitMqStoreOptions.DeclareTopology is false, so the RabbitMQ job store does not declare it: declare it (a durable quorum queue), or set DeclareTopology to true.", ex);
+        }
+    }
+
+    /// <summary>
+    /// The retry-delay queue of a work queue for one TTL: its messages expire after the TTL and are dead-lettered back to
+    /// the work queue, at least once (a quorum queue with <c>dead-letter-strategy: at-least-once</c>, which needs
+    /// <c>overflow: reject-publish</c>), so a broker crash while a retry waits loses nothing.
+    /// </summary>
+    private Task EnsureDelayQueueAsync(string queue, long milliseconds, CancellationToken cancellationToken) =>
+        AwaitOrForget(_delayQueues, (queue, milliseconds), key => DeclareAsync(DelayQueueName(key.Item1, key.Item2), new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-message-ttl"] = key.Item2,
+            ["x-dead-letter-exchange"] = "",
+            ["x-dead-letter-routing-key"] = key.Item1,
+            ["x-dead-letter-strategy"] = "at-least-once",
+            ["x-overflow"] = "reject-publish",
+        }, _stopping.Token), cancellationToken);
+
+    /// <summary>
+    /// A dead-letter queue, declared the first time with the dispatcher's capacity and retention (the broker drops the
+    /// oldest past either); one that exists already is used as it is.
+    /// </summary>
+    private Task EnsureDeadLetterQueueAsync(AsyncQueue.Storage.DeadLetterTarget target, CancellationToken cancellationToken) =>
+        AwaitOrForget(_deadLetterQueues, target.Name, async name =>
+        {
+            try
+            {
+                await CheckExistsAsync(name, _stopping.Token).ConfigureAwait(false);
+            }
+            catch (InvalidOperationException)
+            {
+                await DeclareAsync(name, new Dictionary<string, object?>
+                {
+                    ["x-queue-type"] = "quorum",
+                    ["x-max-length"] = target.Capacity,
+                    ["x-overflow"] = "drop-head",
+                    ["x-message-ttl"] = (long)Math.Min(target.Retention.TotalMilliseconds, uint.MaxValue),
+                }, _stopping.Token).ConfigureAwait(false);
+            }
+        }, cancellationToken);
+
+    /// <summary>Runs a declaration once per key; a failed one is forgotten, so the next use tries again.</summary>
+    private static async Task AwaitOrForget<TKey>(ConcurrentDictionary<TKey, Task> done, TKey key, Func<TKey, Task> declare, CancellationToken cancellationToken)
+        where TKey : notnull
+    {
+        var task = done.GetOrAdd(key, declare);
+        try
+        {
+            await task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch when (task.IsFaulted)
+        {
+            done.TryRemove(new KeyValuePair<TKey, Task>(key, task));
+            throw;
+        }
+    }
+
+    private static string Describe(Dictionary<string, object?> arguments) =>
+        string.Join(", ", arguments.Select(a => string.Create(CultureInfo.InvariantCulture, $"{a.Key}={a.Value}")));
+
+    private static T? Find<T>(Exception? exception)
+        where T : Exception
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            if (exception is T found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+}
