@@ -56,16 +56,24 @@ internal sealed partial class RabbitMqJobStore
         await FindDeadLetterAsync(jobId, (_, _, dead) =>
         {
             found = dead.Entry;
-            return Task.CompletedTask;
+            return Task.FromResult(false);
         }, cancellationToken).ConfigureAwait(false);
         return found;
     }
 
     internal async ValueTask<bool> RequeueDeadLetterAsync(JobId jobId, CancellationToken cancellationToken) =>
-        await FindDeadLetterAsync(jobId, (channel, message, dead) => RequeueAsync(channel, message, dead, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await FindDeadLetterAsync(jobId, async (channel, message, dead) =>
+        {
+            await RequeueAsync(channel, message, dead, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
 
     internal async ValueTask<bool> DeleteDeadLetterAsync(JobId jobId, CancellationToken cancellationToken) =>
-        await FindDeadLetterAsync(jobId, (channel, message, _) => channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken).AsTask(), cancellationToken).ConfigureAwait(false);
+        await FindDeadLetterAsync(jobId, async (channel, message, _) =>
+        {
+            await channel.BasicAckAsync(message.DeliveryTag, multiple: false, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
 
     internal async ValueTask<int> RequeueAllDeadLettersAsync(string deadLetterQueue, CancellationToken cancellationToken)
     {
@@ -74,7 +82,7 @@ internal sealed partial class RabbitMqJobStore
         {
             await RequeueAsync(channel, message, ReadDeadLetter(deadLetterQueue, message), cancellationToken).ConfigureAwait(false);
             requeued++;
-            return Visit.Next;
+            return Visit.Acked;
         }, cancellationToken).ConfigureAwait(false);
         return requeued;
     }
@@ -103,7 +111,7 @@ internal sealed partial class RabbitMqJobStore
     }
 
     /// <summary>Browses the dead-letter queues this process knows of for one job; <paramref name="act"/> runs on it before the browse ends.</summary>
-    private async Task<bool> FindDeadLetterAsync(JobId jobId, Func<IChannel, BasicGetResult, (JobRecord Record, DeadLetterEntry Entry), Task> act, CancellationToken cancellationToken)
+    private async Task<bool> FindDeadLetterAsync(JobId jobId, Func<IChannel, BasicGetResult, (JobRecord Record, DeadLetterEntry Entry), Task<bool>> act, CancellationToken cancellationToken)
     {
         var id = jobId.ToString();
         foreach (var name in KnownDeadLetterQueues())
@@ -116,9 +124,9 @@ internal sealed partial class RabbitMqJobStore
                     return Visit.Next;
                 }
 
-                await act(channel, message, ReadDeadLetter(name, message)).ConfigureAwait(false);
+                var acked = await act(channel, message, ReadDeadLetter(name, message)).ConfigureAwait(false);
                 found = true;
-                return Visit.Stop;
+                return acked ? Visit.Stop | Visit.Acked : Visit.Stop;
             }, cancellationToken).ConfigureAwait(false);
             if (found)
             {
@@ -156,16 +164,47 @@ internal sealed partial class RabbitMqJobStore
             return;
         }
 
+        var held = 0L;
+        var acked = 0L;
         for (var i = 0; i < count; i++)
         {
             var message = await channel.BasicGetAsync(queue, autoAck: false, cancellationToken).ConfigureAwait(false);
-            if (message is null || await visit(channel, message).ConfigureAwait(false) == Visit.Stop)
+            if (message is null)
+            {
+                break;
+            }
+
+            held++;
+            var visited = await visit(channel, message).ConfigureAwait(false);
+            acked += (visited & Visit.Acked) != 0 ? 1 : 0;
+            if ((visited & Visit.Stop) != 0)
             {
                 break;
             }
         }
 
         await channel.CloseAsync(cancellationToken).ConfigureAwait(false);
+        await WaitForReturnsAsync(queue, count - acked, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Waits until the messages a browse held are back in the queue. A quorum queue takes back a closed channel's
+    /// unacked messages through its log, a moment after the close; a browse or count that came first would not see them.
+    /// </summary>
+    private async Task WaitForReturnsAsync(string queue, long expected, CancellationToken cancellationToken)
+    {
+        var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var closing = channel.ConfigureAwait(false);
+        for (var tries = 0; tries < 500; tries++)
+        {
+            if ((await channel.QueueDeclarePassiveAsync(queue, cancellationToken).ConfigureAwait(false)).MessageCount >= expected)
+            {
+                return;
+            }
+
+            // Real time, not the store's clock: this waits for the broker, which a fake clock does not move.
+            await Task.Delay(TimeSpan.FromMilliseconds(10), cancellationToken).ConfigureAwait(false);
+        }
     }
 
     private (JobRecord Record, DeadLetterEntry Entry) ReadDeadLetter(string deadLetterQueue, BasicGetResult message)
@@ -192,9 +231,11 @@ internal sealed partial class RabbitMqJobStore
         return (record, new DeadLetterEntry(record, deadLetterQueue, at));
     }
 
+    [Flags]
     private enum Visit
     {
-        Next,
-        Stop,
+        Next = 0,
+        Stop = 1,
+        Acked = 2,
     }
 }

@@ -30,10 +30,18 @@ internal sealed partial class RabbitMqJobStore
 
         // Pipelined: every publish is sent before the first confirm is awaited (the client tracks each one), so a batch
         // costs about one round trip, not one per job. Sent in order on one channel, they reach the queue in order.
+        // The delay queues are declared first and nothing is awaited between two publishes, so none overtakes another.
+        var routes = new string[jobs.Count];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            routes[i] = await RouteAsync(jobs[i].Queue, jobs[i].NotBefore, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        var publisher = await PublisherAsync(cancellationToken).ConfigureAwait(false);
         var publishes = new Task[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
-            publishes[i] = PublishAsync(jobs[i], Encoding.UTF8.GetBytes(payloads[i]), jobs[i].Queue, jobs[i].NotBefore, null, cancellationToken);
+            publishes[i] = publisher.BasicPublishAsync("", routes[i], mandatory: true, MessageHeaders.For(jobs[i]), Encoding.UTF8.GetBytes(payloads[i]), cancellationToken).AsTask();
         }
 
         await Task.WhenAll(publishes).ConfigureAwait(false);
@@ -58,21 +66,28 @@ internal sealed partial class RabbitMqJobStore
     private async Task PublishAsync(JobRecord job, ReadOnlyMemory<byte> body, string queue, DateTimeOffset? runAt, string? deadLetterQueue, CancellationToken cancellationToken)
     {
         var publisher = await PublisherAsync(cancellationToken).ConfigureAwait(false);
-        var now = _time.GetUtcNow();
-        var routingKey = queue;
-        if (deadLetterQueue is not null)
-        {
-            routingKey = deadLetterQueue;
-        }
-        else if (runAt is { } at && DelayLadder.RoundUp(at - now) is var ttl and > 0)
-        {
-            await EnsureDelayQueueAsync(queue, ttl, cancellationToken).ConfigureAwait(false);
-            routingKey = DelayQueueName(queue, ttl);
-        }
+        var routingKey = await RouteAsync(queue, runAt, deadLetterQueue, cancellationToken).ConfigureAwait(false);
 
         // Mandatory: a message no queue takes (a queue deleted under the store) comes back as an exception, never a silent drop.
-        var properties = MessageHeaders.For(job, deadLetterQueue is null ? null : now);
+        var properties = MessageHeaders.For(job, deadLetterQueue is null ? null : _time.GetUtcNow());
         await publisher.BasicPublishAsync("", routingKey, mandatory: true, properties, body, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The queue a message goes to: the dead-letter queue, the retry-delay queue of its time (declared on first use), or the work queue when it is due.</summary>
+    private async ValueTask<string> RouteAsync(string queue, DateTimeOffset? runAt, string? deadLetterQueue, CancellationToken cancellationToken)
+    {
+        if (deadLetterQueue is not null)
+        {
+            return deadLetterQueue;
+        }
+
+        if (runAt is { } at && DelayLadder.RoundUp(at - _time.GetUtcNow()) is var ttl and > 0)
+        {
+            await EnsureDelayQueueAsync(queue, ttl, cancellationToken).ConfigureAwait(false);
+            return DelayQueueName(queue, ttl);
+        }
+
+        return queue;
     }
 
     /// <summary>

@@ -117,7 +117,10 @@ internal sealed partial class RabbitMqJobStore
 
     /// <summary>
     /// A dead-letter queue, declared the first time with the dispatcher's capacity and retention (the broker drops the
-    /// oldest past either); one that exists already is used as it is.
+    /// oldest past either); one that exists already is used as it is. A durable <b>classic</b> queue, not a quorum
+    /// queue: dead letters are listed by browsing (get, then put back), and a classic queue puts a returned message back
+    /// in its place, where RabbitMQ 3.10's quorum queue moves it behind the others, so a listing would reorder the
+    /// queue. The cost: in a cluster, a classic queue lives on one node.
     /// </summary>
     private Task EnsureDeadLetterQueueAsync(AsyncQueue.Storage.DeadLetterTarget target, CancellationToken cancellationToken) =>
         AwaitOrForget(_deadLetterQueues, target.Name, async name =>
@@ -130,7 +133,7 @@ internal sealed partial class RabbitMqJobStore
             {
                 await DeclareAsync(name, new Dictionary<string, object?>
                 {
-                    ["x-queue-type"] = "quorum",
+                    ["x-queue-type"] = "classic",
                     ["x-max-length"] = target.Capacity,
                     ["x-overflow"] = "drop-head",
                     ["x-message-ttl"] = (long)Math.Min(target.Retention.TotalMilliseconds, uint.MaxValue),
