@@ -13,6 +13,7 @@ namespace AsyncQueue.RabbitMQ.Storage;
 internal sealed class QueueSubscription(string queue, ushort prefetch, Func<BasicDeliverEventArgs, QueueSubscription, JobRecord> decode)
 {
     private int _incarnation;
+    private string? _consumerTag;
 
     public string Queue { get; } = queue;
 
@@ -47,6 +48,17 @@ internal sealed class QueueSubscription(string queue, ushort prefetch, Func<Basi
         };
 
         Channel = channel;
-        await channel.BasicConsumeAsync(Queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+        _consumerTag = await channel.BasicConsumeAsync(Queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops deliveries (the ones already here stay unacked, for the store to hand back) and completes <see cref="Ready"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (Channel is { IsOpen: true } channel && _consumerTag is { } tag)
+        {
+            await channel.BasicCancelAsync(tag, noWait: false).ConfigureAwait(false);
+        }
+
+        Ready.Writer.TryComplete();
     }
 }

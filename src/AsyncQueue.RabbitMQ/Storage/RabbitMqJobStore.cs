@@ -93,12 +93,18 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
     public async ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken)
     {
         CheckQueue(queue);
-        var publisher = await PublisherAsync(cancellationToken).ConfigureAwait(false);
-        var waiting = await publisher.MessageCountAsync(queue, cancellationToken).ConfigureAwait(false);
+        await _started.WaitAsync(cancellationToken).ConfigureAwait(false);
+
+        // A channel of its own: a count of a queue deleted under the store is a channel error, which must not close the publisher.
+        var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var closing = channel.ConfigureAwait(false);
+        var waiting = await channel.MessageCountAsync(queue, cancellationToken).ConfigureAwait(false);
+
+        // Scheduled: the delay queues this process has used (those of other processes' delays are not known here).
         long scheduled = 0;
-        foreach (var (name, _) in _delayQueues.Where(d => d.Key.Queue == queue).Select(d => (DelayQueueName(d.Key.Queue, d.Key.Milliseconds), 0)))
+        foreach (var key in _delayQueues.Keys.Where(k => k.Queue == queue))
         {
-            scheduled += await publisher.MessageCountAsync(name, cancellationToken).ConfigureAwait(false);
+            scheduled += await channel.MessageCountAsync(DelayQueueName(key.Queue, key.Milliseconds), cancellationToken).ConfigureAwait(false);
         }
 
         // Unacked deliveries are not visible over AMQP: the running count is the dispatcher's.
@@ -119,7 +125,17 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
             // Stop deliveries, then hand back what no worker took with no attempt spent: republished as it came and
             // acked, since a message put back by a closing channel would come back with its delivery count raised,
             // as if its attempt had crashed.
-            subscription.Ready.Writer.TryComplete();
+            try
+            {
+                await subscription.StopAsync().ConfigureAwait(false);
+            }
+#pragma warning disable CA1031 // A consumer that cannot be cancelled ends with its connection, below.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                RabbitMqLog.OperationFailed(_logger, ex, "stop consuming", subscription.Queue);
+            }
+
             while (subscription.Ready.Reader.TryRead(out var job))
             {
                 try
