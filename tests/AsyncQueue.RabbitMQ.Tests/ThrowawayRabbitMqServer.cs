@@ -96,6 +96,20 @@ public sealed class ThrowawayRabbitMqServer : IAsyncDisposable
         return await output;
     }
 
+    /// <summary>Stops the node (a clean stop: its queues and persistent messages stay on disk) and starts it again on the same ports and folder.</summary>
+    public async Task RestartAsync()
+    {
+        await CtlAsync("stop");
+        if (_process is { } process)
+        {
+            await process.WaitForExitAsync();
+            process.Dispose();
+            _process = null;
+        }
+
+        await StartProcessAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (_process is { HasExited: false })
