@@ -2,6 +2,7 @@
 # The README's test command, and the one .ci/run calls: every test in AsyncQueue.sln, after making sure this machine
 # has what the tests start on loopback. Arguments go to 'dotnet test' (for example: -c Release, --filter Sqlite).
 #
+#   chromium    the AsyncQueue.Dashboard browser tests drive /usr/bin/chromium with Playwright (no browser download)
 #   postgresql  the AsyncQueue.PostgreSql tests start a throwaway server (initdb, pg_ctl) as the 'postgres' user
 #   prometheus  the WebUpload metrics and Grafana dashboard tests scrape the sample with a real Prometheus server,
 #               and the alert-rule tests run its promtool (check rules, test rules) on docs/monitoring
@@ -28,6 +29,7 @@ on_path() {
 
 missing_packages() {
   local missing=()
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   { on_path prometheus && on_path promtool; } || missing+=(prometheus)
   [ -x /usr/bin/redis-server ] || missing+=(redis-server)
@@ -45,7 +47,7 @@ missing=$(missing_packages)
 if [ -n "$missing" ]; then
   install="apt-get update && apt-get install -y --no-install-recommends $missing"
   if ! command -v apt-get >/dev/null; then
-    fail "the tests need the Debian packages '$missing' (or the same programs from your system's packages: initdb under /usr/lib/postgresql/<version>/bin, prometheus and promtool on PATH, /usr/bin/redis-server, /usr/lib/rabbitmq/bin/rabbitmq-server), and this machine has no apt-get to install them."
+    fail "the tests need the Debian packages '$missing' (or the same programs from your system's packages: /usr/bin/chromium, initdb under /usr/lib/postgresql/<version>/bin, prometheus and promtool on PATH, /usr/bin/redis-server, /usr/lib/rabbitmq/bin/rabbitmq-server), and this machine has no apt-get to install them."
   elif [ "$(id -u)" -eq 0 ]; then
     echo "tools/test.sh: installing the missing Debian packages: $missing"
     apt-get update && apt-get install -y --no-install-recommends $missing
@@ -57,7 +59,7 @@ if [ -n "$missing" ]; then
   fi
 
   missing=$(missing_packages)
-  [ -z "$missing" ] || fail "'$missing' still missing after apt-get install: initdb must be under /usr/lib/postgresql/<version>/bin, prometheus and promtool on PATH, redis-server at /usr/bin/redis-server and rabbitmq-server at /usr/lib/rabbitmq/bin/rabbitmq-server."
+  [ -z "$missing" ] || fail "'$missing' still missing after apt-get install: chromium must be at /usr/bin/chromium, initdb under /usr/lib/postgresql/<version>/bin, prometheus and promtool on PATH, redis-server at /usr/bin/redis-server and rabbitmq-server at /usr/lib/rabbitmq/bin/rabbitmq-server."
 fi
 
 # PostgreSQL refuses to run as root, so its test fixture switches to the 'postgres' user with runuser, which only root may do.

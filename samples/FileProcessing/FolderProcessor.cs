@@ -1,12 +1,16 @@
 using System.Globalization;
 using AsyncQueue;
+using AsyncQueue.Recurring;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FileProcessing;
 
-/// <summary>The sample's work: start a host with a 3-worker queue, enqueue one job per file, wait for every file.</summary>
+/// <summary>
+/// The sample's work: start a host with a 3-worker queue, enqueue one job per file, wait for every file. The host also
+/// schedules the <see cref="NightlyCleanup"/> of the output folder, which a long-running service would keep doing.
+/// </summary>
 public static class FolderProcessor
 {
     /// <summary>How many files are compressed at once: the queue's <see cref="QueueOptions.MaxConcurrency"/>.</summary>
@@ -49,7 +53,8 @@ public static class FolderProcessor
         builder.Services.AddSingleton(board);
         builder.Services.AddSingleton(new SimulatedIo(ioDelay));
         builder.Services.AddJobQueue()
-            .AddHandler<ProcessFile, ProcessFileHandler>(queue => queue.MaxConcurrency = Workers);
+            .AddHandler<ProcessFile, ProcessFileHandler>(queue => queue.MaxConcurrency = Workers)
+            .AddNightlyCleanup(outputFolder);
         configureServices?.Invoke(builder.Services);
 
         using var host = builder.Build();
@@ -57,6 +62,7 @@ public static class FolderProcessor
         try
         {
             var jobs = host.Services.GetRequiredService<IJobQueue>();
+            output.WriteLine(NightlyCleanup.Describe(host.Services.GetRequiredService<IRecurringJobs>()));
             output.WriteLine(ioDelay > TimeSpan.Zero
                 ? string.Create(CultureInfo.InvariantCulture, $"Enqueuing {files.Length} file(s) from {inputFolder} for {Workers} workers; each job first waits {ioDelay.TotalSeconds:0.0##} s of simulated slow I/O (--io-delay)...")
                 : $"Enqueuing {files.Length} file(s) from {inputFolder} for {Workers} workers (no simulated I/O delay)...");

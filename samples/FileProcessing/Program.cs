@@ -7,6 +7,8 @@ using FileProcessing;
 // are compressed into <folder>/processed, which is kept.
 // --io-delay: each job first waits this long (default 1 second), standing in for slow storage, so that 5 files on
 // 3 workers visibly run in two waves; --io-delay 0 turns it off.
+// The host also schedules a nightly cleanup of the output folder at 03:00 Europe/Berlin (NightlyCleanup) and prints its
+// next run; a run this short ends before it.
 // Exit code: 0 every file compressed, 1 some file failed, 2 bad arguments or the folder does not exist.
 const string Usage = "Usage: dotnet run --project samples/FileProcessing -- [folder] [--io-delay SECONDS] [--keep]";
 string? folder = null;

@@ -7,6 +7,7 @@ using WebUpload;
 //   curl -o photo.jpg.gz http://127.0.0.1:5080/uploads/<token>/result
 //   curl -X DELETE http://127.0.0.1:5080/uploads/<token>   → cancels it (200 not started, 202 running, 409 finished)
 //   curl http://127.0.0.1:5080/metrics                     → the queue's metrics, in Prometheus format
+//   http://127.0.0.1:5080/jobs in a browser on this machine  → the queue's dashboard (loopback only: the sample has no authorization policy)
 // The token is the only key to an upload's status, result and cancel: the job id is not a secret (see docs/samples/web-upload.md).
 // Uploads and results go under Storage:Root; by default a new <temp>/asyncqueue-webupload-<8 hex digits>, deleted on Ctrl+C.
 var app = UploadApp.Build(args);

@@ -4,7 +4,7 @@ using OpenTelemetry.Metrics;
 
 namespace WebUpload;
 
-/// <summary>Builds the web app: a job queue with a compress handler, the uploads' tokens, four endpoints, and the queue's metrics at <c>/metrics</c>.</summary>
+/// <summary>Builds the web app: a job queue with a compress handler, the uploads' tokens, four endpoints, the queue's metrics at <c>/metrics</c> and its dashboard at <c>/jobs</c>.</summary>
 public static class UploadApp
 {
     /// <summary>How many uploads are compressed at once: the queue's <see cref="QueueOptions.MaxConcurrency"/>.</summary>
@@ -12,6 +12,9 @@ public static class UploadApp
 
     /// <summary>Where Prometheus scrapes the queue's metrics (the meter <c>AsyncQueue</c>), in its text format.</summary>
     public const string MetricsPath = "/metrics";
+
+    /// <summary>Where the queue's browser dashboard is mapped (the AsyncQueue.Dashboard package).</summary>
+    public const string DashboardPath = "/jobs";
 
     /// <summary>The port used when neither <c>--port</c> nor <c>--urls</c> (nor the launch profile) sets one.</summary>
     public const int DefaultPort = 5080;
@@ -58,6 +61,9 @@ public static class UploadApp
                 queue.FinishedJobCapacity = 10_000;
             });
 
+        // The dashboard checks an antiforgery token on each of its actions (pause, requeue, ...).
+        builder.Services.AddAntiforgery();
+
         // The queue's counters, histograms and gauges, served to Prometheus by OpenTelemetry's exporter.
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics.AddMeter("AsyncQueue").AddPrometheusExporter());
         configure?.Invoke(builder);
@@ -77,6 +83,10 @@ public static class UploadApp
         app.MapGet("/uploads/{token}/result", UploadEndpoints.GetResultAsync);
         app.MapDelete("/uploads/{token}", UploadEndpoints.CancelAsync);
         app.MapPrometheusScrapingEndpoint(MetricsPath);
+
+        // The queue's dashboard. The sample has no users, so no authorization policy: the dashboard then answers only
+        // requests from this machine (loopback). A real app adds .RequireAuthorization("its-admin-policy").
+        app.MapJobQueueDashboard(DashboardPath);
         return app;
     }
 }

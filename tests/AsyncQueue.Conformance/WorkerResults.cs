@@ -39,6 +39,25 @@ public static class WorkerResults
         return runs;
     }
 
+    /// <summary>Merges the runs of several processes: for each job number, the attempts of its runs in every process, in process order.</summary>
+    /// <param name="perProcess">Each process's runs, as <see cref="Read"/> gives them.</param>
+    /// <returns>The merged runs.</returns>
+    public static Dictionary<int, List<int>> Merge(Dictionary<int, List<int>>[] perProcess)
+    {
+        var runs = new Dictionary<int, List<int>>();
+        foreach (var (number, attempts) in perProcess.SelectMany(p => p))
+        {
+            if (!runs.TryGetValue(number, out var all))
+            {
+                runs[number] = all = [];
+            }
+
+            all.AddRange(attempts);
+        }
+
+        return runs;
+    }
+
     /// <summary>How many runs each process made, for the report line: "712 / 14,731 / 14,561".</summary>
     /// <param name="perProcess">Each process's runs, as <see cref="Read"/> gives them.</param>
     /// <returns>The counts, in process order.</returns>

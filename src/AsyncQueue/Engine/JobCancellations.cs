@@ -17,7 +17,13 @@ namespace AsyncQueue.Engine;
 /// </remarks>
 internal sealed class JobCancellations
 {
+    // The last jobs a cancel took out before they started, so that a status read just after the cancel never shows
+    // one as waiting or running (a queue's snapshot, or a worker about to drop it, can still hold it for a moment).
+    private const int RecentCapacity = 10_000;
+
     private readonly ConcurrentDictionary<JobId, byte> _pending = new();
+    private readonly ConcurrentDictionary<JobId, byte> _recent = new();
+    private readonly ConcurrentQueue<JobId> _recentOrder = new();
     private int _count;
 
     /// <summary>Gets a value indicating whether any cancel waits to be consumed; a plain read, the hot path's only cost.</summary>
@@ -46,4 +52,22 @@ internal sealed class JobCancellations
 
     /// <summary>Gets a value indicating whether a job's cancel waits, without consuming it.</summary>
     public bool Contains(JobId id) => _count != 0 && _pending.ContainsKey(id);
+
+    /// <summary>Remembers a job that a cancel took out before it started (the last <see cref="RecentCapacity"/> of them).</summary>
+    public void RememberCancelled(JobId id)
+    {
+        if (!_recent.TryAdd(id, 0))
+        {
+            return;
+        }
+
+        _recentOrder.Enqueue(id);
+        while (_recentOrder.Count > RecentCapacity && _recentOrder.TryDequeue(out var oldest))
+        {
+            _recent.TryRemove(oldest, out _);
+        }
+    }
+
+    /// <summary>Gets a value indicating whether a cancel lately took a job out before it started (see <see cref="RememberCancelled"/>).</summary>
+    public bool CancelledBeforeStart(JobId id) => !_recent.IsEmpty && _recent.ContainsKey(id);
 }

@@ -12,6 +12,13 @@ internal sealed partial class JobDispatcher
     /// <summary>Cancels a job wherever it is: see <see cref="IJobQueue.CancelAsync"/>.</summary>
     public async ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
+        // An in-process continuation waiting for its parent is not in the store: it is cancelled here.
+        if (_continuations.Any && await CancelAwaitingAsync(id).ConfigureAwait(false) is { } awaiting)
+        {
+            Log.CancelRequested(_logger, id);
+            return awaiting;
+        }
+
         // A pending cancel of this id already: an in-memory job cancelled while it waited, which a worker will drop.
         if (_cancellations.Contains(id))
         {
@@ -42,6 +49,11 @@ internal sealed partial class JobDispatcher
         if (result is CancelJobResult.Cancelled or CancelJobResult.CancellationRequested)
         {
             Log.CancelRequested(_logger, id);
+        }
+
+        if (result == CancelJobResult.Cancelled && !Durable)
+        {
+            _cancellations.RememberCancelled(id);
         }
 
         return result;
@@ -99,16 +111,8 @@ internal sealed partial class JobDispatcher
     /// <summary>Gets a job's status wherever it is: see <see cref="Monitoring.IJobQueueMonitor.GetJobAsync"/>.</summary>
     public async ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
-        // A job cancelled while it waited in the in-memory store is still in its queue until a worker drops it.
-        var info = await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false);
-        if (info is not null)
-        {
-            return _cancellations.Contains(id) && info.State is JobState.Waiting or JobState.Scheduled or JobState.Retrying
-                ? new JobInfo(info.Id, info.Queue, info.Kind, JobState.Cancelled, info.EnqueuedAt) { Attempt = info.Attempt, Priority = info.Priority, Errors = info.Errors, IdempotencyKey = info.IdempotencyKey, MaxAttempts = info.MaxAttempts }
-                : info;
-        }
-
-        info = FindRunning(id) ?? FindFinished(id);
+        // An in-process continuation first: when its parent releases it, it moves to the store, looked at next.
+        var info = FindAwaiting(id) ?? await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? FindRunning(id) ?? FindFinished(id);
         for (var retry = 0; info is null && !Durable && retry < 3; retry++)
         {
             // Taken from an in-memory queue but not yet published as running: a window of a few instructions.
@@ -116,7 +120,19 @@ internal sealed partial class JobDispatcher
             info = await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? FindRunning(id) ?? FindFinished(id);
         }
 
-        return info;
+        if (info is null)
+        {
+            return null;
+        }
+
+        // A job cancelled before it started may still be in an in-memory queue, or in the hands of a worker about to
+        // drop it: it reads as cancelled, never as waiting or running. A pending cancel alone does not make a running job
+        // cancelled: the canceller may be about to cancel its token, and its handler may still succeed.
+        var notStarted = info.State is JobState.Waiting or JobState.Scheduled or JobState.Retrying;
+        var cancelled = (notStarted && _cancellations.Contains(id)) || ((notStarted || info.State == JobState.Running) && _cancellations.CancelledBeforeStart(id));
+        return cancelled
+            ? new JobInfo(info.Id, info.Queue, info.Kind, JobState.Cancelled, info.EnqueuedAt) { Attempt = info.Attempt, Priority = info.Priority, Errors = info.Errors, IdempotencyKey = info.IdempotencyKey, MaxAttempts = info.MaxAttempts }
+            : info;
     }
 
     /// <summary>The worker whose running job, or job being settled, is <paramref name="id"/>, if one is.</summary>
@@ -143,7 +159,7 @@ internal sealed partial class JobDispatcher
             }
 
             // Read, then check that the worker still runs this job: a reused record is refilled for the next one.
-            var info = new JobInfo(id, job.Queue, job.Kind, JobState.Running, job.EnqueuedAt)
+            var info = new JobInfo(id, job.Queue, job.Kind, worker.AwaitingPermit ? JobState.Waiting : JobState.Running, job.EnqueuedAt)
             {
                 Attempt = job.Attempt,
                 Priority = job.Priority,

@@ -41,7 +41,7 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
         });
 
         var perProcess = Enumerable.Range(0, Processes).Select(i => WorkerResults.Read(ResultsPath(i))).ToArray();
-        var runs = Merge(perProcess);
+        var runs = WorkerResults.Merge(perProcess);
         var lost = Enumerable.Range(0, Jobs).Count(n => !runs.ContainsKey(n));
         var duplicates = runs.Count(r => r.Value.Count > 1);
         Report($"Three processes, {Jobs:N0} jobs: handled per process {WorkerResults.Counts(perProcess)}; lost {lost}; handled twice {duplicates}.");
@@ -81,7 +81,7 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
         });
 
         var perProcess = Enumerable.Range(0, Processes).Select(i => WorkerResults.Read(ResultsPath(i))).ToArray();
-        var runs = Merge(perProcess);
+        var runs = WorkerResults.Merge(perProcess);
         var killed = perProcess[Victim];
         var lost = Enumerable.Range(0, Jobs).Where(n => !runs.ContainsKey(n)).ToList();
         var duplicates = runs.Where(r => r.Value.Count > 1).Select(r => r.Key).Order().ToList();
@@ -184,22 +184,6 @@ public sealed class MultiProcessTests(PostgreSqlServer server, ITestOutputHelper
     private string ResultsPath(int child) => Path.Combine(_folder, $"child{child}.txt");
 
     private int HandledBy(int child) => WorkerResults.Read(ResultsPath(child)).Values.Sum(r => r.Count);
-
-    private static Dictionary<int, List<int>> Merge(Dictionary<int, List<int>>[] perProcess)
-    {
-        var runs = new Dictionary<int, List<int>>();
-        foreach (var (number, attempts) in perProcess.SelectMany(p => p))
-        {
-            if (!runs.TryGetValue(number, out var all))
-            {
-                runs[number] = all = [];
-            }
-
-            all.AddRange(attempts);
-        }
-
-        return runs;
-    }
 
     private Task<long> JobsLeftAsync() => ScalarAsync($"SELECT COUNT(*) FROM {_schema}.jobs WHERE state < 2");
 

@@ -44,7 +44,7 @@ public sealed class MultiProcessTests(RedisServer server, ITestOutputHelper outp
         });
 
         var perProcess = fleet.Results(Processes);
-        var runs = WorkerFleet.Merge(perProcess);
+        var runs = WorkerResults.Merge(perProcess);
         var killed = perProcess[Victim];
         var lost = Enumerable.Range(0, Jobs).Where(n => !runs.ContainsKey(n)).ToList();
         var duplicates = runs.Where(r => r.Value.Count > 1).Select(r => r.Key).Order().ToList();

@@ -44,14 +44,14 @@ public sealed class ServerRestartTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.True(handledAtCrash < Jobs, "Every job was handled before the crash; the test proves nothing.");
 
             await ChildProcess.WaitUntilAsync(
-                async () => Enumerable.Range(0, Jobs).All(WorkerFleet.Merge(fleet.Results(Processes)).ContainsKey) && await fleet.JobsLeftAsync() == 0,
+                async () => Enumerable.Range(0, Jobs).All(WorkerResults.Merge(fleet.Results(Processes)).ContainsKey) && await fleet.JobsLeftAsync() == 0,
                 "the processes ran every accepted job after Redis restarted",
                 children);
             return children;
         });
 
         var perProcess = fleet.Results(Processes);
-        var runs = WorkerFleet.Merge(perProcess);
+        var runs = WorkerResults.Merge(perProcess);
         var lost = Enumerable.Range(0, Jobs).Count(n => !runs.ContainsKey(n));
         var duplicates = runs.Count(r => r.Value.Count > 1);
         var line = $"Redis crashed (SIGKILL) and restarted from its append-only file (appendfsync always) after {handledAtCrash:N0} of {Jobs:N0} jobs were handled. " +

@@ -76,22 +76,6 @@ internal sealed class WorkerFleet(ThrowawayRedisServer server, string folder, st
 
     public Dictionary<int, List<int>>[] Results(int processes) => [.. Enumerable.Range(0, processes).Select(i => WorkerResults.Read(ResultsPath(i)))];
 
-    public static Dictionary<int, List<int>> Merge(Dictionary<int, List<int>>[] perProcess)
-    {
-        var runs = new Dictionary<int, List<int>>();
-        foreach (var (number, attempts) in perProcess.SelectMany(p => p))
-        {
-            if (!runs.TryGetValue(number, out var all))
-            {
-                runs[number] = all = [];
-            }
-
-            all.AddRange(attempts);
-        }
-
-        return runs;
-    }
-
     /// <summary>
     /// Runs <paramref name="scenario"/>, stops the children it returns (those still alive), and disposes every child
     /// whatever happens; returns each child's error output.

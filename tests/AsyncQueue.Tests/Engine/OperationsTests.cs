@@ -243,6 +243,35 @@ public sealed class OperationsTests
     }
 
     [Fact]
+    public async Task GetJob_RightAfterCancellingScheduledJob_NeverReadsWaitingOrRunning()
+    {
+        // The cancel moves the job to its queue for a worker to drop: a status read meanwhile still finds it there, or
+        // in the worker's hands, and must say Cancelled all the same (a race the dashboard's tests found).
+        await using var host = await TestHost.StartAsync((services, queue) =>
+        {
+            services.AddSingleton(new TaskCompletionSource());
+            queue.AddHandler<Chore, ChoreHandler>("chores", q =>
+            {
+                q.MaxConcurrency = 2;
+                q.FinishedJobCapacity = 10_000;
+            });
+        });
+        var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
+        var seen = new List<JobState>();
+        for (var i = 0; i < 3_000; i++)
+        {
+            var id = (await host.Queue.EnqueueAsync(new Chore(i), new EnqueueOptions { Delay = TimeSpan.FromHours(1) })).JobId;
+            Assert.Equal(CancelJobResult.Cancelled, await host.Queue.CancelAsync(id));
+            for (var read = 0; read < 10; read++)
+            {
+                seen.Add((await monitor.GetJobAsync(id))!.State);
+            }
+        }
+
+        Assert.All(seen, state => Assert.Equal(JobState.Cancelled, state));
+    }
+
+    [Fact]
     public async Task Cancel_WaitingJobTwice_SecondSaysAlreadyFinished()
     {
         await using var host = await TestHost.StartAsync((services, queue) =>

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using AsyncQueue.Monitoring;
 using AsyncQueue.Retry;
 using AsyncQueue.Storage;
 using AsyncQueue.Storage.InMemory;
@@ -117,6 +118,46 @@ public sealed class RetryDispatchTests
         // A fresh attempt count: the handler saw attempt 1 again, and this time it succeeded.
         Assert.Equal([1, 1], attempts.Select(a => a.Attempt));
         Assert.Equal(0, await deadLetters.CountAsync("Flaky-dead-letter"));
+    }
+
+    public sealed record Reporting(int FailTimes);
+
+    /// <summary>Fails its first <see cref="Reporting.FailTimes"/> calls; then succeeds and reports a result, as the WebUpload sample's handler does.</summary>
+    public sealed class ReportingHandler(ConcurrentQueue<(int Attempt, DateTimeOffset At)> attempts) : IJobHandler<Reporting>
+    {
+        public Task HandleAsync(Reporting job, JobContext context, CancellationToken cancellationToken)
+        {
+            attempts.Enqueue((context.Attempt, default));
+            if (attempts.Count <= job.FailTimes)
+            {
+                throw new InvalidOperationException($"transient failure {attempts.Count}");
+            }
+
+            context.SetResult($"done in attempt {context.Attempt}");
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public async Task Requeue_HandlerSetsAResult_SucceedsWithIt()
+    {
+        // Attempt 1 of the job's first life ended; the requeued job's attempt 1 is a new one and may report a result.
+        // MaxAttempts makes the in-memory store keep the job's own record (a plain job runs on a consumer's reused one),
+        // which goes to the dead-letter queue and back, as a job enqueued under a trace does.
+        var (host, _, attempts) = await StartAsync(q => q.Retry = RetryPolicy.None, builder => builder.AddHandler<Reporting, ReportingHandler>(q => q.FinishedJobCapacity = 100));
+        await using var _ = host;
+        var deadLetters = host.Services.GetRequiredService<IDeadLetterQueue>();
+        var monitor = host.Services.GetRequiredService<IJobQueueMonitor>();
+
+        var job = await host.Queue.EnqueueAsync(new Reporting(FailTimes: 1), new EnqueueOptions { MaxAttempts = 1 });
+        await Poll.UntilAsync(async () => (await monitor.GetJobAsync(job.JobId))?.State == JobState.DeadLettered, "the job was dead-lettered");
+        Assert.True(await deadLetters.RequeueAsync(job.JobId));
+        await Poll.UntilAsync(async () => (await monitor.GetJobAsync(job.JobId))?.State is JobState.Succeeded or JobState.DeadLettered, "the requeued job finished");
+
+        var info = (await monitor.GetJobAsync(job.JobId))!;
+        Assert.Equal(JobState.Succeeded, info.State);
+        Assert.Equal("done in attempt 1", info.Result);
+        Assert.Equal([1, 1], attempts.Select(a => a.Attempt));
     }
 
     [Fact]
