@@ -7,7 +7,7 @@ using RabbitMQ.Client.Exceptions;
 namespace AsyncQueue.RabbitMQ.Storage;
 
 /// <summary>
-/// The dead-letter queues: quorum queues of the dead jobs' messages, the errors of every attempt in their headers.
+/// The dead-letter queues: classic queues of the dead jobs' messages (moved there by the broker's dead-letter exchange), the errors of every attempt in their headers.
 /// A queue cannot be read without taking messages, so listing and finding by id <b>browse</b>: a channel of its own
 /// gets the messages without acking them and closes, which puts every one back where it was. Nothing is lost, but
 /// while a browse runs, the messages it holds are invisible to another browse and to counts, and a browse costs one

@@ -7,11 +7,18 @@ using RabbitMQ.Client.Exceptions;
 
 namespace AsyncQueue.RabbitMQ.Storage;
 
-/// <summary>Start-up and topology: connect, open the confirming publisher, declare (or check) the work queues; declare retry-delay and dead-letter queues on first use.</summary>
+/// <summary>Start-up and topology: connect, open the confirming publisher, declare the dead-letter exchange and (or check) the work queues; declare retry-delay queues and dead-letter routes on first use.</summary>
 internal sealed partial class RabbitMqJobStore
 {
     private readonly ConcurrentDictionary<(string Queue, long Milliseconds), Task> _delayQueues = new();
     private readonly ConcurrentDictionary<string, Task> _deadLetterQueues = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<(string Queue, string DeadLetterQueue), Task> _deadLetterRoutes = new();
+
+    /// <summary>The exchange the broker dead-letters failed jobs through (from each work queue's give-up queue).</summary>
+    internal const string DeadLetterExchange = "asyncqueue.dead-letters";
+
+    /// <summary>A work queue's give-up queue, for example <c>emails.give-up</c>: a failed job passes through it into the broker's dead-letter exchange.</summary>
+    internal static string GiveUpQueueName(string queue) => queue + ".give-up";
 
     /// <summary>A retry-delay queue's name: the work queue's, then the delay, for example <c>emails.delay.8000ms</c>.</summary>
     internal static string DelayQueueName(string queue, long milliseconds) =>
@@ -52,6 +59,7 @@ internal sealed partial class RabbitMqJobStore
         _publisher = await _connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), cancellationToken).ConfigureAwait(false);
 
+        await DeclareDeadLetterExchangeAsync(cancellationToken).ConfigureAwait(false);
         foreach (var queue in _queueNames)
         {
             if (_options.DeclareTopology)
@@ -116,30 +124,62 @@ internal sealed partial class RabbitMqJobStore
         }, _stopping.Token), cancellationToken);
 
     /// <summary>
-    /// A dead-letter queue, declared the first time with the dispatcher's capacity and retention (the broker drops the
-    /// oldest past either); one that exists already is used as it is. A durable <b>classic</b> queue, not a quorum
-    /// queue: dead letters are listed by browsing (get, then put back), and a classic queue puts a returned message back
-    /// in its place, where RabbitMQ 3.10's quorum queue moves it behind the others, so a listing would reorder the
-    /// queue. The cost: in a cluster, a classic queue lives on one node.
+    /// The route of a work queue's failed jobs through the broker's dead-letter exchange, set up on the first dead
+    /// letter: the dead-letter queue (declared with the dispatcher's capacity and retention if it is missing), bound to
+    /// <see cref="DeadLetterExchange"/> under the work queue's name, and the work queue's give-up queue, whose messages
+    /// expire at once (<c>x-message-ttl</c> 0) and are dead-lettered by the broker, at least once, along that binding.
     /// </summary>
-    private Task EnsureDeadLetterQueueAsync(AsyncQueue.Storage.DeadLetterTarget target, CancellationToken cancellationToken) =>
-        AwaitOrForget(_deadLetterQueues, target.Name, async name =>
+    /// <remarks>
+    /// The dead-letter queue is a durable <b>classic</b> queue, not a quorum queue: dead letters are listed by browsing
+    /// (get, then put back), and a classic queue puts a returned message back in its place, where RabbitMQ 3.10's quorum
+    /// queue moves it behind the others, so a listing would reorder the queue. The cost: in a cluster, a classic queue
+    /// lives on one node. One that exists already is used as it is.
+    /// </remarks>
+    private Task EnsureDeadLetterRouteAsync(string queue, AsyncQueue.Storage.DeadLetterTarget target, CancellationToken cancellationToken) =>
+        AwaitOrForget(_deadLetterRoutes, (queue, target.Name), async key =>
         {
-            try
+            await AwaitOrForget(_deadLetterQueues, target.Name, async name =>
             {
-                await CheckExistsAsync(name, _stopping.Token).ConfigureAwait(false);
-            }
-            catch (InvalidOperationException)
-            {
-                await DeclareAsync(name, new Dictionary<string, object?>
+                try
                 {
-                    ["x-queue-type"] = "classic",
-                    ["x-max-length"] = target.Capacity,
-                    ["x-overflow"] = "drop-head",
-                    ["x-message-ttl"] = (long)Math.Min(target.Retention.TotalMilliseconds, uint.MaxValue),
-                }, _stopping.Token).ConfigureAwait(false);
+                    await CheckExistsAsync(name, _stopping.Token).ConfigureAwait(false);
+                }
+                catch (InvalidOperationException)
+                {
+                    await DeclareAsync(name, new Dictionary<string, object?>
+                    {
+                        ["x-queue-type"] = "classic",
+                        ["x-max-length"] = target.Capacity,
+                        ["x-overflow"] = "drop-head",
+                        ["x-message-ttl"] = (long)Math.Min(target.Retention.TotalMilliseconds, uint.MaxValue),
+                    }, _stopping.Token).ConfigureAwait(false);
+                }
+            }, _stopping.Token).ConfigureAwait(false);
+
+            var channel = await _connection!.CreateChannelAsync(cancellationToken: _stopping.Token).ConfigureAwait(false);
+            await using (channel.ConfigureAwait(false))
+            {
+                await channel.QueueBindAsync(key.Item2, DeadLetterExchange, key.Item1, cancellationToken: _stopping.Token).ConfigureAwait(false);
             }
+
+            await DeclareAsync(GiveUpQueueName(key.Item1), new Dictionary<string, object?>
+            {
+                ["x-queue-type"] = "quorum",
+                ["x-message-ttl"] = 0,
+                ["x-dead-letter-exchange"] = DeadLetterExchange,
+                ["x-dead-letter-routing-key"] = key.Item1,
+                ["x-dead-letter-strategy"] = "at-least-once",
+                ["x-overflow"] = "reject-publish",
+            }, _stopping.Token).ConfigureAwait(false);
         }, cancellationToken);
+
+    /// <summary>Declares the store's dead-letter exchange: direct and durable; each dead-letter queue is bound to it under the names of the work queues that fail into it.</summary>
+    private async Task DeclareDeadLetterExchangeAsync(CancellationToken cancellationToken)
+    {
+        var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        await using var closing = channel.ConfigureAwait(false);
+        await channel.ExchangeDeclareAsync(DeadLetterExchange, ExchangeType.Direct, durable: true, autoDelete: false, cancellationToken: cancellationToken).ConfigureAwait(false);
+    }
 
     /// <summary>Runs a declaration once per key; a failed one is forgotten, so the next use tries again.</summary>
     private static async Task AwaitOrForget<TKey>(ConcurrentDictionary<TKey, Task> done, TKey key, Func<TKey, Task> declare, CancellationToken cancellationToken)

@@ -135,6 +135,44 @@ public sealed class RabbitMqJobStoreTests(RabbitMqServer server)
     }
 
     [Fact]
+    public async Task DeadLetter_AfterRetries_ReachesItsQueueThroughTheBrokersDeadLetterExchangeWithEveryError()
+    {
+        var clock = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        await using var process = RabbitMqProcess.Build(server.Uri, _queue, time: clock);
+        var store = process.GetRequiredService<IJobStore>();
+        var deadQueue = _queue + "-failed";
+        var consumer = store.OpenConsumer(_queue);
+        await store.EnqueueAsync(RabbitMqProcess.NewJob(_queue, 4), CancellationToken.None);
+        var first = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(Guard);
+        first.AddError(new JobError(1, clock.GetUtcNow(), "System.TimeoutException", "first", null));
+        await store.RescheduleAsync(first, clock.GetUtcNow(), CancellationToken.None);
+        var second = await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(Guard);
+        second.AddError(new JobError(2, clock.GetUtcNow(), "System.InvalidOperationException", "for good", null));
+
+        await store.DeadLetterAsync(second, DeadLetters with { Name = deadQueue }, CancellationToken.None);
+
+        // Read raw off the broker: the message came through the give-up queue's DLX (x-death), not a publish into the queue.
+        var factory = new global::RabbitMQ.Client.ConnectionFactory { Uri = new Uri(server.Uri) };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var message = await channel.BasicGetAsync(deadQueue, autoAck: false);
+        Assert.NotNull(message);
+        var headers = message.BasicProperties.Headers!;
+        Assert.Equal(_queue + ".give-up", System.Text.Encoding.UTF8.GetString((byte[])headers["x-first-death-queue"]!));
+        Assert.Equal("expired", System.Text.Encoding.UTF8.GetString((byte[])headers["x-first-death-reason"]!));
+        await channel.BasicNackAsync(message.DeliveryTag, multiple: false, requeue: true);
+        await Poll.UntilAsync(async () => await store.DeadLetters.CountAsync(deadQueue) == 1, "the dead letter is back in its queue");
+
+        var dead = Assert.Single(await store.DeadLetters.ListAsync(deadQueue));
+        Assert.Equal((second.Id, 2), (dead.JobId, dead.Attempts));
+        Assert.Equal(["first", "for good"], dead.Errors.Select(e => e.Message));
+        var arguments = await server.Server.CtlAsync("list_queues", "name", "arguments");
+        var giveUp = Assert.Single(arguments.Split('\n'), line => line.StartsWith(_queue + ".give-up", StringComparison.Ordinal));
+        Assert.Contains("at-least-once", giveUp, StringComparison.Ordinal);
+        Assert.Contains("reject-publish", giveUp, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task LostConnection_WhileJobRuns_RedeliversItWithTheCrashedAttemptCountedAndFencesOutTheLateOutcome()
     {
         var crashed = RabbitMqProcess.Build(server.Uri, _queue);
