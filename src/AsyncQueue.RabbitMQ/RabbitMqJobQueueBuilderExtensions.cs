@@ -50,6 +50,7 @@ public static class RabbitMqJobQueueBuilderExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RabbitMqStoreOptions>, RabbitMqStoreOptionsValidator>());
         services.TryAddSingleton<RabbitMqJobStore>();
         services.Replace(ServiceDescriptor.Singleton<IJobStore>(static sp => sp.GetRequiredService<RabbitMqJobStore>()));
+        services.TryAddSingleton<IRabbitMqEventPublisher>(static sp => sp.GetRequiredService<RabbitMqJobStore>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RabbitMqStoreStartup>());
         return builder;
     }

@@ -30,4 +30,30 @@ public class RabbitMqStoreOptions
     /// <value>The default value is <see langword="null"/>: <see cref="JsonSerializerOptions.Default"/>.</value>
     /// <remarks>Changing them after jobs were published may make old payloads unreadable; such jobs are dead-lettered with the reason.</remarks>
     public JsonSerializerOptions? SerializerOptions { get; set; }
+
+    /// <summary>Gets the fan-out subscriptions added with <see cref="Subscribe"/>.</summary>
+    internal List<(string Exchange, string Queue, string Kind)> Subscriptions { get; } = [];
+
+    /// <summary>
+    /// Subscribes a queue to a fan-out exchange: every event published once to <paramref name="exchange"/> (with
+    /// <see cref="IRabbitMqEventPublisher"/>) reaches each queue subscribed to it, and runs there as that queue's job of
+    /// <paramref name="kind"/>, with the queue's own handler, retries and dead-letter queue. The store declares the
+    /// durable fanout exchange and binds the queue to it at start.
+    /// </summary>
+    /// <param name="exchange">The exchange's name, for example <c>order-placed</c>.</param>
+    /// <param name="queue">A queue of this job queue (one with a handler registered on it).</param>
+    /// <param name="kind">
+    /// The kind the event is read as in this queue: that of a job type registered with a handler (the type's name, or
+    /// its <see cref="JobKindAttribute"/>). The event's JSON is read into that type, so its properties must match the event's.
+    /// </param>
+    /// <returns>These options, for chaining.</returns>
+    /// <remarks>Checked at start: an unknown queue or kind fails the start, naming it.</remarks>
+    public RabbitMqStoreOptions Subscribe(string exchange, string queue, string kind)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(exchange);
+        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
+        ArgumentException.ThrowIfNullOrWhiteSpace(kind);
+        Subscriptions.Add((exchange, queue, kind));
+        return this;
+    }
 }

@@ -100,7 +100,7 @@ internal sealed partial class RabbitMqJobStore
         var properties = delivery.BasicProperties;
         var body = delivery.Body.ToArray();
         var now = _time.GetUtcNow();
-        var kind = string.IsNullOrEmpty(properties.Type) ? "(no kind)" : properties.Type;
+        var kind = KindOf(properties, subscription.Queue);
         var id = JobId.TryParse(properties.MessageId, out var parsed) ? parsed : JobId.NewId();
         var enqueuedAt = MessageHeaders.GetInt64(properties, MessageHeaders.EnqueuedAt) is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : now;
         var job = new JobRecord(id, kind, subscription.Queue, _payloads.Read(kind, Encoding.UTF8.GetString(body)), enqueuedAt)

@@ -72,6 +72,11 @@ internal sealed partial class RabbitMqJobStore
             }
         }
 
+        if (_options.DeclareTopology)
+        {
+            await DeclareFanOutsAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var version = _connection.ServerProperties?.TryGetValue("version", out var v) == true && v is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) : "unknown";
         RabbitMqLog.Connected(_logger, endpoint, version, string.Join(", ", _queueNames), _options.DeclareTopology ? "declared" : "checked (declared elsewhere)");
     }

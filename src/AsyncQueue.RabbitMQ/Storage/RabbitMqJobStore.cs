@@ -24,7 +24,7 @@ namespace AsyncQueue.RabbitMQ.Storage;
 /// </para>
 /// <para>
 /// The partial files: .Topology (connect, declare), .Enqueue, .Settle (complete, retry, dead-letter),
-/// .DeadLetters (the dead-letter queues, read by get-and-requeue), .Unsupported (what a broker cannot do).
+/// .DeadLetters (the dead-letter queues, read by get-and-requeue), .FanOut (events published once to every subscribed queue), .Unsupported (what a broker cannot do).
 /// </para>
 /// </remarks>
 [RequiresUnreferencedCode(RabbitMqJobQueueBuilderExtensions.SerializationMessage)]
@@ -35,6 +35,7 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly JobPayloads _payloads;
+    private readonly IJobKindRegistry _kinds;
     private readonly IOptionsMonitor<QueueOptions> _queueOptions;
     private readonly IReadOnlyList<string> _queueNames;
     private readonly FrozenSet<string> _queueSet;
@@ -61,6 +62,7 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
         _time = time;
         _queueOptions = queueOptions;
         _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue.RabbitMQ");
+        _kinds = kinds;
         _payloads = new JobPayloads(kinds, _options.SerializerOptions, "RabbitMQ");
         _queueNames = kinds.QueueNames;
         _queueSet = _queueNames.ToFrozenSet(StringComparer.Ordinal);
