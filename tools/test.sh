@@ -7,6 +7,8 @@
 #   prometheus  the WebUpload metrics and Grafana dashboard tests scrape the sample with a real Prometheus server,
 #               and the alert-rule tests run its promtool (check rules, test rules) on docs/monitoring
 #   redis-server  the AsyncQueue.Redis tests start throwaway servers (/usr/bin/redis-server) on free loopback ports
+#   rabbitmq-server  the AsyncQueue.RabbitMQ tests start a throwaway broker (/usr/lib/rabbitmq/bin/rabbitmq-server) on
+#               free loopback ports, with its own node name, epmd, cookie and data in a temp folder
 #
 # On Debian or Ubuntu the missing packages are installed when this shell may (root, or sudo without a password).
 # Otherwise it stops before any test runs, with one message naming the packages and the command that installs them.
@@ -31,6 +33,7 @@ missing_packages() {
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
   { on_path prometheus && on_path promtool; } || missing+=(prometheus)
   [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+  [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || missing+=(rabbitmq-server)
   echo "${missing[*]}"
 }
 
@@ -44,7 +47,7 @@ missing=$(missing_packages)
 if [ -n "$missing" ]; then
   install="apt-get update && apt-get install -y --no-install-recommends $missing"
   if ! command -v apt-get >/dev/null; then
-    fail "the tests need the Debian packages '$missing' (or the same programs from your system's packages: /usr/bin/chromium, initdb under /usr/lib/postgresql/<version>/bin, prometheus and promtool on PATH, /usr/bin/redis-server), and this machine has no apt-get to install them."
+    fail "the tests need the Debian packages '$missing' (or the same programs from your system's packages: /usr/bin/chromium, initdb under /usr/lib/postgresql/<version>/bin, prometheus and promtool on PATH, /usr/bin/redis-server, /usr/lib/rabbitmq/bin/rabbitmq-server), and this machine has no apt-get to install them."
   elif [ "$(id -u)" -eq 0 ]; then
     echo "tools/test.sh: installing the missing Debian packages: $missing"
     apt-get update && apt-get install -y --no-install-recommends $missing
@@ -56,7 +59,7 @@ if [ -n "$missing" ]; then
   fi
 
   missing=$(missing_packages)
-  [ -z "$missing" ] || fail "'$missing' still missing after apt-get install: chromium must be at /usr/bin/chromium, initdb under /usr/lib/postgresql/<version>/bin, prometheus and promtool on PATH and redis-server at /usr/bin/redis-server."
+  [ -z "$missing" ] || fail "'$missing' still missing after apt-get install: chromium must be at /usr/bin/chromium, initdb under /usr/lib/postgresql/<version>/bin, prometheus and promtool on PATH, redis-server at /usr/bin/redis-server and rabbitmq-server at /usr/lib/rabbitmq/bin/rabbitmq-server."
 fi
 
 # PostgreSQL refuses to run as root, so its test fixture switches to the 'postgres' user with runuser, which only root may do.

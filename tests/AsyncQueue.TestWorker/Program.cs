@@ -1,7 +1,7 @@
 // The durable stores' child process for crash and multi-process tests, and their throughput console.
 //
 // Every command runs on one store: --sqlite FILE, --postgres CONNECTION-STRING [--schema NAME], or
-// --redis CONFIGURATION [--prefix NAME]. Options of the
+// --redis CONFIGURATION [--prefix NAME], or --rabbitmq URI (the work command only). Options of the
 // store: --lease-ms N (the lease of the short-lease commands, default 2000; the heartbeat is a quarter of it) and
 // --fetch-batch N (the most jobs leased by one query, default 256).
 //

@@ -14,12 +14,13 @@ internal sealed class StoreChoice
         PostgresConnection = args.Find("postgres");
         Schema = args.Find("schema");
         RedisConfiguration = args.Find("redis");
+        RabbitMqUri = args.Find("rabbitmq");
         Prefix = args.Find("prefix");
         Lease = TimeSpan.FromMilliseconds(args.Int("lease-ms", 2_000));
         FetchBatch = args.Int("fetch-batch", 256);
-        if (new[] { SqliteFile, PostgresConnection, RedisConfiguration }.Count(s => s is not null) != 1)
+        if (new[] { SqliteFile, PostgresConnection, RedisConfiguration, RabbitMqUri }.Count(s => s is not null) != 1)
         {
-            throw new ArgumentException("Name one store: --sqlite FILE, --postgres CONNECTION-STRING or --redis CONFIGURATION.");
+            throw new ArgumentException("Name one store: --sqlite FILE, --postgres CONNECTION-STRING, --redis CONFIGURATION or --rabbitmq URI.");
         }
     }
 
@@ -33,17 +34,26 @@ internal sealed class StoreChoice
 
     public string? Prefix { get; }
 
+    /// <summary>Gets the RabbitMQ broker's AMQP URI (<c>--rabbitmq</c>): the broker holds the jobs; it has no leases to shorten.</summary>
+    public string? RabbitMqUri { get; }
+
     public TimeSpan Lease { get; }
 
     public int FetchBatch { get; }
 
-    public string Name => SqliteFile is not null ? "SQLite file store" : PostgresConnection is not null ? "PostgreSQL store" : "Redis store";
+    public string Name => SqliteFile is not null ? "SQLite file store" : PostgresConnection is not null ? "PostgreSQL store" : RedisConfiguration is not null ? "Redis store" : "RabbitMQ store";
 
     public static StoreChoice From(Arguments args) => new(args);
 
     /// <summary>Puts the queue on the chosen store; with short leases a killed child's jobs are rescued within about <see cref="Lease"/>.</summary>
     public void Use(IJobQueueBuilder queue, bool shortLeases, string? schema = null)
     {
+        if (RabbitMqUri is not null)
+        {
+            queue.UseRabbitMq(RabbitMqUri);
+            return;
+        }
+
         if (RedisConfiguration is not null)
         {
             // The schema of a throughput run is the Redis key prefix.

@@ -1,0 +1,59 @@
+using System.Text.Json;
+
+namespace AsyncQueue.RabbitMQ;
+
+/// <summary>Settings of the RabbitMQ job store. Set them with <c>UseRabbitMq("amqp://guest:guest@localhost:5672", options => ...)</c>.</summary>
+/// <remarks>Validated when the store starts; an invalid value fails the start with a message that names the property.</remarks>
+public class RabbitMqStoreOptions
+{
+    /// <summary>Gets or sets the broker's AMQP URI, with its credentials and virtual host, for example <c>amqp://app:secret@rabbit:5672/jobs</c>.</summary>
+    /// <value>Set by <c>UseRabbitMq</c>. It must be an absolute <c>amqp://</c> or <c>amqps://</c> URI.</value>
+    public string Uri { get; set; } = "";
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the store declares each job queue at start, as a durable quorum queue
+    /// named after the queue. Set it to <see langword="false"/> when the queues are declared elsewhere (by operations,
+    /// with policies of their own): the store then only checks at start that each one exists. The store always declares
+    /// its own retry-delay queues and the dead-letter queues, since their arguments are how it works.
+    /// </summary>
+    /// <value>The default value is <see langword="true"/>.</value>
+    public bool DeclareTopology { get; set; } = true;
+
+    /// <summary>Gets or sets how long the store waits for the broker at start before it fails the start.</summary>
+    /// <value>The default value is 10 seconds. Range: 100 milliseconds to 5 minutes.</value>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Gets or sets the System.Text.Json options that job payloads are written and read with. Payloads are read only
+    /// into the type registered for their kind, never into a type the message names.
+    /// </summary>
+    /// <value>The default value is <see langword="null"/>: <see cref="JsonSerializerOptions.Default"/>.</value>
+    /// <remarks>Changing them after jobs were published may make old payloads unreadable; such jobs are dead-lettered with the reason.</remarks>
+    public JsonSerializerOptions? SerializerOptions { get; set; }
+
+    /// <summary>Gets the fan-out subscriptions added with <see cref="Subscribe"/>.</summary>
+    internal List<(string Exchange, string Queue, string Kind)> Subscriptions { get; } = [];
+
+    /// <summary>
+    /// Subscribes a queue to a fan-out exchange: every event published once to <paramref name="exchange"/> (with
+    /// <see cref="IRabbitMqEventPublisher"/>) reaches each queue subscribed to it, and runs there as that queue's job of
+    /// <paramref name="kind"/>, with the queue's own handler, retries and dead-letter queue. The store declares the
+    /// durable fanout exchange and binds the queue to it at start.
+    /// </summary>
+    /// <param name="exchange">The exchange's name, for example <c>order-placed</c>.</param>
+    /// <param name="queue">A queue of this job queue (one with a handler registered on it).</param>
+    /// <param name="kind">
+    /// The kind the event is read as in this queue: that of a job type registered with a handler (the type's name, or
+    /// its <see cref="JobKindAttribute"/>). The event's JSON is read into that type, so its properties must match the event's.
+    /// </param>
+    /// <returns>These options, for chaining.</returns>
+    /// <remarks>Checked at start: an unknown queue or kind fails the start, naming it.</remarks>
+    public RabbitMqStoreOptions Subscribe(string exchange, string queue, string kind)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(exchange);
+        ArgumentException.ThrowIfNullOrWhiteSpace(queue);
+        ArgumentException.ThrowIfNullOrWhiteSpace(kind);
+        Subscriptions.Add((exchange, queue, kind));
+        return this;
+    }
+}

@@ -1,0 +1,64 @@
+using System.Threading.Channels;
+using AsyncQueue.Storage;
+using RabbitMQ.Client;
+using RabbitMQ.Client.Events;
+
+namespace AsyncQueue.RabbitMQ.Storage;
+
+/// <summary>
+/// One queue's consumer on the broker, shared by the queue's workers in this process: one channel with a prefetch of
+/// the queue's <c>MaxConcurrency</c> (so the broker never hands this process more unacked jobs than it can run), whose
+/// deliveries wait in <see cref="Ready"/> for a worker's fetch.
+/// </summary>
+internal sealed class QueueSubscription(string queue, ushort prefetch, Func<BasicDeliverEventArgs, QueueSubscription, JobRecord> decode)
+{
+    private int _incarnation;
+    private string? _consumerTag;
+
+    public string Queue { get; } = queue;
+
+    /// <summary>Gets the deliveries no worker has taken yet.</summary>
+    public Channel<JobRecord> Ready { get; } = System.Threading.Channels.Channel.CreateUnbounded<JobRecord>(new UnboundedChannelOptions { SingleWriter = true });
+
+    /// <summary>Gets the consuming channel, once started.</summary>
+    public IChannel? Channel { get; private set; }
+
+    /// <summary>
+    /// Gets the channel's incarnation: it moves on each time the channel shuts down, so a delivery of an earlier
+    /// incarnation (whose message the broker has put back) is known to be lost before its ack is tried.
+    /// </summary>
+    public int Incarnation => Volatile.Read(ref _incarnation);
+
+    public async Task StartAsync(IConnection connection, CancellationToken cancellationToken)
+    {
+        var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        channel.ChannelShutdownAsync += (_, _) =>
+        {
+            Interlocked.Increment(ref _incarnation);
+            return Task.CompletedTask;
+        };
+
+        await channel.BasicQosAsync(0, prefetch, global: false, cancellationToken).ConfigureAwait(false);
+        var consumer = new AsyncEventingBasicConsumer(channel);
+        consumer.ReceivedAsync += (_, delivery) =>
+        {
+            // The body's memory is the client's and is reused once this returns: decode copies it.
+            Ready.Writer.TryWrite(decode(delivery, this));
+            return Task.CompletedTask;
+        };
+
+        Channel = channel;
+        _consumerTag = await channel.BasicConsumeAsync(Queue, autoAck: false, consumer, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops deliveries (the ones already here stay unacked, for the store to hand back) and completes <see cref="Ready"/>.</summary>
+    public async Task StopAsync()
+    {
+        if (Channel is { IsOpen: true } channel && _consumerTag is { } tag)
+        {
+            await channel.BasicCancelAsync(tag, noWait: false).ConfigureAwait(false);
+        }
+
+        Ready.Writer.TryComplete();
+    }
+}

@@ -1,0 +1,71 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace AsyncQueue.RabbitMQ.Tests.Storage;
+
+/// <summary>A store that cannot work fails the host's start with one message that names the broker and the setting at fault.</summary>
+[Collection(RabbitMqServerGroup.Name)]
+public sealed class OpenFailureTests(RabbitMqServer server)
+{
+    [Fact]
+    public async Task Start_UnreachableBroker_FailsNamingEndpointAndSetting()
+    {
+        var endpoint = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{UnusedPort()}");
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync($"amqp://guest:guest@{endpoint}/", o => o.ConnectTimeout = TimeSpan.FromSeconds(2)));
+
+        Assert.Contains("could not connect to " + endpoint, failure.Message, StringComparison.Ordinal);
+        Assert.Contains("RabbitMqStoreOptions.Uri", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_WrongPassword_FailsSayingTheCredentialsWereRefusedWithoutShowingThem()
+    {
+        var uri = server.Uri.Replace("guest:guest", "guest:wrong-password", StringComparison.Ordinal);
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(uri));
+
+        Assert.Contains("could not sign in", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("guest:***@", failure.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("wrong-password", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_InvalidOptions_FailsNamingEachProperty()
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync("http://localhost", o => o.ConnectTimeout = TimeSpan.Zero));
+
+        Assert.Contains("RabbitMqStoreOptions.Uri", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("RabbitMqStoreOptions.ConnectTimeout", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_QueueDeclaredElsewhereIsMissing_FailsNamingDeclareTopology()
+    {
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(() => StartAsync(server.Uri, o => o.DeclareTopology = false));
+
+        Assert.Contains("does not exist", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("RabbitMqStoreOptions.DeclareTopology", failure.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task StartAsync(string uri, Action<RabbitMqStoreOptions>? configure = null)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddSingleton<TestRuns>();
+        builder.Services.AddJobQueue().AddHandler<TestJob, TestJobHandler>(RabbitMqServer.NewQueue()).UseRabbitMq(uri, configure);
+        using var host = builder.Build();
+        await host.StartAsync();
+        await host.StopAsync();
+    }
+
+    private static int UnusedPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

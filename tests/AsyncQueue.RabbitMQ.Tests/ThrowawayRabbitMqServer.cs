@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+
+namespace AsyncQueue.RabbitMQ.Tests;
+
+/// <summary>
+/// A throwaway RabbitMQ node (Debian's <c>rabbitmq-server</c>) on free loopback ports, all its state in a temporary
+/// folder: its own node name, AMQP port, distribution port, Erlang cookie (in <c>HOME</c>, shared with the CLI) and its
+/// own epmd (on a port of its own, so stopping it touches no other node on the machine). Stopped and deleted on dispose.
+/// </summary>
+/// <remarks>
+/// The scripts are called from <c>/usr/lib/rabbitmq/bin</c> directly: the <c>/usr/sbin</c> wrappers switch to the
+/// <c>rabbitmq</c> user, whose cookie differs. The AMQP listener is set in <c>rabbitmq.conf</c> only: setting
+/// <c>RABBITMQ_NODE_PORT</c> as well opens a second listener on the same port, and the node dies with <c>eaddrinuse</c>.
+/// </remarks>
+public sealed class ThrowawayRabbitMqServer : IAsyncDisposable
+{
+    /// <summary>Where Debian's package puts the node's scripts.</summary>
+    public const string Scripts = "/usr/lib/rabbitmq/bin";
+
+    /// <summary>What to do when the server is missing.</summary>
+    public const string MissingMessage =
+        "rabbitmq-server (/usr/lib/rabbitmq/bin/rabbitmq-server) is missing: install it with 'apt-get update && apt-get install -y --no-install-recommends rabbitmq-server' (Debian/Ubuntu; tools/test.sh does). The AsyncQueue.RabbitMQ tests start their own throwaway broker and never skip.";
+
+    private Process? _process;
+
+    private ThrowawayRabbitMqServer()
+    {
+        Port = FreePort();
+        DistributionPort = FreePort();
+        EpmdPort = FreePort();
+        Directory.CreateDirectory(Folder);
+        File.WriteAllText(Path.Combine(Folder, "enabled_plugins"), "[].\n");
+        File.WriteAllText(Path.Combine(Folder, "rabbitmq.conf"), string.Create(CultureInfo.InvariantCulture, $"listeners.tcp.default = 127.0.0.1:{Port}\n"));
+    }
+
+    /// <summary>Gets the node's temporary folder: its HOME (cookie), data, logs and configuration.</summary>
+    public string Folder { get; } = Path.Combine(Path.GetTempPath(), "asyncqueue-rabbitmq-" + Guid.NewGuid().ToString("N"));
+
+    /// <summary>Gets the loopback port of the AMQP listener.</summary>
+    public int Port { get; }
+
+    /// <summary>Gets the Erlang distribution port of the node.</summary>
+    public int DistributionPort { get; }
+
+    /// <summary>Gets the port of the node's own epmd.</summary>
+    public int EpmdPort { get; }
+
+    /// <summary>Gets the node's name, unique per fixture.</summary>
+    public string NodeName => string.Create(CultureInfo.InvariantCulture, $"aq{Port}@localhost");
+
+    /// <summary>Gets the AMQP URI of the node's default <c>guest</c> user (allowed from loopback).</summary>
+    public string Uri => string.Create(CultureInfo.InvariantCulture, $"amqp://guest:guest@127.0.0.1:{Port}/");
+
+    /// <summary>Starts a fresh node and waits until it accepts connections.</summary>
+    public static async Task<ThrowawayRabbitMqServer> StartAsync()
+    {
+        if (!File.Exists(Path.Combine(Scripts, "rabbitmq-server")))
+        {
+            throw new InvalidOperationException(MissingMessage);
+        }
+
+        var server = new ThrowawayRabbitMqServer();
+        try
+        {
+            await server.StartProcessAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <c>rabbitmqctl</c> against this node, for example <c>list_queues name messages</c>; returns its output.</summary>
+    public async Task<string> CtlAsync(params string[] arguments)
+    {
+        var start = Start("rabbitmqctl");
+        foreach (var argument in (string[])["-n", NodeName, .. arguments])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var ctl = Process.Start(start)!;
+        var output = ctl.StandardOutput.ReadToEndAsync();
+        var errors = ctl.StandardError.ReadToEndAsync();
+        await ctl.WaitForExitAsync();
+        if (ctl.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"rabbitmqctl {string.Join(' ', arguments)} failed ({ctl.ExitCode}): {await errors}{await output}");
+        }
+
+        return await output;
+    }
+
+    /// <summary>Stops the node (a clean stop: its queues and persistent messages stay on disk) and starts it again on the same ports and folder.</summary>
+    public async Task RestartAsync()
+    {
+        await CtlAsync("stop");
+        if (_process is { } process)
+        {
+            await process.WaitForExitAsync();
+            process.Dispose();
+            _process = null;
+        }
+
+        await StartProcessAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            try
+            {
+                await CtlAsync("stop");
+            }
+            catch (InvalidOperationException)
+            {
+            }
+
+            if (!_process.WaitForExit(60_000))
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+
+        _process?.Dispose();
+        _process = null;
+
+        // The node's own epmd (ERL_EPMD_PORT): told to stop by its port, so no other node's epmd is touched.
+        var epmd = Start("/usr/bin/epmd");
+        epmd.ArgumentList.Add("-kill");
+        using (var kill = Process.Start(epmd)!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        if (Directory.Exists(Folder))
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+    }
+
+    private async Task StartProcessAsync()
+    {
+        var start = Start("rabbitmq-server");
+        _process = Process.Start(start)!;
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+
+        // 'rabbitmqctl wait' returns once the node's applications run (about 5 s here; more while a benchmark runs).
+        try
+        {
+            await CtlAsync("wait", Path.Combine(Folder, "pid"), "--timeout", "300");
+        }
+        catch (InvalidOperationException ex)
+        {
+            var log = Path.Combine(Folder, "log", NodeName + ".log");
+            throw new InvalidOperationException($"rabbitmq-server did not start on port {Port}: {ex.Message} {(File.Exists(log) ? await File.ReadAllTextAsync(log) : "no log")}", ex);
+        }
+    }
+
+    /// <summary>A script of the node (or a program by path) with this node's environment, at the lowest CPU priority.</summary>
+    private ProcessStartInfo Start(string program)
+    {
+        // nice -n 19: the node shares a small machine with benchmark runs.
+        var start = new ProcessStartInfo("nice") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add("-n");
+        start.ArgumentList.Add("19");
+        start.ArgumentList.Add(program.StartsWith('/') ? program : Path.Combine(Scripts, program));
+        var environment = start.Environment;
+        environment["HOME"] = Folder;
+        environment["ERL_EPMD_PORT"] = EpmdPort.ToString(CultureInfo.InvariantCulture);
+        environment["RABBITMQ_NODENAME"] = NodeName;
+        environment["RABBITMQ_DIST_PORT"] = DistributionPort.ToString(CultureInfo.InvariantCulture);
+        environment["RABBITMQ_MNESIA_BASE"] = Path.Combine(Folder, "mnesia");
+        environment["RABBITMQ_LOG_BASE"] = Path.Combine(Folder, "log");
+        environment["RABBITMQ_PID_FILE"] = Path.Combine(Folder, "pid");
+        environment["RABBITMQ_ENABLED_PLUGINS_FILE"] = Path.Combine(Folder, "enabled_plugins");
+        environment["RABBITMQ_CONFIG_FILE"] = Path.Combine(Folder, "rabbitmq");
+        return start;
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
