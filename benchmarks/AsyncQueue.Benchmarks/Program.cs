@@ -12,6 +12,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure backlog AsyncQueuePipeline 1 1000000 3 --without scope,metrics   what a pipeline part costs
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --interleave 2 7 [--no-peers]       steady, contenders taking turns in one process: ratios per round
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql 3 [--commit sync|async|both] [--server CONNECTION_STRING]   PostgreSQL store vs Hangfire.PostgreSql
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --rabbitmq 5 [--jobs N]      AsyncQueue.RabbitMQ vs MassTransit and Wolverine on RabbitMQ, one broker
 // See docs/benchmarks.md.
 // --rate N: offer N jobs/s instead of half the lowest peak (to explore the curve); --workers N: one worker count.
 double? rate;
@@ -76,6 +77,11 @@ static async Task<int?> RunModeAsync(string[] args)
     if (args.Contains("--postgresql"))
     {
         return await PostgreSqlRun.RunAsync(args, Console.Out);
+    }
+
+    if (args.Contains("--rabbitmq"))
+    {
+        return await RabbitMqRun.RunAsync(args, Console.Out);
     }
 
     if (args.Contains("--profile"))
