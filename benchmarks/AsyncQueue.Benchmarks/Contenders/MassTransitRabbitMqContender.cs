@@ -8,7 +8,8 @@ namespace AsyncQueue.Benchmarks.Contenders;
 /// confirmation on (a <c>Send</c> returns after the broker's confirm; MassTransit's default, set explicitly here), a
 /// durable quorum receive queue (<c>SetQuorumQueue</c>) fed by MassTransit's durable exchange of the same name, persistent
 /// messages (MassTransit's default), the consumer's ack after it returns, and the same prefetch and concurrency as
-/// AsyncQueue. Single jobs go through a cached send endpoint; batches through <c>SendBatch</c>.
+/// AsyncQueue. Single jobs go through a cached send endpoint to the queue's exchange (a <c>queue:</c> address would
+/// redeclare the queue as a classic one and fail against the quorum queue); batches through <c>SendBatch</c>.
 /// </summary>
 internal sealed class MassTransitRabbitMqContender : IBatchContender
 {
@@ -54,7 +55,7 @@ internal sealed class MassTransitRabbitMqContender : IBatchContender
     {
         await _host.StartAsync();
         _started = true;
-        _endpoint = await _host.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("queue:" + _queue));
+        _endpoint = await _host.Services.GetRequiredService<IBus>().GetSendEndpoint(new Uri("exchange:" + _queue));
     }
 
     public ValueTask EnqueueAsync(Job job) => new(_endpoint!.Send(job));

@@ -9,7 +9,7 @@ namespace AsyncQueue.Benchmarks.Contenders;
 /// <summary>
 /// Wolverine on its RabbitMQ transport, configured for the same guarantees as AsyncQueue.RabbitMQ: every channel
 /// created with publisher confirmations and their tracking (<c>ConfigureChannelCreation</c>; off by default), the
-/// sending endpoint <c>SendInline</c> so a <c>PublishAsync</c> returns after the broker's confirm (the default buffered
+/// sending endpoint (a durable exchange bound to the queue) <c>SendInline</c> so a <c>PublishAsync</c> returns after the broker's confirm (the default buffered
 /// mode returns before the message has left the process), a durable quorum queue (<c>UseQuorumQueues</c>,
 /// <c>AutoProvision</c>), and the listener in native-ack mode (<c>ProcessInParallelWithNativeAcks</c>: each delivery
 /// acked after its handler, as AsyncQueue does) with the same prefetch and parallelism. Wolverine has no batch publish:
@@ -40,7 +40,9 @@ internal sealed class WolverineRabbitMqContender : IBatchContender
                     channel.PublisherConfirmationsEnabled = true;
                     channel.PublisherConfirmationTrackingEnabled = true;
                 });
-            options.PublishMessage<Job>().ToRabbitQueue(queue).SendInline();
+            // Published through a durable exchange bound to the queue, as MassTransit does: an endpoint of its own, since
+            // on the queue's endpoint the listener's NativeAck mode would override SendInline (Wolverine warns so).
+            options.PublishMessage<Job>().ToRabbitExchange(queue + "-exchange", exchange => exchange.BindQueue(queue, queue)).SendInline();
             options.ListenToRabbitQueue(queue)
                 .PreFetchCount(prefetch)
                 .ProcessInParallelWithNativeAcks()
