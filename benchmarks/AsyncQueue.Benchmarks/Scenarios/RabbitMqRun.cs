@@ -5,7 +5,7 @@ using AsyncQueue.Benchmarks.Contenders;
 namespace AsyncQueue.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--rabbitmq [ROUNDS] [--jobs N]</c>: AsyncQueue.RabbitMQ against MassTransit.RabbitMQ and WolverineFx.RabbitMQ on
+/// <c>--rabbitmq [ROUNDS] [--jobs N] [--peer-prefetch N]</c>: AsyncQueue.RabbitMQ against MassTransit.RabbitMQ and WolverineFx.RabbitMQ on
 /// one throwaway broker on this machine, end to end (from the first enqueue until the last no-op handler ran), with
 /// <see cref="Workers"/> workers and a prefetch of <see cref="Workers"/> each (AsyncQueue ties its prefetch to
 /// <c>MaxConcurrency</c>), durable quorum queues and publisher confirms for all. Each round runs every contender in a
@@ -24,6 +24,9 @@ internal static class RabbitMqRun
         var rounds = at + 1 < args.Length && !args[at + 1].StartsWith("--", StringComparison.Ordinal) ? Cli.Int(args[at + 1], "--rabbitmq ROUNDS") : 5;
         var batched = Cli.Option(args, "--jobs") is { } jobs ? Cli.Int(jobs, "--jobs") : DefaultJobs;
 
+        // The peers' prefetch: AsyncQueue's by default; a larger one shows what the broker's cycle at prefetch 2 costs.
+        var peerPrefetch = Cli.Option(args, "--peer-prefetch") is { } count ? (ushort)Math.Min(Cli.Int(count, "--peer-prefetch"), ushort.MaxValue) : (ushort)Workers;
+
         // One enqueue awaited at a time waits a confirm round trip per job: fewer jobs keep a round short.
         var single = Math.Max(1, batched / 4);
         if (!File.Exists(Path.Combine(ThrowawayRabbitMqServer.Scripts, "rabbitmq-server")))
@@ -39,8 +42,8 @@ internal static class RabbitMqRun
         IBatchContender[] contenders =
         [
             new AsyncQueueRabbitMqContender(broker.Uri, "aq-noop", Workers),
-            new MassTransitRabbitMqContender(amqp, "mt-noop", Workers, Workers),
-            new WolverineRabbitMqContender(amqp, "wolverine-noop", Workers, Workers),
+            new MassTransitRabbitMqContender(amqp, "mt-noop", Workers, peerPrefetch),
+            new WolverineRabbitMqContender(amqp, "wolverine-noop", Workers, peerPrefetch),
         ];
         var rates = contenders.ToDictionary(c => c.Label, _ => (Single: new List<double>(), Batched: new List<double>()));
         try
@@ -80,7 +83,7 @@ internal static class RabbitMqRun
 
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"RabbitMQ {version}, {Workers} workers, prefetch {Workers}, no-op handler, {rounds} interleaved rounds; single EnqueueAsync ({single:N0} jobs) and batches of {Batch:N0} ({batched:N0} jobs); median jobs/s (range) end to end:"));
+            $"RabbitMQ {version}, {Workers} workers, prefetch {Workers} (peers {peerPrefetch}), no-op handler, {rounds} interleaved rounds; single EnqueueAsync ({single:N0} jobs) and batches of {Batch:N0} ({batched:N0} jobs); median jobs/s (range) end to end:"));
         foreach (var (label, (one, many)) in rates)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label,-30} single {Spread(one)}   batched {Spread(many)}"));
