@@ -54,7 +54,7 @@ public static class ContenderFactory
         ContenderKind.Coravel => "Coravel 6.0.2",
         ContenderKind.Hangfire => "Hangfire 1.8.25 InMemory",
         ContenderKind.MassTransit => "MassTransit 8.5.12 in-memory",
-        ContenderKind.Wolverine => "Wolverine 6.62.0 local",
+        ContenderKind.Wolverine => "Wolverine 6.64.2 local",
         _ => kind.ToString(),
     };
 }

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Globalization;
+using AsyncQueue.Benchmarks.Contenders;
+
+namespace AsyncQueue.Benchmarks.Scenarios;
+
+/// <summary>
+/// <c>--rabbitmq [ROUNDS] [--jobs N] [--peer-prefetch N]</c>: AsyncQueue.RabbitMQ against MassTransit.RabbitMQ and WolverineFx.RabbitMQ on
+/// one throwaway broker on this machine, end to end (from the first enqueue until the last no-op handler ran), with
+/// <see cref="Workers"/> workers and a prefetch of <see cref="Workers"/> each (AsyncQueue ties its prefetch to
+/// <c>MaxConcurrency</c>), durable quorum queues and publisher confirms for all. Each round runs every contender in a
+/// rotating order, first with one awaited enqueue per job, then in batches of <see cref="Batch"/>; ROUNDS (default 5)
+/// rounds, then the medians and ranges over rounds.
+/// </summary>
+internal static class RabbitMqRun
+{
+    private const int Workers = 2;
+    private const int Batch = 1_000;
+    private const int DefaultJobs = 20_000;
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output)
+    {
+        var at = Array.IndexOf(args, "--rabbitmq");
+        var rounds = at + 1 < args.Length && !args[at + 1].StartsWith("--", StringComparison.Ordinal) ? Cli.Int(args[at + 1], "--rabbitmq ROUNDS") : 5;
+        var batched = Cli.Option(args, "--jobs") is { } jobs ? Cli.Int(jobs, "--jobs") : DefaultJobs;
+
+        // The peers' prefetch: AsyncQueue's by default; a larger one shows what the broker's cycle at prefetch 2 costs.
+        var peerPrefetch = Cli.Option(args, "--peer-prefetch") is { } count ? (ushort)Math.Min(Cli.Int(count, "--peer-prefetch"), ushort.MaxValue) : (ushort)Workers;
+
+        // One enqueue awaited at a time waits a confirm round trip per job: fewer jobs keep a round short.
+        var single = Math.Max(1, batched / 4);
+        if (!File.Exists(Path.Combine(ThrowawayRabbitMqServer.Scripts, "rabbitmq-server")))
+        {
+            output.WriteLine("RabbitMQ scenario NOT RUN: " + ThrowawayRabbitMqServer.MissingMessage);
+            return 1;
+        }
+
+        await using var broker = await ThrowawayRabbitMqServer.StartAsync();
+        var version = (await broker.CtlAsync("version")).Trim();
+        output.WriteLine(Describe(await ReniceAsync(broker)));
+        var amqp = new Uri(broker.Uri);
+        IBatchContender[] contenders =
+        [
+            new AsyncQueueRabbitMqContender(broker.Uri, "aq-noop", Workers),
+            new MassTransitRabbitMqContender(amqp, "mt-noop", Workers, peerPrefetch),
+            new WolverineRabbitMqContender(amqp, "wolverine-noop", Workers, peerPrefetch),
+        ];
+        var rates = contenders.ToDictionary(c => c.Label, _ => (Single: new List<double>(), Batched: new List<double>()));
+        try
+        {
+            foreach (var contender in contenders)
+            {
+                // Started and warmed up (connections, channels, JIT, the peers' code generation) before any measurement.
+                await contender.StartAsync();
+                await Drive.SteadyAsync(contender, Math.Min(single, 1_000));
+                await BatchesAsync(contender, Math.Min(batched, 2 * Batch));
+            }
+
+            for (var round = 0; round < rounds; round++)
+            {
+                var line = string.Create(CultureInfo.InvariantCulture, $"round {round + 1}:");
+                for (var i = 0; i < contenders.Length; i++)
+                {
+                    // A rotating order: no contender always runs first, or right after the same neighbour.
+                    var contender = contenders[(i + round) % contenders.Length];
+                    var one = await Measure.TimeAsync(single, () => Drive.SteadyAsync(contender, single));
+                    var many = await Measure.TimeAsync(batched, () => BatchesAsync(contender, batched));
+                    rates[contender.Label].Single.Add(one.JobsPerSecond);
+                    rates[contender.Label].Batched.Add(many.JobsPerSecond);
+                    line += string.Create(CultureInfo.InvariantCulture, $"  {contender.Label} {one.JobsPerSecond:N0} / {many.JobsPerSecond:N0}");
+                }
+
+                output.WriteLine(line + "  (jobs/s single / batched)");
+            }
+        }
+        finally
+        {
+            foreach (var contender in contenders)
+            {
+                await contender.DisposeAsync();
+            }
+        }
+
+        output.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"RabbitMQ {version}, {Workers} workers, prefetch {Workers} (peers {peerPrefetch}), no-op handler, {rounds} interleaved rounds; single EnqueueAsync ({single:N0} jobs) and batches of {Batch:N0} ({batched:N0} jobs); median jobs/s (range) end to end:"));
+        foreach (var (label, (one, many)) in rates)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label,-30} single {Spread(one)}   batched {Spread(many)}"));
+        }
+
+        var engine = rates[contenders[0].Label];
+        output.WriteLine("  AsyncQueue.RabbitMQ divided by the faster peer in the same round, median (range); target 2x and 20,000 jobs/s:");
+        output.WriteLine("    single  " + Ratios(engine.Single, round => contenders.Skip(1).Max(c => rates[c.Label].Single[round])));
+        output.WriteLine("    batched " + Ratios(engine.Batched, round => contenders.Skip(1).Max(c => rates[c.Label].Batched[round])));
+        return 0;
+    }
+
+    private static async Task BatchesAsync(IBatchContender contender, int jobs)
+    {
+        var done = contender.Completion.Expect(jobs);
+        for (var first = 0; first < jobs; first += Batch)
+        {
+            // Fresh jobs per batch, as an application makes.
+            var next = new Job[Math.Min(Batch, jobs - first)];
+            for (var i = 0; i < next.Length; i++)
+            {
+                next[i] = new Job();
+            }
+
+            await contender.EnqueueBatchAsync(next);
+        }
+
+        await done.WaitAsync(Drive.Patience);
+    }
+
+    /// <summary>
+    /// The test fixture starts the broker at nice 19, to spare a shared machine; here it competes with the client at
+    /// the same priority, as a broker on the application's machine would. Every thread of the node's Erlang VM is
+    /// reniced (a priority is per thread on Linux); returns what was done, for the output.
+    /// </summary>
+    private static async Task<string?> ReniceAsync(ThrowawayRabbitMqServer broker)
+    {
+        var pid = (await File.ReadAllTextAsync(Path.Combine(broker.Folder, "pid"))).Trim();
+        var threads = Directory.GetDirectories($"/proc/{pid}/task").Select(Path.GetFileName).ToArray();
+        var renice = new ProcessStartInfo("renice") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in (string?[])["-n", "0", "-p", .. threads])
+        {
+            renice.ArgumentList.Add(argument!);
+        }
+
+        using var process = Process.Start(renice)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return process.ExitCode == 0 ? null : await errors;
+    }
+
+    private static string Describe(string? reniceError) => reniceError is null
+        ? "broker reniced to 0 (the client's priority)"
+        : "broker left at nice 19 (renice failed: " + reniceError.Trim() + "); its figures are then too low";
+
+    private static string Spread(List<double> rates)
+    {
+        var sorted = rates.Order().ToArray();
+        return string.Create(CultureInfo.InvariantCulture, $"{Median(sorted),8:N0} ({sorted[0]:N0} to {sorted[^1]:N0})");
+    }
+
+    private static string Ratios(List<double> engine, Func<int, double> fasterPeer)
+    {
+        var ratios = engine.Select((rate, round) => rate / fasterPeer(round)).Order().ToArray();
+        return string.Create(CultureInfo.InvariantCulture, $"{Median(ratios):N2}x ({ratios[0]:N2}x to {ratios[^1]:N2}x)");
+    }
+
+    private static double Median(double[] sorted) =>
+        sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+}
