@@ -11,7 +11,6 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure steady AsyncQueue 2       best of 5 runs, for A/B checks
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure backlog AsyncQueuePipeline 1 1000000 3 --without scope,metrics   what a pipeline part costs
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable]   the headline: contenders taking turns in one process, markdown tables
-// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --engine-check 2 9 [--no-wolverine]     channel, engine, pipeline, Wolverine interleaved, with wake-ups per 1,000 jobs
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql 3 [--commit sync|async|both] [--server CONNECTION_STRING]   PostgreSQL store vs Hangfire.PostgreSql
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql-scale 10 [--chunk 50000] [--statements]   PostgreSQL speed as work grows
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --rabbitmq 5 [--jobs N]      AsyncQueue.RabbitMQ vs MassTransit and Wolverine on RabbitMQ, one broker
@@ -69,11 +68,6 @@ static async Task<int?> RunModeAsync(string[] args)
     if (args.Contains("--measure"))
     {
         return await ProfileRun.MeasureAsync(args, Console.Out);
-    }
-
-    if (args.Contains("--engine-check"))
-    {
-        return await EngineCheck.RunAsync(args, Console.Out);
     }
 
     if (args.Contains("--interleave"))

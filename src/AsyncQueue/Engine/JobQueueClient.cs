@@ -24,14 +24,14 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         try
         {
             ValueTask<EnqueueResult> pending;
-            if (traceParent is null && IsPlain(options))
+            if (options is null && traceParent is null)
             {
                 ThrowIfNull(job, nameof(job));
 
-                // A plain job (no options but a key, no trace context) may skip the record: the in-memory store keeps it
-                // by value. The enqueue time is precise when a duration histogram will use it.
+                // A plain job (no options, no trace context) may skip the record: the in-memory store keeps it by value.
+                // The enqueue time is precise when a duration histogram will use it.
                 sending = true;
-                pending = store.EnqueuePlainAsync(registration, job, options?.IdempotencyKey, _clock.UtcTicks(precise: metrics.TimingEnabled), cancellationToken);
+                pending = store.EnqueuePlainAsync(registration, job, _clock.UtcTicks(precise: metrics.TimingEnabled), cancellationToken);
             }
             else
             {
@@ -218,10 +218,6 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
             OnParentFailure = onParentFailure,
         };
     }
-
-    /// <summary>Options that ask for nothing but, at most, an idempotency key: the job needs no record to carry them.</summary>
-    private static bool IsPlain(EnqueueOptions? options) =>
-        options is null || (options is { Queue: null, Delay: null, NotBefore: null, MaxAttempts: null, Priority: JobPriority.Normal });
 
     private static void ThrowIfNull<TJob>([System.Diagnostics.CodeAnalysis.NotNull] TJob job, string parameterName)
     {

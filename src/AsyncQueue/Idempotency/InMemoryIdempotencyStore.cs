@@ -1,199 +1,149 @@
+using System.Collections.Concurrent;
 using AsyncQueue.Engine;
 
 namespace AsyncQueue.Idempotency;
 
 /// <summary>
-/// The in-memory store's idempotency keys, in <see cref="Stripes"/> independent stripes chosen by the key's hash. A
-/// claim takes its stripe's lock, so of any number of racing enqueues with one key exactly one wins. Keys of succeeded
-/// jobs are kept for their retention, at most <see cref="MaxRetainedKeys"/> of them (an equal share per stripe),
-/// oldest of a stripe evicted first; keys of waiting and running jobs are bounded by the jobs themselves.
+/// Idempotency keys in a concurrent dictionary. A claim is one <c>TryAdd</c> (or a compare-and-swap replacing an
+/// expired entry), so of any number of racing enqueues with one key exactly one wins. Keys of succeeded jobs are
+/// kept for their retention and at most <see cref="MaxRetainedKeys"/> of them, oldest evicted first; keys of
+/// waiting and running jobs are bounded by the jobs themselves.
 /// </summary>
 /// <remarks>
-/// <para>
-/// Why not a <c>ConcurrentDictionary&lt;string, Claim&gt;</c> (the previous design): with a key per job and up to a
-/// million retained, its node, the claim and the key string were three objects per key that lived for the retention,
-/// so the garbage collector copied every one of them into older generations, and the dictionary's growth rehashed a
-/// million nodes at once. Here nothing per key outlives its job: a live claim is a <see cref="Dictionary{TKey, TValue}"/>
-/// entry (a struct in the stripe's array) holding the string its job's record holds anyway, and a retained key is
-/// copied into its stripe's <see cref="RetainedKeys"/>, flat arrays of structs and characters that a sweep empties
-/// from the oldest end.
-/// </para>
-/// <para>
-/// Why a lock per stripe rather than lock-free: a claim must check the live and the retained keys and add one as a
-/// single step, and a stripe's lock is held for a hash probe or two, never while user code or a continuation runs.
-/// With <see cref="Stripes"/> stripes the producer and the workers rarely meet on one, and a stripe that grows
-/// rehashes only its own share.
-/// </para>
+/// The in-memory job store keeps the <see cref="Claim"/> a key's job won and marks it succeeded through it
+/// (<see cref="MarkSucceeded(Claim, TimeSpan)"/>): with up to a million retained keys the dictionary is far larger
+/// than the processor's caches, and each lookup spared is a few cache misses spared on every job.
 /// </remarks>
 internal sealed class InMemoryIdempotencyStore(TimeProvider time)
 {
     public const int MaxRetainedKeys = 1_000_000;
 
-    /// <summary>The number of stripes, a power of two.</summary>
-    public const int Stripes = 64;
-
-    private const int StripeShift = 32 - 6;
-    private const int MaxRetainedPerStripe = MaxRetainedKeys / Stripes;
-
-    private readonly Stripe[] _stripes = CreateStripes();
+    private readonly ConcurrentDictionary<string, Claim> _keys = new(StringComparer.Ordinal);
+    private readonly ConcurrentQueue<Claim> _retained = new();
 
     // A succeeded key's expiry needs no better than the coarse clock: it is read once per job on the hot path.
     private readonly CoarseClock _clock = new(time);
-    private long _nextFullSweepTicks;
+    private int _retainedCount;
+    private int _sweeping;
 
-    /// <summary>Gets how many keys are held: claimed by waiting or running jobs, or retained.</summary>
-    public int Count
-    {
-        get
-        {
-            var count = 0;
-            foreach (var stripe in _stripes)
-            {
-                lock (stripe.Gate)
-                {
-                    count += stripe.Live.Count + stripe.Retained.Count;
-                }
-            }
-
-            return count;
-        }
-    }
+    public int Count => _keys.Count;
 
     /// <summary>Gets how many keys of succeeded jobs are retained, the number bounded by <see cref="MaxRetainedKeys"/>.</summary>
-    public int RetainedCount
+    public int RetainedCount => Volatile.Read(ref _retainedCount);
+
+    /// <summary>Claims <paramref name="key"/> for <paramref name="jobId"/>, or returns the live claim that holds it.</summary>
+    /// <returns>The claim holding the key: this job's when its <see cref="Claim.JobId"/> is <paramref name="jobId"/>.</returns>
+    public Claim TryClaim(string key, JobId jobId)
     {
-        get
+        var claim = new Claim(key, jobId);
+        while (true)
         {
-            var count = 0;
-            foreach (var stripe in _stripes)
+            if (_keys.TryAdd(key, claim))
             {
-                lock (stripe.Gate)
-                {
-                    count += stripe.Retained.Count;
-                }
+                return claim;
             }
 
-            return count;
-        }
-    }
-
-    /// <summary>Claims <paramref name="key"/> for <paramref name="jobId"/>, or returns the job that holds it.</summary>
-    /// <returns>The job holding the key: <paramref name="jobId"/> when this claim won.</returns>
-    public JobId TryClaim(string key, JobId jobId)
-    {
-        var hash = key.GetHashCode(StringComparison.Ordinal);
-        var stripe = StripeOf(hash);
-        lock (stripe.Gate)
-        {
-            if (stripe.Live.TryGetValue(key, out var holder))
+            if (!_keys.TryGetValue(key, out var current))
             {
-                return holder;
+                continue;
             }
 
-            // A retained key refuses its duplicates until it expires; the clock is read only when one is found.
-            if (stripe.Retained.TryFind(key, hash, out holder, out var expiresAtTicks) && expiresAtTicks > _clock.UtcTicks(precise: false))
+            if (current.ExpiresAtTicks > time.GetUtcNow().UtcTicks)
             {
-                return holder;
+                return current;
             }
 
-            stripe.Live.Add(key, jobId);
-            return jobId;
+            if (_keys.TryUpdate(key, claim, current))
+            {
+                return claim;
+            }
         }
     }
 
     public ValueTask MarkSucceededAsync(string key, JobId jobId, TimeSpan retention, CancellationToken cancellationToken)
     {
-        MarkSucceeded(key, jobId, retention);
+        if (_keys.TryGetValue(key, out var current) && current.JobId == jobId)
+        {
+            MarkSucceeded(current, retention);
+        }
+
         return default;
     }
 
-    /// <summary>Keeps the key of a succeeded job for <paramref name="retention"/>, if the job still holds it.</summary>
-    /// <remarks>
-    /// A key released meanwhile (its job was dead-lettered, then requeued) is not held by it any more: its success
-    /// retains nothing, so the bound counts only keys that refuse duplicates.
-    /// </remarks>
-    public void MarkSucceeded(string key, JobId jobId, TimeSpan retention)
+    /// <summary>Keeps the key of a succeeded job for <paramref name="retention"/>, through the claim its job won.</summary>
+    public void MarkSucceeded(Claim claim, TimeSpan retention)
     {
         var now = _clock.UtcTicks(precise: false);
-        var hash = key.GetHashCode(StringComparison.Ordinal);
-        var stripe = StripeOf(hash);
-        lock (stripe.Gate)
-        {
-            if (!stripe.Live.TryGetValue(key, out var holder) || holder != jobId)
-            {
-                return;
-            }
 
-            stripe.Live.Remove(key);
-            var expiresAtTicks = retention.Ticks >= long.MaxValue - now ? long.MaxValue : now + retention.Ticks;
-            stripe.Retained.Add(key, hash, jobId, expiresAtTicks);
-            stripe.Retained.Evict(now, MaxRetainedPerStripe);
+        // A live claim stays in the dictionary until its own job marks or releases it (nothing else removes or
+        // replaces a claim that has not expired), so setting its expiry in place needs no lookup and no lock.
+        if (claim.TryRetain(retention.Ticks >= Claim.Live - now ? Claim.Live - 1 : now + retention.Ticks))
+        {
+            _retained.Enqueue(claim);
+            Interlocked.Increment(ref _retainedCount);
         }
 
-        SweepAllIfDue(now);
+        Sweep(now);
     }
 
     public ValueTask ReleaseAsync(string key, JobId jobId, CancellationToken cancellationToken)
     {
-        Release(key, jobId);
+        if (_keys.TryGetValue(key, out var current) && current.JobId == jobId && _keys.TryRemove(new KeyValuePair<string, Claim>(key, current)))
+        {
+            // A released claim never becomes retained: a dead letter requeued later still carries it, and its success
+            // must not count a key that is no longer held against the bound.
+            current.Release();
+        }
+
         return default;
     }
 
-    /// <summary>Frees <paramref name="key"/> if <paramref name="jobId"/> holds it.</summary>
-    public void Release(string key, JobId jobId)
+    /// <summary>Evicts retained keys that expired, or that exceed the bound, oldest first.</summary>
+    private void Sweep(long nowTicks)
     {
-        var stripe = StripeOf(key.GetHashCode(StringComparison.Ordinal));
-        lock (stripe.Gate)
-        {
-            if (stripe.Live.TryGetValue(key, out var holder) && holder == jobId)
-            {
-                stripe.Live.Remove(key);
-            }
-        }
-    }
-
-    private static Stripe[] CreateStripes()
-    {
-        var stripes = new Stripe[Stripes];
-        for (var i = 0; i < stripes.Length; i++)
-        {
-            stripes[i] = new Stripe();
-        }
-
-        return stripes;
-    }
-
-    // The hash's top bits choose the stripe; the retained keys' index probes from its low bits.
-    private Stripe StripeOf(int hash) => _stripes[(uint)hash >> StripeShift];
-
-    /// <summary>
-    /// Expiry by generation: each success evicts its own stripe's expired keys, and once a second (by the coarse clock)
-    /// every stripe is swept, so a stripe that sees no more successes still frees its keys.
-    /// </summary>
-    private void SweepAllIfDue(long now)
-    {
-        var due = Volatile.Read(ref _nextFullSweepTicks);
-        if (now < due || Interlocked.CompareExchange(ref _nextFullSweepTicks, now + TimeSpan.TicksPerSecond, due) != due)
+        // One sweeper at a time, by a flag rather than a lock: a busy sweeper makes the others skip, so this never waits.
+        if (Interlocked.CompareExchange(ref _sweeping, 1, 0) != 0)
         {
             return;
         }
 
-        foreach (var stripe in _stripes)
+        try
         {
-            lock (stripe.Gate)
+            while (_retained.TryPeek(out var oldest) && (oldest.ExpiresAtTicks <= nowTicks || Volatile.Read(ref _retainedCount) > MaxRetainedKeys))
             {
-                stripe.Retained.Evict(now, MaxRetainedPerStripe);
+                _retained.TryDequeue(out _);
+                Interlocked.Decrement(ref _retainedCount);
+
+                // Removes the key only if it still maps to this very claim (not to a newer claim of the same key).
+                _keys.TryRemove(new KeyValuePair<string, Claim>(oldest.Key, oldest));
             }
+        }
+        finally
+        {
+            Volatile.Write(ref _sweeping, 0);
         }
     }
 
-    /// <summary>One stripe: its lock, the keys its waiting and running jobs hold, and its retained keys.</summary>
-    private sealed class Stripe
+    /// <summary>One job's hold on a key: live until the job succeeds, then retained until it expires.</summary>
+    /// <remarks>A class, not a record: the dictionary's compare-and-swap must compare identities, not values.</remarks>
+    internal sealed class Claim(string key, JobId jobId)
     {
-        public Lock Gate { get; } = new();
+        /// <summary>The expiry of a claim whose job has not succeeded yet: never.</summary>
+        public const long Live = long.MaxValue;
 
-        public Dictionary<string, JobId> Live { get; } = new(StringComparer.Ordinal);
+        private long _expiresAtTicks = Live;
 
-        public RetainedKeys Retained { get; } = new();
+        public string Key { get; } = key;
+
+        public JobId JobId { get; } = jobId;
+
+        /// <summary>Gets when the key is free again, in UTC ticks; <see cref="Live"/> while its job has not succeeded.</summary>
+        public long ExpiresAtTicks => Volatile.Read(ref _expiresAtTicks);
+
+        /// <summary>Sets the expiry of a live claim; false when it was retained or released already.</summary>
+        public bool TryRetain(long expiresAtTicks) => Interlocked.CompareExchange(ref _expiresAtTicks, expiresAtTicks, Live) == Live;
+
+        /// <summary>Ends a live claim whose key was freed: expired since ever, so it is never retained.</summary>
+        public void Release() => Interlocked.CompareExchange(ref _expiresAtTicks, 0, Live);
     }
 }

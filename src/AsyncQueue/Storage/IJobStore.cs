@@ -178,11 +178,11 @@ public interface IJobStore
     ValueTask<QueueCounts> CountAsync(string queue, CancellationToken cancellationToken);
 
     /// <summary>
-    /// The client's path for a plain job (no options but an idempotency key, no trace context). A store may take it
-    /// without building a record; by default it builds one and calls <see cref="EnqueueAsync"/>.
+    /// The client's path for a plain job (no options, no trace context). A store may take it without building a record;
+    /// by default it builds one and calls <see cref="EnqueueAsync"/>.
     /// </summary>
-    internal ValueTask<EnqueueResult> EnqueuePlainAsync(JobRegistration registration, object job, string? idempotencyKey, long enqueuedAtTicks, CancellationToken cancellationToken) =>
-        EnqueueAsync(new JobRecord(JobId.NewId(), registration.Kind, registration.Queue, job, new DateTimeOffset(enqueuedAtTicks, TimeSpan.Zero)) { Registration = registration, IdempotencyKey = idempotencyKey }, cancellationToken);
+    internal ValueTask<EnqueueResult> EnqueuePlainAsync(JobRegistration registration, object job, long enqueuedAtTicks, CancellationToken cancellationToken) =>
+        EnqueueAsync(new JobRecord(JobId.NewId(), registration.Kind, registration.Queue, job, new DateTimeOffset(enqueuedAtTicks, TimeSpan.Zero)) { Registration = registration }, cancellationToken);
 
     /// <summary>Called when the job queue stops: a store may fail producers that wait for room, since no worker will free it.</summary>
     internal void StopAccepting()

@@ -109,18 +109,19 @@ public sealed class IdempotencyTests
         // A dead-lettered job frees its key; requeued, it succeeds later through the claim its record still carries.
         var store = new AsyncQueue.Idempotency.InMemoryIdempotencyStore(new FakeTimeProvider());
         var first = JobId.NewId();
-        Assert.Equal(first, store.TryClaim("key", first));
+        var released = store.TryClaim("key", first);
         await store.ReleaseAsync("key", first, CancellationToken.None);
-        store.MarkSucceeded("key", first, TimeSpan.FromHours(1));
+        store.MarkSucceeded(released, TimeSpan.FromHours(1));
 
         Assert.Equal(0, store.Count);
         Assert.Equal(0, store.RetainedCount);
 
         // The key is free for a new job, whose success is retained as usual.
         var second = JobId.NewId();
-        Assert.Equal(second, store.TryClaim("key", second));
-        store.MarkSucceeded("key", second, TimeSpan.FromHours(1));
+        var claim = store.TryClaim("key", second);
+        Assert.Equal(second, claim.JobId);
+        store.MarkSucceeded(claim, TimeSpan.FromHours(1));
         Assert.Equal(1, store.RetainedCount);
-        Assert.Equal(second, store.TryClaim("key", JobId.NewId()));
+        Assert.Equal(second, store.TryClaim("key", JobId.NewId()).JobId);
     }
 }

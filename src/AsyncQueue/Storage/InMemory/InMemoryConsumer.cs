@@ -96,7 +96,7 @@ internal sealed class InMemoryConsumer : IJobConsumer, IValueTaskSource<bool>
     {
         if (job.Registration is { } registration)
         {
-            _reused.Reuse(JobId.FromSequence(job.Sequence), registration, _queue.Name, job.Value, job.IdempotencyKey, job.EnqueuedAtTicks);
+            _reused.Reuse(JobId.FromSequence(job.Sequence), registration, _queue.Name, job.Value, job.EnqueuedAtTicks);
             return _reused;
         }
 

@@ -52,37 +52,14 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
     }
 
     /// <summary>
-    /// The client's path for a plain job (no options but an idempotency key, no trace context): stored by value, with
-    /// no record (see <see cref="ReadyJob"/>); a key is claimed first, and freed again if the queue refuses the job.
+    /// The client's path for a plain job (no options, no trace context): stored by value, with no record
+    /// (see <see cref="ReadyJob"/>).
     /// </summary>
-    ValueTask<EnqueueResult> IJobStore.EnqueuePlainAsync(JobRegistration registration, object job, string? idempotencyKey, long enqueuedAtTicks, CancellationToken cancellationToken)
+    ValueTask<EnqueueResult> IJobStore.EnqueuePlainAsync(JobRegistration registration, object job, long enqueuedAtTicks, CancellationToken cancellationToken)
     {
         var sequence = JobId.NextSequence();
-        var id = JobId.FromSequence(sequence);
-        var queue = GetQueue(registration.Queue);
-        if (idempotencyKey is null)
-        {
-            return Accept(queue.EnqueueAsync(ReadyJob.Plain(registration, job, null, sequence, enqueuedAtTicks), cancellationToken), id);
-        }
-
-        var holder = _keys.TryClaim(idempotencyKey, id);
-        if (holder != id)
-        {
-            return new(new EnqueueResult(holder, EnqueueStatus.Duplicate));
-        }
-
-        ValueTask pending;
-        try
-        {
-            pending = queue.EnqueueAsync(ReadyJob.Plain(registration, job, idempotencyKey, sequence, enqueuedAtTicks), cancellationToken);
-        }
-        catch
-        {
-            _keys.Release(idempotencyKey, id);
-            throw;
-        }
-
-        return pending.IsCompletedSuccessfully ? new(new EnqueueResult(id, EnqueueStatus.Accepted)) : AwaitKeyedAsync(pending, idempotencyKey, id);
+        var pending = GetQueue(registration.Queue).EnqueueAsync(ReadyJob.Plain(registration, job, sequence, enqueuedAtTicks), cancellationToken);
+        return Accept(pending, JobId.FromSequence(sequence));
     }
 
     public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
@@ -156,12 +133,27 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
             return default;
         }
 
-        _keys.MarkSucceeded(key, job.Id, GetQueue(job.Queue).Options.IdempotencyRetention);
-        return default;
+        var retention = GetQueue(job.Queue).Options.IdempotencyRetention;
+        if (job.StoreData is InMemoryIdempotencyStore.Claim claim)
+        {
+            _keys.MarkSucceeded(claim, retention);
+            return default;
+        }
+
+        return _keys.MarkSucceededAsync(key, job.Id, retention, cancellationToken);
     }
 
-    /// <summary>Claims the job's key and returns the key's holder: the job itself when its claim won.</summary>
-    private JobId Claim(JobRecord job, string key) => _keys.TryClaim(key, job.Id);
+    /// <summary>Claims the job's key and returns the key's holder; a won claim is kept in the record, to mark it without a lookup.</summary>
+    private JobId Claim(JobRecord job, string key)
+    {
+        var claim = _keys.TryClaim(key, job.Id);
+        if (claim.JobId == job.Id)
+        {
+            job.StoreData = claim;
+        }
+
+        return claim.JobId;
+    }
 
     public ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken)
     {
@@ -225,10 +217,6 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
                 {
                     await MarkCancelledAsync(record, cancellationToken).ConfigureAwait(false);
                 }
-                else if (waiting.IdempotencyKey is { } key)
-                {
-                    _keys.Release(key, waiting.Id);
-                }
 
                 return CancelJobResult.Cancelled;
             }
@@ -257,7 +245,6 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
                 return new JobInfo(id, queue.Name, registration.Kind, JobState.Waiting, new DateTimeOffset(waiting.EnqueuedAtTicks, TimeSpan.Zero))
                 {
                     NextRunAt = new DateTimeOffset(waiting.EnqueuedAtTicks, TimeSpan.Zero),
-                    IdempotencyKey = waiting.IdempotencyKey,
                 };
             }
 
@@ -324,22 +311,6 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
         }
 
         return AwaitAcceptedAsync(pending, jobId);
-    }
-
-    /// <summary>A keyed plain job waiting for room: its key is freed if it is not accepted after all.</summary>
-    private async ValueTask<EnqueueResult> AwaitKeyedAsync(ValueTask pending, string key, JobId id)
-    {
-        try
-        {
-            await pending.ConfigureAwait(false);
-        }
-        catch
-        {
-            _keys.Release(key, id);
-            throw;
-        }
-
-        return new EnqueueResult(id, EnqueueStatus.Accepted);
     }
 
     private static async ValueTask<EnqueueResult> AwaitAcceptedAsync(ValueTask pending, JobId jobId)

@@ -3,7 +3,7 @@ using AsyncQueue.Engine;
 namespace AsyncQueue.Storage.InMemory;
 
 /// <summary>
-/// A job waiting in an <see cref="InMemoryQueue"/>. A plain job (no options but an idempotency key, first attempt) is stored by value in the
+/// A job waiting in an <see cref="InMemoryQueue"/>. A plain job (no options, first attempt) is stored by value in the
 /// queue's own storage, so enqueueing it allocates nothing beyond the job; anything else waits as its full record.
 /// </summary>
 /// <remarks>
@@ -12,11 +12,10 @@ namespace AsyncQueue.Storage.InMemory;
 /// </remarks>
 internal readonly struct ReadyJob
 {
-    private ReadyJob(object value, JobRegistration? registration, string? idempotencyKey, long sequence, long enqueuedAtTicks)
+    private ReadyJob(object value, JobRegistration? registration, long sequence, long enqueuedAtTicks)
     {
         Value = value;
         Registration = registration;
-        IdempotencyKey = idempotencyKey;
         Sequence = sequence;
         EnqueuedAtTicks = enqueuedAtTicks;
     }
@@ -27,9 +26,6 @@ internal readonly struct ReadyJob
     /// <summary>Gets the plain job's registration, or <see langword="null"/> when <see cref="Value"/> is a record.</summary>
     public JobRegistration? Registration { get; }
 
-    /// <summary>Gets the plain job's idempotency key, claimed for it at enqueue, or <see langword="null"/>.</summary>
-    public string? IdempotencyKey { get; }
-
     /// <summary>Gets the plain job's id, as its number in this process's sequence (<see cref="JobId.FromSequence"/>).</summary>
     public long Sequence { get; }
 
@@ -39,8 +35,8 @@ internal readonly struct ReadyJob
     /// <summary>Gets the job's id.</summary>
     public JobId Id => Registration is null ? ((JobRecord)Value).Id : JobId.FromSequence(Sequence);
 
-    public static ReadyJob Plain(JobRegistration registration, object job, string? idempotencyKey, long sequence, long enqueuedAtTicks) =>
-        new(job, registration, idempotencyKey, sequence, enqueuedAtTicks);
+    public static ReadyJob Plain(JobRegistration registration, object job, long sequence, long enqueuedAtTicks) =>
+        new(job, registration, sequence, enqueuedAtTicks);
 
-    public static ReadyJob Of(JobRecord record) => new(record, null, null, 0, 0);
+    public static ReadyJob Of(JobRecord record) => new(record, null, 0, 0);
 }
