@@ -12,7 +12,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure backlog AsyncQueuePipeline 1 1000000 3 --without scope,metrics   what a pipeline part costs
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --interleave 2 7 [--no-peers]       steady, contenders taking turns in one process: ratios per round
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql 3 [--commit sync|async|both] [--server CONNECTION_STRING]   PostgreSQL store vs Hangfire.PostgreSql
-// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --redis 3 [--fsync always|everysec|both]   Redis store vs BullMQ 6.7.0 (Node) and Hangfire.Redis
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --redis 3 [--fsync always|everysec|both] [--jobs N]   Redis store vs BullMQ 6.7.0 (Node) and Hangfire.Redis
 // See docs/benchmarks.md.
 // --rate N: offer N jobs/s instead of half the lowest peak (to explore the curve); --workers N: one worker count.
 double? rate;

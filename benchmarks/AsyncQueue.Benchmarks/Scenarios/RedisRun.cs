@@ -4,10 +4,11 @@ using AsyncQueue.Benchmarks.Contenders;
 namespace AsyncQueue.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--redis [ROUNDS] [--fsync always|everysec|both]</c>: the Redis scenario alone (issue 18), ROUNDS times (default
+/// <c>--redis [ROUNDS] [--fsync always|everysec|both] [--jobs N]</c>: the Redis scenario alone (issue 18), ROUNDS times (default
 /// 3), each contender on a fresh throwaway <c>redis-server</c> with the append-only file fsynced on every write
 /// (<c>always</c>: no accepted job lost when Redis crashes) and/or once a second (<c>everysec</c>, the default: the
-/// usual production setting); one line per contender per round, so the spread on a shared machine shows.
+/// usual production setting); one line per contender per round, so the spread on a shared machine shows. <c>--jobs N</c>
+/// caps every contender's job count at N (for <c>always</c>, whose per-write flush makes the default counts take minutes).
 /// </summary>
 internal static class RedisRun
 {
@@ -32,7 +33,9 @@ internal static class RedisRun
         }
 
         await BullMqScript.EnsureInstalledAsync(output);
-        var counts = new RedisScenario.Counts(RedisScenario.SingleJobs, RedisScenario.Jobs, RedisScenario.BullMqJobs, RedisScenario.HangfireJobs);
+        var cap = Cli.Option(args, "--jobs") is { } jobs ? Cli.Int(jobs, "--jobs") : int.MaxValue;
+        var counts = new RedisScenario.Counts(
+            Math.Min(cap, RedisScenario.SingleJobs), Math.Min(cap, RedisScenario.Jobs), Math.Min(cap, RedisScenario.BullMqJobs), Math.Min(cap, RedisScenario.HangfireJobs));
         output.WriteLine($"Redis scenario: {Workers} workers, no-op handler, each contender on a fresh redis-server (appendonly yes, no RDB snapshots), one warm-up and one measured run each way; {Environment.ProcessorCount} cores, .NET {Environment.Version}.");
         for (var round = 1; round <= rounds; round++)
         {
