@@ -76,14 +76,26 @@ internal static class BullMqScript
         }
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start: is Node.js installed?");
-        var errors = process.StandardError.ReadToEndAsync();
-        var lines = new List<string>();
-        while (await process.StandardOutput.ReadLineAsync() is { } line)
-        {
-            lines.Add(line);
-        }
 
-        await process.WaitForExitAsync();
-        return (process.ExitCode, lines, await errors);
+        // A stuck script (a job never processed) must fail the round, as Drive.Patience fails a stuck .NET contender:
+        // twice the patience, for the warm-up run and the measured one.
+        using var patience = new CancellationTokenSource(Drive.Patience * 2);
+        try
+        {
+            var errors = process.StandardError.ReadToEndAsync(patience.Token);
+            var lines = new List<string>();
+            while (await process.StandardOutput.ReadLineAsync(patience.Token) is { } line)
+            {
+                lines.Add(line);
+            }
+
+            await process.WaitForExitAsync(patience.Token);
+            return (process.ExitCode, lines, await errors);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{program} {string.Join(' ', arguments)} did not finish within {Drive.Patience * 2}.");
+        }
     }
 }
