@@ -43,6 +43,50 @@ public abstract class DurableJobStoreConformanceTests : JobStoreConformanceTests
         await base.DisposeAsync();
     }
 
+    /// <summary>
+    /// A store with <see cref="JobStoreCapabilities.SharedRateLimits"/> leases at most a window's permits of a rate-limited
+    /// queue across two processes, leaves the rest waiting (not failed), and leases them in the next window.
+    /// </summary>
+    [Fact]
+    public async Task Fetch_SharedRateLimit_LeasesAtMostPermitsPerWindowAcrossProcesses()
+    {
+        if ((Store.Capabilities & JobStoreCapabilities.SharedRateLimits) == 0)
+        {
+            return;
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            await Store.EnqueueAsync(new JobRecord(JobId.NewId(), nameof(ConformanceJob), RateLimitedQueue, new ConformanceJob(i), Time.GetUtcNow()), CancellationToken.None);
+        }
+
+        var (other, otherTime) = StartProcess();
+        var here = Store.OpenConsumer(RateLimitedQueue);
+        var there = other.OpenConsumer(RateLimitedQueue);
+        var guard = TimeSpan.FromMinutes(1);
+        await here.FetchAsync(CancellationToken.None).AsTask().WaitAsync(guard);
+        await there.FetchAsync(CancellationToken.None).AsTask().WaitAsync(guard);
+        await here.FetchAsync(CancellationToken.None).AsTask().WaitAsync(guard);
+
+        // The window's three permits are spent: a fourth fetch in either process waits, past several polls.
+        var fourth = there.FetchAsync(CancellationToken.None).AsTask();
+        for (var poll = 0; poll < 3; poll++)
+        {
+            Time.Advance(TimeSpan.FromSeconds(5));
+            otherTime.Advance(TimeSpan.FromSeconds(5));
+            await Task.Delay(50);
+        }
+
+        Assert.False(fourth.IsCompleted, "a fourth job was leased in a window of three permits");
+        var counts = await Store.CountAsync(RateLimitedQueue, CancellationToken.None);
+        Assert.Equal(2, counts.Waiting);
+
+        // The next window: the waiting jobs are leased.
+        Time.Advance(TimeSpan.FromMinutes(1));
+        otherTime.Advance(TimeSpan.FromMinutes(1));
+        await fourth.WaitAsync(guard);
+    }
+
     /// <summary>A leased job carries its lease's expiry, after now: the dispatcher checks it before it starts the job.</summary>
     [Fact]
     public async Task Fetch_LeasedJob_CarriesLeaseExpiryInTheFuture()

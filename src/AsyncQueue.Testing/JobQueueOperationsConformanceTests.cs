@@ -14,7 +14,7 @@ namespace AsyncQueue.Testing;
 /// waiting for idle. A store's test project subclasses it and overrides <see cref="ConfigureStore"/>; a durable store
 /// subclasses <see cref="DurableJobQueueOperationsConformanceTests"/>, which adds what processes sharing it must see.
 /// </summary>
-public abstract class JobQueueOperationsConformanceTests : IAsyncLifetime
+public abstract partial class JobQueueOperationsConformanceTests : IAsyncLifetime
 {
     /// <summary>The queue every test uses: one worker, one retry a minute after a failure.</summary>
     protected const string Queue = "operations";

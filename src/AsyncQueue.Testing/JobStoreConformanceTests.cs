@@ -55,7 +55,12 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     {
         var services = new ServiceCollection();
         services.AddSingleton(time);
-        var builder = services.AddJobQueue().AddHandler<ConformanceJob, ConformanceJobHandler>(Queue, q => q.MaxConcurrency = 4);
+        var builder = services.AddJobQueue().AddHandler<ConformanceJob, ConformanceJobHandler>(Queue, q => q.MaxConcurrency = 4)
+            .ConfigureQueue(RateLimitedQueue, q =>
+            {
+                q.MaxConcurrency = 4;
+                q.RateLimit = RateLimit;
+            });
         ConfigureStore(builder);
         return services.BuildServiceProvider();
     }
@@ -75,6 +80,12 @@ public abstract class JobStoreConformanceTests : IAsyncLifetime
     /// </summary>
     /// <param name="builder">The job queue builder.</param>
     protected abstract void ConfigureStore(IJobQueueBuilder builder);
+
+    /// <summary>The queue with <see cref="RateLimit"/>, for the tests of <see cref="JobStoreCapabilities.SharedRateLimits"/>.</summary>
+    private protected const string RateLimitedQueue = "conformance-rate-limited";
+
+    /// <summary>Gets the rate limit of <see cref="RateLimitedQueue"/>: 3 jobs per minute.</summary>
+    private protected static RateLimiting.JobRateLimit RateLimit { get; } = RateLimiting.JobRateLimit.PerMinute(3);
 
     /// <summary>Gets the dead-letter queue the suite uses.</summary>
     protected static DeadLetterTarget DeadLetters { get; } = new("conformance-dead", TimeSpan.FromDays(1), 3);

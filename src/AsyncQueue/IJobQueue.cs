@@ -33,6 +33,27 @@ public interface IJobQueue
         where TJob : notnull;
 
     /// <summary>
+    /// Enqueues a continuation: a job that runs only after its parent succeeded. Until then its status is
+    /// <see cref="JobState.AwaitingParent"/>; when the parent is dead-lettered or cancelled, the continuation is cancelled
+    /// or dead-lettered as <see cref="ContinuationOptions.OnParentFailure"/> says. A durable store keeps the link across
+    /// restarts and releases the continuation in the same transaction that records the parent's success.
+    /// </summary>
+    /// <typeparam name="TJob">A job type registered with <c>AddHandler</c>.</typeparam>
+    /// <param name="parentId">The id of the job to wait for, as its enqueue returned it; it may be a continuation itself.</param>
+    /// <param name="job">The job.</param>
+    /// <param name="options">The continuation's settings, or <see langword="null"/>.</param>
+    /// <param name="cancellationToken">Cancels a wait for room in a bounded queue.</param>
+    /// <returns>The continuation's id. A parent that succeeded already makes it due at once.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="job"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The options set an <see cref="EnqueueOptions.IdempotencyKey"/>.</exception>
+    /// <exception cref="ParentJobNotFoundException">The store knows no job with <paramref name="parentId"/>.</exception>
+    /// <exception cref="NotSupportedException">The store is durable and does not support continuations (<see cref="Storage.JobStoreCapabilities.Continuations"/>).</exception>
+    /// <exception cref="JobTypeNotRegisteredException">No handler is registered for <typeparamref name="TJob"/>.</exception>
+    /// <exception cref="JobQueueStoppedException">The queue is shutting down and accepts no new jobs.</exception>
+    ValueTask<EnqueueResult> ContinueWithAsync<TJob>(JobId parentId, TJob job, ContinuationOptions? options = null, CancellationToken cancellationToken = default)
+        where TJob : notnull;
+
+    /// <summary>
     /// Cancels a job by id: a waiting, scheduled or retrying job will not run; a running one has its handler's
     /// cancellation token cancelled, in whichever process runs it. A cancelled job is never retried nor dead-lettered,
     /// and its status becomes <see cref="JobState.Cancelled"/>.

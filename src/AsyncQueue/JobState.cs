@@ -23,4 +23,10 @@ public enum JobState
 
     /// <summary>It was cancelled by <see cref="IJobQueue.CancelAsync"/>: never retried, never dead-lettered. Kept like a succeeded job.</summary>
     Cancelled,
+
+    /// <summary>
+    /// A continuation (<see cref="IJobQueue.ContinueWithAsync"/>) that waits for its parent to succeed; it then becomes
+    /// <see cref="Waiting"/>, or is cancelled or dead-lettered if its parent fails (<see cref="ContinuationOptions.OnParentFailure"/>).
+    /// </summary>
+    AwaitingParent,
 }

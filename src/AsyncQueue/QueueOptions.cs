@@ -1,3 +1,4 @@
+using AsyncQueue.RateLimiting;
 using AsyncQueue.Retry;
 
 namespace AsyncQueue;
@@ -37,6 +38,17 @@ public class QueueOptions
     /// </summary>
     /// <value>The default value is 30 seconds. Range: zero or more.</value>
     public TimeSpan AbandonAfter { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Gets or sets how many of this queue's jobs may start per period, for the whole queue or per key. A job over the
+    /// limit waits (still waiting, for status and cancel) until a window has room; it is never failed or dropped.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="null"/>: no limit, and no cost. A store with
+    /// <see cref="Storage.JobStoreCapabilities.SharedRateLimits"/> enforces a queue-wide limit across every process that
+    /// shares it; otherwise, and for per-key limits, each process enforces it alone.
+    /// </value>
+    public JobRateLimit? RateLimit { get; set; }
 
     /// <summary>Gets or sets the dead-letter queue that receives this queue's jobs when they fail for good.</summary>
     /// <value>The default value is <see langword="null"/>: the queue's name followed by <c>-dead-letter</c>.</value>

@@ -21,6 +21,11 @@
 //       Runs the recurring job "tick" on EXPR (default "* * * * * *", every second); its handler appends
 //       "<tick in Unix seconds> <attempt>" to the results file. Logs at Debug each tick another process enqueued first.
 //       Runs until its standard input closes.
+//   chain STORE --results FILE [--enqueue] [--block-at K]
+//       Runs ChainJob handlers (one at a time); each appends "step attempt" to the results file and prints
+//       "@@started <step> <attempt>". With --enqueue, first enqueues a chain of three (step 1, then 2 and 3 each a
+//       continuation of the one before) and prints "@@enqueued <id1> <id2> <id3>". Step K never returns: the test kills
+//       the process there. Runs until its standard input closes.
 //   throughput STORE [--jobs N] [--concurrency N] [--producers N] [--batch N]
 //       Measures end-to-end jobs/s: from the first enqueue to the last handler run. Prints the rate. On SQLite the file
 //       is deleted first; on PostgreSQL the run uses a fresh schema, dropped afterwards.
@@ -34,6 +39,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "work" => await WorkCommand.RunAsync(new Arguments(args)),
     "poison" => await PoisonCommand.RunAsync(new Arguments(args)),
     "cancel" => await CancelCommand.RunAsync(new Arguments(args)),
+    "chain" => await ChainCommand.RunAsync(new Arguments(args)),
     "recurring" => await RecurringCommand.RunAsync(new Arguments(args)),
     "throughput" => await ThroughputCommand.RunAsync(new Arguments(args)),
     _ => Usage(),
@@ -41,6 +47,6 @@ return args.Length == 0 ? Usage() : args[0] switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: work|poison|cancel|recurring|throughput (--sqlite FILE | --postgres CONNECTION-STRING [--schema NAME] | --redis CONFIGURATION [--prefix NAME]) [options]; see Program.cs");
+    Console.Error.WriteLine("usage: work|poison|cancel|chain|recurring|throughput (--sqlite FILE | --postgres CONNECTION-STRING [--schema NAME] | --redis CONFIGURATION [--prefix NAME]) [options]; see Program.cs");
     return 2;
 }

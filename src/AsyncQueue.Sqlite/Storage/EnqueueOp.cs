@@ -22,4 +22,7 @@ internal sealed class EnqueueOp(SqliteJobStore store, SqliteQueue queue, IReadOn
     public void Stored(int end) => SetResult(end);
 
     public void Full(JobQueueFullException exception) => Refuse(exception);
+
+    /// <summary>A continuation whose parent no job is: the request writes nothing.</summary>
+    public new void Refuse(Exception refusal) => base.Refuse(refusal);
 }

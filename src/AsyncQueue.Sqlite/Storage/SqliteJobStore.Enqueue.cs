@@ -12,6 +12,18 @@ internal sealed partial class SqliteJobStore
         return (await EnqueueCoreAsync(GetQueue(job.Queue), [job], cancellationToken).ConfigureAwait(false))[0];
     }
 
+    /// <summary>A continuation: stored by the enqueue path, which looks up its parent in the same transaction.</summary>
+    public ValueTask<EnqueueResult> EnqueueContinuationAsync(JobRecord job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        if (job.ParentId is null || job.IdempotencyKey is not null)
+        {
+            throw new ArgumentException("A continuation has a ParentId and no IdempotencyKey.", nameof(job));
+        }
+
+        return EnqueueAsync(job, cancellationToken);
+    }
+
     public async ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(jobs);
@@ -90,6 +102,16 @@ internal sealed partial class SqliteJobStore
         for (var i = op.Start; i < end; i++)
         {
             var job = jobs[i];
+            if (job.ParentId is { } parentId)
+            {
+                if (!InsertContinuation(op, i, parentId, cycle))
+                {
+                    return;
+                }
+
+                continue;
+            }
+
             var holdsKey = 0;
             if (job.IdempotencyKey is { } key)
             {
@@ -121,6 +143,55 @@ internal sealed partial class SqliteJobStore
         }
 
         op.Stored(end);
+    }
+
+    /// <summary>
+    /// Stores a continuation as its parent's state says: due after a success, due and failed after a dead letter or a
+    /// cancel, awaiting otherwise. <see langword="false"/> when no job has the parent's id: the request is refused.
+    /// </summary>
+    private bool InsertContinuation(EnqueueOp op, int index, JobId parentId, WriteCycle cycle)
+    {
+        long? parentState = null;
+        using (var reader = _sql.FindById.Query(parentId.Value))
+        {
+            if (reader.Read())
+            {
+                parentState = reader.GetInt64(1);
+            }
+        }
+
+        if (parentState is null && _sql.HasDeadLetter.ScalarInt64(parentId.Value) != 0)
+        {
+            parentState = StoredJobStatus.Cancelled;
+        }
+
+        if (parentState is not { } state)
+        {
+            op.Refuse(new ParentJobNotFoundException(parentId));
+            return false;
+        }
+
+        var job = op.Jobs[index];
+        var failed = state == StoredJobStatus.Cancelled;
+        _sql.InsertContinuation.Execute(
+            job.Id.Value,
+            op.Queue.Name,
+            job.Kind,
+            op.Payloads[index],
+            state is StoredJobStatus.Succeeded or StoredJobStatus.Cancelled ? StoredJobStatus.Waiting : StoredJobStatus.AwaitingParent,
+            failed ? cycle.NowTicks : (job.NotBefore ?? job.EnqueuedAt).UtcTicks,
+            job.Attempt,
+            job.MaxAttempts,
+            job.EnqueuedAt.UtcTicks,
+            JobPayloads.SerializeErrors(job.Errors),
+            job.TraceParent,
+            job.TraceState,
+            (int)job.Priority,
+            parentId.Value,
+            (int)job.OnParentFailure,
+            failed ? 1 : 0);
+        op.Results[index] = new EnqueueResult(job.Id, EnqueueStatus.Accepted);
+        return true;
     }
 
     /// <summary>

@@ -65,6 +65,19 @@ internal sealed partial class SqliteJobStore
         foreach (var queue in _queueList)
         {
             var demand = queue.Waiting + cycle.Settled[queue.Index] - queue.Untaken;
+            if (demand <= 0)
+            {
+                continue;
+            }
+
+            // A rate-limited queue leases no more than its window has left, counted across processes.
+            var permits = PermitsLeft(queue, cycle);
+            if (permits == 0)
+            {
+                continue;
+            }
+
+            var wantedInAll = demand = Math.Min(demand, permits);
 
             // An isolated job goes first when it is the oldest due job of the queue, else with the demand left over.
             if (demand > 0 && MayLeaseIsolated(cycle))
@@ -85,7 +98,12 @@ internal sealed partial class SqliteJobStore
 
             if (demand > 0 && MayLeaseIsolated(cycle))
             {
-                LeaseRows(queue, 1, LeaseKind.Isolated, cycle);
+                demand -= LeaseRows(queue, 1, LeaseKind.Isolated, cycle);
+            }
+
+            if (permits != int.MaxValue && wantedInAll > demand)
+            {
+                _sql.RateCount.Execute(queue.Name, queue.Options.RateLimit!.WindowOf(cycle.Now), wantedInAll - demand);
             }
         }
     }

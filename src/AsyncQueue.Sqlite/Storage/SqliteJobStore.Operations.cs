@@ -53,7 +53,9 @@ internal sealed partial class SqliteJobStore
 
             switch (state)
             {
-                case StoredJobStatus.Waiting:
+                case StoredJobStatus.Waiting or StoredJobStatus.AwaitingParent:
+                    // Its own continuations fail with it, in this transaction.
+                    _sql.FailChildren.Execute(id.Value, cycle.NowTicks);
                     // A queue that keeps no status (as this process configures it) keeps no cancelled row either.
                     if (_queues.TryGetValue(queue, out var configured) && !StoredJobStatus.KeepsStatus(configured.Options))
                     {

@@ -78,6 +78,20 @@ internal sealed partial class SqliteJobStore
                 break;
         }
 
+        // The parent's continuations move in this same transaction, so a crash cannot separate them from its outcome.
+        if (stored)
+        {
+            switch (op.Kind)
+            {
+                case SettleKind.Complete:
+                    _sql.ReleaseChildren.Execute(job.Id.Value, cycle.NowTicks);
+                    break;
+                case SettleKind.Cancel or SettleKind.DeadLetter:
+                    _sql.FailChildren.Execute(job.Id.Value, cycle.NowTicks);
+                    break;
+            }
+        }
+
         // A worker that settles fetches next, so the lease step leases for it now; a hand-back or a rescue settles for no worker.
         if (op.Kind != SettleKind.Release && !lease.TakenOver)
         {

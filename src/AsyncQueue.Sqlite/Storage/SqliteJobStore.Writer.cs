@@ -146,7 +146,7 @@ internal sealed partial class SqliteJobStore
 
         foreach (var queue in _queueList)
         {
-            if (queue.Waiting > queue.Untaken && _sql.HasDue.ScalarInt64(queue.Name, cycle.NowTicks, _isolatedHeld is null ? 1 : 0) != 0)
+            if (queue.Waiting > queue.Untaken && RateLimitedUntil(queue, cycle) is null && _sql.HasDue.ScalarInt64(queue.Name, cycle.NowTicks, _isolatedHeld is null ? 1 : 0) != 0)
             {
                 return true;
             }
@@ -173,9 +173,11 @@ internal sealed partial class SqliteJobStore
             if (queue.Waiting > queue.Untaken)
             {
                 idle = true;
-                if (_sql.NextDue.Scalar(queue.Name, _isolatedHeld is null ? 1 : 0) is long due && due < wakeAt)
+                if (_sql.NextDue.Scalar(queue.Name, _isolatedHeld is null ? 1 : 0) is long due)
                 {
-                    wakeAt = due;
+                    // A queue whose rate-limit window is used up has nothing due before the next window.
+                    due = Math.Max(due, RateLimitedUntil(queue, cycle) ?? due);
+                    wakeAt = Math.Min(wakeAt, due);
                 }
             }
         }

@@ -130,7 +130,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
         RequestSweep();
     }
 
-    public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable;
+    public JobStoreCapabilities Capabilities =>
+        JobStoreCapabilities.Durable | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations;
 
     public async ValueTask DisposeAsync()
     {

@@ -11,9 +11,10 @@ internal static class SqliteSchema
 {
     /// <summary>
     /// The schema this package writes. Version 2 added the <c>isolated</c> and <c>started</c> columns of a job; version 3
-    /// a job's priority, the times and result kept with its status, cancellation, and the paused queues.
+    /// a job's priority, the times and result kept with its status, cancellation, and the paused queues; version 4 the
+    /// continuations (a parent's id, the policy if it fails, and whether it did).
     /// </summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     /// <summary>The write-ahead log's size, in pages, at which the writer checkpoints itself if the checkpointer fell behind.</summary>
     public const int BackstopCheckpointPages = 10_000;
@@ -21,16 +22,19 @@ internal static class SqliteSchema
     // The waiting state is 0, leased 1, succeeded 2, cancelled 3 (StoredJobStatus): a finished row is kept for its
     // status until finished_at is past its queue's FinishedJobRetention, and a succeeded one while it holds its
     // idempotency key (key_held, until key_expires). isolated: a suspect of a crash, leased alone (see
-    // IJobStore.OpenConsumer); started: the start of the leased attempt was recorded (IJobStore.MarkStartedAsync), so a
+    // IJobStore.OpenConsumer); a continuation awaiting its parent is state -1 (below every range of the other states)
+    // with parent_id set, made due in the transaction that settles the parent, with parent_failed if it failed; started: the start of the leased attempt was recorded (IJobStore.MarkStartedAsync), so a
     // crash during it is charged to it; started_at: when the latest attempt was leased. cancel_requested: a cancel came
     // while the job was leased; the holder's heartbeat tells its record. Indexes on columns that version 3 added are
-    // made in CreateLateIndexes, after the upgrades.
+    // made in CreateLateIndexes, after the upgrades. asyncqueue_rate_windows: how many jobs of a rate-limited queue
+    // were leased in its current window (QueueOptions.RateLimit), by every process on the file; created by IF NOT EXISTS
+    // on a file of any version, so it needs no upgrade step.
     private const string CreateTables = """
         CREATE TABLE IF NOT EXISTS asyncqueue_meta (
             key TEXT PRIMARY KEY,
             value INTEGER NOT NULL
         ) WITHOUT ROWID;
-        INSERT OR IGNORE INTO asyncqueue_meta (key, value) VALUES ('schema_version', 3), ('fence', 0);
+        INSERT OR IGNORE INTO asyncqueue_meta (key, value) VALUES ('schema_version', 4), ('fence', 0);
 
         CREATE TABLE IF NOT EXISTS asyncqueue_jobs (
             seq INTEGER PRIMARY KEY,
@@ -57,7 +61,10 @@ internal static class SqliteSchema
             started_at INTEGER,
             finished_at INTEGER,
             result TEXT,
-            cancel_requested INTEGER NOT NULL DEFAULT 0
+            cancel_requested INTEGER NOT NULL DEFAULT 0,
+            parent_id BLOB,
+            on_parent_failure INTEGER NOT NULL DEFAULT 0,
+            parent_failed INTEGER NOT NULL DEFAULT 0
         );
         CREATE UNIQUE INDEX IF NOT EXISTS asyncqueue_jobs_key ON asyncqueue_jobs (idempotency_key) WHERE key_held = 1;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_leases ON asyncqueue_jobs (lease_expires) WHERE state = 1;
@@ -92,6 +99,12 @@ internal static class SqliteSchema
             name TEXT PRIMARY KEY,
             paused INTEGER NOT NULL DEFAULT 0
         ) WITHOUT ROWID;
+
+        CREATE TABLE IF NOT EXISTS asyncqueue_rate_windows (
+            queue TEXT PRIMARY KEY,
+            window_index INTEGER NOT NULL,
+            used INTEGER NOT NULL
+        ) WITHOUT ROWID;
         """;
 
     /// <summary>
@@ -120,6 +133,13 @@ internal static class SqliteSchema
         DROP INDEX IF EXISTS asyncqueue_jobs_due;
         DROP INDEX IF EXISTS asyncqueue_jobs_retained;
         """,
+
+        // 3 -> 4: continuations. No row of version 3 is one.
+        """
+        ALTER TABLE asyncqueue_jobs ADD COLUMN parent_id BLOB;
+        ALTER TABLE asyncqueue_jobs ADD COLUMN on_parent_failure INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE asyncqueue_jobs ADD COLUMN parent_failed INTEGER NOT NULL DEFAULT 0;
+        """,
     ];
 
     // Indexes on columns that an upgrade may have added, so created after the upgrades. The fetch index serves each
@@ -132,6 +152,7 @@ internal static class SqliteSchema
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_retained ON asyncqueue_jobs (key_expires) WHERE state = 2 AND key_held = 1;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_finished ON asyncqueue_jobs (queue, finished_at) WHERE state >= 2 AND key_held = 0;
         CREATE INDEX IF NOT EXISTS asyncqueue_jobs_id ON asyncqueue_jobs (id);
+        CREATE INDEX IF NOT EXISTS asyncqueue_jobs_parent ON asyncqueue_jobs (parent_id) WHERE state = -1;
         """;
 
     /// <summary>Opens a connection with the store's settings; for the writer, also creates or checks the schema.</summary>

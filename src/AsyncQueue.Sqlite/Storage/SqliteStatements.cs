@@ -10,7 +10,7 @@ namespace AsyncQueue.Sqlite.Storage;
 internal sealed class SqliteStatements : IDisposable
 {
     // StoredJobRow's columns, then isolated, started, priority and cancel_requested (read by StoredJobRow.Read).
-    private const string JobColumns = "seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state, isolated, started, priority, cancel_requested";
+    private const string JobColumns = "seq, id, kind, payload, attempt, max_attempts, enqueued_at, run_at, idempotency_key, errors, trace_parent, trace_state, isolated, started, priority, cancel_requested, parent_failed, on_parent_failure, parent_id";
     public const string DeadLetterColumns = "seq, id, dead_letter_queue, queue, kind, payload, attempt, max_attempts, enqueued_at, dead_lettered_at, idempotency_key, errors, trace_parent, trace_state, priority";
 
     /// <summary>The columns of <c>StoredJobStatus</c>, for <see cref="AsyncQueue.Storage.IJobStore.GetJobAsync"/>.</summary>
@@ -58,6 +58,16 @@ internal sealed class SqliteStatements : IDisposable
             VALUES ($id, $queue, $kind, $payload, 0, $run_at, $attempt, $max_attempts, $enqueued_at, $key, $key_held, $errors, $trace_parent, $trace_state, $priority)
             """,
             "$id", "$queue", "$kind", "$payload", "$run_at", "$attempt", "$max_attempts", "$enqueued_at", "$key", "$key_held", "$errors", "$trace_parent", "$trace_state", "$priority");
+        // A continuation: due (state 0), or awaiting its parent (state -1); parent_failed when its parent failed already.
+        InsertContinuation = Prepare(
+            """
+            INSERT INTO asyncqueue_jobs (id, queue, kind, payload, state, run_at, attempt, max_attempts, enqueued_at, idempotency_key, key_held, errors, trace_parent, trace_state, priority, parent_id, on_parent_failure, parent_failed)
+            VALUES ($id, $queue, $kind, $payload, $state, $run_at, $attempt, $max_attempts, $enqueued_at, NULL, 0, $errors, $trace_parent, $trace_state, $priority, $parent_id, $on_parent_failure, $parent_failed)
+            """,
+            "$id", "$queue", "$kind", "$payload", "$state", "$run_at", "$attempt", "$max_attempts", "$enqueued_at", "$errors", "$trace_parent", "$trace_state", "$priority", "$parent_id", "$on_parent_failure", "$parent_failed");
+        // Run in the transaction that settles the parent: released continuations are due from now (or their own later time).
+        ReleaseChildren = Prepare("UPDATE asyncqueue_jobs SET state = 0, run_at = MAX(run_at, $now) WHERE parent_id = $parent AND state = -1", "$parent", "$now");
+        FailChildren = Prepare("UPDATE asyncqueue_jobs SET state = 0, run_at = $now, parent_failed = 1 WHERE parent_id = $parent AND state = -1", "$parent", "$now");
         CountDue = Prepare($"SELECT COUNT(*) FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND {AnyPriority} AND run_at <= $now", "$queue", "$now");
 
         // Lease: one fencing token per transaction, from a counter that only grows, shared by every process on the file.
@@ -93,6 +103,24 @@ internal sealed class SqliteStatements : IDisposable
         NextDue = Prepare(
             $"SELECT MIN(due) FROM ({ByPriority("SELECT MIN(run_at) AS due FROM asyncqueue_jobs WHERE queue = $queue AND state = 0 AND priority = {0} AND (isolated = 0 OR $isolated = 1)")}) WHERE {NotPaused}",
             "$queue", "$isolated");
+        // A rate-limited queue's leases in a window: read and counted in the lease step's write transaction, which every
+        // process on the file takes in turn (BEGIN IMMEDIATE), so no two processes lease the same permits.
+        // A cycle whose clock reading is older than the window another process already counted in (it read the time,
+        // then waited for the write lock while the window turned) finds that window full: it leases nothing, and never
+        // moves the row back to an older window.
+        RateUsed = Prepare(
+            "SELECT CASE WHEN window_index > $window THEN $permits WHEN window_index = $window THEN used ELSE 0 END FROM asyncqueue_rate_windows WHERE queue = $queue",
+            "$queue", "$window", "$permits");
+        RateCount = Prepare(
+            """
+            INSERT INTO asyncqueue_rate_windows (queue, window_index, used) VALUES ($queue, $window, $used)
+            ON CONFLICT (queue) DO UPDATE SET
+                used = CASE WHEN window_index = excluded.window_index THEN used + excluded.used ELSE excluded.used END,
+                window_index = excluded.window_index
+            WHERE excluded.window_index >= window_index
+            """,
+            "$queue", "$window", "$used");
+
         // Returns whether a cancel was requested meanwhile, so the heartbeat tells the record it holds.
         Heartbeat = Prepare("UPDATE asyncqueue_jobs SET lease_expires = $expires WHERE seq = $seq AND lease_token = $token AND state = 1 RETURNING cancel_requested", "$expires", "$seq", "$token");
 
@@ -137,7 +165,7 @@ internal sealed class SqliteStatements : IDisposable
         // Cancel by id: the newest row of the id (a requeued dead letter is a new row of the same id).
         FindById = Prepare("SELECT seq, state, queue FROM asyncqueue_jobs WHERE id = $id ORDER BY seq DESC LIMIT 1", "$id");
         CancelWaiting = Prepare(
-            "UPDATE asyncqueue_jobs SET state = 3, payload = NULL, finished_at = $now, key_held = 0, key_expires = NULL WHERE seq = $seq AND state = 0",
+            "UPDATE asyncqueue_jobs SET state = 3, payload = NULL, finished_at = $now, key_held = 0, key_expires = NULL WHERE seq = $seq AND state IN (0, -1)",
             "$now", "$seq");
         RequestCancel = Prepare("UPDATE asyncqueue_jobs SET cancel_requested = 1 WHERE seq = $seq AND state = 1", "$seq");
         HasDeadLetter = Prepare("SELECT EXISTS (SELECT 1 FROM asyncqueue_dead_letters WHERE id = $id)", "$id");
@@ -213,6 +241,10 @@ internal sealed class SqliteStatements : IDisposable
 
     public SqliteStatement NextDue { get; }
 
+    public SqliteStatement RateUsed { get; }
+
+    public SqliteStatement RateCount { get; }
+
     public SqliteStatement Heartbeat { get; }
 
     public SqliteStatement CompleteDelete { get; }
@@ -238,6 +270,12 @@ internal sealed class SqliteStatements : IDisposable
     public SqliteStatement FindById { get; }
 
     public SqliteStatement CancelWaiting { get; }
+
+    public SqliteStatement InsertContinuation { get; }
+
+    public SqliteStatement ReleaseChildren { get; }
+
+    public SqliteStatement FailChildren { get; }
 
     public SqliteStatement RequestCancel { get; }
 

@@ -5,7 +5,7 @@ using AsyncQueue.Sqlite.Storage;
 namespace AsyncQueue.Storage.Durable;
 #pragma warning restore IDE0130
 
-/// <summary>Reads the shared <see cref="StoredJobRow"/> from a SQLite row, with its <c>isolated</c>, <c>started</c>, <c>priority</c> and <c>cancel_requested</c> columns.</summary>
+/// <summary>Reads the shared <see cref="StoredJobRow"/> from a SQLite row, with its <c>isolated</c>, <c>started</c>, <c>priority</c>, <c>cancel_requested</c>, <c>parent_failed</c>, <c>on_parent_failure</c> and <c>parent_id</c> columns.</summary>
 internal readonly partial record struct StoredJobRow
 {
     public static StoredJobRow Read(SqliteRows reader) => Read<SqliteRows>(reader) with
@@ -14,5 +14,8 @@ internal readonly partial record struct StoredJobRow
         StartRecorded = reader.GetInt64(13) != 0,
         Priority = PriorityOf(reader.GetInt32(14)),
         CancellationRequested = reader.GetInt64(15) != 0,
+        ParentFailed = reader.GetInt64(16) != 0,
+        OnParentFailure = reader.GetInt64(17) == 1 ? ParentFailureAction.DeadLetter : ParentFailureAction.Cancel,
+        ParentId = reader.IsDBNull(18) ? null : reader.GetGuid(18),
     };
 }

@@ -63,6 +63,19 @@ internal sealed class QueueOptionsValidator : IValidateOptions<QueueOptions>
             failures.Add($"Queue '{name}': QueueOptions.FinishedJobCapacity must not be negative, but was {options.FinishedJobCapacity}.");
         }
 
+        if (options.RateLimit is { } limit)
+        {
+            if (limit.Permits < 1)
+            {
+                failures.Add($"Queue '{name}': QueueOptions.RateLimit.Permits must be at least 1, but was {limit.Permits}.");
+            }
+
+            if (limit.Period < TimeSpan.FromMilliseconds(1))
+            {
+                failures.Add($"Queue '{name}': QueueOptions.RateLimit.Period must be at least one millisecond, but was {limit.Period}.");
+            }
+        }
+
         if (options.IdempotencyRetention < TimeSpan.Zero)
         {
             failures.Add($"Queue '{name}': QueueOptions.IdempotencyRetention must not be negative, but was {options.IdempotencyRetention}.");

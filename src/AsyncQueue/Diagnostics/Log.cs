@@ -73,4 +73,10 @@ internal static partial class Log
 
     [LoggerMessage(22, LogLevel.Information, "Queue '{Queue}' {Action}: it accepts jobs, and starts {Starts}.")]
     public static partial void QueuePauseChanged(ILogger logger, string queue, string action, string starts);
+
+    [LoggerMessage(23, LogLevel.Information, "Continuation {JobId} ({Kind}) on queue '{Queue}' will not run: its parent {ParentId} was dead-lettered or cancelled, so it is {Outcome}.")]
+    public static partial void ParentFailed(ILogger logger, JobId jobId, string kind, string queue, JobId parentId, string outcome);
+
+    [LoggerMessage(24, LogLevel.Error, "Continuation {JobId} of job {ParentId} could not be released to the store; it is lost with this process's in-memory jobs.")]
+    public static partial void ContinuationReleaseFailed(ILogger logger, Exception exception, JobId jobId, JobId parentId);
 }

@@ -12,6 +12,13 @@ internal sealed partial class JobDispatcher
     /// <summary>Cancels a job wherever it is: see <see cref="IJobQueue.CancelAsync"/>.</summary>
     public async ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
+        // An in-process continuation waiting for its parent is not in the store: it is cancelled here.
+        if (_continuations.Any && await CancelAwaitingAsync(id).ConfigureAwait(false) is { } awaiting)
+        {
+            Log.CancelRequested(_logger, id);
+            return awaiting;
+        }
+
         // A pending cancel of this id already: an in-memory job cancelled while it waited, which a worker will drop.
         if (_cancellations.Contains(id))
         {
@@ -104,7 +111,8 @@ internal sealed partial class JobDispatcher
     /// <summary>Gets a job's status wherever it is: see <see cref="Monitoring.IJobQueueMonitor.GetJobAsync"/>.</summary>
     public async ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
-        var info = await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? FindRunning(id) ?? FindFinished(id);
+        // An in-process continuation first: when its parent releases it, it moves to the store, looked at next.
+        var info = FindAwaiting(id) ?? await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? FindRunning(id) ?? FindFinished(id);
         for (var retry = 0; info is null && !Durable && retry < 3; retry++)
         {
             // Taken from an in-memory queue but not yet published as running: a window of a few instructions.
@@ -151,7 +159,7 @@ internal sealed partial class JobDispatcher
             }
 
             // Read, then check that the worker still runs this job: a reused record is refilled for the next one.
-            var info = new JobInfo(id, job.Queue, job.Kind, JobState.Running, job.EnqueuedAt)
+            var info = new JobInfo(id, job.Queue, job.Kind, worker.AwaitingPermit ? JobState.Waiting : JobState.Running, job.EnqueuedAt)
             {
                 Attempt = job.Attempt,
                 Priority = job.Priority,

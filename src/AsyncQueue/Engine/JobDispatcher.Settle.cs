@@ -57,6 +57,12 @@ internal sealed partial class JobDispatcher
             KeepFinished(finished, job, JobState.Succeeded);
         }
 
+        // Only in-process continuations wait here (a store that keeps them released them as it completed the parent).
+        if (_continuations.Any)
+        {
+            ReleaseChildren(job.Id);
+        }
+
         if (_metrics.Completed.Enabled)
         {
             _metrics.Completed.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
@@ -140,6 +146,11 @@ internal sealed partial class JobDispatcher
         }
 
         Log.JobDeadLettered(_logger, job.Id, job.Kind, job.Queue, job.Attempt, entry.DeadLetterQueue);
+        if (_continuations.Any)
+        {
+            await FailChildrenAsync(job.Id).ConfigureAwait(false);
+        }
+
         _metrics.DeadLettered.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         foreach (var observer in _observers)
         {
@@ -157,15 +168,21 @@ internal sealed partial class JobDispatcher
     }
 
     /// <summary>A job cancelled by id (before its start or while it ran): neither retried nor dead-lettered.</summary>
-    private async ValueTask SettleCancelledAsync(Worker worker, JobRecord job)
+    /// <remarks>Also an in-process continuation whose parent failed, with the worker of its queue (or none before the start).</remarks>
+    private async ValueTask SettleCancelledAsync(Worker? worker, JobRecord job)
     {
         job.Result = null;
         Log.JobCancelled(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
         _metrics.Cancelled.Add(1, JobQueueMetrics.SystemTag, JobQueueMetrics.QueueTag(job.Queue), JobQueueMetrics.KindTag(job.Kind));
         await SettleAsync(job, "cancel", (j, ct) => _store.MarkCancelledAsync(j, ct)).ConfigureAwait(false);
-        if (worker.Finished is { } finished)
+        if (worker?.Finished is { } finished)
         {
             KeepFinished(finished, job, JobState.Cancelled);
+        }
+
+        if (_continuations.Any)
+        {
+            await FailChildrenAsync(job.Id).ConfigureAwait(false);
         }
     }
 

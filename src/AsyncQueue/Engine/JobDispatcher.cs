@@ -91,9 +91,10 @@ internal sealed partial class JobDispatcher : IDisposable
         {
             // Reading the options validates them: a bad MaxConcurrency fails the start, naming queue and property.
             var options = _queueOptions.Get(queue);
+            var gate = GateFor(options);
             for (var i = 0; i < options.MaxConcurrency; i++)
             {
-                workers.Add(new Worker(queue, options, _store.OpenConsumer(queue), KeepsFinishedJobs(options), _cancelJobs.Token));
+                workers.Add(new Worker(queue, options, _store.OpenConsumer(queue), KeepsFinishedJobs(options), _cancelJobs.Token, gate));
             }
         }
 
@@ -163,6 +164,7 @@ internal sealed partial class JobDispatcher : IDisposable
         }
 
         Log.ShutdownSummary(_logger, notRun, _workers.Count(w => w.Busy));
+        await DisposeGatesAsync().ConfigureAwait(false);
     }
 
     /// <summary>
@@ -191,6 +193,13 @@ internal sealed partial class JobDispatcher : IDisposable
         if (job.CancellationRequested)
         {
             await SettleUnstartedCancelAsync(worker, job).ConfigureAwait(false);
+            return false;
+        }
+
+        // Released by its store because its parent failed: it never runs.
+        if (job.ParentFailed)
+        {
+            await SettleParentFailedAsync(worker, job).ConfigureAwait(false);
             return false;
         }
 
@@ -288,6 +297,12 @@ internal sealed partial class JobDispatcher : IDisposable
             // Published before the cancels are read, so a cancel either finds this job running or is seen here (see
             // JobCancellations). A plain in-memory job with no cancel asked for takes one read of each flag.
             worker.Running = job;
+            if (worker.RateLimit is { } gate && !await WaitForPermitAsync(worker, gate, job, stopping).ConfigureAwait(false))
+            {
+                worker.Running = null;
+                continue;
+            }
+
             if ((worker.NeedsAttention || job.HasLeaseOrIsolated) && !await PrepareAsync(worker, job).ConfigureAwait(false))
             {
                 worker.Running = null;

@@ -100,6 +100,33 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         }
     }
 
+    public async ValueTask<EnqueueResult> ContinueWithAsync<TJob>(JobId parentId, TJob job, ContinuationOptions? options = null, CancellationToken cancellationToken = default)
+        where TJob : notnull
+    {
+        var enqueue = options?.Enqueue;
+        if (enqueue?.IdempotencyKey is not null)
+        {
+            // A key held by a job that may never run (its parent may fail) would block its key's reuse: not supported yet.
+            throw new ArgumentException("A continuation cannot have an IdempotencyKey; leave ContinuationOptions.Enqueue.IdempotencyKey null.", nameof(options));
+        }
+
+        var (registration, queue) = Route<TJob>(enqueue);
+        using var activity = JobQueueTracing.StartSend(queue, registration.Kind, out var traceParent, out var traceState);
+        var record = CreateRecord(job, registration, queue, enqueue, traceParent, traceState, nameof(job), parentId, options?.OnParentFailure ?? ParentFailureAction.Cancel);
+        try
+        {
+            var result = await dispatcher.ContinueWithAsync(record, cancellationToken).ConfigureAwait(false);
+            Count(result, queue, registration.Kind);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            metrics.CountSent(queue, 1, ex);
+            JobQueueTracing.RecordFailure(activity, ex);
+            throw;
+        }
+    }
+
     public ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken = default) => dispatcher.CancelAsync(id, cancellationToken);
 
     public ValueTask PauseAsync(string queue, CancellationToken cancellationToken = default) => SetPausedAsync(queue, paused: true, cancellationToken);
@@ -135,7 +162,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         return (registration, options?.Queue is { } named ? registry.CheckQueue(named) : registration.Queue);
     }
 
-    private JobRecord CreateRecord<TJob>(TJob job, JobRegistration registration, string queue, EnqueueOptions? options, string? traceParent, string? traceState, string parameterName)
+    private JobRecord CreateRecord<TJob>(TJob job, JobRegistration registration, string queue, EnqueueOptions? options, string? traceParent, string? traceState, string parameterName, JobId? parentId = null, ParentFailureAction onParentFailure = ParentFailureAction.Cancel)
         where TJob : notnull
     {
         ThrowIfNull(job, parameterName);
@@ -144,7 +171,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
         var now = new DateTimeOffset(_clock.UtcTicks(precise: metrics.TimingEnabled || options?.Delay is not null), TimeSpan.Zero);
         if (options is null)
         {
-            return new JobRecord(JobId.NewId(), registration.Kind, queue, job, now) { Registration = registration, TraceParent = traceParent, TraceState = traceState };
+            return new JobRecord(JobId.NewId(), registration.Kind, queue, job, now) { Registration = registration, TraceParent = traceParent, TraceState = traceState, ParentId = parentId, OnParentFailure = onParentFailure };
         }
 
         if (options.Delay is not null && options.NotBefore is not null)
@@ -161,6 +188,8 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
             MaxAttempts = options.MaxAttempts,
             Priority = options.Priority,
             NotBefore = options.Delay is { } delay ? now + delay : options.NotBefore,
+            ParentId = parentId,
+            OnParentFailure = onParentFailure,
         };
     }
 

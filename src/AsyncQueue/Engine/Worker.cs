@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using AsyncQueue.RateLimiting;
 using AsyncQueue.Storage;
 
 namespace AsyncQueue.Engine;
@@ -19,9 +20,11 @@ internal sealed class Worker
     private readonly Lock _cancelGate = new();
     private CancellationTokenSource _cancellation;
     private JobId _cancelTarget;
+    private bool _awaitingPermit;
 
-    public Worker(string queue, QueueOptions options, IJobConsumer consumer, FinishedJobs? finished, CancellationToken stopping)
+    public Worker(string queue, QueueOptions options, IJobConsumer consumer, FinishedJobs? finished, CancellationToken stopping, RateLimitGate? rateLimit = null)
     {
+        RateLimit = rateLimit;
         Queue = queue;
         Options = options;
         Consumer = consumer;
@@ -40,6 +43,16 @@ internal sealed class Worker
     public QueueOptions Options { get; }
 
     public IJobConsumer Consumer { get; }
+
+    /// <summary>Gets the gate of the queue's rate limit in this process, or <see langword="null"/>: the hot path's one check for limits.</summary>
+    public RateLimitGate? RateLimit { get; }
+
+    /// <summary>Gets or sets a value indicating whether <see cref="Running"/> waits for its rate limit's permit: it reads as waiting, not running.</summary>
+    public bool AwaitingPermit
+    {
+        get => Volatile.Read(ref _awaitingPermit);
+        set => Volatile.Write(ref _awaitingPermit, value);
+    }
 
     /// <summary>Gets the statuses of the jobs this worker finished, for a store that keeps none; otherwise <see langword="null"/>.</summary>
     public FinishedJobs? Finished { get; }

@@ -47,6 +47,26 @@ public interface IJobStore
     /// <exception cref="JobQueueFullException">The queue is bounded, full and set to throw; none of the jobs was accepted.</exception>
     ValueTask<IReadOnlyList<EnqueueResult>> EnqueueBatchAsync(IReadOnlyList<JobRecord> jobs, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Accepts a continuation: a job with a <see cref="JobRecord.ParentId"/>, for a store with
+    /// <see cref="JobStoreCapabilities.Continuations"/>. In one transaction the store looks up the parent: a parent that
+    /// succeeded makes the job due at once; one waiting, running or itself awaiting its parent makes it wait as
+    /// <see cref="JobState.AwaitingParent"/>; one dead-lettered or cancelled makes it due with
+    /// <see cref="JobRecord.ParentFailed"/> set. Later, the transaction that records the parent's success
+    /// (<see cref="CompleteAsync"/>) makes its waiting continuations due, and the one that dead-letters or cancels it
+    /// (<see cref="DeadLetterAsync"/>, <see cref="MarkCancelledAsync"/>, <see cref="CancelAsync"/>) makes them due with
+    /// <see cref="JobRecord.ParentFailed"/> set. The store decides nothing more: the dispatcher reads the flag on a
+    /// fetched job and cancels or dead-letters it (<see cref="JobRecord.OnParentFailure"/>). A cancel by id of a waiting
+    /// continuation cancels it like a waiting job.
+    /// </summary>
+    /// <param name="job">The job; its <see cref="JobRecord.ParentId"/> is set and it holds no idempotency key.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>Accepted, with the job's id.</returns>
+    /// <exception cref="ParentJobNotFoundException">The store holds no job, finished or not, with the parent's id; nothing was stored.</exception>
+    /// <exception cref="NotSupportedException">The store lacks <see cref="JobStoreCapabilities.Continuations"/> (the default).</exception>
+    ValueTask<EnqueueResult> EnqueueContinuationAsync(JobRecord job, CancellationToken cancellationToken) =>
+        throw new NotSupportedException($"This job store ({GetType().Name}) does not keep continuations (JobStoreCapabilities.Continuations).");
+
     /// <summary>Opens a consumer for one worker of a queue.</summary>
     /// <param name="queue">The queue's name.</param>
     /// <returns>The consumer. It hands out a job marked <see cref="JobRecord.Isolated"/> only while this store holds no other isolated job.</returns>

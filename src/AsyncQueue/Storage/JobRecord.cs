@@ -112,6 +112,31 @@ public sealed class JobRecord
         init => SetExtra(value, static (extras, traceState) => extras.TraceState = traceState);
     }
 
+    /// <summary>Gets the id of the job this continuation waits for (<see cref="IJobQueue.ContinueWithAsync"/>), or <see langword="null"/> for a job that waits for none.</summary>
+    public JobId? ParentId
+    {
+        get => _extras?.ParentId;
+        init => SetExtra(value, static (extras, parent) => extras.ParentId = parent);
+    }
+
+    /// <summary>Gets what becomes of this continuation if its parent fails (<see cref="ContinuationOptions.OnParentFailure"/>); stores persist it.</summary>
+    public ParentFailureAction OnParentFailure
+    {
+        get => _extras?.OnParentFailure ?? ParentFailureAction.Cancel;
+        init => SetExtra(value == ParentFailureAction.Cancel ? null : (ParentFailureAction?)value, static (extras, action) => extras.OnParentFailure = action);
+    }
+
+    /// <summary>
+    /// Gets or sets a value indicating whether this continuation was released because its parent was dead-lettered or
+    /// cancelled. A store sets it on the job it hands out; the dispatcher then cancels or dead-letters the job as
+    /// <see cref="OnParentFailure"/> says, without running it.
+    /// </summary>
+    public bool ParentFailed
+    {
+        get => _extras?.ParentFailed ?? false;
+        set => SetExtra(value ? true : (bool?)null, static (extras, failed) => extras.ParentFailed = failed ?? false);
+    }
+
     /// <summary>
     /// Gets or sets what the store that handed out this record attaches to it, such as its lease (attempt id, fencing
     /// token). The dispatcher never reads it; it hands the record back to the same store.
@@ -255,6 +280,9 @@ public sealed class JobRecord
                 CancellationRequested = extras.CancellationRequested,
                 Isolated = extras.Isolated,
                 StartRecorded = extras.StartRecorded,
+                ParentId = extras.ParentId,
+                OnParentFailure = extras.OnParentFailure,
+                ParentFailed = extras.ParentFailed,
                 LeaseExpiresTicks = extras.LeaseExpiresTicks,
                 Errors = extras.Errors is null ? null : [.. extras.Errors],
             };
@@ -314,6 +342,12 @@ public sealed class JobRecord
         public bool Isolated { get; set; }
 
         public bool StartRecorded { get; set; }
+
+        public JobId? ParentId { get; set; }
+
+        public ParentFailureAction? OnParentFailure { get; set; }
+
+        public bool ParentFailed { get; set; }
 
         // Ticks, not a DateTimeOffset?, so that a heartbeat's write from another thread is never read torn.
         public long LeaseExpiresTicks;

@@ -32,6 +32,15 @@ internal readonly partial record struct StoredJobRow(
     /// <summary>Gets a value indicating whether a cancellation of the job was requested (<see cref="IJobStore.CancelAsync"/>) while it was leased.</summary>
     public bool CancellationRequested { get; init; }
 
+    /// <summary>Gets the id of the parent this continuation waited for (<see cref="JobRecord.ParentId"/>), or <see langword="null"/>.</summary>
+    public Guid? ParentId { get; init; }
+
+    /// <summary>Gets what the continuation asks for if its parent fails (<see cref="JobRecord.OnParentFailure"/>).</summary>
+    public ParentFailureAction OnParentFailure { get; init; }
+
+    /// <summary>Gets a value indicating whether the continuation was released because its parent failed (<see cref="JobRecord.ParentFailed"/>).</summary>
+    public bool ParentFailed { get; init; }
+
     /// <summary>Reads the row's columns 0 to 11, in the order above; a store reads any columns that follow itself.</summary>
     public static StoredJobRow Read<TReader>(TReader reader)
         where TReader : IStoredRowReader => new(
@@ -69,6 +78,9 @@ internal readonly partial record struct StoredJobRow(
             Isolated = Isolated,
             StartRecorded = StartRecorded,
             Priority = Priority,
+            ParentId = ParentId is { } parent ? new JobId(parent) : null,
+            OnParentFailure = OnParentFailure,
+            ParentFailed = ParentFailed,
         };
         foreach (var error in JobPayloads.DeserializeErrors(Errors))
         {

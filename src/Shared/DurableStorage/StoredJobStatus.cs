@@ -35,6 +35,12 @@ internal readonly record struct StoredJobStatus(
     /// <summary>Cancelled: kept for its status.</summary>
     public const int Cancelled = 3;
 
+    /// <summary>
+    /// A continuation waiting for its parent (<see cref="JobState.AwaitingParent"/>). Negative, so that no range over the
+    /// other states (<c>state &gt;= 2</c> for finished rows) takes it in.
+    /// </summary>
+    public const int AwaitingParent = -1;
+
     public static StoredJobStatus Read<TReader>(TReader reader)
         where TReader : IStoredRowReader => new(
         reader.GetGuid(0),
@@ -76,6 +82,7 @@ internal readonly record struct StoredJobStatus(
             Leased => JobState.Running,
             Succeeded => JobState.Succeeded,
             Cancelled => JobState.Cancelled,
+            AwaitingParent => JobState.AwaitingParent,
             _ => null,
         };
         if (state is not { } known)

@@ -1,3 +1,4 @@
+using AsyncQueue.Storage;
 using Microsoft.Extensions.Time.Testing;
 
 namespace AsyncQueue.Sqlite.Tests.Storage;
@@ -78,7 +79,7 @@ public sealed class SchemaUpgradeTests : IDisposable
 
         await using var store = BareStore.Open(_database, new FakeTimeProvider(Start));
 
-        Assert.Equal(3, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
+        Assert.Equal(4, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
         Assert.Equal([0L, 0L], _database.Rows("SELECT isolated, started FROM asyncqueue_jobs").Single());
         var job = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
         Assert.Equal(new SqliteTestJob(4), job.Job);
@@ -104,7 +105,7 @@ public sealed class SchemaUpgradeTests : IDisposable
 
         await using var store = BareStore.Open(_database, new FakeTimeProvider(Start));
 
-        Assert.Equal(3, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
+        Assert.Equal(4, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
         Assert.Equal(0, _database.Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'asyncqueue_jobs_due'"));
         Assert.Equal(1, _database.Scalar("SELECT COUNT(*) FROM sqlite_master WHERE name = 'asyncqueue_jobs_fetch'"));
         var job = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
@@ -116,15 +117,52 @@ public sealed class SchemaUpgradeTests : IDisposable
     }
 
     [Fact]
+    public async Task Open_Version3File_AddsContinuationColumnsAndKeepsItsJobs()
+    {
+        // Version 3: version 2 with the operations columns (the 2 -> 3 upgrade, as that version ran it).
+        _database.Scalar(Version1Schema + """
+            ALTER TABLE asyncqueue_jobs ADD COLUMN isolated INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE asyncqueue_jobs ADD COLUMN started INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE asyncqueue_jobs ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+            ALTER TABLE asyncqueue_jobs ADD COLUMN started_at INTEGER;
+            ALTER TABLE asyncqueue_jobs ADD COLUMN finished_at INTEGER;
+            ALTER TABLE asyncqueue_jobs ADD COLUMN result TEXT;
+            ALTER TABLE asyncqueue_jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE asyncqueue_dead_letters ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+            CREATE TABLE asyncqueue_queues (name TEXT PRIMARY KEY, paused INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+            UPDATE asyncqueue_meta SET value = 3 WHERE key = 'schema_version';
+            """);
+        _database.InsertRawJob(BareStore.Queue, "sqlite-test-job", """{"Number":7}""", Start);
+        var parentId = new JobId(new Guid((byte[])_database.Rows("SELECT id FROM asyncqueue_jobs").Single()[0]!));
+
+        await using var store = BareStore.Open(_database, new FakeTimeProvider(Start));
+
+        Assert.Equal(4, _database.Scalar("SELECT value FROM asyncqueue_meta WHERE key = 'schema_version'"));
+        Assert.Equal([null, 0L, 0L], _database.Rows("SELECT parent_id, on_parent_failure, parent_failed FROM asyncqueue_jobs").Single());
+
+        // The old row is a parent like any other: its continuation waits for it, then runs.
+        var child = BareStore.Job(8, Start);
+        child = new JobRecord(child.Id, child.Kind, child.Queue, child.Job, Start) { ParentId = parentId };
+        await store.Store.EnqueueContinuationAsync(child, CancellationToken.None);
+        Assert.Equal(JobState.AwaitingParent, (await store.Store.GetJobAsync(child.Id, CancellationToken.None))!.State);
+        var parent = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(new SqliteTestJob(7), parent.Job);
+        await store.Store.CompleteAsync(parent, CancellationToken.None);
+        var released = await store.FetchAsync().AsTask().WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal((new SqliteTestJob(8), parentId), (released.Job, released.ParentId!.Value));
+        Assert.False(released.ParentFailed);
+    }
+
+    [Fact]
     public async Task Open_FileOfNewerSchema_FailsNamingTheVersions()
     {
         await using (BareStore.Open(_database, new FakeTimeProvider(Start)))
         {
         }
 
-        _database.Scalar("UPDATE asyncqueue_meta SET value = 4 WHERE key = 'schema_version'");
+        _database.Scalar("UPDATE asyncqueue_meta SET value = 5 WHERE key = 'schema_version'");
 
         var error = Assert.Throws<InvalidOperationException>(() => BareStore.Open(_database, new FakeTimeProvider(Start)));
-        Assert.Contains("schema version 4, this one knows 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains("schema version 5, this one knows 4", error.Message, StringComparison.Ordinal);
     }
 }
