@@ -83,11 +83,23 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
         var subscriber = _connection.GetSubscriber();
         foreach (var queue in _queueList)
         {
-            // A wake-up from any process (an enqueue, a retry, a resume) wakes this queue's fetch loop.
-            subscriber.Subscribe(queue.WakeChannel, (_, _) => queue.Wake.Set());
+            // A wake-up from any process (an enqueue, a retry, a resume) wakes this queue's fetch loop; a pause anywhere
+            // hands back the jobs leased ahead here, so that a paused queue starts none of them.
+            subscriber.Subscribe(queue.WakeChannel, (channel, message) =>
+            {
+                if (message == PauseMessage)
+                {
+                    _ = HandBackUntakenAsync(queue);
+                }
+                else
+                {
+                    queue.Wake.Set();
+                }
+            });
             _loops.Add(Task.Run(() => FetchLoopAsync(queue)));
         }
 
+        _completionLoop = Task.Run(RunCompletionLoopAsync);
         _loops.Add(Task.Run(HeartbeatLoopAsync));
         _loops.Add(Task.Run(SweepLoopAsync));
     }
@@ -111,6 +123,10 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
 #pragma warning restore CA1031
         {
         }
+
+        // Record every completion queued before the close (the workers have stopped): none is left to a rescue.
+        _completions.Writer.TryComplete();
+        await _completionLoop.ConfigureAwait(false);
 
         // Hand back what was leased for this process's workers and never started (no attempt spent), and what was taken
         // over from expired leases and never settled (expired again, for the next rescue anywhere).
