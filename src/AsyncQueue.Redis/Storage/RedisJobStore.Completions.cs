@@ -11,7 +11,10 @@ internal sealed partial class RedisJobStore
 {
     // The most completions one script call records: large enough that a busy queue needs few calls, small enough that
     // one call never holds Redis (which runs a script alone) for long.
-    internal const int CompletionBatch = 1_000;
+    private const int CompletionBatch = 1_000;
+
+    // What the complete script takes per job: id, token, result, finish time, key retained until.
+    private const int CompletionFields = 5;
 
     private readonly Channel<PendingCompletion> _completions = Channel.CreateUnbounded<PendingCompletion>(new UnboundedChannelOptions
     {
@@ -26,7 +29,7 @@ internal sealed partial class RedisJobStore
     /// script call per queue, so the workers share one round trip.
     /// </summary>
     /// <remarks>
-    /// With <see cref="RedisStoreOptions.AsynchronousCompletions"/> (the default), while this process's lease on the job
+    /// With <see cref="RedisStoreOptions.AsynchronousCompletions"/>, while this process's lease on the job
     /// is sure to hold for at least half of <see cref="RedisStoreOptions.LeaseDuration"/> more (always, unless heartbeats
     /// failed or the process stalled), the completion is queued and the worker goes on at once: no other attempt can
     /// take the job before the script runs, so the fenced write cannot fail for a lost lease. Delivery stays at least
@@ -42,7 +45,8 @@ internal sealed partial class RedisJobStore
         var lease = LeaseOf(job);
         var safe = _options.AsynchronousCompletions && job.LeaseExpiresAt is { } expires && _time.GetUtcNow() + (_options.LeaseDuration / 2) < expires;
         var done = safe ? null : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        if (!_completions.Writer.TryWrite(new PendingCompletion(job, lease, done)))
+        // The finish time (and so the key's retention) is the call's, not the batch's.
+        if (!_completions.Writer.TryWrite(new PendingCompletion(job, lease, NowMs, done)))
         {
             throw new ObjectDisposedException(nameof(RedisJobStore), "The Redis job store is closed.");
         }
@@ -80,76 +84,89 @@ internal sealed partial class RedisJobStore
 
     private async Task CompleteBatchAsync(RedisQueue queue, PendingCompletion[] batch)
     {
+        RedisResult[]? reply = null;
+        Exception? failure = null;
         try
         {
-            var now = NowMs;
             var options = queue.Options;
-
-            // A key keeps refusing duplicates for the queue's retention; without one it is freed with the job.
-            var keyUntil = options.IdempotencyRetention > TimeSpan.Zero ? SaturatingAdd(now, Ms(options.IdempotencyRetention)) : 0;
-            var values = new RedisValue[4 + (batch.Length * 3)];
-            values[0] = now;
-            values[1] = keyUntil;
-            values[2] = Ms(options.FinishedJobRetention);
-            values[3] = StoredJobStatus.Capacity(options);
-            for (var i = 0; i < batch.Length; i++)
-            {
-                values[4 + (i * 3)] = batch[i].Lease.Id;
-                values[5 + (i * 3)] = batch[i].Lease.Token;
-                values[6 + (i * 3)] = batch[i].Job.Result ?? "";
-            }
-
-            var reply = (RedisResult[])(await RunAsync(RedisScripts.CompleteMany, queue, values).ConfigureAwait(false))!;
-            CountStatusEvictions(queue, (long)reply[0]);
+            var values = new RedisValue[2 + (batch.Length * CompletionFields)];
+            values[0] = Ms(options.FinishedJobRetention);
+            values[1] = StoredJobStatus.Capacity(options);
             for (var i = 0; i < batch.Length; i++)
             {
                 var pending = batch[i];
-                if ((long)reply[1 + i] == 1)
-                {
-                    pending.Done?.TrySetResult();
-                }
-                else if (pending.Done is { } done)
-                {
-                    // Fenced out: the lease expired and the job was taken over; a newer lease owns it. The dispatcher
-                    // awaits this one and logs it.
-                    done.TrySetException(new JobLeaseLostException(pending.Job.Id, pending.Job.Attempt, "complete"));
-                }
-                else
-                {
-                    // Nobody awaits this completion (it was queued while the lease was sure to hold, yet it was taken
-                    // over, so the process stalled): say so here, once.
-                    var job = pending.Job;
-                    RedisLog.CompletionDiscarded(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
-                }
+                var o = 2 + (i * CompletionFields);
+                values[o] = pending.Lease.Id;
+                values[o + 1] = pending.Lease.Token;
+                values[o + 2] = pending.Job.Result ?? "";
+                values[o + 3] = pending.FinishedMs;
+
+                // A key keeps refusing duplicates for the queue's retention; without one it is freed with the job.
+                values[o + 4] = options.IdempotencyRetention > TimeSpan.Zero ? SaturatingAdd(pending.FinishedMs, Ms(options.IdempotencyRetention)) : 0;
             }
+
+            reply = (RedisResult[])(await RunAsync(RedisScripts.CompleteMany, queue, values).ConfigureAwait(false))!;
+            if (reply.Length != batch.Length + 1)
+            {
+                throw new InvalidOperationException($"The complete script answered {reply.Length} values for {batch.Length} job(s).");
+            }
+
+            CountStatusEvictions(queue, (long)reply[0]);
         }
 #pragma warning disable CA1031 // The callers get the failure; an unrecorded success is rescued when its lease expires.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
+            failure = ex;
+        }
+
+        // Let go of the jobs before any caller resumes (as every settle does), also when the call failed: their leases
+        // are no longer extended and expire, and a sweeper takes them over; an isolated job's place is free.
+        foreach (var pending in batch)
+        {
+            Forget(pending.Job);
+        }
+
+        if (failure is not null)
+        {
             var waited = 0;
             foreach (var pending in batch)
             {
-                waited += pending.Done?.TrySetException(ex) == true ? 1 : 0;
+                waited += pending.Done?.TrySetException(failure) == true ? 1 : 0;
             }
 
             if (waited < batch.Length)
             {
                 // Nobody waits for these: say so here. Their leases expire and they are rescued and run again.
-                RedisLog.OperationFailed(_logger, ex, $"record {batch.Length - waited} completion(s)", queue.Name);
+                RedisLog.OperationFailed(_logger, failure, $"record {batch.Length - waited} completion(s)", queue.Name);
             }
+
+            return;
         }
-        finally
+
+        for (var i = 0; i < batch.Length; i++)
         {
-            // Also when the call failed: this process lets go of the jobs, so their leases are no longer extended and
-            // expire, and a sweeper takes them over.
-            foreach (var pending in batch)
+            var pending = batch[i];
+            if ((long)reply![1 + i] == 1)
             {
-                Forget(pending.Job);
+                pending.Done?.TrySetResult();
+            }
+            else if (pending.Done is { } done)
+            {
+                // Fenced out: the lease expired and the job was taken over; a newer lease owns it. The dispatcher awaits
+                // this one and logs it.
+                done.TrySetException(new JobLeaseLostException(pending.Job.Id, pending.Job.Attempt, "complete"));
+            }
+            else
+            {
+                // Nobody awaits this completion (it was queued while the lease was sure to hold, yet it was taken over,
+                // so the process stalled): say so here, once.
+                var job = pending.Job;
+                RedisLog.CompletionDiscarded(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
             }
         }
     }
 
-    /// <summary>A completion queued for the next batch; <paramref name="Done"/> is null when nobody waits for it.</summary>
-    private sealed record PendingCompletion(JobRecord Job, RedisLease Lease, TaskCompletionSource? Done);
+    /// <summary>A completion queued for the next batch, finished at <paramref name="FinishedMs"/>; <paramref name="Done"/> is null when nobody waits for it.</summary>
+    private sealed record PendingCompletion(JobRecord Job, RedisLease Lease, long FinishedMs, TaskCompletionSource? Done);
 }

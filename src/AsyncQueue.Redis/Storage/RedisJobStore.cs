@@ -25,7 +25,8 @@ namespace AsyncQueue.Redis.Storage;
 /// (<see cref="OpenExpiredLeaseConsumer"/>). Every settle is a script that first checks the token.
 /// </para>
 /// <para>
-/// One fetch loop per queue leases as many jobs as its workers wait for, in one script call; it sleeps until a worker
+/// One fetch loop per queue leases as many jobs as its workers wait for (plus <see cref="RedisStoreOptions.LeaseAhead"/>),
+/// in one script call; completions are recorded in batches (.Completions). The loop sleeps until a worker
 /// waits, a wake-up arrives on the queue's pub/sub channel (enqueues, retries and resumes publish one, here or in any
 /// other process), the next delayed job falls due, or <see cref="RedisStoreOptions.PollInterval"/> passes. The partial
 /// files: .Connect (start-up checks), .Enqueue, .Leases (fetch and heartbeat), .Settle, .Rescue (takeover and sweep),

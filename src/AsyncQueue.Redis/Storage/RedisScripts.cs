@@ -315,8 +315,8 @@ internal static class RedisScripts
         """);
 
     /// <summary>
-    /// Settles successes, a batch per call: ARGV now, key retained until (0: free it), finished retention, capacity,
-    /// then id, token, result per job. Each job is settled only while its lease's token still holds. Returns
+    /// Settles successes, a batch per call: ARGV finished retention, capacity, then per job id, token, result, finish
+    /// time, key retained until (0: free it). Each job is settled only while its lease's token still holds. Returns
     /// {evicted statuses, then 1 (settled) or 0 (lease lost) per job}.
     /// </summary>
     /// <remarks>
@@ -324,16 +324,18 @@ internal static class RedisScripts
     /// written once per call, and the finished statuses trimmed once.
     /// </remarks>
     public static readonly RedisScript CompleteMany = new("complete", Prelude + """
-        local now = tonumber(ARGV[1])
-        local until_ = tonumber(ARGV[2])
-        local retention = tonumber(ARGV[3])
-        local capacity = tonumber(ARGV[4])
+        local retention = tonumber(ARGV[1])
+        local capacity = tonumber(ARGV[2])
         local keep = retention > 0 and capacity > 0
         local out = {0}
         local settled = {}
         local finished = {}
-        for i = 5, #ARGV, 3 do
+        local now = 0
+        for i = 3, #ARGV, 5 do
           local id = ARGV[i]
+          local fin = tonumber(ARGV[i + 3])
+          local until_ = tonumber(ARGV[i + 4])
+          if fin > now then now = fin end
           local jk = jobkey(id)
           local f = redis.call('HMGET', jk, 'state', 'token', 'key')
           if f[1] == 'leased' and f[2] == ARGV[i + 1] then
@@ -347,8 +349,8 @@ internal static class RedisScripts
               end
             end
             if keep then
-              redis.call('HSET', jk, 'result', ARGV[i + 2], 'state', 'succeeded', 'fin', num(now), 'payload', '')
-              finished[#finished + 1] = num(now)
+              redis.call('HSET', jk, 'result', ARGV[i + 2], 'state', 'succeeded', 'fin', num(fin), 'payload', '')
+              finished[#finished + 1] = num(fin)
               finished[#finished + 1] = id
             else
               redis.call('DEL', jk)

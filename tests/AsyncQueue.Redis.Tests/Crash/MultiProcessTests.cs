@@ -1,4 +1,3 @@
-using AsyncQueue.Redis.Storage;
 using Xunit.Abstractions;
 
 namespace AsyncQueue.Redis.Tests.Crash;
@@ -72,12 +71,8 @@ public sealed class MultiProcessTests(RedisServer server, ITestOutputHelper outp
         });
         Assert.All(runs, r => Assert.All(r.Value, attempt => Assert.Equal(1, attempt)));
 
-        // What the killed process held is bounded: one job per worker, what it had leased for waiting workers and ahead
-        // of them (RedisStoreOptions.LeaseAhead), and the handled jobs whose completions were queued, not yet recorded
-        // (AsynchronousCompletions: a generous bound of two batches; in practice a few).
-        var options = new RedisStoreOptions();
-        Assert.True(options.AsynchronousCompletions);
-        Assert.InRange(rescued, duplicates.Count, (2 * WorkerFleet.Concurrency) + options.LeaseAhead + (2 * RedisJobStore.CompletionBatch));
+        // What the killed process held is bounded: one job per worker, plus what it had leased for workers about to fetch.
+        Assert.InRange(rescued, duplicates.Count, WorkerFleet.Concurrency + WorkerFleet.FetchBatch);
         Assert.Equal(0, await fleet.DeadLettersAsync());
     }
 
