@@ -45,6 +45,7 @@ internal sealed partial class RedisJobStore
         var lease = LeaseOf(job);
         var safe = _options.AsynchronousCompletions && job.LeaseExpiresAt is { } expires && _time.GetUtcNow() + (_options.LeaseDuration / 2) < expires;
         var done = safe ? null : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
         // The finish time (and so the key's retention) is the call's, not the batch's.
         if (!_completions.Writer.TryWrite(new PendingCompletion(job, lease, NowMs, done)))
         {
