@@ -63,6 +63,8 @@ public class RedisStoreOptions
     /// but as suspects that run one at a time per process until an attempt of each ends (docs/delivery.md). A process
     /// that stops normally, or a pause, hands them back at once, with no attempt spent. Jobs leased ahead are not
     /// counted as waiting (<c>CountAsync</c>), and a process that runs a queue leases ahead even before a worker asks.
+    /// A queue with a queue-wide rate limit (<see cref="QueueOptions.RateLimit"/> without a key) is not leased ahead: its
+    /// window's permits go to workers about to start the jobs, in whichever process.
     /// </remarks>
     public int LeaseAhead { get; set; }
 

@@ -85,8 +85,9 @@ internal sealed partial class RedisJobStore
     private async Task<TimeSpan> LeaseForDemandAsync(RedisQueue queue)
     {
         // The workers waiting, and the buffer leased ahead (without one, the workers about to fetch: those settling a
-        // job), less what is leased and untaken.
-        var ahead = _options.LeaseAhead > 0 ? _options.LeaseAhead : queue.TakeSettled();
+        // job), less what is leased and untaken. A queue with a shared rate limit gets no buffer: a window's permits go
+        // to workers about to start them, in any process, not to jobs that could start in a later window.
+        var ahead = _options.LeaseAhead > 0 && SharedLimit(queue) is null ? _options.LeaseAhead : queue.TakeSettled();
         var demand = (int)Math.Min(queue.Waiting + ahead - queue.Untaken, int.MaxValue);
         if (demand <= 0)
         {
