@@ -28,6 +28,9 @@ internal sealed partial class RabbitMqJobStore
 
         var payloads = _payloads.SerializeAll(jobs);
 
+        // The publisher first: it waits for the start, which the delay queues' declarations below need too.
+        var publisher = await PublisherAsync(cancellationToken).ConfigureAwait(false);
+
         // Pipelined: every publish is sent before the first confirm is awaited (the client tracks each one), so a batch
         // costs about one round trip, not one per job. Sent in order on one channel, they reach the queue in order.
         // The delay queues are declared first and nothing is awaited between two publishes, so none overtakes another.
@@ -37,7 +40,6 @@ internal sealed partial class RabbitMqJobStore
             routes[i] = await RouteAsync(jobs[i].Queue, jobs[i].NotBefore, null, cancellationToken).ConfigureAwait(false);
         }
 
-        var publisher = await PublisherAsync(cancellationToken).ConfigureAwait(false);
         var publishes = new Task[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
