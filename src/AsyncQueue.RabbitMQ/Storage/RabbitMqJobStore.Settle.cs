@@ -23,7 +23,7 @@ internal sealed partial class RabbitMqJobStore
 
     /// <summary>
     /// Dead-letters through the broker: the job, with every attempt's error in its headers, is published (confirmed) to
-    /// its work queue's give-up queue and the delivery acked; the give-up queue's messages expire at once, and the
+    /// the dead-letter queue's give-up queue and the delivery acked; the give-up queue's messages expire at once, and the
     /// broker's dead-letter exchange moves them, at least once, into the dead-letter queue. Then this waits, for a
     /// moment at most, until the dead-letter queue shows it, so a listing right after finds it.
     /// </summary>
@@ -36,10 +36,10 @@ internal sealed partial class RabbitMqJobStore
     {
         ArgumentNullException.ThrowIfNull(job);
         ArgumentNullException.ThrowIfNull(target);
-        await EnsureDeadLetterRouteAsync(job.Queue, target, cancellationToken).ConfigureAwait(false);
+        await EnsureDeadLetterRouteAsync(target, cancellationToken).ConfigureAwait(false);
         var before = await CountDeadLettersAsync(target.Name, cancellationToken).ConfigureAwait(false);
-        await RepublishAndAckAsync(job, GiveUpQueueName(job.Queue), null, cancellationToken).ConfigureAwait(false);
-        await WaitForDeadLetterAsync(job.Queue, target, before, cancellationToken).ConfigureAwait(false);
+        await RepublishAndAckAsync(job, GiveUpQueueName(target.Name), null, cancellationToken).ConfigureAwait(false);
+        await WaitForDeadLetterAsync(target, before, cancellationToken).ConfigureAwait(false);
         return new DeadLetterEntry(job, target.Name, _time.GetUtcNow());
     }
 
@@ -48,14 +48,14 @@ internal sealed partial class RabbitMqJobStore
     /// (when it is full, so that it drops its oldest instead of growing) the give-up queue is empty. Bounded: the job is
     /// safe in the broker either way, and only a listing made at once could miss it.
     /// </summary>
-    private async Task WaitForDeadLetterAsync(string queue, DeadLetterTarget target, long before, CancellationToken cancellationToken)
+    private async Task WaitForDeadLetterAsync(DeadLetterTarget target, long before, CancellationToken cancellationToken)
     {
         var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var closing = channel.ConfigureAwait(false);
         for (var tries = 0; tries < 500; tries++)
         {
             var now = (await channel.QueueDeclarePassiveAsync(target.Name, cancellationToken).ConfigureAwait(false)).MessageCount;
-            if (now > before || (now >= target.Capacity && (await channel.QueueDeclarePassiveAsync(GiveUpQueueName(queue), cancellationToken).ConfigureAwait(false)).MessageCount == 0))
+            if (now > before || (now >= target.Capacity && (await channel.QueueDeclarePassiveAsync(GiveUpQueueName(target.Name), cancellationToken).ConfigureAwait(false)).MessageCount == 0))
             {
                 return;
             }

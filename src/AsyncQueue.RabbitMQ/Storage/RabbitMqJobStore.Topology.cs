@@ -12,13 +12,18 @@ internal sealed partial class RabbitMqJobStore
 {
     private readonly ConcurrentDictionary<(string Queue, long Milliseconds), Task> _delayQueues = new();
     private readonly ConcurrentDictionary<string, Task> _deadLetterQueues = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<(string Queue, string DeadLetterQueue), Task> _deadLetterRoutes = new();
+    private readonly ConcurrentDictionary<string, Task> _deadLetterRoutes = new(StringComparer.Ordinal);
 
-    /// <summary>The exchange the broker dead-letters failed jobs through (from each work queue's give-up queue).</summary>
+    /// <summary>The exchange the broker dead-letters failed jobs through (from each dead-letter queue's give-up queue).</summary>
     internal const string DeadLetterExchange = "asyncqueue.dead-letters";
 
-    /// <summary>A work queue's give-up queue, for example <c>emails.give-up</c>: a failed job passes through it into the broker's dead-letter exchange.</summary>
-    internal static string GiveUpQueueName(string queue) => queue + ".give-up";
+    /// <summary>
+    /// A dead-letter queue's give-up queue, for example <c>failed-emails.give-up</c>: a failed job passes through it into
+    /// the broker's dead-letter exchange, and on to that dead-letter queue only. (One per dead-letter queue, not per work
+    /// queue: a work queue whose jobs go to two dead-letter queues, as across a change of its <c>DeadLetterQueue</c>,
+    /// must not put a copy in both.)
+    /// </summary>
+    internal static string GiveUpQueueName(string deadLetterQueue) => deadLetterQueue + ".give-up";
 
     /// <summary>A retry-delay queue's name: the work queue's, then the delay, for example <c>emails.delay.8000ms</c>.</summary>
     internal static string DelayQueueName(string queue, long milliseconds) =>
@@ -129,10 +134,10 @@ internal sealed partial class RabbitMqJobStore
         }, _stopping.Token), cancellationToken);
 
     /// <summary>
-    /// The route of a work queue's failed jobs through the broker's dead-letter exchange, set up on the first dead
+    /// The route of failed jobs into a dead-letter queue through the broker's dead-letter exchange, set up on its first dead
     /// letter: the dead-letter queue (declared with the dispatcher's capacity and retention if it is missing), bound to
-    /// <see cref="DeadLetterExchange"/> under the work queue's name, and the work queue's give-up queue, whose messages
-    /// expire at once (<c>x-message-ttl</c> 0) and are dead-lettered by the broker, at least once, along that binding.
+    /// <see cref="DeadLetterExchange"/> under its own name, and its give-up queue, whose messages expire at once
+    /// (<c>x-message-ttl</c> 0) and are dead-lettered by the broker, at least once, along that binding.
     /// </summary>
     /// <remarks>
     /// The dead-letter queue is a durable <b>classic</b> queue, not a quorum queue: dead letters are listed by browsing
@@ -140,10 +145,10 @@ internal sealed partial class RabbitMqJobStore
     /// queue moves it behind the others, so a listing would reorder the queue. The cost: in a cluster, a classic queue
     /// lives on one node. One that exists already is used as it is.
     /// </remarks>
-    private Task EnsureDeadLetterRouteAsync(string queue, AsyncQueue.Storage.DeadLetterTarget target, CancellationToken cancellationToken) =>
-        AwaitOrForget(_deadLetterRoutes, (queue, target.Name), async key =>
+    private Task EnsureDeadLetterRouteAsync(AsyncQueue.Storage.DeadLetterTarget target, CancellationToken cancellationToken) =>
+        AwaitOrForget(_deadLetterRoutes, target.Name, async deadLetterQueue =>
         {
-            await AwaitOrForget(_deadLetterQueues, target.Name, async name =>
+            await AwaitOrForget(_deadLetterQueues, deadLetterQueue, async name =>
             {
                 try
                 {
@@ -164,21 +169,21 @@ internal sealed partial class RabbitMqJobStore
             var channel = await _connection!.CreateChannelAsync(cancellationToken: _stopping.Token).ConfigureAwait(false);
             await using (channel.ConfigureAwait(false))
             {
-                await channel.QueueBindAsync(key.Item2, DeadLetterExchange, key.Item1, cancellationToken: _stopping.Token).ConfigureAwait(false);
+                await channel.QueueBindAsync(deadLetterQueue, DeadLetterExchange, deadLetterQueue, cancellationToken: _stopping.Token).ConfigureAwait(false);
             }
 
-            await DeclareAsync(GiveUpQueueName(key.Item1), new Dictionary<string, object?>
+            await DeclareAsync(GiveUpQueueName(deadLetterQueue), new Dictionary<string, object?>
             {
                 ["x-queue-type"] = "quorum",
                 ["x-message-ttl"] = 0,
                 ["x-dead-letter-exchange"] = DeadLetterExchange,
-                ["x-dead-letter-routing-key"] = key.Item1,
+                ["x-dead-letter-routing-key"] = deadLetterQueue,
                 ["x-dead-letter-strategy"] = "at-least-once",
                 ["x-overflow"] = "reject-publish",
             }, _stopping.Token).ConfigureAwait(false);
         }, cancellationToken);
 
-    /// <summary>Declares the store's dead-letter exchange: direct and durable; each dead-letter queue is bound to it under the names of the work queues that fail into it.</summary>
+    /// <summary>Declares the store's dead-letter exchange: direct and durable; each dead-letter queue is bound to it under its own name.</summary>
     private async Task DeclareDeadLetterExchangeAsync(CancellationToken cancellationToken)
     {
         var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);

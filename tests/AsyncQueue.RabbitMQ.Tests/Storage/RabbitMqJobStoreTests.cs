@@ -158,7 +158,7 @@ public sealed class RabbitMqJobStoreTests(RabbitMqServer server)
         var message = await channel.BasicGetAsync(deadQueue, autoAck: false);
         Assert.NotNull(message);
         var headers = message.BasicProperties.Headers!;
-        Assert.Equal(_queue + ".give-up", System.Text.Encoding.UTF8.GetString((byte[])headers["x-first-death-queue"]!));
+        Assert.Equal(deadQueue + ".give-up", System.Text.Encoding.UTF8.GetString((byte[])headers["x-first-death-queue"]!));
         Assert.Equal("expired", System.Text.Encoding.UTF8.GetString((byte[])headers["x-first-death-reason"]!));
         await channel.BasicNackAsync(message.DeliveryTag, multiple: false, requeue: true);
         await Poll.UntilAsync(async () => await store.DeadLetters.CountAsync(deadQueue) == 1, "the dead letter is back in its queue");
@@ -167,7 +167,7 @@ public sealed class RabbitMqJobStoreTests(RabbitMqServer server)
         Assert.Equal((second.Id, 2), (dead.JobId, dead.Attempts));
         Assert.Equal(["first", "for good"], dead.Errors.Select(e => e.Message));
         var arguments = await server.Server.CtlAsync("list_queues", "name", "arguments");
-        var giveUp = Assert.Single(arguments.Split('\n'), line => line.StartsWith(_queue + ".give-up", StringComparison.Ordinal));
+        var giveUp = Assert.Single(arguments.Split('\n'), line => line.StartsWith(deadQueue + ".give-up", StringComparison.Ordinal));
         Assert.Contains("at-least-once", giveUp, StringComparison.Ordinal);
         Assert.Contains("reject-publish", giveUp, StringComparison.Ordinal);
     }
