@@ -100,7 +100,15 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
         // A channel of its own: a count of a queue deleted under the store is a channel error, which must not close the publisher.
         var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var closing = channel.ConfigureAwait(false);
-        var waiting = await channel.MessageCountAsync(queue, cancellationToken).ConfigureAwait(false);
+        var waiting = (long)await channel.MessageCountAsync(queue, cancellationToken).ConfigureAwait(false);
+
+        // Plus the deliveries this process's consumer took ahead (its prefetch) that no worker has yet: the broker counts
+        // them as unacked, not ready, but they wait all the same. Read after the broker's count, so a delivery on its way
+        // in between is counted once it arrived; those other processes took ahead are not known here.
+        if (_subscriptions.TryGetValue(queue, out var subscribing) && subscribing.IsCompletedSuccessfully)
+        {
+            waiting += subscribing.Result.Ready.Reader.Count;
+        }
 
         // Scheduled: the delay queues this process has used (those of other processes' delays are not known here).
         long scheduled = 0;
