@@ -119,7 +119,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     }
 
     public JobStoreCapabilities Capabilities =>
-        JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations;
+        JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations
+        | JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock;
 
     public IJobConsumer OpenConsumer(string queue)
     {

@@ -92,7 +92,9 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
         _loops.Add(Task.Run(SweepLoopAsync));
     }
 
-    public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations;
+    public JobStoreCapabilities Capabilities =>
+        JobStoreCapabilities.Durable | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations
+        | JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock;
 
     public async ValueTask DisposeAsync()
     {

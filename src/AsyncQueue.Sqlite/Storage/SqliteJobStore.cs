@@ -131,7 +131,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
     }
 
     public JobStoreCapabilities Capabilities =>
-        JobStoreCapabilities.Durable | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations;
+        JobStoreCapabilities.Durable | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations
+        | JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock;
 
     public async ValueTask DisposeAsync()
     {

@@ -4,7 +4,7 @@ namespace AsyncQueue.Storage;
 [Flags]
 public enum JobStoreCapabilities
 {
-    /// <summary>Nothing beyond the contract: jobs live in this process and are lost with it.</summary>
+    /// <summary>Nothing beyond the contract every store keeps.</summary>
     None = 0,
 
     /// <summary>Accepted jobs survive a crash or restart of the process.</summary>
@@ -27,4 +27,21 @@ public enum JobStoreCapabilities
     /// is not <see cref="Durable"/> gets the dispatcher's in-process continuations; a durable one refuses them.
     /// </summary>
     Continuations = 8,
+
+    /// <summary>
+    /// The store keeps idempotency keys (<see cref="JobRecord.IdempotencyKey"/>): an enqueue whose key a live job holds
+    /// is answered <see cref="EnqueueStatus.Duplicate"/>, and the key is held for the queue's
+    /// <see cref="QueueOptions.IdempotencyRetention"/> after the job succeeded. A store without it refuses an enqueue
+    /// that has a key with <see cref="NotSupportedException"/> (a whole batch, before accepting any of it), rather
+    /// than accept the job and ignore the key.
+    /// </summary>
+    IdempotencyKeys = 16,
+
+    /// <summary>
+    /// Due times, delays and retentions are measured on the <see cref="TimeProvider"/> the store was given, so a job
+    /// scheduled for a time is handed out once that clock reaches it (a <c>FakeTimeProvider</c> moves it). A store
+    /// without it (a broker) reads its clock once, when the job is scheduled, and the wait of the time left then, like a
+    /// dead-letter queue's retention, runs on a clock of its own.
+    /// </summary>
+    InjectedClock = 32,
 }

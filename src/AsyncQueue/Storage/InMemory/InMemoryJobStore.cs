@@ -35,7 +35,7 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
         _deadLetters = new InMemoryDeadLetters(time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue"), metrics, Requeue);
     }
 
-    public JobStoreCapabilities Capabilities => JobStoreCapabilities.None;
+    public JobStoreCapabilities Capabilities => JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock;
 
     public IDeadLetterQueue DeadLetters => _deadLetters;
 
