@@ -1,19 +1,26 @@
+using System.Collections.Concurrent;
 using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using AsyncQueue;
 
 namespace EmailNotifications;
 
 /// <summary>
 /// What happened, as it happens: prints a line per enqueue, send, failed attempt, retry decision and dead letter. It
-/// counts nothing: when the run is over, the queue itself reports how each job ended
-/// (<see cref="AsyncQueue.Monitoring.IJobQueueMonitor.GetJobAsync"/>). It is also the <see cref="IDeadLetterObserver"/>
-/// that the queue tells of each dead letter.
+/// is also the <see cref="IDeadLetterObserver"/> that the queue tells of each dead letter. On the in-memory store the
+/// queue itself reports how each job ended (<see cref="AsyncQueue.Monitoring.IJobQueueMonitor.GetJobAsync"/>); on
+/// RabbitMQ, which keeps no job status, the board's record of each send and dead letter is the report
+/// (<see cref="WaitUntilEndedAsync"/>).
 /// </summary>
 /// <param name="output">Where the lines go; written from several workers at once, so it is synchronized here.</param>
 public sealed class DeliveryBoard(TextWriter output) : IDeadLetterObserver
 {
     // Which notification each failed attempt's exception came from: the retry policy sees only the exception.
     private readonly ConditionalWeakTable<Exception, SendNotification> _failedBy = [];
+
+    // How each job ended, as the handler (sent) and the dead-letter observer saw it; each ending also announced on _ends.
+    private readonly ConcurrentDictionary<JobId, JobInfo> _ended = new();
+    private readonly Channel<JobId> _ends = Channel.CreateUnbounded<JobId>();
 
     /// <summary>Gets the synchronized writer every line goes to.</summary>
     public TextWriter Output { get; } = TextWriter.Synchronized(output);
@@ -59,9 +66,49 @@ public sealed class DeliveryBoard(TextWriter output) : IDeadLetterObserver
         });
     }
 
+    /// <summary>Called after an enqueue that the sample itself refused (on RabbitMQ, which keeps no idempotency keys).</summary>
+    public void SkippedAgain(SendNotification job, JobId first) =>
+        Output.WriteLine($"🖱️ {job.NotificationId}: enqueued again (double click) → not enqueued: it is job {first} of this run (RabbitMQ keeps no idempotency keys, so the sample checks); no second email");
+
     /// <summary>Called by the handler when the email was sent.</summary>
-    public void Sent(SendNotification job, int attempt, string file) =>
-        Output.WriteLine($"✅ {job.NotificationId}: sent to {job.RecipientEmail} on attempt {attempt} → {Path.GetFileName(file)}");
+    /// <param name="job">The notification.</param>
+    /// <param name="context">The attempt that sent it.</param>
+    /// <param name="file">The <c>.eml</c> file written.</param>
+    public void Sent(SendNotification job, JobContext context, string file)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        Ended(new JobInfo(context.JobId, context.Queue, context.Kind, JobState.Succeeded, context.EnqueuedAt)
+        {
+            Attempt = context.Attempt,
+            Result = Path.GetFileName(file),
+        });
+        Output.WriteLine($"✅ {job.NotificationId}: sent to {job.RecipientEmail} on attempt {context.Attempt} → {Path.GetFileName(file)}");
+    }
+
+    /// <summary>
+    /// Waits until each job has ended, sent or dead-lettered, as the handler and the dead-letter observer saw it, and
+    /// returns how each ended. For a store that keeps no job status (RabbitMQ), where
+    /// <see cref="AsyncQueue.Monitoring.IJobQueueMonitor.GetJobAsync"/> throws.
+    /// </summary>
+    /// <param name="jobs">The jobs to wait for.</param>
+    /// <param name="cancellationToken">Stops waiting.</param>
+    /// <returns>How each job ended, in the order given.</returns>
+    public async Task<IReadOnlyList<JobInfo>> WaitUntilEndedAsync(IReadOnlyList<JobId> jobs, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        while (!jobs.All(_ended.ContainsKey))
+        {
+            await _ends.Reader.ReadAsync(cancellationToken);
+        }
+
+        return [.. jobs.Select(id => _ended[id])];
+    }
+
+    private void Ended(JobInfo job)
+    {
+        _ended[job.Id] = job;
+        _ends.Writer.TryWrite(job.Id);
+    }
 
     /// <inheritdoc />
     public ValueTask OnDeadLetteredAsync(DeadLetterEntry entry, CancellationToken cancellationToken)
@@ -69,6 +116,13 @@ public sealed class DeliveryBoard(TextWriter output) : IDeadLetterObserver
         ArgumentNullException.ThrowIfNull(entry);
         var job = (SendNotification)entry.Job;
         var error = entry.Errors[^1];
+        Ended(new JobInfo(entry.JobId, entry.Queue, entry.Kind, JobState.DeadLettered, entry.EnqueuedAt)
+        {
+            Attempt = entry.Attempts,
+            Errors = entry.Errors,
+            FinishedAt = entry.DeadLetteredAt,
+            DeadLetterQueue = entry.DeadLetterQueue,
+        });
         Output.WriteLine($"☠️ {job.NotificationId}: dead-lettered to '{entry.DeadLetterQueue}' after {entry.Attempts} attempt(s): {error.ExceptionType}: {error.Message}");
         return ValueTask.CompletedTask;
     }

@@ -6,10 +6,11 @@ namespace EmailNotifications;
 /// <param name="Enqueues">Every enqueue in order, with its result: accepted, or a duplicate of an earlier job.</param>
 /// <param name="Outcomes">
 /// How each accepted notification's job ended, in enqueue order, as the queue reports it
-/// (<see cref="AsyncQueue.Monitoring.IJobQueueMonitor.GetJobAsync"/>): succeeded with the <c>.eml</c> file's name as
-/// its <see cref="JobInfo.Result"/>, or dead-lettered, with its attempts and errors.
+/// (<see cref="AsyncQueue.Monitoring.IJobQueueMonitor.GetJobAsync"/>; on RabbitMQ, which keeps no job status, as the
+/// handler and the dead-letter observer saw it): succeeded with the <c>.eml</c> file's name as its
+/// <see cref="JobInfo.Result"/>, or dead-lettered, with its attempts and errors.
 /// </param>
-/// <param name="DeadLetters">The entries of the <c>failed-emails</c> dead-letter queue, as <see cref="IDeadLetterQueue"/> lists them.</param>
+/// <param name="DeadLetters">This run's entries of the <c>failed-emails</c> dead-letter queue, as <see cref="IDeadLetterQueue"/> lists them.</param>
 /// <param name="PickupFolder">The pickup folder's full path.</param>
 public sealed record DemoReport(
     IReadOnlyList<(SendNotification Notification, EnqueueResult Result)> Enqueues,

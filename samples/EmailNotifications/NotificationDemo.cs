@@ -13,6 +13,11 @@ namespace EmailNotifications;
 /// to <c>failed-emails</c>), enqueue every notification with its idempotency key (one of them twice), wait until each
 /// is sent or dead-lettered, then print how each ended, a summary and the dead-letter queue.
 /// </summary>
+/// <remarks>
+/// With <see cref="DemoOptions.RabbitMqUri"/> the queue runs on RabbitMQ (<c>UseRabbitMq</c>), with the same handler,
+/// retries and dead-letter queue. The broker keeps no idempotency keys and no job status, so there the sample refuses
+/// the double click itself and reports how each job ended from its <see cref="DeliveryBoard"/>.
+/// </remarks>
 public static class NotificationDemo
 {
     /// <summary>The queue the notifications run on.</summary>
@@ -64,13 +69,17 @@ public static class NotificationDemo
             return new OutageEmailSender(transport, OutageEmailSender.DefaultDownDomain);
         });
 
-        builder.Services.AddJobQueue()
+        var onRabbitMq = options.RabbitMqUri is not null;
+        var jobQueue = builder.Services.AddJobQueue()
             .AddHandler<SendNotification, SendNotificationHandler>(Queue, queue =>
             {
                 queue.MaxConcurrency = Workers;
 
                 // The report below asks every job how it ended; the in-memory store keeps finished statuses only when asked.
-                queue.FinishedJobCapacity = 1_000;
+                if (!onRabbitMq)
+                {
+                    queue.FinishedJobCapacity = 1_000;
+                }
 
                 // RetryPolicy.Exponential(MaxRetries, FirstRetryDelay) with a seeded Random for the jitter, wrapped so
                 // that the board prints each retry's delay.
@@ -85,6 +94,12 @@ public static class NotificationDemo
                     board);
                 queue.DeadLetterQueue = DeadLetterQueue;
             });
+        if (options.RabbitMqUri is { } uri)
+        {
+            // The same queue on a broker: 'emails' a quorum queue, retries waiting in its delay queues, and the failures
+            // dead-lettered by the broker's dead-letter exchange into the 'failed-emails' queue.
+            jobQueue.UseRabbitMq(uri);
+        }
 
         using var host = builder.Build();
         await host.StartAsync(cancellationToken);
@@ -100,10 +115,34 @@ public static class NotificationDemo
                 ? $"Flaky transport: {options.FailureRate:0%} of sends fail first (seed {options.Seed}). Pickup folder: {pickup}"
                 : $"Reliable transport. Pickup folder: {pickup}");
             board.Output.WriteLine($"The mail server of {OutageEmailSender.DefaultDownDomain} is down for the whole run: its email uses up its retries.");
+            if (onRabbitMq)
+            {
+                board.Output.WriteLine($"Store: RabbitMQ at {Redact(options.RabbitMqUri!)} (quorum queue '{Queue}', dead letters through the broker's dead-letter exchange into '{DeadLetterQueue}').");
+            }
 
             var jobs = host.Services.GetRequiredService<IJobQueue>();
+            var enqueued = new Dictionary<string, JobId>(StringComparer.Ordinal);
             foreach (var notification in DemoNotifications.Clicks)
             {
+                if (onRabbitMq)
+                {
+                    // RabbitMQ keeps no idempotency keys (an enqueue with one throws NotSupportedException), so on the broker
+                    // the sample refuses a notification it enqueued already in this run. Unlike a store's key, this guard
+                    // lives in one process only.
+                    if (enqueued.TryGetValue(notification.NotificationId, out var first))
+                    {
+                        enqueues.Add((notification, new EnqueueResult(first, EnqueueStatus.Duplicate)));
+                        board.SkippedAgain(notification, first);
+                        continue;
+                    }
+
+                    var sent = await jobs.EnqueueAsync(notification, cancellationToken: cancellationToken);
+                    enqueued[notification.NotificationId] = sent.JobId;
+                    enqueues.Add((notification, sent));
+                    board.Enqueued(notification, sent);
+                    continue;
+                }
+
                 var result = await jobs.EnqueueAsync(notification, new EnqueueOptions { IdempotencyKey = notification.IdempotencyKey }, cancellationToken);
                 enqueues.Add((notification, result));
                 if (result.Accepted)
@@ -117,8 +156,20 @@ public static class NotificationDemo
             }
 
             var accepted = enqueues.Where(e => e.Item2.Accepted).Select(e => (e.Item1, e.Item2.JobId)).ToList();
-            outcomes = await WaitUntilEndedAsync(host.Services.GetRequiredService<IJobQueueMonitor>(), accepted, cancellationToken);
-            deadLetters = await host.Services.GetRequiredService<IDeadLetterQueue>().ListAsync(DeadLetterQueue, cancellationToken: cancellationToken);
+            if (onRabbitMq)
+            {
+                var ended = await board.WaitUntilEndedAsync([.. accepted.Select(a => a.JobId)], cancellationToken);
+                outcomes = [.. accepted.Select((a, i) => (a.Item1, ended[i]))];
+            }
+            else
+            {
+                outcomes = await WaitUntilEndedAsync(host.Services.GetRequiredService<IJobQueueMonitor>(), accepted, cancellationToken);
+            }
+
+            // On a broker, 'failed-emails' outlives the run and may hold the dead letters of earlier runs: the report
+            // lists this run's own.
+            var ids = accepted.Select(a => a.JobId).ToHashSet();
+            deadLetters = [.. (await host.Services.GetRequiredService<IDeadLetterQueue>().ListAsync(DeadLetterQueue, cancellationToken: cancellationToken)).Where(e => ids.Contains(e.JobId))];
         }
         finally
         {
@@ -126,7 +177,7 @@ public static class NotificationDemo
         }
 
         var report = new DemoReport(enqueues, outcomes, deadLetters, pickup);
-        PrintSummary(board.Output, report);
+        PrintSummary(board.Output, report, onRabbitMq);
         return report;
     }
 
@@ -154,10 +205,18 @@ public static class NotificationDemo
         return ended;
     }
 
-    private static void PrintSummary(TextWriter output, DemoReport report)
+    /// <summary>The URI without its password, for the console.</summary>
+    private static string Redact(string uri) =>
+        Uri.TryCreate(uri, UriKind.Absolute, out var parsed) && parsed.UserInfo.Contains(':', StringComparison.Ordinal)
+            ? new UriBuilder(parsed) { Password = "***" }.Uri.ToString()
+            : uri;
+
+    private static void PrintSummary(TextWriter output, DemoReport report, bool onRabbitMq)
     {
         output.WriteLine();
-        output.WriteLine("How each notification ended (IJobQueueMonitor.GetJobAsync):");
+        output.WriteLine(onRabbitMq
+            ? "How each notification ended (as the handler and the dead-letter observer saw it: RabbitMQ keeps no job status):"
+            : "How each notification ended (IJobQueueMonitor.GetJobAsync):");
         foreach (var (notification, job) in report.Outcomes)
         {
             output.WriteLine(job.State switch

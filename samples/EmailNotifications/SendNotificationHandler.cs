@@ -47,7 +47,7 @@ public sealed class SendNotificationHandler(IEmailSender sender, DeliveryBoard b
 
         // Kept with the job's status, so the summary can say where each email went without a list of its own.
         context.SetResult(Path.GetFileName(sentTo));
-        board.Sent(job, context.Attempt, sentTo);
+        board.Sent(job, context, sentTo);
     }
 
     /// <summary>

@@ -11,6 +11,18 @@ public class RabbitMqStoreOptions
     public string Uri { get; set; } = "";
 
     /// <summary>
+    /// Gets the other nodes of a RabbitMQ cluster, as <c>host:port</c> (for example <c>rabbit-2:5672</c>; the port may
+    /// be left out for the scheme's default, 5672 or 5671), tried besides the node that <see cref="Uri"/> names. The
+    /// user, password, virtual host and TLS (<c>amqps://</c>) are those of <see cref="Uri"/>. The client connects to
+    /// one of these nodes, in an order of its choosing, and when that node is lost it reconnects to another one that
+    /// answers, resuming the consumers there; with quorum queues, a confirmed job survives the loss of a minority of
+    /// the nodes.
+    /// </summary>
+    /// <value>The default value is empty: only the node that <see cref="Uri"/> names.</value>
+    /// <remarks>Validated at start: each entry must be a host name or address, with an optional port from 1 to 65535.</remarks>
+    public IList<string> Endpoints { get; } = [];
+
+    /// <summary>
     /// Gets or sets a value indicating whether the store declares each job queue at start, as a durable quorum queue
     /// named after the queue. Set it to <see langword="false"/> when the queues are declared elsewhere (by operations,
     /// with policies of their own): the store then only checks at start that each one exists. The store always declares

@@ -9,6 +9,8 @@ namespace AsyncQueue.RabbitMQ.Tests;
 /// A throwaway RabbitMQ node (Debian's <c>rabbitmq-server</c>) on free loopback ports, all its state in a temporary
 /// folder: its own node name, AMQP port, distribution port, Erlang cookie (in <c>HOME</c>, shared with the CLI) and its
 /// own epmd (on a port of its own, so stopping it touches no other node on the machine). Stopped and deleted on dispose.
+/// A node of a <see cref="ThrowawayRabbitMqCluster"/> instead shares the cluster's cookie and epmd, which the cluster
+/// owns and stops.
 /// </summary>
 /// <remarks>
 /// The scripts are called from <c>/usr/lib/rabbitmq/bin</c> directly: the <c>/usr/sbin</c> wrappers switch to the
@@ -24,14 +26,27 @@ public sealed class ThrowawayRabbitMqServer : IAsyncDisposable
     public const string MissingMessage =
         "rabbitmq-server (/usr/lib/rabbitmq/bin/rabbitmq-server) is missing: install it with 'apt-get update && apt-get install -y --no-install-recommends rabbitmq-server' (Debian/Ubuntu; tools/test.sh does). The AsyncQueue.RabbitMQ tests start their own throwaway broker and never skip.";
 
+    private readonly bool _ownsEpmd;
     private Process? _process;
 
-    private ThrowawayRabbitMqServer()
+    private ThrowawayRabbitMqServer(int? sharedEpmdPort = null, string? cookie = null)
     {
         Port = FreePort();
         DistributionPort = FreePort();
-        EpmdPort = FreePort();
+        EpmdPort = sharedEpmdPort ?? FreePort();
+        _ownsEpmd = sharedEpmdPort is null;
         Directory.CreateDirectory(Folder);
+        if (cookie is not null)
+        {
+            // Erlang refuses a cookie file that others may read: owner read-only, as the node would create it.
+            var cookieFile = Path.Combine(Folder, ".erlang.cookie");
+            File.WriteAllText(cookieFile, cookie);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(cookieFile, UnixFileMode.UserRead);
+            }
+        }
+
         File.WriteAllText(Path.Combine(Folder, "enabled_plugins"), "[].\n");
         File.WriteAllText(Path.Combine(Folder, "rabbitmq.conf"), string.Create(CultureInfo.InvariantCulture, $"listeners.tcp.default = 127.0.0.1:{Port}\n"));
     }
@@ -72,6 +87,46 @@ public sealed class ThrowawayRabbitMqServer : IAsyncDisposable
         {
             await server.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Starts a node that shares an epmd (already running on <paramref name="epmdPort"/>) and an Erlang cookie with the
+    /// other nodes of a cluster; it leaves the epmd alone when disposed.
+    /// </summary>
+    internal static async Task<ThrowawayRabbitMqServer> StartClusterNodeAsync(int epmdPort, string cookie)
+    {
+        if (!File.Exists(Path.Combine(Scripts, "rabbitmq-server")))
+        {
+            throw new InvalidOperationException(MissingMessage);
+        }
+
+        var server = new ThrowawayRabbitMqServer(epmdPort, cookie);
+        try
+        {
+            await server.StartProcessAsync();
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Kills the node with SIGKILL, with every process it started (the Erlang VM and its helpers): no clean shutdown, no
+    /// goodbye to the cluster or the clients, as in a power cut. Returns once they are gone.
+    /// </summary>
+    public async Task KillAsync()
+    {
+        if (_process is { } process)
+        {
+            // Process.Kill(entireProcessTree) sends SIGKILL to the process and all its descendants.
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+            _process = null;
         }
     }
 
@@ -131,12 +186,11 @@ public sealed class ThrowawayRabbitMqServer : IAsyncDisposable
         _process?.Dispose();
         _process = null;
 
-        // The node's own epmd (ERL_EPMD_PORT): told to stop by its port, so no other node's epmd is touched.
-        var epmd = Start("/usr/bin/epmd");
-        epmd.ArgumentList.Add("-kill");
-        using (var kill = Process.Start(epmd)!)
+        // The node's own epmd (ERL_EPMD_PORT): told to stop by its port, so no other node's epmd is touched. A cluster's
+        // nodes share one, which the cluster stops.
+        if (_ownsEpmd)
         {
-            await kill.WaitForExitAsync();
+            await KillEpmdAsync(EpmdPort);
         }
 
         if (Directory.Exists(Folder))
@@ -187,7 +241,27 @@ public sealed class ThrowawayRabbitMqServer : IAsyncDisposable
         return start;
     }
 
-    private static int FreePort()
+    /// <summary>Stops the epmd listening on <paramref name="epmdPort"/> (and only that one).</summary>
+    internal static async Task KillEpmdAsync(int epmdPort)
+    {
+        using var kill = Process.Start(Epmd(epmdPort, "-kill"))!;
+        await kill.WaitForExitAsync();
+    }
+
+    /// <summary><c>epmd</c> with <paramref name="arguments"/>, on <paramref name="epmdPort"/>, its output swallowed.</summary>
+    internal static ProcessStartInfo Epmd(int epmdPort, params string[] arguments)
+    {
+        var start = new ProcessStartInfo("/usr/bin/epmd") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["ERL_EPMD_PORT"] = epmdPort.ToString(CultureInfo.InvariantCulture);
+        return start;
+    }
+
+    internal static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

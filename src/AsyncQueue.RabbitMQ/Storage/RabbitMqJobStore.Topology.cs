@@ -32,23 +32,27 @@ internal sealed partial class RabbitMqJobStore
     private async Task StartAsync(CancellationToken cancellationToken)
     {
         var uri = new Uri(_options.Uri);
-        var setting = $"RabbitMqStoreOptions.Uri ('{RabbitMqStoreOptionsValidator.Redact(_options.Uri)}')";
-        var endpoint = string.Create(CultureInfo.InvariantCulture, $"{uri.Host}:{(uri.IsDefaultPort ? 5672 : uri.Port)}");
+        var endpoints = Endpoints(uri);
+        var setting = _options.Endpoints.Count == 0
+            ? $"RabbitMqStoreOptions.Uri ('{RabbitMqStoreOptionsValidator.Redact(_options.Uri)}')"
+            : $"RabbitMqStoreOptions.Uri ('{RabbitMqStoreOptionsValidator.Redact(_options.Uri)}') and RabbitMqStoreOptions.Endpoints";
+        var endpoint = string.Join(", ", endpoints.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.HostName}:{e.Port}")));
         var factory = new ConnectionFactory
         {
             Uri = uri,
             ClientProvidedName = "AsyncQueue",
             RequestedConnectionTimeout = _options.ConnectTimeout,
 
-            // After a broker restart or a network cut the client reconnects and resumes the consumers; deliveries of the
-            // lost channel are fenced out by QueueSubscription.Incarnation.
+            // After a broker restart or a network cut the client reconnects (to any of the endpoints that answers, in a
+            // cluster) and resumes the consumers; deliveries of the lost channel are fenced out by QueueSubscription.Incarnation.
             AutomaticRecoveryEnabled = true,
             TopologyRecoveryEnabled = true,
         };
 
         try
         {
-            _connection = await factory.CreateConnectionAsync(cancellationToken).ConfigureAwait(false);
+            // The endpoint list (one entry without RabbitMqStoreOptions.Endpoints) is also what automatic recovery tries.
+            _connection = await factory.CreateConnectionAsync(endpoints, cancellationToken).ConfigureAwait(false);
         }
         catch (BrokerUnreachableException ex) when (Find<AuthenticationFailureException>(ex) is not null)
         {
@@ -84,6 +88,27 @@ internal sealed partial class RabbitMqJobStore
 
         var version = _connection.ServerProperties?.TryGetValue("version", out var v) == true && v is byte[] bytes ? System.Text.Encoding.UTF8.GetString(bytes) : "unknown";
         RabbitMqLog.Connected(_logger, endpoint, version, string.Join(", ", _queueNames), _options.DeclareTopology ? "declared" : "checked (declared elsewhere)");
+    }
+
+    /// <summary>The node <see cref="RabbitMqStoreOptions.Uri"/> names, then those of <see cref="RabbitMqStoreOptions.Endpoints"/>, with the URI's TLS setting.</summary>
+    private List<AmqpTcpEndpoint> Endpoints(Uri uri)
+    {
+        // A port of -1 is the scheme's default (5672, or 5671 with TLS). Each endpoint carries its own TLS setting: the
+        // client reads it from the endpoint it connects to, not from the factory's Uri.
+        var tls = uri.Scheme == "amqps";
+        var endpoints = new List<AmqpTcpEndpoint> { new(uri.Host, uri.IsDefaultPort ? -1 : uri.Port, new SslOption(uri.Host, enabled: tls)) };
+        foreach (var entry in _options.Endpoints)
+        {
+            // Validated at start; parsed again here rather than kept, since the options type holds only what users set.
+            if (!RabbitMqStoreOptionsValidator.TryParseEndpoint(entry, out var host, out var port))
+            {
+                throw new InvalidOperationException($"RabbitMqStoreOptions.Endpoints holds '{entry}', which is not a host:port.");
+            }
+
+            endpoints.Add(new AmqpTcpEndpoint(host, port, new SslOption(host, enabled: tls)));
+        }
+
+        return endpoints;
     }
 
     /// <summary>Declares a durable queue on a channel of its own, since a refused declaration closes the channel it was sent on.</summary>

@@ -43,6 +43,41 @@ public sealed class OpenFailureTests(RabbitMqServer server)
         Assert.Contains("RabbitMqStoreOptions.ConnectTimeout", failure.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("rabbit-2:70000")]
+    [InlineData("amqp://rabbit-2:5672")]
+    [InlineData("guest@rabbit-2")]
+    [InlineData(" ")]
+    public async Task Start_InvalidEndpoint_FailsNamingEndpointsAndTheEntry(string endpoint)
+    {
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync(server.Uri, o => o.Endpoints.Add(endpoint)));
+
+        Assert.Contains($"RabbitMqStoreOptions.Endpoints holds '{endpoint}', which is not a host:port", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Start_UriNodeDownAndAnotherEndpointUp_ConnectsToTheOneThatAnswers()
+    {
+        // The node Uri names refuses connections; the broker is reachable only through Endpoints.
+        var down = string.Create(CultureInfo.InvariantCulture, $"amqp://guest:guest@127.0.0.1:{UnusedPort()}/");
+        var up = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{server.Server.Port}");
+
+        await StartAsync(down, o => o.Endpoints.Add(up));
+    }
+
+    [Fact]
+    public async Task Start_NoEndpointAnswers_FailsNamingEveryEndpoint()
+    {
+        var first = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{UnusedPort()}");
+        var second = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{UnusedPort()}");
+
+        var failure = await Assert.ThrowsAsync<InvalidOperationException>(
+            () => StartAsync($"amqp://guest:guest@{first}/", o => { o.Endpoints.Add(second); o.ConnectTimeout = TimeSpan.FromSeconds(2); }));
+
+        Assert.Contains($"could not connect to {first}, {second}", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("RabbitMqStoreOptions.Endpoints", failure.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Start_QueueDeclaredElsewhereIsMissing_FailsNamingDeclareTopology()
     {

@@ -49,6 +49,7 @@ public sealed class EmailProgramTests : IDisposable
     [InlineData("--colour", "Unexpected argument '--colour'.")]
     [InlineData("--failure-rate 1.5", "--failure-rate needs a number from 0 to 1, but got '1.5'.")]
     [InlineData("--seed", "--seed needs a whole number, but got ''.")]
+    [InlineData("--rabbitmq http://localhost:5672", "--rabbitmq needs an amqp:// or amqps:// URI, but got 'http://localhost:5672'.")]
     public async Task Main_BadArguments_PrintsWhatIsWrongAndTheUsageAndExitsTwo(string arguments, string message)
     {
         var run = await RunAsync(arguments.Split(' '));
