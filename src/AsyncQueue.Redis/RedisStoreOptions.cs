@@ -53,7 +53,7 @@ public class RedisStoreOptions
     /// worker that finishes a job finds the next one already leased instead of waiting for a round trip to Redis.
     /// </summary>
     /// <value>
-    /// The default value is 0: the store leases only for workers that wait or are settling a job. Range: 0 to 10,000;
+    /// The default value is 0: the store leases only for workers that are waiting for a job. Range: 0 to 10,000;
     /// at most <see cref="FetchBatchSize"/> is leased by one script call.
     /// </value>
     /// <remarks>
@@ -61,8 +61,9 @@ public class RedisStoreOptions
     /// round-trip latency. The cost: if this process crashes or is killed, the jobs it leased ahead wait until their
     /// leases expire, and other processes cannot take them meanwhile; they are then handed back with no attempt spent,
     /// but as suspects that run one at a time per process until an attempt of each ends (docs/delivery.md). A process
-    /// that stops normally, or a pause, hands them back at once, with no attempt spent. Jobs leased ahead are not
-    /// counted as waiting (<c>CountAsync</c>), and a process that runs a queue leases ahead even before a worker asks.
+    /// that stops normally, or a pause, hands them back at once, with no attempt spent. Jobs leased ahead count as
+    /// waiting (<c>CountAsync</c>) only in the process that leased them (every other process counts them as running),
+    /// and a process that runs a queue leases ahead even before a worker asks.
     /// A queue with a queue-wide rate limit (<see cref="QueueOptions.RateLimit"/> without a key) is not leased ahead: its
     /// window's permits go to workers about to start the jobs, in whichever process.
     /// </remarks>

@@ -52,14 +52,9 @@ internal sealed partial class RedisJobStore
             throw new ObjectDisposedException(nameof(RedisJobStore), "The Redis job store is closed.");
         }
 
-        // The worker fetches as soon as this completes: without a buffer leased ahead, lease its next job while the
-        // completion is recorded.
-        if (_options.LeaseAhead == 0)
-        {
-            lease.Queue.AddSettled();
-        }
-
-        TopUp(lease.Queue);
+        // No lease for this worker's next job here: it is leased once the worker waits for it (or is already in the
+        // buffer leased ahead). Leasing for a worker still settling left a job leased and counted as running for a
+        // worker that might never fetch again, and a count racing that lease's reply read it as running.
         return done is null ? default : new ValueTask(done.Task);
     }
 

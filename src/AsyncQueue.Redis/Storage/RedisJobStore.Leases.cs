@@ -33,7 +33,8 @@ internal sealed partial class RedisJobStore
 
     /// <summary>
     /// Wakes the queue's fetch loop once the jobs leased ahead have drained to half of <see cref="RedisStoreOptions.LeaseAhead"/>
-    /// (at once without a buffer): one script call then leases many jobs, rather than one per job taken or settled.
+    /// (at once without a buffer, where it also covers a waiting worker that the loop's last reading of the demand
+    /// missed): one script call then leases many jobs, rather than one per job taken.
     /// </summary>
     private void TopUp(RedisQueue queue)
     {
@@ -84,11 +85,17 @@ internal sealed partial class RedisJobStore
     /// <summary>Leases for the waiting workers and the buffer ahead; returns how long to sleep: zero to lease again at once, else until the next due job or the poll.</summary>
     private async Task<TimeSpan> LeaseForDemandAsync(RedisQueue queue)
     {
-        // The workers waiting, and the buffer leased ahead (without one, the workers about to fetch: those settling a
-        // job), less what is leased and untaken. A queue with a shared rate limit gets no buffer: a window's permits go
-        // to workers about to start them, in any process, not to jobs that could start in a later window.
-        var ahead = _options.LeaseAhead > 0 && SharedLimit(queue) is null ? _options.LeaseAhead : queue.TakeSettled();
-        var demand = (int)Math.Min(queue.Waiting + ahead - queue.Untaken, int.MaxValue);
+        // The workers waiting, plus the buffer leased ahead, less what is leased and untaken. Without a buffer (the
+        // default) only workers already waiting count: a worker still settling its job may never fetch again (its
+        // dispatcher stops, or a test holds a consumer), and a job leased for it would read as running meanwhile.
+        // Untaken is read before Waiting so the demand never runs ahead: a worker that takes a job between the two
+        // reads has left Waiting (before it counts as taken), so at worst this leases too few, and the take's TopUp
+        // wakes the loop to lease again. Read the other way round, that worker would count as waiting with its job no
+        // longer untaken: one job leased for nobody. A queue with a shared rate limit gets no buffer: a window's
+        // permits go to workers about to start them, in any process, not to jobs that could start in a later window.
+        var untaken = queue.Untaken;
+        var ahead = _options.LeaseAhead > 0 && SharedLimit(queue) is null ? _options.LeaseAhead : 0;
+        var demand = (int)Math.Min(queue.Waiting + ahead - untaken, int.MaxValue);
         if (demand <= 0)
         {
             // No worker waits and the buffer is full: sleep until a worker waits or takes from the buffer.

@@ -11,7 +11,6 @@ internal sealed class RedisQueue : DurableQueue
 {
     private long _handed;
     private long _taken;
-    private int _settled;
 
     public RedisQueue(string name, QueueOptions options, string prefix)
         : base(name, options)
@@ -42,11 +41,6 @@ internal sealed class RedisQueue : DurableQueue
     public void Handed() => Interlocked.Increment(ref _handed);
 
     public void Taken() => Interlocked.Increment(ref _taken);
-
-    /// <summary>Counts a job just settled: its worker fetches next, so the fetch loop leases for it before it asks.</summary>
-    public void AddSettled() => Interlocked.Increment(ref _settled);
-
-    public int TakeSettled() => Interlocked.Exchange(ref _settled, 0);
 
     public RedisKey JobKey(string id) => BaseName + ":job:" + id;
 
