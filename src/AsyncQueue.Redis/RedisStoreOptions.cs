@@ -48,6 +48,48 @@ public class RedisStoreOptions
     /// <value>The default value is 256. Range: 1 to 10,000.</value>
     public int FetchBatchSize { get; set; } = 256;
 
+    /// <summary>
+    /// Gets or sets how many jobs of a queue this process keeps leased beyond what its waiting workers ask for, so a
+    /// worker that finishes a job finds the next one already leased instead of waiting for a round trip to Redis.
+    /// </summary>
+    /// <value>
+    /// The default value is 0: the store leases only for workers that are waiting for a job. Range: 0 to 10,000;
+    /// at most <see cref="FetchBatchSize"/> is leased by one script call.
+    /// </value>
+    /// <remarks>
+    /// With few workers on a busy queue each job otherwise costs a lease round trip, so throughput is bounded by the
+    /// round-trip latency. The cost: if this process crashes or is killed, the jobs it leased ahead wait until their
+    /// leases expire, and other processes cannot take them meanwhile; they are then handed back with no attempt spent,
+    /// but as suspects that run one at a time per process until an attempt of each ends (docs/delivery.md). A process
+    /// that stops normally, or a pause, hands them back at once, with no attempt spent. Jobs leased ahead count as
+    /// waiting (<c>CountAsync</c>) only in the process that leased them (every other process counts them as running),
+    /// and a process that runs a queue leases ahead even before a worker asks.
+    /// A queue with a queue-wide rate limit (<see cref="QueueOptions.RateLimit"/> without a key) is not leased ahead: its
+    /// window's permits go to workers about to start the jobs, in whichever process.
+    /// </remarks>
+    public int LeaseAhead { get; set; }
+
+    /// <summary>
+    /// Gets or sets whether a worker goes on to its next job as soon as its completion is queued for the store's next
+    /// batched completion script, instead of waiting for Redis to record it, while its lease is sure to last at least
+    /// half of <see cref="LeaseDuration"/> more.
+    /// </summary>
+    /// <value>
+    /// The default value is <see langword="false"/>: <c>CompleteAsync</c> returns once Redis recorded the completion.
+    /// Either way completions are recorded in batches, one script call for every completion queued meanwhile.
+    /// </value>
+    /// <remarks>
+    /// Each worker otherwise waits one round trip per job, so a queue's throughput is at most its <c>MaxConcurrency</c>
+    /// divided by the round-trip latency. Delivery stays at least once: a job whose completion was not recorded when the
+    /// process died runs again, as one that was still running would, and a normal stop records every queued completion.
+    /// What changes: when <c>CompleteAsync</c> returns the job may still be leased in Redis for a moment (its status
+    /// still running, its finished status and idempotency-key retention not yet written); and a
+    /// completion that fails (Redis unreachable) is logged by the store rather than reported to the dispatcher, and its
+    /// job is rescued when its lease expires. A lease that may be close to expiry (heartbeats failing, the process
+    /// stalled) still waits, so a late attempt learns that its outcome was discarded.
+    /// </remarks>
+    public bool AsynchronousCompletions { get; set; }
+
     /// <summary>Gets or sets how long the store waits for the server at start before it fails the start.</summary>
     /// <value>The default value is 5 seconds. Range: 100 milliseconds to 5 minutes.</value>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);

@@ -1,6 +1,7 @@
 using Hangfire;
 using Hangfire.InMemory;
 using Hangfire.PostgreSql;
+using Hangfire.Redis.StackExchange;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
@@ -9,12 +10,16 @@ namespace AsyncQueue.Benchmarks.Contenders;
 /// <summary>
 /// Hangfire: <c>AddHangfire</c> + <c>AddHangfireServer</c> with N workers, jobs enqueued with
 /// <see cref="IBackgroundJobClient"/> as its documentation shows (an expression, serialized), on Hangfire.InMemory
-/// storage (<see cref="InMemory"/>) or Hangfire.PostgreSql (<see cref="OnPostgreSql"/>).
+/// storage (<see cref="InMemory"/>), Hangfire.PostgreSql (<see cref="OnPostgreSql"/>) or Hangfire.Redis.StackExchange
+/// (<see cref="OnRedis"/>).
 /// </summary>
 internal sealed class HangfireContender : IContender
 {
     /// <summary>The PostgreSQL contender's label in every report.</summary>
     public const string PostgreSqlLabel = "Hangfire 1.8.25 + Hangfire.PostgreSql 1.21.1";
+
+    /// <summary>The Redis contender's label in every report.</summary>
+    public const string RedisLabel = "Hangfire 1.8.25 + Hangfire.Redis.StackExchange 1.12.0";
 
     private readonly IHost _host;
     private readonly IBackgroundJobClient _client;
@@ -56,6 +61,21 @@ internal sealed class HangfireContender : IContender
             PrepareSchemaIfNecessary = true,
         };
         return new(workers, configuration => configuration.UsePostgreSqlStorage(options => options.UseNpgsqlConnection(connectionString), storage));
+    }
+
+    /// <summary>
+    /// Hangfire 1.8.25 with Hangfire.Redis.StackExchange 1.12.0 storage on the same Redis server as the AsyncQueue Redis
+    /// store (<paramref name="configuration"/>, a StackExchange.Redis configuration string), under a key prefix of its own.
+    /// </summary>
+    /// <remarks>
+    /// Everything is the storage's default: it already wakes an idle worker through pub/sub when a job is enqueued.
+    /// Jobs go in one <see cref="IBackgroundJobClient.Enqueue"/> at a time: free Hangfire has no batch enqueue (batches
+    /// are a Hangfire Pro feature).
+    /// </remarks>
+    public static HangfireContender OnRedis(string configuration, int workers)
+    {
+        var storage = new RedisStorageOptions { Prefix = "{hangfire-" + Guid.NewGuid().ToString("N")[..12] + "}:" };
+        return new(workers, global => global.UseRedisStorage(configuration, storage));
     }
 
     public async Task StartAsync()

@@ -35,6 +35,11 @@ internal sealed class RedisStoreOptionsValidator : IValidateOptions<RedisStoreOp
             failures.Add($"RedisStoreOptions.FetchBatchSize must be between 1 and 10000, but was {options.FetchBatchSize}.");
         }
 
+        if (options.LeaseAhead is < 0 or > 10_000)
+        {
+            failures.Add($"RedisStoreOptions.LeaseAhead must be between 0 and 10000, but was {options.LeaseAhead}.");
+        }
+
         if (options.ConnectTimeout < TimeSpan.FromMilliseconds(100) || options.ConnectTimeout > TimeSpan.FromMinutes(5))
         {
             failures.Add($"RedisStoreOptions.ConnectTimeout must be between 100 milliseconds and 5 minutes, but was {options.ConnectTimeout}.");

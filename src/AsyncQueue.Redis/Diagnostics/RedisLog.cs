@@ -28,4 +28,7 @@ internal static partial class RedisLog
 
     [LoggerMessage(307, LogLevel.Information, "Redis at {Endpoint} no longer knew the store's script '{Script}' (restarted or flushed); it was loaded again.")]
     public static partial void ScriptReloaded(ILogger logger, string endpoint, string script);
+
+    [LoggerMessage(308, LogLevel.Warning, "Job {JobId} ({Kind}) of queue '{Queue}' completed attempt {Attempt}, but its lease had been taken over meanwhile (this process stalled or lost Redis): the completion was discarded and the job's newer attempt decides its fate.")]
+    public static partial void CompletionDiscarded(ILogger logger, JobId jobId, string kind, string queue, int attempt);
 }

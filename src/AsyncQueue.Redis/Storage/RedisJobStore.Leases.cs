@@ -12,6 +12,9 @@ internal sealed partial class RedisJobStore
     // How many fields the fetch and takeover scripts return per job.
     private const int LeasedFieldCount = 18;
 
+    // The message on a queue's wake-up channel that says the queue was paused (any other wakes the fetch loop).
+    private const string PauseMessage = "pause";
+
     // 1 while this store holds an isolated job (_isolatedJob) or a fetch loop may be leasing one: a store holds at most one.
     private int _isolatedHeld;
     private JobRecord? _isolatedJob;
@@ -23,8 +26,22 @@ internal sealed partial class RedisJobStore
         {
             // Every job a consumer takes passes here once, whether it still holds or not.
             state.Taken();
+            TopUp(state);
             return StillHolds(job);
         });
+    }
+
+    /// <summary>
+    /// Wakes the queue's fetch loop once the jobs leased ahead have drained to half of <see cref="RedisStoreOptions.LeaseAhead"/>
+    /// (at once without a buffer, where it also covers a waiting worker that the loop's last reading of the demand
+    /// missed): one script call then leases many jobs, rather than one per job taken.
+    /// </summary>
+    private void TopUp(RedisQueue queue)
+    {
+        if (queue.Untaken <= _options.LeaseAhead / 2)
+        {
+            queue.Wake.Set();
+        }
     }
 
     /// <summary>Whether a leased job still belongs to this process: one whose lease lapsed and was taken over elsewhere must not start here too.</summary>
@@ -65,13 +82,23 @@ internal sealed partial class RedisJobStore
         }
     }
 
-    /// <summary>Leases for the waiting workers; returns how long to sleep: zero to lease again at once, else until the next due job or the poll.</summary>
+    /// <summary>Leases for the waiting workers and the buffer ahead; returns how long to sleep: zero to lease again at once, else until the next due job or the poll.</summary>
     private async Task<TimeSpan> LeaseForDemandAsync(RedisQueue queue)
     {
-        var demand = (int)(queue.Waiting - queue.Untaken);
+        // The workers waiting, plus the buffer leased ahead, less what is leased and untaken. Without a buffer (the
+        // default) only workers already waiting count: a worker still settling its job may never fetch again (its
+        // dispatcher stops, or a test holds a consumer), and a job leased for it would read as running meanwhile.
+        // Untaken is read before Waiting so the demand never runs ahead: a worker that takes a job between the two
+        // reads has left Waiting (before it counts as taken), so at worst this leases too few, and the take's TopUp
+        // wakes the loop to lease again. Read the other way round, that worker would count as waiting with its job no
+        // longer untaken: one job leased for nobody. A queue with a shared rate limit gets no buffer: a window's
+        // permits go to workers about to start them, in any process, not to jobs that could start in a later window.
+        var untaken = queue.Untaken;
+        var ahead = _options.LeaseAhead > 0 && SharedLimit(queue) is null ? _options.LeaseAhead : 0;
+        var demand = (int)Math.Min(queue.Waiting + ahead - untaken, int.MaxValue);
         if (demand <= 0)
         {
-            // No worker waits: sleep until one does (its fetch sets the signal).
+            // No worker waits and the buffer is full: sleep until a worker waits or takes from the buffer.
             return Timeout.InfiniteTimeSpan;
         }
 
@@ -89,15 +116,10 @@ internal sealed partial class RedisJobStore
             var token = (long)reply[0];
             if (token < 0)
             {
-                // Paused: a resume publishes a wake-up; the poll covers a lost one.
+                // Paused (here or by another process, whose message may have been lost): what was leased ahead goes back.
+                // A resume publishes a wake-up; the poll covers a lost one.
+                await HandBackUntakenAsync(queue).ConfigureAwait(false);
                 return _options.PollInterval;
-            }
-
-            if (reply.Length == 2)
-            {
-                var nextDue = (long)reply[1];
-                var untilDue = nextDue > 0 ? TimeSpan.FromMilliseconds(Math.Max(0, nextDue - nowMs)) : _options.PollInterval;
-                return untilDue < _options.PollInterval ? untilDue : _options.PollInterval;
             }
 
             for (var i = 2; i + LeasedFieldCount <= reply.Length; i += LeasedFieldCount)
@@ -115,13 +137,38 @@ internal sealed partial class RedisJobStore
                 queue.Ready.Writer.TryWrite(record);
             }
 
-            return TimeSpan.Zero;
+            if ((reply.Length - 2) / LeasedFieldCount >= wanted)
+            {
+                return TimeSpan.Zero;
+            }
+
+            // Fewer were due than wanted, or a rate limit's window is used up: sleep until the next delayed job falls due
+            // (or the window ends), a wake-up, or the poll.
+            var nextDue = (long)reply[1];
+            var untilDue = nextDue > 0 ? TimeSpan.FromMilliseconds(Math.Max(0, nextDue - nowMs)) : _options.PollInterval;
+            return untilDue < _options.PollInterval ? untilDue : _options.PollInterval;
         }
         finally
         {
             if (mayIsolate && !leasedIsolated)
             {
                 Volatile.Write(ref _isolatedHeld, 0);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Hands back, with no attempt spent, the jobs leased for this process's workers that none took (the buffer leased
+    /// ahead): the queue was paused, and a paused queue starts no job.
+    /// </summary>
+    private async Task HandBackUntakenAsync(RedisQueue queue)
+    {
+        while (queue.Ready.Reader.TryRead(out var job))
+        {
+            queue.Taken();
+            if (StillHolds(job))
+            {
+                await TryReleaseAsync(job).ConfigureAwait(false);
             }
         }
     }

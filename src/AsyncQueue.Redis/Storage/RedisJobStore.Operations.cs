@@ -54,6 +54,10 @@ internal sealed partial class RedisJobStore
         if (paused)
         {
             await _db.StringSetAsync(state.Key("paused"), "1").ConfigureAwait(false);
+
+            // Every process (this one too) hands back what it leased ahead and no worker took.
+            await _db.PublishAsync(state.WakeChannel, PauseMessage).ConfigureAwait(false);
+            await HandBackUntakenAsync(state).ConfigureAwait(false);
             return;
         }
 

@@ -5,21 +5,9 @@ using StackExchange.Redis;
 
 namespace AsyncQueue.Redis.Storage;
 
-/// <summary>Settling an attempt, each a script that first checks the lease's token: complete, reschedule, dead-letter, cancel, and the recorded start.</summary>
+/// <summary>Settling an attempt, each a script that first checks the lease's token: reschedule, dead-letter, cancel, and the recorded start (complete: .Completions).</summary>
 internal sealed partial class RedisJobStore
 {
-    public async ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken)
-    {
-        var lease = LeaseOf(job);
-        var queue = lease.Queue;
-        var now = NowMs;
-
-        // A key keeps refusing duplicates for the queue's retention; without one it is freed with the job.
-        var keyUntil = queue.Options.IdempotencyRetention > TimeSpan.Zero ? SaturatingAdd(now, Ms(queue.Options.IdempotencyRetention)) : 0;
-        var evicted = (long)await SettleAsync(job, lease, "complete", RedisScripts.Complete, lease.Id, lease.Token, now, job.Result ?? "", keyUntil, Ms(queue.Options.FinishedJobRetention), StoredJobStatus.Capacity(queue.Options)).ConfigureAwait(false);
-        CountStatusEvictions(queue, evicted);
-    }
-
     public async ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken)
     {
         var lease = LeaseOf(job);

@@ -25,7 +25,8 @@ namespace AsyncQueue.Redis.Storage;
 /// (<see cref="OpenExpiredLeaseConsumer"/>). Every settle is a script that first checks the token.
 /// </para>
 /// <para>
-/// One fetch loop per queue leases as many jobs as its workers wait for, in one script call; it sleeps until a worker
+/// One fetch loop per queue leases as many jobs as its workers wait for (plus <see cref="RedisStoreOptions.LeaseAhead"/>),
+/// in one script call; completions are recorded in batches (.Completions). The loop sleeps until a worker
 /// waits, a wake-up arrives on the queue's pub/sub channel (enqueues, retries and resumes publish one, here or in any
 /// other process), the next delayed job falls due, or <see cref="RedisStoreOptions.PollInterval"/> passes. The partial
 /// files: .Connect (start-up checks), .Enqueue, .Leases (fetch and heartbeat), .Settle, .Rescue (takeover and sweep),
@@ -83,11 +84,23 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
         var subscriber = _connection.GetSubscriber();
         foreach (var queue in _queueList)
         {
-            // A wake-up from any process (an enqueue, a retry, a resume) wakes this queue's fetch loop.
-            subscriber.Subscribe(queue.WakeChannel, (_, _) => queue.Wake.Set());
+            // A wake-up from any process (an enqueue, a retry, a resume) wakes this queue's fetch loop; a pause anywhere
+            // hands back the jobs leased ahead here, so that a paused queue starts none of them.
+            subscriber.Subscribe(queue.WakeChannel, (channel, message) =>
+            {
+                if (message == PauseMessage)
+                {
+                    _ = HandBackUntakenAsync(queue);
+                }
+                else
+                {
+                    queue.Wake.Set();
+                }
+            });
             _loops.Add(Task.Run(() => FetchLoopAsync(queue)));
         }
 
+        _completionLoop = Task.Run(RunCompletionLoopAsync);
         _loops.Add(Task.Run(HeartbeatLoopAsync));
         _loops.Add(Task.Run(SweepLoopAsync));
     }
@@ -113,6 +126,10 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
 #pragma warning restore CA1031
         {
         }
+
+        // Record every completion queued before the close (the workers have stopped): none is left to a rescue.
+        _completions.Writer.TryComplete();
+        await _completionLoop.ConfigureAwait(false);
 
         // Hand back what was leased for this process's workers and never started (no attempt spent), and what was taken
         // over from expired leases and never settled (expired again, for the next rescue anywhere).

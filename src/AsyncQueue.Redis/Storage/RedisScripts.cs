@@ -43,6 +43,11 @@ internal static class RedisScripts
             redis.call('ZREM', b .. ':keyexp', key)
           end
         end
+        local function zmany(cmd, key, args)
+          for i = 1, #args, 4000 do
+            redis.call(cmd, key, unpack(args, i, math.min(i + 3999, #args)))
+          end
+        end
         local function held(id, token)
           local f = redis.call('HMGET', jobkey(id), 'state', 'token')
           return f[1] == 'leased' and f[2] == token
@@ -130,14 +135,22 @@ internal static class RedisScripts
     /// Claims each idempotency key in the same step (freeing a retained key past its time). Returns {stored, result...}
     /// with each result '' (accepted) or the id of the key's holder; {-1} when a throwing queue is full.
     /// </summary>
+    /// <remarks>
+    /// The hot path: one HSET per job, the sequence numbers taken in one INCRBY and the ready set written in one ZADD
+    /// per call. The wake-up is published only when it can wake someone: the ready set was empty (every process with an
+    /// idle worker emptied it at its last fetch; one that found it non-empty since then leases again at once) or a
+    /// delayed job may fall due sooner than the fetch loops sleep.
+    /// </remarks>
     public static readonly RedisScript Enqueue = new("enqueue", Prelude + """
         local now = tonumber(ARGV[1])
         local cap = tonumber(ARGV[2])
         local count = tonumber(ARGV[4])
         local F = 13
+        local rk = b .. ':ready'
+        local waiting = redis.call('ZCARD', rk)
         local room = nil
         if cap >= 0 then
-          room = cap - redis.call('ZCARD', b .. ':ready') - redis.call('ZCARD', b .. ':iso')
+          room = cap - waiting - redis.call('ZCARD', b .. ':iso')
           if ARGV[3] == '1' then
             local due = 0
             for i = 0, count - 1 do
@@ -147,6 +160,9 @@ internal static class RedisScripts
             room = nil
           end
         end
+        local seq = redis.call('INCRBY', b .. ':seq', count) - count
+        local ready = {}
+        local delayed = false
         local out = {0}
         local stored = 0
         for i = 0, count - 1 do
@@ -171,22 +187,29 @@ internal static class RedisScripts
             out[#out + 1] = holder
           else
             if key ~= '' then redis.call('HSET', b .. ':keys', key, id) end
-            redis.call('HSET', jobkey(id), 'id', id, 'kind', ARGV[o + 1], 'payload', ARGV[o + 2], 'attempt', ARGV[o + 3],
+            local jk = jobkey(id)
+            redis.call('HSET', jk, 'id', id, 'kind', ARGV[o + 1], 'payload', ARGV[o + 2], 'attempt', ARGV[o + 3],
               'max', ARGV[o + 4], 'enq', ARGV[o + 5], 'runat', ARGV[o + 6], 'key', key, 'errors', ARGV[o + 9],
-              'tp', ARGV[o + 10], 'ts', ARGV[o + 11], 'prio', ARGV[o + 12], 'iso', '0', 'started', '0', 'cancel', '0')
+              'tp', ARGV[o + 10], 'ts', ARGV[o + 11], 'prio', ARGV[o + 12], 'iso', '0', 'started', '0', 'cancel', '0',
+              'state', due <= now and 'waiting' or 'scheduled', 'rdy', num(now))
             if due <= now then
-              ready_add(id, now)
+              -- As ready_add, for a fresh job (never isolated): ordered by priority, then by sequence. ('rdy' of a
+              -- delayed job is set again when it moves to ready.)
+              seq = seq + 1
+              ready[#ready + 1] = num((3 - (tonumber(ARGV[o + 12]) or 1)) * 1099511627776 + seq)
+              ready[#ready + 1] = id
               if room ~= nil then room = room - 1 end
             else
-              redis.call('HSET', jobkey(id), 'state', 'scheduled')
+              delayed = true
               redis.call('ZADD', b .. ':scheduled', num(due), id)
             end
             out[#out + 1] = ''
           end
           stored = stored + 1
         end
+        zmany('ZADD', rk, ready)
         out[1] = stored
-        if stored > 0 then redis.call('PUBLISH', b .. ':wake', '1') end
+        if (#ready > 0 and waiting == 0) or delayed then redis.call('PUBLISH', b .. ':wake', '1') end
         return out
         """);
 
@@ -241,7 +264,8 @@ internal static class RedisScripts
     /// <summary>
     /// Leases due jobs: ARGV now, lease expiry, how many, whether an isolated job may be leased; for a queue with a shared
     /// rate limit also the window's index, its permits, its end (ms) and the period (ms). Moves due scheduled jobs to
-    /// ready first. Returns {-1} when paused; else {token, next due ms or 0, fields of each leased job...}.
+    /// ready first. Returns {-1} when paused; else {token, next due ms (0: none, or as many leased as asked for and the
+    /// window, if any, not used up), fields of each leased job...}.
     /// </summary>
     /// <remarks>
     /// A rate-limited queue's count is the hash <c>B:rate</c> (<c>w</c>, the newest window counted; <c>used</c>, how many
@@ -249,7 +273,8 @@ internal static class RedisScripts
     /// expires a period after its window ends (an idle queue leaves nothing behind), a relative expiry because the
     /// processes' clocks (fake ones in tests) need not be Redis's. A process whose clock reading is older than the window
     /// counted (it read the time, then its script waited while the window turned) finds it full, and never moves it back.
-    /// A used-up window returns its end as the next due time: the fetch loop sleeps until then.
+    /// A used-up window returns its end as the next due time (or the next delayed job's, if later): the fetch loop sleeps
+    /// until then.
     /// </remarks>
     public static readonly RedisScript Fetch = new("fetch", Prelude + """
         if redis.call('EXISTS', b .. ':paused') == 1 then return {-1} end
@@ -295,30 +320,39 @@ internal static class RedisScripts
           ids[#ids + 1] = iso
         end
         local out = {0, 0}
-        if #ids == 0 then
+        if #ids < want then
           local nxt = redis.call('ZRANGE', b .. ':scheduled', 0, 0, 'WITHSCORES')
           if #nxt > 0 then out[2] = tonumber(nxt[2]) end
-          return out
         end
+        if #ids == 0 then return out end
         local token = redis.call('INCR', b .. ':fence')
         out[1] = token
-        local leased = 0
+        local leased = {}
         for _, id in ipairs(ids) do
           local jk = jobkey(id)
-          if redis.call('EXISTS', jk) == 1 then
-            leased = leased + 1
-            redis.call('HINCRBY', jk, 'attempt', 1)
-            redis.call('HSET', jk, 'state', 'leased', 'token', token, 'lease', ARGV[2], 'startedat', ARGV[1], 'started', '0')
-            redis.call('ZADD', b .. ':leased', ARGV[2], id)
-            local f = redis.call('HMGET', jk, 
+          -- One read and one write per job: the fields, then the lease (attempt + 1, as HINCRBY would).
+          local f = redis.call('HMGET', jk, 
         """ + LeasedFields + """
         )
-            for _, v in ipairs(f) do out[#out + 1] = v or '' end
+          local exists = false
+          for _, v in ipairs(f) do if v then exists = true break end end
+          if exists then
+            local attempt = tostring((tonumber(f[4]) or 0) + 1)
+            redis.call('HSET', jk, 'attempt', attempt, 'state', 'leased', 'token', token, 'lease', ARGV[2], 'startedat', ARGV[1], 'started', '0')
+            f[4] = attempt
+            f[14] = '0'
+            for i = 1, #f do out[#out + 1] = f[i] or '' end
+            leased[#leased + 1] = ARGV[2]
+            leased[#leased + 1] = id
           end
         end
-        if rate_w and leased > 0 then
-          redis.call('HSET', b .. ':rate', 'w', ARGV[5], 'used', num(rate_used + leased))
+        zmany('ZADD', b .. ':leased', leased)
+        local count = #leased / 2
+        if rate_w and count > 0 then
+          redis.call('HSET', b .. ':rate', 'w', ARGV[5], 'used', num(rate_used + count))
           redis.call('PEXPIRE', b .. ':rate', num(math.max(1, tonumber(ARGV[7]) - now + tonumber(ARGV[8]))))
+          -- Used up: nothing more is leased before the window ends (nor before the next delayed job, if later).
+          if rate_used + count >= tonumber(ARGV[6]) and out[2] < tonumber(ARGV[7]) then out[2] = tonumber(ARGV[7]) end
         end
         return out
         """);
@@ -383,22 +417,61 @@ internal static class RedisScripts
         """);
 
     /// <summary>
-    /// Settles a success: ARGV id, token, now, result, key retained until (0: free it), finished retention, capacity.
-    /// Returns -1 when the lease was lost, else how many statuses the capacity evicted.
+    /// Settles successes, a batch per call: ARGV finished retention, capacity, then per job id, token, result, finish
+    /// time, key retained until (0: free it). Each job is settled only while its lease's token still holds, and each
+    /// settled releases its continuations (see <c>settle_children</c>). Returns {evicted statuses, then 1 (settled) or 0
+    /// (lease lost) per job}.
     /// </summary>
-    public static readonly RedisScript Complete = new("complete", Prelude + """
-        local id = ARGV[1]
-        if not held(id, ARGV[2]) then return -1 end
-        redis.call('HSET', jobkey(id), 'result', ARGV[4])
-        local key = redis.call('HGET', jobkey(id), 'key')
-        local until_ = tonumber(ARGV[5])
-        if until_ > 0 and key and key ~= '' and redis.call('HGET', b .. ':keys', key) == id then
-          redis.call('ZADD', b .. ':keyexp', num(until_), key)
-        else
-          free_key(id)
+    /// <remarks>
+    /// The hot path: per job one HMGET and one HSET (or a DEL when no status is kept), and one SMEMBERS of its (usually
+    /// missing) continuations set; the leased and finished sets are written once per call, and the finished statuses
+    /// trimmed once.
+    /// </remarks>
+    public static readonly RedisScript CompleteMany = new("complete", Prelude + """
+        local retention = tonumber(ARGV[1])
+        local capacity = tonumber(ARGV[2])
+        local keep = retention > 0 and capacity > 0
+        local out = {0}
+        local settled = {}
+        local finished = {}
+        local now = 0
+        for i = 3, #ARGV, 5 do
+          local id = ARGV[i]
+          local fin = tonumber(ARGV[i + 3])
+          local until_ = tonumber(ARGV[i + 4])
+          if fin > now then now = fin end
+          local jk = jobkey(id)
+          local f = redis.call('HMGET', jk, 'state', 'token', 'key')
+          if f[1] == 'leased' and f[2] == ARGV[i + 1] then
+            local key = f[3]
+            if key and key ~= '' and redis.call('HGET', b .. ':keys', key) == id then
+              if until_ > 0 then
+                redis.call('ZADD', b .. ':keyexp', num(until_), key)
+              else
+                redis.call('HDEL', b .. ':keys', key)
+                redis.call('ZREM', b .. ':keyexp', key)
+              end
+            end
+            if keep then
+              redis.call('HSET', jk, 'result', ARGV[i + 2], 'state', 'succeeded', 'fin', num(fin), 'payload', '')
+              finished[#finished + 1] = num(fin)
+              finished[#finished + 1] = id
+            else
+              redis.call('DEL', jk)
+            end
+            settle_children(id, true, fin)
+            settled[#settled + 1] = id
+            out[#out + 1] = 1
+          else
+            out[#out + 1] = 0
+          end
         end
-        settle_children(id, true, tonumber(ARGV[3]))
-        return finish(id, 'succeeded', tonumber(ARGV[3]), tonumber(ARGV[6]), tonumber(ARGV[7]))
+        zmany('ZREM', b .. ':leased', settled)
+        if #finished > 0 then
+          zmany('ZADD', b .. ':finished', finished)
+          out[1] = trim_finished(now, retention, capacity)
+        end
+        return out
         """);
 
     /// <summary>Settles a cancel: ARGV id, token, now, finished retention, capacity, attempt. Returns -1 when the lease was lost, else the capacity's evictions.</summary>
@@ -553,5 +626,5 @@ internal static class RedisScripts
 
     /// <summary>Every script, loaded at start.</summary>
     public static IReadOnlyList<RedisScript> All { get; } =
-        [Enqueue, Continue, Fetch, TakeOver, Heartbeat, Expire, MarkStarted, Complete, MarkCancelled, Reschedule, DeadLetter, Cancel, Count, Sweep, Requeue, DeleteDead, EvictDead];
+        [Enqueue, Continue, Fetch, TakeOver, Heartbeat, Expire, MarkStarted, CompleteMany, MarkCancelled, Reschedule, DeadLetter, Cancel, Count, Sweep, Requeue, DeleteDead, EvictDead];
 }

@@ -1,0 +1,151 @@
+using System.Globalization;
+using AsyncQueue.Benchmarks.Contenders;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AsyncQueue.Benchmarks.Scenarios;
+
+/// <summary>
+/// The Redis store (issue 18): end-to-end, a steady producer through <c>UseRedis(configuration)</c> with its default
+/// options, and again with the fast settings (<see cref="FastLeaseAhead"/>, asynchronous completions), and the workers running, until the last handler has run, against BullMQ 6.7.0 (<see cref="BullMqScript"/>)
+/// and Hangfire 1.8.25 + Hangfire.Redis.StackExchange 1.12.0. Every contender gets a fresh throwaway
+/// <c>redis-server</c> (<see cref="ThrowawayRedisServer"/>) with the same settings. Jobs are enqueued one at a time, or
+/// in batches of <see cref="Batch"/> (<c>EnqueueBatchAsync</c>, BullMQ's <c>addBulk</c>; Hangfire has none).
+/// </summary>
+internal sealed class RedisScenario : IAsyncDisposable
+{
+    /// <summary>The batch size of the batched producers.</summary>
+    public const int Batch = 1_000;
+
+    /// <summary>Jobs per run of AsyncQueue in batches: a few seconds at the 30,000 jobs/s target.</summary>
+    public const int Jobs = 100_000;
+
+    /// <summary>Jobs per run of AsyncQueue with one awaited <c>EnqueueAsync</c> per job (a round trip each).</summary>
+    public const int SingleJobs = 20_000;
+
+    /// <summary>Jobs per run of BullMQ, either way: a few seconds at its pace here.</summary>
+    public const int BullMqJobs = 20_000;
+
+    /// <summary>Jobs per run of Hangfire.Redis, much slower per job.</summary>
+    public const int HangfireJobs = 2_000;
+
+    private readonly AsyncQueueContender _contender;
+
+    /// <summary>The fast settings measured beside the defaults, as for the PostgreSQL store: <see cref="AsyncQueue.Redis.RedisStoreOptions.LeaseAhead"/> 256 and asynchronous completions.</summary>
+    public const int FastLeaseAhead = 256;
+
+    /// <param name="configuration">The server, as a StackExchange.Redis configuration string.</param>
+    /// <param name="workers">The queue's <c>MaxConcurrency</c>.</param>
+    /// <param name="fast">Whether the store runs with the fast settings rather than its defaults.</param>
+    public RedisScenario(string configuration, int workers, bool fast = false)
+    {
+        _contender = new AsyncQueueContender((services, completion) =>
+        {
+            // A singleton handler, as in the SQLite and PostgreSQL scenarios: the store is what is measured.
+            services.AddSingleton<IJobHandler<Job>>(new NoOpHandler(completion));
+            services.AddJobQueue()
+                .UseRedis(configuration, options =>
+                {
+                    if (fast)
+                    {
+                        options.LeaseAhead = FastLeaseAhead;
+                        options.AsynchronousCompletions = true;
+                    }
+                })
+                .AddHandler<Job, NoOpHandler>(queue => queue.MaxConcurrency = workers);
+        });
+    }
+
+    public Task StartAsync() => _contender.StartAsync();
+
+    /// <summary>One <c>EnqueueAsync</c> per job.</summary>
+    public Task SingleAsync(int jobs) => Drive.SteadyAsync(_contender, jobs);
+
+    /// <summary><c>EnqueueBatchAsync</c> of <see cref="Batch"/> fresh jobs at a time.</summary>
+    public Task BatchesAsync(int jobs) => Drive.SteadyBatchesAsync(_contender, jobs, Batch);
+
+    public ValueTask DisposeAsync() => _contender.DisposeAsync();
+
+    /// <summary>The job counts of one round.</summary>
+    public readonly record struct Counts(int Single, int Batched, int BullMq, int Hangfire);
+
+    /// <summary>
+    /// One round: for each contender a fresh server started with <paramref name="settings"/>, one warm-up run and one
+    /// measured run each way. Throws when <c>redis-server</c> is not installed.
+    /// </summary>
+    public static async Task<Result> MeasureAsync(int workers, Counts counts, string[] settings)
+    {
+        Measure.Result single;
+        Measure.Result batched;
+        string version;
+        await using (var server = await ThrowawayRedisServer.StartAsync(settings))
+        {
+            using (var connection = server.Connect())
+            {
+                version = connection.GetServers()[0].Version.ToString();
+            }
+
+            await using var store = new RedisScenario(server.Configuration, workers);
+            await store.StartAsync();
+            single = await WarmThenTimeAsync(counts.Single, () => store.SingleAsync(counts.Single));
+            batched = await WarmThenTimeAsync(counts.Batched, () => store.BatchesAsync(counts.Batched));
+        }
+
+        Measure.Result fastSingle;
+        Measure.Result fastBatched;
+        await using (var server = await ThrowawayRedisServer.StartAsync(settings))
+        {
+            await using var store = new RedisScenario(server.Configuration, workers, fast: true);
+            await store.StartAsync();
+            fastSingle = await WarmThenTimeAsync(counts.Single, () => store.SingleAsync(counts.Single));
+            fastBatched = await WarmThenTimeAsync(counts.Batched, () => store.BatchesAsync(counts.Batched));
+        }
+
+        // The script warms up and times itself; its Node process starting is not part of the figure.
+        Measure.Result bullSingle;
+        await using (var server = await ThrowawayRedisServer.StartAsync(settings))
+        {
+            bullSingle = await BullMqScript.MeasureAsync(server.Configuration, counts.BullMq, batched: false);
+        }
+
+        Measure.Result bullBatched;
+        await using (var server = await ThrowawayRedisServer.StartAsync(settings))
+        {
+            bullBatched = await BullMqScript.MeasureAsync(server.Configuration, counts.BullMq, batched: true);
+        }
+
+        Measure.Result hangfire;
+        await using (var server = await ThrowawayRedisServer.StartAsync(settings))
+        await using (var peer = HangfireContender.OnRedis(server.Configuration, workers))
+        {
+            await peer.StartAsync();
+            hangfire = await WarmThenTimeAsync(counts.Hangfire, () => Drive.SteadyAsync(peer, counts.Hangfire));
+        }
+
+        return new Result(version, single, batched, fastSingle, fastBatched, bullSingle, bullBatched, hangfire);
+    }
+
+    private static async Task<Measure.Result> WarmThenTimeAsync(int jobs, Func<Task> body)
+    {
+        await body();
+        return await Measure.TimeAsync(jobs, body);
+    }
+
+    /// <summary>One round of the Redis scenario: every contender once, each on a fresh server with the same settings.</summary>
+    public readonly record struct Result(
+        string Version, Measure.Result Single, Measure.Result Batched, Measure.Result FastSingle, Measure.Result FastBatched,
+        Measure.Result BullMqSingle, Measure.Result BullMqBatched, Measure.Result Hangfire)
+    {
+        /// <summary>One line per contender, then the ratios against the issue's targets, each line starting with <paramref name="prefix"/>.</summary>
+        public IEnumerable<string> Describe(string prefix, Counts counts)
+        {
+            yield return Line(prefix, $"AsyncQueue.Redis single EnqueueAsync ({counts.Single:N0} jobs) {Single.JobsPerSecond:N0} jobs/s; batches of {Batch:N0} ({counts.Batched:N0} jobs) {Batched.JobsPerSecond:N0} jobs/s (target 30,000)");
+            yield return Line(prefix, $"AsyncQueue.Redis with LeaseAhead {FastLeaseAhead} + AsynchronousCompletions: single ({counts.Single:N0} jobs) {FastSingle.JobsPerSecond:N0} jobs/s; batches of {Batch:N0} ({counts.Batched:N0} jobs) {FastBatched.JobsPerSecond:N0} jobs/s (target 30,000)");
+            yield return Line(prefix, $"{BullMqScript.Label} single queue.add ({counts.BullMq:N0} jobs) {BullMqSingle.JobsPerSecond:N0} jobs/s; addBulk of {Batch:N0} ({counts.BullMq:N0} jobs) {BullMqBatched.JobsPerSecond:N0} jobs/s");
+            yield return Line(prefix, $"{HangfireContender.RedisLabel} single Enqueue ({counts.Hangfire:N0} jobs) {Hangfire.JobsPerSecond:N0} jobs/s (no batch enqueue in free Hangfire)");
+            yield return Line(prefix, $"ratios, fast settings: single {FastSingle.JobsPerSecond / BullMqSingle.JobsPerSecond:F2}x BullMQ, {FastSingle.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire.Redis; batched {FastBatched.JobsPerSecond / BullMqBatched.JobsPerSecond:F2}x BullMQ addBulk (target 2x), {FastBatched.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire.Redis single (target 20x)");
+            yield return Line(prefix, $"ratios: single {Single.JobsPerSecond / BullMqSingle.JobsPerSecond:F2}x BullMQ, {Single.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire.Redis; batched {Batched.JobsPerSecond / BullMqBatched.JobsPerSecond:F2}x BullMQ addBulk (target 2x), {Batched.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire.Redis single (target 20x)");
+        }
+
+        private static string Line(string prefix, FormattableString text) => prefix + text.ToString(CultureInfo.InvariantCulture);
+    }
+}
