@@ -64,7 +64,11 @@ public class PostgreSqlStoreOptions
     /// <value>The default value is 1 second. Range: 10 milliseconds to 1 hour.</value>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
-    /// <summary>Gets or sets how often the sweeper rescues expired leases and evicts expired idempotency keys and dead letters.</summary>
+    /// <summary>
+    /// Gets or sets how often the sweeper rescues expired leases and evicts expired idempotency keys, finished jobs'
+    /// statuses and dead letters. A busy queue is also swept whenever it has kept half its status capacity since the last
+    /// sweep, so its finished rows stay near the capacity between ticks.
+    /// </summary>
     /// <value>The default value is 5 seconds. Range: 10 milliseconds to 1 hour.</value>
     public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(5);
 

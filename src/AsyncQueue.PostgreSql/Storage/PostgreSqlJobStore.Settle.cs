@@ -183,6 +183,7 @@ internal sealed partial class PostgreSqlJobStore
                 .Array("finished_at", NpgsqlDbType.Bigint, kept.Select(p => p.FinishedAt).ToArray())
                 .Array("result", NpgsqlDbType.Text, kept.Select(p => p.Result).ToArray());
             await ReadSeqsAsync(keep, stored).ConfigureAwait(false);
+            OnKept(kept.Length);
         }
 
         var deleted = batch.Where(p => !p.Keep).OrderBy(p => p.Lease.Seq).ToArray();

@@ -25,6 +25,35 @@ internal sealed partial class PostgreSqlJobStore
     // asked for by the timer just after the clock moved is never lost to one that read the clock before.
     private int _sweepRequests;
 
+    // How many kept rows ask for a sweep: half the smallest status capacity of this process's queues, so the rows over
+    // the capacity stay within half of it, and never fewer than a few delete statements' worth.
+    private readonly int _sweepAfterKept;
+
+    // Finished rows kept (statuses, retained keys) since the last sweep this process asked for; only the completion
+    // loop writes it.
+    private int _keptSinceSweep;
+
+    /// <summary>
+    /// Counts finished rows the completion loop kept, and asks for a sweep once they reach
+    /// <see cref="_sweepAfterKept"/>. Why: a timer alone lets a busy queue pile up its finished rows between ticks (at
+    /// 20,000 jobs/s, 100,000 rows in 5 s past a capacity of 10,000), and the sweep then deletes them in one burst that
+    /// stalls leases and completions for seconds; swept by volume, the rows stay near the capacity and the deletes
+    /// are spread evenly over the work, so the speed holds as the table grows.
+    /// </summary>
+    private void OnKept(int rows)
+    {
+        _keptSinceSweep += rows;
+        if (_keptSinceSweep >= _sweepAfterKept)
+        {
+            _keptSinceSweep = 0;
+            RunSweep();
+        }
+    }
+
+
+    private static int KeptRowsPerSweep(IEnumerable<PostgreSqlQueue> queues) =>
+        Math.Max(4 * SweepBatch, queues.Select(q => StoredJobStatus.Capacity(q.Options)).Where(c => c > 0).DefaultIfEmpty(QueueOptions.DurableFinishedJobCapacity).Min() / 2);
+
     private void RunSweep()
     {
         if (Interlocked.Increment(ref _sweepRequests) != 1)

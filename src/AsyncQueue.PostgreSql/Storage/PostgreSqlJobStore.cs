@@ -89,6 +89,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
         _payloads = new JobPayloads(kinds, _options.SerializerOptions, "PostgreSQL");
         _queueList = [.. kinds.QueueNames.Select(name => new PostgreSqlQueue(name, queueOptions.Get(name)))];
         _queues = _queueList.ToFrozenDictionary(q => q.Name, StringComparer.Ordinal);
+        _sweepAfterKept = KeptRowsPerSweep(_queueList);
         _sql = new PostgreSqlStatements(_options.Schema);
         _channel = (_options.Schema + "_jobs")[..Math.Min(63, _options.Schema.Length + 5)];
         _dataSource = PostgreSqlConnections.CreatePool(_options.ConnectionString);

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using AsyncQueue.Conformance;
 using AsyncQueue.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
@@ -157,6 +158,32 @@ public sealed class JobStatusTests(PostgreSqlServer server) : IAsyncLifetime
         Assert.Equal([0, 2, 3, 4], kept);
         Assert.Equal((1L, StoreProcess.Queue), Assert.Single(evicted));
         Assert.Equal(EnqueueStatus.Duplicate, (await store.Store.EnqueueAsync(store.Job(9, key: "held"), CancellationToken.None)).Status);
+    }
+
+    [Fact]
+    public async Task Complete_ManyMoreThanCapacityWhileTheClockStandsStill_SweepsByVolume()
+    {
+        // The sweep timer never fires here (the clock stands still), so only the volume of kept rows can ask for a sweep:
+        // a busy queue's finished rows must stay near its capacity, not pile up until the next tick.
+        const int Jobs = 3_000;
+        var store = Open(q => q.FinishedJobCapacity = 100);
+        var consumer = store.Store.OpenConsumer(StoreProcess.Queue);
+        for (var first = 0; first < Jobs; first += 500)
+        {
+            await store.Store.EnqueueBatchAsync([.. Enumerable.Range(first, 500).Select(n => store.Job(n))], CancellationToken.None);
+        }
+
+        for (var n = 0; n < Jobs; n++)
+        {
+            await store.Store.CompleteAsync(await consumer.FetchAsync(CancellationToken.None).AsTask().WaitAsync(Guard), CancellationToken.None);
+        }
+
+        // A sweep is asked for after every 1,024 rows kept (half the capacity, but never fewer than four delete batches),
+        // so what is left is the capacity plus at most the rows kept since the last one: well under the 3,000 kept.
+        await Poll.UntilAsync(
+            async () => await ScalarAsync($"SELECT COUNT(*) FROM {_schema}.jobs WHERE state = 1") == 0
+                && await ScalarAsync($"SELECT COUNT(*) FROM {_schema}.jobs WHERE state = 2") <= 100 + (2 * 1_024),
+            "the completions committed and the volume sweeps evicted the oldest statuses");
     }
 
     [Fact]
