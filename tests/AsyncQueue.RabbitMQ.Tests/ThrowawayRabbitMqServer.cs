@@ -77,17 +77,7 @@ public sealed class ThrowawayRabbitMqServer : IAsyncDisposable
             throw new InvalidOperationException(MissingMessage);
         }
 
-        var server = new ThrowawayRabbitMqServer();
-        try
-        {
-            await server.StartProcessAsync();
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
+        return await StartOnFreePortsAsync(() => new ThrowawayRabbitMqServer());
     }
 
     /// <summary>
@@ -101,16 +91,35 @@ public sealed class ThrowawayRabbitMqServer : IAsyncDisposable
             throw new InvalidOperationException(MissingMessage);
         }
 
-        var server = new ThrowawayRabbitMqServer(epmdPort, cookie);
-        try
+        return await StartOnFreePortsAsync(() => new ThrowawayRabbitMqServer(epmdPort, cookie));
+    }
+
+    /// <summary>
+    /// Starts a node made by <paramref name="create"/>, on fresh ports and a fresh folder up to three times. Why: a port
+    /// found free is released before the node binds it, and in between another process (a client's outgoing
+    /// connection takes an ephemeral port from the same range, and other tests start brokers) may take it; the node
+    /// then fails at start with a listener error, which says nothing about the code under test.
+    /// </summary>
+    private static async Task<ThrowawayRabbitMqServer> StartOnFreePortsAsync(Func<ThrowawayRabbitMqServer> create)
+    {
+        const int Tries = 3;
+        for (var attempt = 1; ; attempt++)
         {
-            await server.StartProcessAsync();
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
+            var server = create();
+            try
+            {
+                await server.StartProcessAsync();
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < Tries)
+            {
+                await server.DisposeAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
         }
     }
 
