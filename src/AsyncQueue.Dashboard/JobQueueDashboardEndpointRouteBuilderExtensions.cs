@@ -5,6 +5,7 @@ using AsyncQueue.Dashboard.Security;
 using AsyncQueue.Dashboard.Throughput;
 using AsyncQueue.Monitoring;
 using AsyncQueue.Recurring;
+using AsyncQueue.Storage;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -60,7 +61,7 @@ public static class JobQueueDashboardEndpointRouteBuilderExtensions
             ?? throw new InvalidOperationException("MapJobQueueDashboard checks an antiforgery token on every action: call builder.Services.AddAntiforgery().");
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("AsyncQueue.Dashboard");
         var throughput = new ThroughputRecorder(services.GetService<IMeterFactory>(), services.GetService<TimeProvider>() ?? TimeProvider.System);
-        var dashboard = new MappedDashboard(pattern, options, monitor, services.GetRequiredService<IJobQueue>(), services.GetRequiredService<IDeadLetterQueue>(), throughput, services.GetService<IRecurringJobs>());
+        var dashboard = new MappedDashboard(pattern, options, monitor, services.GetRequiredService<IJobQueue>(), services.GetRequiredService<IDeadLetterQueue>(), throughput, services.GetService<IRecurringJobs>(), services.GetRequiredService<IJobStore>().Capabilities);
 
         var marker = new DashboardEndpointMarker();
         var group = endpoints.MapGroup(pattern).WithMetadata(marker).AddEndpointFilter(new DashboardFilter(logger, dashboard.Pattern)).ExcludeFromDescription();

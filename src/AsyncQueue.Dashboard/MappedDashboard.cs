@@ -1,12 +1,13 @@
 using AsyncQueue.Monitoring;
 using AsyncQueue.Dashboard.Throughput;
 using AsyncQueue.Recurring;
+using AsyncQueue.Storage;
 using Microsoft.AspNetCore.Http;
 
 namespace AsyncQueue.Dashboard;
 
 /// <summary>One mapped dashboard: its options, where it is mapped, and the services its pages read.</summary>
-internal sealed class MappedDashboard(string pattern, JobQueueDashboardOptions options, IJobQueueMonitor monitor, IJobQueue queue, IDeadLetterQueue deadLetters, ThroughputRecorder throughput, IRecurringJobs? recurring)
+internal sealed class MappedDashboard(string pattern, JobQueueDashboardOptions options, IJobQueueMonitor monitor, IJobQueue queue, IDeadLetterQueue deadLetters, ThroughputRecorder throughput, IRecurringJobs? recurring, JobStoreCapabilities capabilities)
 {
     /// <summary>The route pattern it was mapped at, without a trailing slash ("" at the root).</summary>
     public string Pattern { get; } = pattern.TrimEnd('/');
@@ -23,6 +24,12 @@ internal sealed class MappedDashboard(string pattern, JobQueueDashboardOptions o
 
     /// <summary>The app's recurring jobs, or <see langword="null"/> when it registers none (no <c>AddRecurringJob</c>): then the dashboard has no Recurring page.</summary>
     public IRecurringJobs? Recurring { get; } = recurring;
+
+    /// <summary>Whether the store keeps job status by id (<see cref="JobStoreCapabilities.JobStatus"/>): without it the job page and cancel are not offered.</summary>
+    public bool KeepsJobStatus { get; } = (capabilities & JobStoreCapabilities.JobStatus) != 0;
+
+    /// <summary>Whether the store can pause a queue (<see cref="JobStoreCapabilities.Pause"/>): without it no pause button is shown.</summary>
+    public bool CanPause { get; } = (capabilities & JobStoreCapabilities.Pause) != 0;
 
     /// <summary>The dashboard's address for this request: the app's path base, then the pattern.</summary>
     public string BasePath(HttpContext context) => context.Request.PathBase.Add(new PathString(Pattern.Length == 0 ? null : Pattern)).Value ?? "";

@@ -83,6 +83,7 @@ public interface IJobQueue
     /// <param name="id">The job's id, as its enqueue returned it.</param>
     /// <param name="cancellationToken">Cancels the call, not the job.</param>
     /// <returns>What was done, including that the job had finished already or is not known.</returns>
+    /// <exception cref="NotSupportedException">The store keeps no job status (<see cref="Storage.JobStoreCapabilities.JobStatus"/>, such as a broker's); nothing was done.</exception>
     ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -93,6 +94,7 @@ public interface IJobQueue
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the pause is stored.</returns>
     /// <exception cref="QueueNotConfiguredException">No queue has that name.</exception>
+    /// <exception cref="NotSupportedException">The store keeps no pause (<see cref="Storage.JobStoreCapabilities.Pause"/>, such as a broker's); nothing was changed.</exception>
     ValueTask PauseAsync(string queue, CancellationToken cancellationToken = default);
 
     /// <summary>Resumes a paused queue (see <see cref="PauseAsync"/>); resuming a queue that is not paused does nothing.</summary>
@@ -100,5 +102,6 @@ public interface IJobQueue
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>A task that completes when the resume is stored.</returns>
     /// <exception cref="QueueNotConfiguredException">No queue has that name.</exception>
+    /// <exception cref="NotSupportedException">The store keeps no pause (<see cref="Storage.JobStoreCapabilities.Pause"/>, such as a broker's); nothing was changed.</exception>
     ValueTask ResumeAsync(string queue, CancellationToken cancellationToken = default);
 }

@@ -80,7 +80,20 @@ internal sealed partial class Actions(MappedDashboard dashboard, IAntiforgery an
             return Layout.Page(context, dashboard, "Action refused", html.ToFragment(), StatusCodes.Status400BadRequest);
         }
 
-        var next = await act().ConfigureAwait(false);
+        string next;
+        try
+        {
+            next = await act().ConfigureAwait(false);
+        }
+        catch (NotSupportedException ex)
+        {
+            // The store lacks the capability (a broker's cannot pause or cancel by id): the pages offer no such button,
+            // but a form posted by hand gets the job queue's reason, not an error page.
+            var refused = new HtmlBuilder();
+            refused.Add($"""<p class="error">Not done: {ex.Message}</p>""");
+            return Layout.Page(context, dashboard, "Not supported by this store", refused.ToFragment(), StatusCodes.Status501NotImplemented);
+        }
+
         // Who did what, for the audit trail: with a policy the signed-in user, without one whoever was at this machine.
         Log.ActionDone(logger, context.User.Identity?.Name ?? "(anonymous)", context.Connection.RemoteIpAddress?.ToString() ?? "(none)", action, target);
         context.Response.Headers.Location = dashboard.BasePath(context) + next;

@@ -22,6 +22,11 @@ internal static class JobPage
     public static async Task<IResult> RenderAsync(HttpContext context, MappedDashboard dashboard, string id)
     {
         var basePath = dashboard.BasePath(context);
+        if (!dashboard.KeepsJobStatus)
+        {
+            return await RenderWithoutStatusAsync(context, dashboard, id).ConfigureAwait(false);
+        }
+
         var job = JobId.TryParse(id, out var jobId) ? await dashboard.Monitor.GetJobAsync(jobId, context.RequestAborted).ConfigureAwait(false) : null;
         var html = new HtmlBuilder();
         if (job is null)
@@ -59,5 +64,21 @@ internal static class JobPage
 
         html.Add(Errors.Render(job.Errors));
         return Layout.Page(context, dashboard, $"Job {job.Kind}", html.ToFragment());
+    }
+
+    /// <summary>
+    /// A store without job status (a broker's) can still find a dead letter by id: the lookup goes there, and otherwise
+    /// says why nothing more can be told, instead of calling a job that may be waiting "not found".
+    /// </summary>
+    private static async Task<IResult> RenderWithoutStatusAsync(HttpContext context, MappedDashboard dashboard, string id)
+    {
+        if (JobId.TryParse(id, out var jobId) && await dashboard.DeadLetters.GetAsync(jobId, context.RequestAborted).ConfigureAwait(false) is not null)
+        {
+            return Results.Redirect($"{dashboard.BasePath(context)}/dead-letter/{jobId}");
+        }
+
+        var html = new HtmlBuilder();
+        html.Add($"""<p class="error">This store keeps no status of its jobs by id, and no dead-letter queue holds a job with the id “{id}”. It may be waiting, running or finished: the queues' counts are on the front page.</p>""");
+        return Layout.Page(context, dashboard, "No job status", html.ToFragment(), StatusCodes.Status404NotFound);
     }
 }

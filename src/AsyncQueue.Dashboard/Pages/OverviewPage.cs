@@ -23,7 +23,9 @@ internal static class OverviewPage
         {
             var status = await dashboard.Monitor.GetStatusAsync(queue.Name, context.RequestAborted).ConfigureAwait(false);
             var throughput = dashboard.Throughput.Snapshot(queue.Name);
-            var action = status.Paused
+            var action = !dashboard.CanPause
+                ? new HtmlBuilder().Add($"""<span class="muted">This store cannot pause a queue.</span>""").ToFragment()
+                : status.Paused
                 ? Layout.ActionForm(context, $"{basePath}/queues/{Uri.EscapeDataString(queue.Name)}/resume", "Resume")
                 : Layout.ActionForm(context, $"{basePath}/queues/{Uri.EscapeDataString(queue.Name)}/pause", "Pause");
             html.Add($"""

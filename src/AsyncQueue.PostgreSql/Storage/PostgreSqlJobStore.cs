@@ -121,7 +121,8 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
 
     public JobStoreCapabilities Capabilities =>
         JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations
-        | JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock;
+        | JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock | JobStoreCapabilities.JobStatus | JobStoreCapabilities.Pause
+        | JobStoreCapabilities.Priorities;
 
     public IJobConsumer OpenConsumer(string queue)
     {

@@ -150,7 +150,6 @@ internal sealed partial class RabbitMqJobStore
     private async Task BrowseAsync(string queue, Func<IChannel, BasicGetResult, Task<Visit>> visit, CancellationToken cancellationToken)
     {
         await _started.WaitAsync(cancellationToken).ConfigureAwait(false);
-        _deadLetterQueues.TryAdd(queue, Task.CompletedTask);
         var channel = await _connection!.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         await using var closing = channel.ConfigureAwait(false);
         uint count;
@@ -160,9 +159,15 @@ internal sealed partial class RabbitMqJobStore
         }
         catch (OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 404)
         {
-            _deadLetterQueues.TryRemove(queue, out _);
+            // Forget only what a browse remembered (the completed placeholder): a first dead letter may be declaring the
+            // queue right now, and forgetting its entry would hide the queue from every later lookup by id.
+            _deadLetterQueues.TryRemove(new KeyValuePair<string, Task>(queue, Task.CompletedTask));
             return;
         }
+
+        // Remembered once it is known to exist, never before: a placeholder for a queue still missing would let a first
+        // dead letter skip declaring it.
+        _deadLetterQueues.TryAdd(queue, Task.CompletedTask);
 
         var held = 0L;
         var acked = 0L;

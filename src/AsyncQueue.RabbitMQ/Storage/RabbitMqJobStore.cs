@@ -78,6 +78,8 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
     /// expired-lease consumer never hands anything out. Without <see cref="JobStoreCapabilities.IdempotencyKeys"/> (a
     /// keyed enqueue is refused) and <see cref="JobStoreCapabilities.InjectedClock"/>: a delay is read off the store's
     /// clock when the job is scheduled, and then held by the broker's TTLs, as is a dead-letter queue's retention.
+    /// Nor <see cref="JobStoreCapabilities.JobStatus"/>, <see cref="JobStoreCapabilities.Pause"/> and
+    /// <see cref="JobStoreCapabilities.Priorities"/>: see <c>RabbitMqJobStore.Unsupported.cs</c>.
     /// </summary>
     public JobStoreCapabilities Capabilities => JobStoreCapabilities.Durable;
 

@@ -132,7 +132,8 @@ internal sealed partial class SqliteJobStore : IJobStore, IAsyncDisposable
 
     public JobStoreCapabilities Capabilities =>
         JobStoreCapabilities.Durable | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations
-        | JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock;
+        | JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock | JobStoreCapabilities.JobStatus | JobStoreCapabilities.Pause
+        | JobStoreCapabilities.Priorities;
 
     public async ValueTask DisposeAsync()
     {

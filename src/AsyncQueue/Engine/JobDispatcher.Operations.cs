@@ -12,6 +12,8 @@ internal sealed partial class JobDispatcher
     /// <summary>Cancels a job wherever it is: see <see cref="IJobQueue.CancelAsync"/>.</summary>
     public async ValueTask<CancelJobResult> CancelAsync(JobId id, CancellationToken cancellationToken)
     {
+        MissingCapabilities.ThrowIfNoCancel(_store, id);
+
         // An in-process continuation waiting for its parent is not in the store: it is cancelled here.
         if (_continuations.Any && await CancelAwaitingAsync(id).ConfigureAwait(false) is { } awaiting)
         {
@@ -111,6 +113,8 @@ internal sealed partial class JobDispatcher
     /// <summary>Gets a job's status wherever it is: see <see cref="Monitoring.IJobQueueMonitor.GetJobAsync"/>.</summary>
     public async ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
+        MissingCapabilities.ThrowIfNoJobStatus(_store, id);
+
         // An in-process continuation first: when its parent releases it, it moves to the store, looked at next.
         var info = FindAwaiting(id) ?? await _store.GetJobAsync(id, cancellationToken).ConfigureAwait(false) ?? FindRunning(id) ?? FindFinished(id);
         for (var retry = 0; info is null && !Durable && retry < 3; retry++)

@@ -172,7 +172,9 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
     private async ValueTask SetPausedAsync(string queue, bool paused, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(queue);
-        await store.SetPausedAsync(registry.CheckQueue(queue), paused, cancellationToken).ConfigureAwait(false);
+        var name = registry.CheckQueue(queue);
+        MissingCapabilities.ThrowIfNoPause(store, name);
+        await store.SetPausedAsync(name, paused, cancellationToken).ConfigureAwait(false);
         Log.QueuePauseChanged(_logger, queue, paused ? "paused" : "resumed", paused ? "none until it is resumed" : "its jobs again");
     }
 

@@ -28,6 +28,7 @@ public interface IJobQueueMonitor
     /// <param name="id">The job's id, as its enqueue returned it.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The job's status, or <see langword="null"/> when no job has this id: it never existed, or its status was evicted.</returns>
+    /// <exception cref="NotSupportedException">The store keeps no job status (<see cref="Storage.JobStoreCapabilities.JobStatus"/>, such as a broker's).</exception>
     ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken = default);
 
     /// <summary>

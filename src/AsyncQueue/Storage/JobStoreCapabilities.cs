@@ -44,4 +44,27 @@ public enum JobStoreCapabilities
     /// dead-letter queue's retention, runs on a clock of its own.
     /// </summary>
     InjectedClock = 32,
+
+    /// <summary>
+    /// The store answers for a job by its id: its status (<see cref="IJobStore.GetJobAsync"/>) and its cancel
+    /// (<see cref="IJobStore.CancelAsync"/>). Without it (a broker keeps no index of its messages) the job queue refuses
+    /// <see cref="Monitoring.IJobQueueMonitor.GetJobAsync"/> and <see cref="IJobQueue.CancelAsync"/> with
+    /// <see cref="NotSupportedException"/> before it asks the store or touches a running job, and never answers as if the
+    /// job were unknown.
+    /// </summary>
+    JobStatus = 64,
+
+    /// <summary>
+    /// The store keeps a queue's pause (<see cref="IJobStore.SetPausedAsync"/>), which every process that shares it
+    /// obeys. Without it the job queue refuses <see cref="IJobQueue.PauseAsync"/> and <see cref="IJobQueue.ResumeAsync"/>
+    /// with <see cref="NotSupportedException"/>, and <see cref="QueueCounts.Paused"/> is always <see langword="false"/>.
+    /// </summary>
+    Pause = 128,
+
+    /// <summary>
+    /// The store hands out the most urgent due job first (<see cref="JobRecord.Priority"/>), and jobs of one priority in
+    /// the order they were enqueued. Without it a job's priority is accepted and ignored: jobs are handed out in the
+    /// store's own order. (A priority only orders jobs that all run, so unlike an idempotency key it is not refused.)
+    /// </summary>
+    Priorities = 256,
 }

@@ -35,7 +35,8 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
         _deadLetters = new InMemoryDeadLetters(time, (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("AsyncQueue"), metrics, Requeue);
     }
 
-    public JobStoreCapabilities Capabilities => JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock;
+    public JobStoreCapabilities Capabilities => JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock
+        | JobStoreCapabilities.JobStatus | JobStoreCapabilities.Pause | JobStoreCapabilities.Priorities;
 
     public IDeadLetterQueue DeadLetters => _deadLetters;
 
