@@ -54,10 +54,14 @@ internal static class RabbitMqRun
         {
             foreach (var contender in contenders)
             {
-                // Started and warmed up (connections, channels, JIT, the peers' code generation) before any measurement.
+                // Started and warmed up (connections, channels, JIT, the peers' code generation) before any measurement;
+                // named as it goes, so that a contender that hangs is known.
+                output.Write("warming up " + contender.Label + "...");
+                var warming = Stopwatch.StartNew();
                 await contender.StartAsync();
                 await Drive.SteadyAsync(contender, Math.Min(single, 1_000));
                 await BatchesAsync(contender, Math.Min(batched, 2 * Batch));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $" {warming.Elapsed.TotalSeconds:N1} s"));
             }
 
             for (var round = 0; round < rounds; round++)
