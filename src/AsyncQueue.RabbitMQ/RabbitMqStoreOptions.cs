@@ -36,6 +36,24 @@ public class RabbitMqStoreOptions
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
+    /// Gets or sets how many deliveries of a queue the broker may hand this process ahead of its acks (the AMQP
+    /// prefetch of the queue's consumer). Deliveries beyond the running ones wait in this process for a free worker, so
+    /// the workers do not sit idle while each ack travels to the broker and the next message comes back; the store also
+    /// acks several settled deliveries at once. A queue's prefetch is never below its <see cref="QueueOptions.MaxConcurrency"/>.
+    /// </summary>
+    /// <value>The default value is 100. Range: 1 to 65,535; 1 gives a prefetch of exactly <see cref="QueueOptions.MaxConcurrency"/>.</value>
+    /// <remarks>
+    /// <para>
+    /// Jobs taken ahead count as waiting in this process's <c>CountAsync</c>, and no other process can run them until
+    /// they are settled or handed back. Stopping the store hands back the ones no worker started, unchanged and with no
+    /// attempt charged. If the process dies or loses its connection instead, the broker delivers them again with their
+    /// <c>x-delivery-count</c> raised, and the store counts each such delivery as a crashed attempt, as it cannot tell a
+    /// job that ran from one that waited: each crash can so charge up to this many jobs an attempt they never ran.
+    /// </para>
+    /// </remarks>
+    public int PrefetchCount { get; set; } = 100;
+
+    /// <summary>
     /// Gets or sets the System.Text.Json options that job payloads are written and read with. Payloads are read only
     /// into the type registered for their kind, never into a type the message names.
     /// </summary>

@@ -4,14 +4,14 @@ namespace AsyncQueue.Benchmarks.Contenders;
 
 /// <summary>
 /// AsyncQueue on <c>UseRabbitMq(uri)</c> with the store's defaults: a durable quorum queue of persistent messages, every
-/// enqueue returning after the broker's publisher confirm, a prefetch of <c>MaxConcurrency</c>, and each delivery acked
-/// after the handler's outcome. Batches go through <c>EnqueueBatchAsync</c>, whose publishes share their confirm waits.
+/// enqueue returning after the broker's publisher confirm, the given prefetch (<c>PrefetchCount</c>), and each delivery
+/// acked after the handler's outcome (the store coalesces the acks of settled deliveries). Batches go through <c>EnqueueBatchAsync</c>, whose publishes share their confirm waits.
 /// </summary>
 internal sealed class AsyncQueueRabbitMqContender : IBatchContender
 {
     private readonly AsyncQueueContender _contender;
 
-    public AsyncQueueRabbitMqContender(string uri, string queue, int workers)
+    public AsyncQueueRabbitMqContender(string uri, string queue, int workers, ushort prefetch)
     {
         _contender = new AsyncQueueContender((services, completion) =>
         {
@@ -19,7 +19,7 @@ internal sealed class AsyncQueueRabbitMqContender : IBatchContender
             services.AddSingleton<IJobHandler<Job>>(new NoOpHandler(completion));
             services.AddJobQueue()
                 .AddHandler<Job, NoOpHandler>(queue, options => options.MaxConcurrency = workers)
-                .UseRabbitMq(uri);
+                .UseRabbitMq(uri, options => options.PrefetchCount = prefetch);
         });
     }
 

@@ -5,10 +5,11 @@ using AsyncQueue.Benchmarks.Contenders;
 namespace AsyncQueue.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--rabbitmq [ROUNDS] [--jobs N] [--peer-prefetch N]</c>: AsyncQueue.RabbitMQ against MassTransit.RabbitMQ and WolverineFx.RabbitMQ on
+/// <c>--rabbitmq [ROUNDS] [--jobs N] [--prefetch N]</c>: AsyncQueue.RabbitMQ against MassTransit.RabbitMQ and WolverineFx.RabbitMQ on
 /// one throwaway broker on this machine, end to end (from the first enqueue until the last no-op handler ran), with
-/// <see cref="Workers"/> workers and a prefetch of <see cref="Workers"/> each (AsyncQueue ties its prefetch to
-/// <c>MaxConcurrency</c>), durable quorum queues and publisher confirms for all. Each round runs every contender in a
+/// <see cref="Workers"/> workers and the same prefetch each (by default AsyncQueue.RabbitMQ's default,
+/// <see cref="DefaultPrefetch"/>; <c>--prefetch 2</c> gives all three a prefetch of the worker count), durable quorum
+/// queues and publisher confirms for all. Each round runs every contender in a
 /// rotating order, first with one awaited enqueue per job, then in batches of <see cref="Batch"/>; ROUNDS (default 5)
 /// rounds, then the medians and ranges over rounds.
 /// </summary>
@@ -18,14 +19,17 @@ internal static class RabbitMqRun
     private const int Batch = 1_000;
     private const int DefaultJobs = 20_000;
 
+    /// <summary>AsyncQueue.RabbitMQ's default <c>RabbitMqStoreOptions.PrefetchCount</c>, which the peers are given too.</summary>
+    private static readonly int DefaultPrefetch = new RabbitMQ.RabbitMqStoreOptions().PrefetchCount;
+
     public static async Task<int> RunAsync(string[] args, TextWriter output)
     {
         var at = Array.IndexOf(args, "--rabbitmq");
         var rounds = at + 1 < args.Length && !args[at + 1].StartsWith("--", StringComparison.Ordinal) ? Cli.Int(args[at + 1], "--rabbitmq ROUNDS") : 5;
         var batched = Cli.Option(args, "--jobs") is { } jobs ? Cli.Int(jobs, "--jobs") : DefaultJobs;
 
-        // The peers' prefetch: AsyncQueue's by default; a larger one shows what the broker's cycle at prefetch 2 costs.
-        var peerPrefetch = Cli.Option(args, "--peer-prefetch") is { } count ? (ushort)Math.Min(Cli.Int(count, "--peer-prefetch"), ushort.MaxValue) : (ushort)Workers;
+        // One prefetch for all three: AsyncQueue.RabbitMQ's default unless given (at least the worker count, as AsyncQueue makes it).
+        var prefetch = (ushort)Math.Clamp(Cli.Option(args, "--prefetch") is { } count ? Cli.Int(count, "--prefetch") : DefaultPrefetch, Workers, ushort.MaxValue);
 
         // One enqueue awaited at a time waits a confirm round trip per job: fewer jobs keep a round short.
         var single = Math.Max(1, batched / 4);
@@ -41,19 +45,23 @@ internal static class RabbitMqRun
         var amqp = new Uri(broker.Uri);
         IBatchContender[] contenders =
         [
-            new AsyncQueueRabbitMqContender(broker.Uri, "aq-noop", Workers),
-            new MassTransitRabbitMqContender(amqp, "mt-noop", Workers, peerPrefetch),
-            new WolverineRabbitMqContender(amqp, "wolverine-noop", Workers, peerPrefetch),
+            new AsyncQueueRabbitMqContender(broker.Uri, "aq-noop", Workers, prefetch),
+            new MassTransitRabbitMqContender(amqp, "mt-noop", Workers, prefetch),
+            new WolverineRabbitMqContender(amqp, "wolverine-noop", Workers, prefetch),
         ];
         var rates = contenders.ToDictionary(c => c.Label, _ => (Single: new List<double>(), Batched: new List<double>()));
         try
         {
             foreach (var contender in contenders)
             {
-                // Started and warmed up (connections, channels, JIT, the peers' code generation) before any measurement.
+                // Started and warmed up (connections, channels, JIT, the peers' code generation) before any measurement;
+                // named as it goes, so that a contender that hangs is known.
+                output.Write("warming up " + contender.Label + "...");
+                var warming = Stopwatch.StartNew();
                 await contender.StartAsync();
                 await Drive.SteadyAsync(contender, Math.Min(single, 1_000));
                 await BatchesAsync(contender, Math.Min(batched, 2 * Batch));
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $" {warming.Elapsed.TotalSeconds:N1} s"));
             }
 
             for (var round = 0; round < rounds; round++)
@@ -83,7 +91,7 @@ internal static class RabbitMqRun
 
         output.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"RabbitMQ {version}, {Workers} workers, prefetch {Workers} (peers {peerPrefetch}), no-op handler, {rounds} interleaved rounds; single EnqueueAsync ({single:N0} jobs) and batches of {Batch:N0} ({batched:N0} jobs); median jobs/s (range) end to end:"));
+            $"RabbitMQ {version}, {Workers} workers, prefetch {prefetch} for all, no-op handler, {rounds} interleaved rounds; single EnqueueAsync ({single:N0} jobs) and batches of {Batch:N0} ({batched:N0} jobs); median jobs/s (range) end to end:"));
         foreach (var (label, (one, many)) in rates)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label,-30} single {Spread(one)}   batched {Spread(many)}"));

@@ -30,6 +30,11 @@ internal sealed class RabbitMqStoreOptionsValidator : IValidateOptions<RabbitMqS
             failures.Add($"RabbitMqStoreOptions.ConnectTimeout must be between 100 milliseconds and 5 minutes, but was {options.ConnectTimeout}.");
         }
 
+        if (options.PrefetchCount is < 1 or > ushort.MaxValue)
+        {
+            failures.Add($"RabbitMqStoreOptions.PrefetchCount must be between 1 and 65535, but was {options.PrefetchCount}.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 

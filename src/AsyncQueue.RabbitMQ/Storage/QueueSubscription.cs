@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using AsyncQueue.Storage;
+using Microsoft.Extensions.Logging;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Events;
 
@@ -7,11 +8,12 @@ namespace AsyncQueue.RabbitMQ.Storage;
 
 /// <summary>
 /// One queue's consumer on the broker, shared by the queue's workers in this process: one channel with a prefetch of
-/// the queue's <c>MaxConcurrency</c> (so the broker never hands this process more unacked jobs than it can run), whose
-/// deliveries wait in <see cref="Ready"/> for a worker's fetch.
+/// <c>RabbitMqStoreOptions.PrefetchCount</c> (at least the queue's <c>MaxConcurrency</c>), whose deliveries wait in
+/// <see cref="Ready"/> for a worker's fetch, and whose acks go through the channel's <see cref="AckWindow"/>.
 /// </summary>
-internal sealed class QueueSubscription(string queue, ushort prefetch, Func<BasicDeliverEventArgs, QueueSubscription, JobRecord> decode)
+internal sealed class QueueSubscription(string queue, ushort prefetch, Func<BasicDeliverEventArgs, QueueSubscription, AckWindow, JobRecord> decode, ILogger logger)
 {
+    private AckWindow? _window;
     private int _incarnation;
     private string? _consumerTag;
 
@@ -29,12 +31,19 @@ internal sealed class QueueSubscription(string queue, ushort prefetch, Func<Basi
     /// </summary>
     public int Incarnation => Volatile.Read(ref _incarnation);
 
+    /// <summary>Gets the acks of the channel's current incarnation: a new window each time the channel shuts down.</summary>
+    public AckWindow Window => Volatile.Read(ref _window)!;
+
     public async Task StartAsync(IConnection connection, CancellationToken cancellationToken)
     {
         var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
+        Volatile.Write(ref _window, new AckWindow(channel, Queue, logger));
         channel.ChannelShutdownAsync += (_, _) =>
         {
+            // The broker put back every unacked delivery: the old window's acks are void, and the recovered channel's
+            // deliveries (their tags carried on by the client) are acked through a fresh one.
             Interlocked.Increment(ref _incarnation);
+            Interlocked.Exchange(ref _window, new AckWindow(channel, Queue, logger)).Close();
             return Task.CompletedTask;
         };
 
@@ -42,8 +51,12 @@ internal sealed class QueueSubscription(string queue, ushort prefetch, Func<Basi
         var consumer = new AsyncEventingBasicConsumer(channel);
         consumer.ReceivedAsync += (_, delivery) =>
         {
-            // The body's memory is the client's and is reused once this returns: decode copies it.
-            Ready.Writer.TryWrite(decode(delivery, this));
+            // The body's memory is the client's and is reused once this returns: decode copies it. Deliveries of one
+            // channel come here one at a time and in tag order, which the ack window relies on.
+            // Recorded in the window before anything can fail, so that no later multiple ack covers it unsettled.
+            var window = Window;
+            window.Delivered(delivery.DeliveryTag);
+            Ready.Writer.TryWrite(decode(delivery, this, window));
             return Task.CompletedTask;
         };
 

@@ -1,4 +1,3 @@
-using System.Text;
 using AsyncQueue.RabbitMQ.Diagnostics;
 using AsyncQueue.Storage;
 using AsyncQueue.Storage.Durable;
@@ -13,7 +12,7 @@ internal sealed partial class RabbitMqJobStore
     {
         ArgumentNullException.ThrowIfNull(job);
         CheckEnqueue(job);
-        await PublishAsync(job, Encoding.UTF8.GetBytes(_payloads.Serialize(job)), job.Queue, job.NotBefore, null, cancellationToken).ConfigureAwait(false);
+        await PublishAsync(job, _payloads.SerializeToUtf8(job), job.Queue, job.NotBefore, null, cancellationToken).ConfigureAwait(false);
         return new EnqueueResult(job.Id, EnqueueStatus.Accepted);
     }
 
@@ -26,7 +25,12 @@ internal sealed partial class RabbitMqJobStore
             CheckEnqueue(job);
         }
 
-        var payloads = _payloads.SerializeAll(jobs);
+        // Straight to UTF-8, all before the first publish: a job that cannot be serialized fails the batch with none sent.
+        var payloads = new byte[jobs.Count][];
+        for (var i = 0; i < jobs.Count; i++)
+        {
+            payloads[i] = _payloads.SerializeToUtf8(jobs[i]);
+        }
 
         // The publisher first: it waits for the start, which the delay queues' declarations below need too.
         var publisher = await PublisherAsync(cancellationToken).ConfigureAwait(false);
@@ -34,16 +38,17 @@ internal sealed partial class RabbitMqJobStore
         // Pipelined: every publish is sent before the first confirm is awaited (the client tracks each one), so a batch
         // costs about one round trip, not one per job. Sent in order on one channel, they reach the queue in order.
         // The delay queues are declared first and nothing is awaited between two publishes, so none overtakes another.
+        // A job with no NotBefore goes to the work queue: only delayed ones need their route worked out.
         var routes = new string[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
-            routes[i] = await RouteAsync(jobs[i].Queue, jobs[i].NotBefore, null, cancellationToken).ConfigureAwait(false);
+            routes[i] = jobs[i].NotBefore is null ? jobs[i].Queue : await RouteAsync(jobs[i].Queue, jobs[i].NotBefore, null, cancellationToken).ConfigureAwait(false);
         }
 
         var publishes = new Task[jobs.Count];
         for (var i = 0; i < jobs.Count; i++)
         {
-            publishes[i] = publisher.BasicPublishAsync("", routes[i], mandatory: true, MessageHeaders.For(jobs[i]), Encoding.UTF8.GetBytes(payloads[i]), cancellationToken).AsTask();
+            publishes[i] = publisher.BasicPublishAsync("", routes[i], mandatory: true, MessageHeaders.For(jobs[i]), payloads[i], cancellationToken).AsTask();
         }
 
         await Task.WhenAll(publishes).ConfigureAwait(false);
@@ -97,7 +102,7 @@ internal sealed partial class RabbitMqJobStore
     /// delivery of this message that ended without a settle (the broker's <c>x-delivery-count</c> on a quorum queue):
     /// the attempt of a process that crashed or was killed is counted, with an error that says so.
     /// </summary>
-    private JobRecord Decode(BasicDeliverEventArgs delivery, QueueSubscription subscription)
+    private JobRecord Decode(BasicDeliverEventArgs delivery, QueueSubscription subscription, AckWindow window)
     {
         var properties = delivery.BasicProperties;
         var body = delivery.Body.ToArray();
@@ -105,7 +110,7 @@ internal sealed partial class RabbitMqJobStore
         var kind = KindOf(properties, subscription.Queue);
         var id = JobId.TryParse(properties.MessageId, out var parsed) ? parsed : JobId.NewId();
         var enqueuedAt = MessageHeaders.GetInt64(properties, MessageHeaders.EnqueuedAt) is { } ticks ? new DateTimeOffset(ticks, TimeSpan.Zero) : now;
-        var job = new JobRecord(id, kind, subscription.Queue, _payloads.Read(kind, Encoding.UTF8.GetString(body)), enqueuedAt)
+        var job = new JobRecord(id, kind, subscription.Queue, _payloads.Read(kind, body.AsSpan()), enqueuedAt)
         {
             MaxAttempts = (int?)MessageHeaders.GetInt64(properties, MessageHeaders.MaxAttempts),
             TraceParent = MessageHeaders.GetString(properties, MessageHeaders.TraceParent),
@@ -124,7 +129,7 @@ internal sealed partial class RabbitMqJobStore
                 stored + i,
                 now,
                 typeof(JobLeaseExpiredException).FullName!,
-                "The attempt's process lost its connection to RabbitMQ (it crashed, was killed or was cut off) before it settled the job, so the broker delivered it again.",
+                "The process that held this delivery lost its connection to RabbitMQ (it crashed, was killed or was cut off) before it settled the job, so the broker delivered it again. The attempt may not have started: a job that was taken ahead (prefetched) and not yet started is counted too.",
                 null));
         }
 
@@ -134,7 +139,7 @@ internal sealed partial class RabbitMqJobStore
         }
 
         job.Attempt = stored + (int)crashed + 1;
-        job.StoreData = new Delivery(subscription.Channel!, delivery.DeliveryTag, subscription.Incarnation, subscription, body);
+        job.StoreData = new Delivery(subscription.Channel!, delivery.DeliveryTag, subscription.Incarnation, subscription, window, body);
         return job;
     }
 }

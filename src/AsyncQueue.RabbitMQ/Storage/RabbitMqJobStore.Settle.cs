@@ -1,5 +1,4 @@
 using AsyncQueue.Storage;
-using RabbitMQ.Client.Exceptions;
 
 namespace AsyncQueue.RabbitMQ.Storage;
 
@@ -12,11 +11,10 @@ internal sealed partial class RabbitMqJobStore
     public ValueTask<bool> MarkStartedAsync(JobRecord job, CancellationToken cancellationToken) =>
         ValueTask.FromResult(HoldsDelivery(job, out _));
 
-    public async ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken) =>
-        await AckAsync(job, "complete", cancellationToken).ConfigureAwait(false);
+    // Synchronous: an ack is recorded here and written by the channel's flusher, so the dispatcher's hot path costs no await.
+    public ValueTask CompleteAsync(JobRecord job, CancellationToken cancellationToken) => Ack(job, "complete");
 
-    public async ValueTask MarkCancelledAsync(JobRecord job, CancellationToken cancellationToken) =>
-        await AckAsync(job, "cancel", cancellationToken).ConfigureAwait(false);
+    public ValueTask MarkCancelledAsync(JobRecord job, CancellationToken cancellationToken) => Ack(job, "cancel");
 
     public async ValueTask RescheduleAsync(JobRecord job, DateTimeOffset runAt, CancellationToken cancellationToken) =>
         await RepublishAndAckAsync(job, null, runAt, cancellationToken).ConfigureAwait(false);
@@ -79,25 +77,24 @@ internal sealed partial class RabbitMqJobStore
         }
 
         await PublishAsync(job, delivery.Body, job.Queue, runAt, deadLetterQueue, cancellationToken).ConfigureAwait(false);
-        await AckAsync(job, operation, cancellationToken).ConfigureAwait(false);
+        await Ack(job, operation).ConfigureAwait(false);
     }
 
-    private static async Task AckAsync(JobRecord job, string operation, CancellationToken cancellationToken)
+    /// <summary>
+    /// Settles the delivery: its ack goes out with the next coalesced ack of its channel (<see cref="AckWindow"/>),
+    /// right after the settlements available now. Called only once the job's outcome is recorded (a retry's or dead
+    /// letter's publish confirmed), so an ack never runs ahead of it.
+    /// </summary>
+    private static ValueTask Ack(JobRecord job, string operation)
     {
+        ArgumentNullException.ThrowIfNull(job);
         if (!HoldsDelivery(job, out var delivery))
         {
-            throw new JobLeaseLostException(job.Id, job.Attempt, operation);
+            return ValueTask.FromException(new JobLeaseLostException(job.Id, job.Attempt, operation));
         }
 
-        try
-        {
-            await delivery.Channel.BasicAckAsync(delivery.Tag, multiple: false, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AlreadyClosedException ex)
-        {
-            // The channel closed under the ack: the broker put the message back and will deliver it again.
-            throw new JobLeaseLostException($"Attempt {job.Attempt} of job {job.Id} lost its delivery (the channel to RabbitMQ closed); the broker delivers it again, and its outcome ({operation}) was discarded.", ex);
-        }
+        delivery.Window.Settle(delivery.Tag);
+        return ValueTask.CompletedTask;
     }
 
     /// <summary>Whether the delivery is still this attempt's: its channel is the same incarnation, and open.</summary>

@@ -165,6 +165,10 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
                     RabbitMqLog.OperationFailed(_logger, ex, "hand back a job no worker started", job.Queue);
                 }
             }
+
+            // The acks go out before the connection closes: an ack lost with it would bring back, as a crashed attempt,
+            // a job that ran (or one just handed back, twice).
+            await subscription.Window.DrainAsync().ConfigureAwait(false);
         }
 
         RabbitMqLog.Closed(_logger, released);
@@ -194,8 +198,8 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
     private async Task<QueueSubscription> SubscribeAsync(string queue)
     {
         await _started.ConfigureAwait(false);
-        var prefetch = (ushort)Math.Min(_queueOptions.Get(queue).MaxConcurrency, ushort.MaxValue);
-        var subscription = new QueueSubscription(queue, prefetch, Decode);
+        var prefetch = (ushort)Math.Clamp(Math.Max(_options.PrefetchCount, _queueOptions.Get(queue).MaxConcurrency), 1, ushort.MaxValue);
+        var subscription = new QueueSubscription(queue, prefetch, Decode, _logger);
         await subscription.StartAsync(_connection!, _stopping.Token).ConfigureAwait(false);
         return subscription;
     }

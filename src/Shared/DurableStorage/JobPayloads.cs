@@ -31,15 +31,38 @@ internal sealed class JobPayloads(IJobKindRegistry kinds, JsonSerializerOptions?
         return payloads;
     }
 
-    public string Serialize(JobRecord job)
+    public string Serialize(JobRecord job) => JsonSerializer.Serialize(job.Job, TypeOf(job), _options);
+
+    /// <summary>Serializes a job straight to UTF-8, for a store that keeps bytes (no string in between).</summary>
+    public byte[] SerializeToUtf8(JobRecord job) => JsonSerializer.SerializeToUtf8Bytes(job.Job, TypeOf(job), _options);
+
+    /// <summary>Reads a stored UTF-8 payload as <see cref="Read(string, string?)"/> does, decoding it to a string only when it cannot be read.</summary>
+    /// <returns>The job, or the unreadable stand-in, which the dispatcher dead-letters.</returns>
+    public object Read(string kind, ReadOnlySpan<byte> utf8)
     {
-        if (!kinds.TryGetJobType(job.Kind, out var type))
+        if (kinds.TryGetJobType(kind, out var type))
         {
-            throw new InvalidOperationException($"Job kind '{job.Kind}' has no registered job type, so the {storeName} store cannot store it.");
+            try
+            {
+                if (JsonSerializer.Deserialize(utf8, type, _options) is { } job)
+                {
+                    return job;
+                }
+            }
+#pragma warning disable CA1031 // Read again below from the string, which says why, for the dead letter.
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+            }
         }
 
-        return JsonSerializer.Serialize(job.Job, type, _options);
+        return Read(kind, System.Text.Encoding.UTF8.GetString(utf8));
     }
+
+    private Type TypeOf(JobRecord job) =>
+        kinds.TryGetJobType(job.Kind, out var type)
+            ? type
+            : throw new InvalidOperationException($"Job kind '{job.Kind}' has no registered job type, so the {storeName} store cannot store it.");
 
     /// <summary>Reads a stored payload into its kind's registered type, or, when it cannot be read, into an <see cref="UnreadableJob"/> that says why.</summary>
     /// <returns>The job, which the dispatcher runs, or the unreadable stand-in, which it dead-letters.</returns>

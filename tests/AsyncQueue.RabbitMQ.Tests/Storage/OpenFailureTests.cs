@@ -37,10 +37,15 @@ public sealed class OpenFailureTests(RabbitMqServer server)
     [Fact]
     public async Task Start_InvalidOptions_FailsNamingEachProperty()
     {
-        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync("http://localhost", o => o.ConnectTimeout = TimeSpan.Zero));
+        var failure = await Assert.ThrowsAsync<OptionsValidationException>(() => StartAsync("http://localhost", o =>
+        {
+            o.ConnectTimeout = TimeSpan.Zero;
+            o.PrefetchCount = 0;
+        }));
 
         Assert.Contains("RabbitMqStoreOptions.Uri", failure.Message, StringComparison.Ordinal);
         Assert.Contains("RabbitMqStoreOptions.ConnectTimeout", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("RabbitMqStoreOptions.PrefetchCount must be between 1 and 65535, but was 0", failure.Message, StringComparison.Ordinal);
     }
 
     [Theory]
