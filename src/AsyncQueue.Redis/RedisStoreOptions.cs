@@ -67,7 +67,7 @@ public class RedisStoreOptions
     /// A queue with a queue-wide rate limit (<see cref="QueueOptions.RateLimit"/> without a key) is not leased ahead: its
     /// window's permits go to workers about to start the jobs, in whichever process.
     /// </remarks>
-    public int LeaseAhead { get; set; }
+    public int LeaseAhead { get; set; } = 256;
 
     /// <summary>
     /// Gets or sets whether a worker goes on to its next job as soon as its completion is queued for the store's next
@@ -88,7 +88,7 @@ public class RedisStoreOptions
     /// job is rescued when its lease expires. A lease that may be close to expiry (heartbeats failing, the process
     /// stalled) still waits, so a late attempt learns that its outcome was discarded.
     /// </remarks>
-    public bool AsynchronousCompletions { get; set; }
+    public bool AsynchronousCompletions { get; set; } = true;
 
     /// <summary>Gets or sets how long the store waits for the server at start before it fails the start.</summary>
     /// <value>The default value is 5 seconds. Range: 100 milliseconds to 5 minutes.</value>
