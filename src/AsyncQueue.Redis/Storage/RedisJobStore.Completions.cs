@@ -72,6 +72,7 @@ internal sealed partial class RedisJobStore
         if (_options.LeaseAhead > 0)
         {
             lease.Queue.AddSettled();
+            TopUp(lease.Queue);
         }
 
         return done is null ? default : new ValueTask(done.Task);

@@ -33,13 +33,14 @@ internal sealed partial class RedisJobStore
     }
 
     /// <summary>
-    /// Wakes the queue's fetch loop once the jobs leased ahead have drained to half of <see cref="RedisStoreOptions.LeaseAhead"/>
-    /// (at once without a buffer, where it also covers a waiting worker that the loop's last reading of the demand
-    /// missed): one script call then leases many jobs, rather than one per job taken.
+    /// Wakes the queue's fetch loop once the jobs leased ahead have drained to half of what the loop keeps ahead (see
+    /// <see cref="Demand"/>; at once without a buffer, where it also covers a waiting worker that the loop's last reading
+    /// of the demand missed): one script call then leases many jobs, rather than one per job taken. Called after each
+    /// take and each completion, the only changes that can make the loop's condition to lease true.
     /// </summary>
     private void TopUp(RedisQueue queue)
     {
-        if (queue.Untaken <= _options.LeaseAhead / 2)
+        if (queue.Untaken <= Math.Min(_options.LeaseAhead / 2, queue.Settled))
         {
             queue.Wake.Set();
         }
@@ -178,9 +179,9 @@ internal sealed partial class RedisJobStore
     private int Demand(RedisQueue queue)
     {
         var untaken = queue.Untaken;
-        var settled = queue.TakeSettled();
         if (_options.LeaseAhead == 0 || SharedLimit(queue) is not null)
         {
+            queue.TakeSettled();
             return (int)Math.Min(queue.Waiting - untaken, int.MaxValue);
         }
 
@@ -189,8 +190,18 @@ internal sealed partial class RedisJobStore
             return 0;
         }
 
+        // While no worker waits, lease only once the buffer has drained to half of what it should hold (TopUp wakes the
+        // loop then): one script call then brings many jobs, rather than one per job completed, which on a busy server
+        // costs Redis more than the jobs themselves. The completions keep counting meanwhile.
+        var waiting = queue.Waiting;
+        if (waiting == 0 && untaken > Math.Min(_options.LeaseAhead / 2, queue.Settled))
+        {
+            return 0;
+        }
+
+        var settled = queue.TakeSettled();
         var ahead = Math.Min(_options.LeaseAhead, 2L * settled);
-        return (int)Math.Min(queue.Waiting + settled + Math.Max(0, ahead - untaken), int.MaxValue);
+        return (int)Math.Min(waiting + settled + Math.Max(0, ahead - untaken), int.MaxValue);
     }
 
     /// <summary>

@@ -50,12 +50,11 @@ internal sealed class RedisQueue : DurableQueue
 
     public void Taken() => Interlocked.Increment(ref _taken);
 
-    /// <summary>Counts a job just completed and wakes the fetch loop: its worker fetches next, so the loop leases for it before it asks.</summary>
-    public void AddSettled()
-    {
-        Interlocked.Increment(ref _settled);
-        Wake.Set();
-    }
+    /// <summary>Gets how many jobs were completed here since the fetch loop last leased for them.</summary>
+    public int Settled => Volatile.Read(ref _settled);
+
+    /// <summary>Counts a job just completed: its worker fetches next, so the loop leases for it before it asks.</summary>
+    public void AddSettled() => Interlocked.Increment(ref _settled);
 
     /// <summary>Takes the count of jobs completed since the last call.</summary>
     public int TakeSettled() => Interlocked.Exchange(ref _settled, 0);
