@@ -49,25 +49,29 @@ public class RedisStoreOptions
     public int FetchBatchSize { get; set; } = 256;
 
     /// <summary>
-    /// Gets or sets how many jobs of a queue this process keeps leased beyond what its waiting workers ask for, so a
+    /// Gets or sets the most jobs of a queue this process may keep leased beyond what its waiting workers ask for, so a
     /// worker that finishes a job finds the next one already leased instead of waiting for a round trip to Redis.
+    /// Within this bound the store leases ahead twice what its workers completed since its previous lease (about what
+    /// they take while the next lease is on its way), topped up once half of that is taken, so slow jobs are not hoarded
+    /// from other processes and a more urgent job enqueued later waits behind few.
     /// </summary>
     /// <value>
-    /// The default value is 0: the store leases only for workers that are waiting for a job. Range: 0 to 10,000;
-    /// at most <see cref="FetchBatchSize"/> is leased by one script call.
+    /// The default value is 256. Range: 0 to 10,000; at most <see cref="FetchBatchSize"/> is leased by one script call.
+    /// 0 leases only for workers that are waiting for a job.
     /// </value>
     /// <remarks>
     /// With few workers on a busy queue each job otherwise costs a lease round trip, so throughput is bounded by the
-    /// round-trip latency. The cost: if this process crashes or is killed, the jobs it leased ahead wait until their
-    /// leases expire, and other processes cannot take them meanwhile; they are then handed back with no attempt spent,
-    /// but as suspects that run one at a time per process until an attempt of each ends (docs/delivery.md). A process
-    /// that stops normally, or a pause, hands them back at once, with no attempt spent. Jobs leased ahead count as
-    /// waiting (<c>CountAsync</c>) only in the process that leased them (every other process counts them as running),
-    /// and a process that runs a queue leases ahead even before a worker asks.
+    /// round-trip latency. No delivery guarantee is traded: a job leased ahead has spent no attempt. The cost is on a
+    /// crash: if this process crashes or is killed, the jobs it leased ahead wait until their leases expire, and other
+    /// processes cannot take them meanwhile; they are then handed back with no attempt spent, but as suspects that run
+    /// one at a time per process until an attempt of each ends (docs/delivery.md). A process that stops normally, or a
+    /// pause, hands them back at once, with no attempt spent. Jobs leased ahead count as waiting (<c>CountAsync</c>) and
+    /// read as waiting (<c>GetJobAsync</c>) in the process that leased them; every other process reads them as running.
+    /// Set 0 where many processes share a queue of slow jobs and each should take only what its workers run.
     /// A queue with a queue-wide rate limit (<see cref="QueueOptions.RateLimit"/> without a key) is not leased ahead: its
     /// window's permits go to workers about to start the jobs, in whichever process.
     /// </remarks>
-    public int LeaseAhead { get; set; }
+    public int LeaseAhead { get; set; } = 256;
 
     /// <summary>
     /// Gets or sets whether a worker goes on to its next job as soon as its completion is queued for the store's next
@@ -75,20 +79,23 @@ public class RedisStoreOptions
     /// half of <see cref="LeaseDuration"/> more.
     /// </summary>
     /// <value>
-    /// The default value is <see langword="false"/>: <c>CompleteAsync</c> returns once Redis recorded the completion.
-    /// Either way completions are recorded in batches, one script call for every completion queued meanwhile.
+    /// The default value is <see langword="true"/>. With <see langword="false"/>, <c>CompleteAsync</c> returns once
+    /// Redis recorded the completion. Either way completions are recorded in batches, one script call for every
+    /// completion queued meanwhile.
     /// </value>
     /// <remarks>
     /// Each worker otherwise waits one round trip per job, so a queue's throughput is at most its <c>MaxConcurrency</c>
     /// divided by the round-trip latency. Delivery stays at least once: a job whose completion was not recorded when the
     /// process died runs again, as one that was still running would, and a normal stop records every queued completion.
-    /// What changes: when <c>CompleteAsync</c> returns the job may still be leased in Redis for a moment (its status
-    /// still running, its finished status and idempotency-key retention not yet written); and a
-    /// completion that fails (Redis unreachable) is logged by the store rather than reported to the dispatcher, and its
-    /// job is rescued when its lease expires. A lease that may be close to expiry (heartbeats failing, the process
-    /// stalled) still waits, so a late attempt learns that its outcome was discarded.
+    /// While more than 2,000 completions wait to be recorded, the store leases no more jobs, so a busy server bounds
+    /// what a crash runs again. What changes: when <c>CompleteAsync</c> returns the job may still be leased in Redis for
+    /// a moment, so another process may read it as running; in this process a status read or a count first waits for
+    /// the queued completions to be recorded. A completion that fails (Redis unreachable) is logged by the store rather
+    /// than reported to the dispatcher, and its job is rescued when its lease expires. A lease that may be close to
+    /// expiry (heartbeats failing, the process stalled) still waits, so a late attempt learns that its outcome was
+    /// discarded.
     /// </remarks>
-    public bool AsynchronousCompletions { get; set; }
+    public bool AsynchronousCompletions { get; set; } = true;
 
     /// <summary>Gets or sets how long the store waits for the server at start before it fails the start.</summary>
     /// <value>The default value is 5 seconds. Range: 100 milliseconds to 5 minutes.</value>

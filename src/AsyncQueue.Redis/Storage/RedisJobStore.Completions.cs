@@ -16,6 +16,17 @@ internal sealed partial class RedisJobStore
     // What the complete script takes per job: id, token, result, finish time, key retained until.
     private const int CompletionFields = 5;
 
+    // The completions queued (not yet recorded) past which the fetch loops lease nothing: two full script calls waiting
+    // means Redis falls behind the workers, and leasing more would only grow what a crash leaves leased.
+    private const int MaxQueuedCompletions = 2 * CompletionBatch;
+
+    // Completions queued and not yet through their script (barriers not counted); and 1 while a fetch loop holds back
+    // for them (the completion loop then wakes the loops once the backlog is under the bound). The flag is set before
+    // the count is read again, and the count lowered before the flag is taken, so a loop that holds back either sees
+    // the lowered count or is woken.
+    private int _queuedCompletions;
+    private int _leasingHeldBack;
+
     private readonly Channel<PendingCompletion> _completions = Channel.CreateUnbounded<PendingCompletion>(new UnboundedChannelOptions
     {
         SingleReader = true,
@@ -47,15 +58,59 @@ internal sealed partial class RedisJobStore
         var done = safe ? null : new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         // The finish time (and so the key's retention) is the call's, not the batch's.
+        Interlocked.Increment(ref _queuedCompletions);
         if (!_completions.Writer.TryWrite(new PendingCompletion(job, lease, NowMs, done)))
         {
+            Interlocked.Decrement(ref _queuedCompletions);
             throw new ObjectDisposedException(nameof(RedisJobStore), "The Redis job store is closed.");
         }
 
-        // No lease for this worker's next job here: it is leased once the worker waits for it (or is already in the
-        // buffer leased ahead). Leasing for a worker still settling left a job leased and counted as running for a
-        // worker that might never fetch again, and a count racing that lease's reply read it as running.
+        // With a buffer leased ahead, the worker fetches next: lease its next job while the completion is recorded. A
+        // job leased for a worker that never fetches again stays untaken, so it counts as waiting here (CountAsync,
+        // GetJobAsync), and the lease's reply is in before a count reads (LeaseGate). Without a buffer the store leases
+        // only for workers already waiting (LeaseForDemandAsync).
+        if (_options.LeaseAhead > 0)
+        {
+            lease.Queue.AddSettled();
+            TopUp(lease.Queue);
+        }
+
         return done is null ? default : new ValueTask(done.Task);
+    }
+
+    /// <summary>
+    /// Waits until every completion queued before the call is recorded, so a count or a status read after
+    /// <c>CompleteAsync</c> returned sees the job finished, as it would had the worker waited for Redis. Nothing is
+    /// awaited when no completion is queued; else a barrier goes through the completion queue, in order.
+    /// </summary>
+    private async ValueTask CompletionsRecordedAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _queuedCompletions) == 0)
+        {
+            return;
+        }
+
+        var recorded = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        if (_completions.Writer.TryWrite(new PendingCompletion(null, null, 0, recorded)))
+        {
+            await recorded.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Whether the queued completions outrun their scripts (more than <see cref="MaxQueuedCompletions"/> wait): then the
+    /// fetch loops lease nothing until the completion loop catches up and wakes them. Back-pressure on leasing, so a
+    /// busy server bounds the jobs left leased (and run again after a crash) instead of letting them pile up.
+    /// </summary>
+    private bool CompletionsBehind()
+    {
+        if (Volatile.Read(ref _queuedCompletions) < MaxQueuedCompletions)
+        {
+            return false;
+        }
+
+        Interlocked.Exchange(ref _leasingHeldBack, 1);
+        return Volatile.Read(ref _queuedCompletions) >= MaxQueuedCompletions;
     }
 
     /// <summary>Records queued completions until the store is closed and the queue drained: one script call per queue per batch.</summary>
@@ -63,17 +118,40 @@ internal sealed partial class RedisJobStore
     {
         var reader = _completions.Reader;
         var batch = new List<PendingCompletion>(CompletionBatch);
+        var barriers = new List<TaskCompletionSource>();
         while (await reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
             batch.Clear();
+            barriers.Clear();
             while (batch.Count < CompletionBatch && reader.TryRead(out var pending))
             {
+                if (pending.Lease is null)
+                {
+                    // A barrier (CompletionsRecordedAsync): released once everything read with it is recorded, which
+                    // includes every completion queued before it.
+                    barriers.Add(pending.Done!);
+                    continue;
+                }
+
                 batch.Add(pending);
             }
 
-            foreach (var group in batch.GroupBy(pending => pending.Lease.Queue))
+            foreach (var group in batch.GroupBy(pending => pending.Lease!.Queue))
             {
                 await CompleteBatchAsync(group.Key, [.. group]).ConfigureAwait(false);
+            }
+
+            if (Interlocked.Add(ref _queuedCompletions, -batch.Count) < MaxQueuedCompletions && Interlocked.Exchange(ref _leasingHeldBack, 0) == 1)
+            {
+                foreach (var queue in _queueList)
+                {
+                    queue.Wake.Set();
+                }
+            }
+
+            foreach (var barrier in barriers)
+            {
+                barrier.TrySetResult();
             }
         }
     }
@@ -92,9 +170,9 @@ internal sealed partial class RedisJobStore
             {
                 var pending = batch[i];
                 var o = 2 + (i * CompletionFields);
-                values[o] = pending.Lease.Id;
+                values[o] = pending.Lease!.Id;
                 values[o + 1] = pending.Lease.Token;
-                values[o + 2] = pending.Job.Result ?? "";
+                values[o + 2] = pending.Job!.Result ?? "";
                 values[o + 3] = pending.FinishedMs;
 
                 // A key keeps refusing duplicates for the queue's retention; without one it is freed with the job.
@@ -120,7 +198,7 @@ internal sealed partial class RedisJobStore
         // are no longer extended and expire, and a sweeper takes them over; an isolated job's place is free.
         foreach (var pending in batch)
         {
-            Forget(pending.Job);
+            Forget(pending.Job!);
         }
 
         if (failure is not null)
@@ -151,18 +229,22 @@ internal sealed partial class RedisJobStore
             {
                 // Fenced out: the lease expired and the job was taken over; a newer lease owns it. The dispatcher awaits
                 // this one and logs it.
-                done.TrySetException(new JobLeaseLostException(pending.Job.Id, pending.Job.Attempt, "complete"));
+                done.TrySetException(new JobLeaseLostException(pending.Job!.Id, pending.Job.Attempt, "complete"));
             }
             else
             {
                 // Nobody awaits this completion (it was queued while the lease was sure to hold, yet it was taken over,
                 // so the process stalled): say so here, once.
-                var job = pending.Job;
+                var job = pending.Job!;
                 RedisLog.CompletionDiscarded(_logger, job.Id, job.Kind, job.Queue, job.Attempt);
             }
         }
     }
 
-    /// <summary>A completion queued for the next batch, finished at <paramref name="FinishedMs"/>; <paramref name="Done"/> is null when nobody waits for it.</summary>
-    private sealed record PendingCompletion(JobRecord Job, RedisLease Lease, long FinishedMs, TaskCompletionSource? Done);
+    /// <summary>
+    /// A completion queued for the next batch, finished at <paramref name="FinishedMs"/>; <paramref name="Done"/> is null
+    /// when nobody waits for it. Without a job and lease it is a barrier, whose <paramref name="Done"/> is released once
+    /// the completions queued before it are recorded.
+    /// </summary>
+    private sealed record PendingCompletion(JobRecord? Job, RedisLease? Lease, long FinishedMs, TaskCompletionSource? Done);
 }

@@ -25,6 +25,7 @@ internal sealed partial class RedisJobStore
         return new LeasedJobConsumer(state.Ready, state.AddWaiting, state.Wake.Set, job =>
         {
             // Every job a consumer takes passes here once, whether it still holds or not.
+            ((RedisLease)job.StoreData!).MarkTaken();
             state.Taken();
             TopUp(state);
             return StillHolds(job);
@@ -32,13 +33,14 @@ internal sealed partial class RedisJobStore
     }
 
     /// <summary>
-    /// Wakes the queue's fetch loop once the jobs leased ahead have drained to half of <see cref="RedisStoreOptions.LeaseAhead"/>
-    /// (at once without a buffer, where it also covers a waiting worker that the loop's last reading of the demand
-    /// missed): one script call then leases many jobs, rather than one per job taken.
+    /// Wakes the queue's fetch loop once the jobs leased ahead have drained to half of what the loop keeps ahead (see
+    /// <see cref="Demand"/>; at once without a buffer, where it also covers a waiting worker that the loop's last reading
+    /// of the demand missed): one script call then leases many jobs, rather than one per job taken. Called after each
+    /// take and each completion, the only changes that can make the loop's condition to lease true.
     /// </summary>
     private void TopUp(RedisQueue queue)
     {
-        if (queue.Untaken <= _options.LeaseAhead / 2)
+        if (queue.Untaken <= Math.Min(_options.LeaseAhead / 2, queue.Settled))
         {
             queue.Wake.Set();
         }
@@ -85,44 +87,31 @@ internal sealed partial class RedisJobStore
     /// <summary>Leases for the waiting workers and the buffer ahead; returns how long to sleep: zero to lease again at once, else until the next due job or the poll.</summary>
     private async Task<TimeSpan> LeaseForDemandAsync(RedisQueue queue)
     {
-        // The workers waiting, plus the buffer leased ahead, less what is leased and untaken. Without a buffer (the
-        // default) only workers already waiting count: a worker still settling its job may never fetch again (its
-        // dispatcher stops, or a test holds a consumer), and a job leased for it would read as running meanwhile.
-        // Untaken is read before Waiting so the demand never runs ahead: a worker that takes a job between the two
-        // reads has left Waiting (before it counts as taken), so at worst this leases too few, and the take's TopUp
-        // wakes the loop to lease again. Read the other way round, that worker would count as waiting with its job no
-        // longer untaken: one job leased for nobody. A queue with a shared rate limit gets no buffer: a window's
-        // permits go to workers about to start them, in any process, not to jobs that could start in a later window.
-        var untaken = queue.Untaken;
-        var ahead = _options.LeaseAhead > 0 && SharedLimit(queue) is null ? _options.LeaseAhead : 0;
-        var demand = (int)Math.Min(queue.Waiting + ahead - untaken, int.MaxValue);
+        var demand = Demand(queue);
         if (demand <= 0)
         {
-            // No worker waits and the buffer is full: sleep until a worker waits or takes from the buffer.
+            // No worker waits and the buffer is full (or completions are behind): sleep until a worker waits, takes from
+            // the buffer or settles, or the completions catch up.
             return Timeout.InfiniteTimeSpan;
         }
 
         var mayIsolate = Interlocked.CompareExchange(ref _isolatedHeld, 1, 0) == 0;
         var leasedIsolated = false;
+        RedisResult[] reply;
+        long nowMs;
+        int wanted;
+        await queue.LeaseGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
             var now = _time.GetUtcNow();
-            var nowMs = now.ToUnixTimeMilliseconds();
+            nowMs = now.ToUnixTimeMilliseconds();
             var expires = nowMs + Ms(_options.LeaseDuration);
-            var wanted = Math.Min(demand, _options.FetchBatchSize);
-            var reply = (RedisResult[])(await (SharedLimit(queue) is { } rate
+            wanted = Math.Min(demand, _options.FetchBatchSize);
+            reply = (RedisResult[])(await (SharedLimit(queue) is { } rate
                 ? RunAsync(RedisScripts.Fetch, queue, nowMs, expires, wanted, mayIsolate ? 1 : 0, rate.WindowOf(now), rate.Permits, rate.WindowStart(rate.WindowOf(now) + 1).ToUnixTimeMilliseconds(), Ms(rate.Period))
                 : RunAsync(RedisScripts.Fetch, queue, nowMs, expires, wanted, mayIsolate ? 1 : 0)).ConfigureAwait(false))!;
             var token = (long)reply[0];
-            if (token < 0)
-            {
-                // Paused (here or by another process, whose message may have been lost): what was leased ahead goes back.
-                // A resume publishes a wake-up; the poll covers a lost one.
-                await HandBackUntakenAsync(queue).ConfigureAwait(false);
-                return _options.PollInterval;
-            }
-
-            for (var i = 2; i + LeasedFieldCount <= reply.Length; i += LeasedFieldCount)
+            for (var i = 2; token > 0 && i + LeasedFieldCount <= reply.Length; i += LeasedFieldCount)
             {
                 var record = RecordOf(reply, i, new RedisLease(this, queue, (string)reply[i]!, token), FromMs(expires));
                 if (record.Isolated && mayIsolate)
@@ -136,25 +125,83 @@ internal sealed partial class RedisJobStore
                 queue.Handed();
                 queue.Ready.Writer.TryWrite(record);
             }
-
-            if ((reply.Length - 2) / LeasedFieldCount >= wanted)
-            {
-                return TimeSpan.Zero;
-            }
-
-            // Fewer were due than wanted, or a rate limit's window is used up: sleep until the next delayed job falls due
-            // (or the window ends), a wake-up, or the poll.
-            var nextDue = (long)reply[1];
-            var untilDue = nextDue > 0 ? TimeSpan.FromMilliseconds(Math.Max(0, nextDue - nowMs)) : _options.PollInterval;
-            return untilDue < _options.PollInterval ? untilDue : _options.PollInterval;
         }
         finally
         {
+            queue.LeaseGate.Release();
             if (mayIsolate && !leasedIsolated)
             {
                 Volatile.Write(ref _isolatedHeld, 0);
             }
         }
+
+        if ((long)reply[0] < 0)
+        {
+            // Paused (here or by another process, whose message may have been lost): what was leased ahead goes back.
+            // A resume publishes a wake-up; the poll covers a lost one.
+            await HandBackUntakenAsync(queue).ConfigureAwait(false);
+            return _options.PollInterval;
+        }
+
+        if ((reply.Length - 2) / LeasedFieldCount >= wanted)
+        {
+            return TimeSpan.Zero;
+        }
+
+        // Fewer were due than wanted, or a rate limit's window is used up: sleep until the next delayed job falls due
+        // (or the window ends), a wake-up, or the poll.
+        var nextDue = (long)reply[1];
+        var untilDue = nextDue > 0 ? TimeSpan.FromMilliseconds(Math.Max(0, nextDue - nowMs)) : _options.PollInterval;
+        return untilDue < _options.PollInterval ? untilDue : _options.PollInterval;
+    }
+
+    /// <summary>
+    /// How many jobs to lease for a queue: one per waiting worker; with <see cref="RedisStoreOptions.LeaseAhead"/>, also
+    /// one per worker that just completed a job (it fetches next), plus what tops the untaken jobs up to twice what the
+    /// workers completed since the last lease (about what they take while the next lease is on its way), at most
+    /// <see cref="RedisStoreOptions.LeaseAhead"/>; none while completions are behind (<see cref="CompletionsBehind"/>).
+    /// </summary>
+    /// <remarks>
+    /// <para>
+    /// The buffer grows with the workers' pace instead of being filled at once (as in the PostgreSQL store): fast jobs
+    /// keep a worker from waiting for a round trip (the buffer doubles each round trip until it covers one), while an
+    /// idle queue, or one of slow jobs, leases little more than its workers run, so other processes are not starved and
+    /// a more urgent job enqueued a moment later waits behind few.
+    /// </para>
+    /// <para>
+    /// Untaken is read before Waiting so the demand never runs ahead: a worker that takes a job between the two reads
+    /// has left Waiting (before it counts as taken), so at worst this leases too few, and the take's TopUp wakes the loop
+    /// to lease again. Read the other way round, that worker would count as waiting with its job no longer untaken: one
+    /// job leased for nobody. A queue with a shared rate limit gets no buffer: a window's permits go to workers about to
+    /// start them, in any process, not to jobs that could start in a later window.
+    /// </para>
+    /// </remarks>
+    private int Demand(RedisQueue queue)
+    {
+        var untaken = queue.Untaken;
+        if (_options.LeaseAhead == 0 || SharedLimit(queue) is not null)
+        {
+            queue.TakeSettled();
+            return (int)Math.Min(queue.Waiting - untaken, int.MaxValue);
+        }
+
+        if (CompletionsBehind())
+        {
+            return 0;
+        }
+
+        // While no worker waits, lease only once the buffer has drained to half of what it should hold (TopUp wakes the
+        // loop then): one script call then brings many jobs, rather than one per job completed, which on a busy server
+        // costs Redis more than the jobs themselves. The completions keep counting meanwhile.
+        var waiting = queue.Waiting;
+        if (waiting == 0 && untaken > Math.Min(_options.LeaseAhead / 2, queue.Settled))
+        {
+            return 0;
+        }
+
+        var settled = queue.TakeSettled();
+        var ahead = Math.Min(_options.LeaseAhead, 2L * settled);
+        return (int)Math.Min(waiting + settled + Math.Max(0, ahead - untaken), int.MaxValue);
     }
 
     /// <summary>
@@ -163,13 +210,22 @@ internal sealed partial class RedisJobStore
     /// </summary>
     private async Task HandBackUntakenAsync(RedisQueue queue)
     {
-        while (queue.Ready.Reader.TryRead(out var job))
+        // Under the lease gate: a count meanwhile would read a job no longer untaken, and not yet released, as running.
+        await queue.LeaseGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
+        try
         {
-            queue.Taken();
-            if (StillHolds(job))
+            while (queue.Ready.Reader.TryRead(out var job))
             {
-                await TryReleaseAsync(job).ConfigureAwait(false);
+                queue.Taken();
+                if (StillHolds(job))
+                {
+                    await TryReleaseAsync(job).ConfigureAwait(false);
+                }
             }
+        }
+        finally
+        {
+            queue.LeaseGate.Release();
         }
     }
 

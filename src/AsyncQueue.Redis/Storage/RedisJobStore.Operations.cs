@@ -34,14 +34,35 @@ internal sealed partial class RedisJobStore
         return CancelJobResult.NotFound;
     }
 
+    /// <remarks>
+    /// Completions queued here are recorded first (<see cref="RedisStoreOptions.AsynchronousCompletions"/>), so a job
+    /// whose <c>CompleteAsync</c> returned reads succeeded. A job leased ahead for this process's workers and not taken
+    /// reads waiting, as before its lease; the read holds the queue's lease gate, so a lease on its way is in first.
+    /// </remarks>
     public async ValueTask<JobInfo?> GetJobAsync(JobId id, CancellationToken cancellationToken)
     {
+        await CompletionsRecordedAsync(cancellationToken).ConfigureAwait(false);
+        var key = IdOf(id);
         foreach (var queue in _queueList)
         {
-            var fields = await _db.HashGetAllAsync(queue.JobKey(IdOf(id))).ConfigureAwait(false);
+            HashEntry[] fields;
+            string? untaken;
+            await queue.LeaseGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                fields = await _db.HashGetAllAsync(queue.JobKey(key)).ConfigureAwait(false);
+                untaken = _held.TryGetValue(key, out var held) && held.StoreData is RedisLease { TakenOver: false, Taken: false } lease
+                    ? lease.Token.ToString(CultureInfo.InvariantCulture)
+                    : null;
+            }
+            finally
+            {
+                queue.LeaseGate.Release();
+            }
+
             if (fields.Length > 0)
             {
-                return Describe(queue, fields.ToDictionary(f => (string)f.Name!, f => (string?)f.Value, StringComparer.Ordinal));
+                return Describe(queue, fields.ToDictionary(f => (string)f.Name!, f => (string?)f.Value, StringComparer.Ordinal), untaken);
             }
         }
 
@@ -78,16 +99,35 @@ internal sealed partial class RedisJobStore
             return new QueueCounts(0, 0, 0);
         }
 
-        var reply = (RedisResult[])(await RunAsync(RedisScripts.Count, state, NowMs).ConfigureAwait(false))!;
+        // Completions queued here are recorded first, so a job whose CompleteAsync returned no longer counts as running.
+        await CompletionsRecordedAsync(cancellationToken).ConfigureAwait(false);
 
         // Jobs leased for this process's workers and not yet taken have not started: they count as waiting, not running.
+        // The count holds the lease gate, so no lease's reply is on its way: every job Redis counts as leased for this
+        // process's buffer is already counted as untaken here.
+        RedisResult[] reply;
+        long untaken;
+        await state.LeaseGate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            reply = (RedisResult[])(await RunAsync(RedisScripts.Count, state, NowMs).ConfigureAwait(false))!;
+            untaken = state.Untaken;
+        }
+        finally
+        {
+            state.LeaseGate.Release();
+        }
+
         var leased = (long)reply[2];
-        var untaken = Math.Min(state.Untaken, leased);
+        untaken = Math.Min(untaken, leased);
         return new QueueCounts((long)reply[0] + untaken, (long)reply[1], leased - untaken, (long)reply[3] == 1);
     }
 
     /// <summary>What a job's hash says of it.</summary>
-    private JobInfo? Describe(RedisQueue queue, Dictionary<string, string?> f)
+    /// <param name="queue">The job's queue.</param>
+    /// <param name="f">The job's hash.</param>
+    /// <param name="untaken">The token of this process's lease on the job when none of its workers took it: a job leased so reads waiting, its attempt not yet begun.</param>
+    private JobInfo? Describe(RedisQueue queue, Dictionary<string, string?> f, string? untaken = null)
     {
         string? Get(string name) => f.GetValueOrDefault(name);
         long Long(string name) => long.TryParse(Get(name), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : 0;
@@ -95,11 +135,13 @@ internal sealed partial class RedisJobStore
         var now = _time.GetUtcNow();
         var runAt = new DateTimeOffset(Long("runat"), TimeSpan.Zero);
         var finished = Long("fin");
+        var leasedAhead = untaken is not null && Get("token") == untaken;
         var state = Get("state") switch
         {
             "waiting" => JobState.Waiting,
             "scheduled" when runAt <= now => JobState.Waiting,
             "scheduled" => string.IsNullOrEmpty(Get("errors")) ? JobState.Scheduled : JobState.Retrying,
+            "leased" when leasedAhead => JobState.Waiting,
             "leased" => JobState.Running,
             "awaiting" => JobState.AwaitingParent,
             "succeeded" => JobState.Succeeded,
@@ -121,7 +163,8 @@ internal sealed partial class RedisJobStore
         var record = BuildRecord(Get("id") ?? "", queue.Name, Get("kind"), payload: "null", Get("attempt"), Get("max"), Get("enq"), Get("runat"), Get("key"), Get("errors"), null, null, Get("prio"), null);
         return new JobInfo(record.Id, queue.Name, record.Kind, known, record.EnqueuedAt)
         {
-            Attempt = record.Attempt,
+            // The lease counted the attempt, which a job leased ahead has not begun.
+            Attempt = leasedAhead ? record.Attempt - 1 : record.Attempt,
             MaxAttempts = record.MaxAttempts,
             Priority = record.Priority,
             Errors = record.Errors,

@@ -10,4 +10,12 @@ namespace AsyncQueue.Redis.Storage;
 /// <param name="Id">The job's id as stored (its hash key's last part).</param>
 /// <param name="Token">The lease's fencing token, from the queue's <c>INCR</c> counter.</param>
 /// <param name="TakenOver">Whether the lease was taken over from an expired one, for the dispatcher's rescue rather than for a worker.</param>
-internal sealed record RedisLease(RedisJobStore Store, RedisQueue Queue, string Id, long Token, bool TakenOver = false);
+internal sealed record RedisLease(RedisJobStore Store, RedisQueue Queue, string Id, long Token, bool TakenOver = false)
+{
+    private int _taken;
+
+    /// <summary>Gets whether a worker of this process took the job; until then a job leased ahead has not started, and its status reads waiting.</summary>
+    public bool Taken => Volatile.Read(ref _taken) == 1;
+
+    public void MarkTaken() => Volatile.Write(ref _taken, 1);
+}

@@ -11,6 +11,7 @@ internal sealed class RedisQueue : DurableQueue
 {
     private long _handed;
     private long _taken;
+    private int _settled;
 
     public RedisQueue(string name, QueueOptions options, string prefix)
         : base(name, options)
@@ -38,9 +39,25 @@ internal sealed class RedisQueue : DurableQueue
     /// </summary>
     public long Untaken => Interlocked.Read(ref _handed) - Interlocked.Read(ref _taken);
 
+    /// <summary>
+    /// Gets the gate held while a lease's script is on its way and until its jobs are in <see cref="DurableQueue.Ready"/>
+    /// (and while untaken jobs are handed back): a count or a status read holds it too, so it never sees a job leased in
+    /// Redis that this process has not yet counted as untaken (which read a job leased ahead as running).
+    /// </summary>
+    public SemaphoreSlim LeaseGate { get; } = new(1, 1);
+
     public void Handed() => Interlocked.Increment(ref _handed);
 
     public void Taken() => Interlocked.Increment(ref _taken);
+
+    /// <summary>Gets how many jobs were completed here since the fetch loop last leased for them.</summary>
+    public int Settled => Volatile.Read(ref _settled);
+
+    /// <summary>Counts a job just completed: its worker fetches next, so the loop leases for it before it asks.</summary>
+    public void AddSettled() => Interlocked.Increment(ref _settled);
+
+    /// <summary>Takes the count of jobs completed since the last call.</summary>
+    public int TakeSettled() => Interlocked.Exchange(ref _settled, 0);
 
     public RedisKey JobKey(string id) => BaseName + ":job:" + id;
 

@@ -49,6 +49,10 @@ public sealed class FencingTests(RedisServer server)
             o.LeaseDuration = TimeSpan.FromSeconds(30);
             o.HeartbeatInterval = TimeSpan.FromSeconds(10);
             o.SweepInterval = TimeSpan.FromSeconds(5);
+
+            // The stale process's clock stands still, so it would think its lease fresh and not wait for its completion:
+            // the refusal would only be logged. Here every settle must report it.
+            o.AsynchronousCompletions = false;
         });
         return services.BuildServiceProvider();
     }

@@ -5,9 +5,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace AsyncQueue.Redis.Tests.Storage;
 
 /// <summary>
-/// At the default settings (no <see cref="RedisStoreOptions.LeaseAhead"/>) a process leases only for its workers that
-/// wait for a job: never for a worker still settling one, and never one job too many when a worker takes a job while
-/// the fetch loop reads the demand. A job leased for nobody would read as running, and no other process could take it.
+/// Without a buffer (<see cref="RedisStoreOptions.LeaseAhead"/> 0) a process leases only for its workers that wait for
+/// a job: never for a worker still settling one, and never one job too many when a worker takes a job while the fetch
+/// loop reads the demand. A job leased for nobody would read as running, and no other process could take it.
 /// </summary>
 [Collection(RedisServerGroup.Name)]
 public sealed class LeaseDemandTests(RedisServer server)
@@ -16,7 +16,7 @@ public sealed class LeaseDemandTests(RedisServer server)
     private static readonly TimeSpan Guard = TimeSpan.FromMinutes(1);
 
     [Fact]
-    public async Task Complete_DefaultSettings_LeasesNothingForTheSettlingWorker()
+    public async Task Complete_NoLeaseAhead_LeasesNothingForTheSettlingWorker()
     {
         var prefix = RedisServer.NewPrefix();
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
@@ -38,7 +38,7 @@ public sealed class LeaseDemandTests(RedisServer server)
     }
 
     [Fact]
-    public async Task FetchAndComplete_ManyRounds_LeaveNothingLeasedBetweenJobs()
+    public async Task FetchAndComplete_NoLeaseAhead_LeaveNothingLeasedBetweenJobs()
     {
         const int Rounds = 200;
         var prefix = RedisServer.NewPrefix();
@@ -69,7 +69,14 @@ public sealed class LeaseDemandTests(RedisServer server)
     {
         var services = new ServiceCollection();
         services.AddSingleton(time);
-        services.AddJobQueue().AddHandler<ConformanceJob, ConformanceJobHandler>(Queue).UseRedis(server.Configuration, o => o.KeyPrefix = prefix);
+        services.AddJobQueue().AddHandler<ConformanceJob, ConformanceJobHandler>(Queue).UseRedis(server.Configuration, o =>
+        {
+            o.KeyPrefix = prefix;
+            o.LeaseAhead = 0;
+
+            // The other process reads Redis: a completion queued here and not yet recorded would read as running there.
+            o.AsynchronousCompletions = false;
+        });
         return services.BuildServiceProvider();
     }
 }
