@@ -22,7 +22,7 @@ public readonly struct JobContext
         Kind = record.Kind;
         Queue = record.Queue;
         Attempt = attempt;
-        _enqueuedAtTicks = record.EnqueuedAt.UtcTicks;
+        _enqueuedAtTicks = record.EnqueuedAtTicks;
         IdempotencyKey = record.IdempotencyKey;
     }
 

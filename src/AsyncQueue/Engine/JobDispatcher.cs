@@ -274,10 +274,24 @@ internal sealed partial class JobDispatcher : IDisposable
         var stopping = _stopFetching.Token;
         while (!stopping.IsCancellationRequested)
         {
+            // Jobs that need nothing asynchronous run in RunReadyJobs' plain loop; this loop takes over at the first
+            // fetch or attempt that does not complete at once, and for every job that needs more than the hot path.
+            var handoff = RunReadyJobs(worker, stopping, out var fetch, out var started);
+            if (handoff == Handoff.Stopping)
+            {
+                return;
+            }
+
+            if (handoff == Handoff.AttemptPending)
+            {
+                await started.ConfigureAwait(false);
+                worker.Running = null;
+                continue;
+            }
+
             JobRecord job;
             try
             {
-                var fetch = worker.Consumer.FetchAsync(stopping);
                 job = fetch.IsCompletedSuccessfully ? fetch.Result : await fetch.ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
@@ -319,5 +333,82 @@ internal sealed partial class JobDispatcher : IDisposable
 
             worker.Running = null;
         }
+    }
+
+    /// <summary>
+    /// Runs the worker's ready jobs one after another in a plain loop, as a channel reader's <c>TryRead</c> loop does,
+    /// while each needs nothing asynchronous: its fetch completed at once, the queue has no rate limit, no cancel waits
+    /// to be looked at, the job holds no lease, and its attempt completed synchronously. The same steps as
+    /// <see cref="RunAsync"/>'s loop, without an async method's state machine: there every job's locals are fields of a
+    /// heap-allocated box, each reference written to them a GC write barrier.
+    /// </summary>
+    /// <param name="worker">The worker.</param>
+    /// <param name="stopping">Asks the worker to take no more jobs; looked at after each job, as the async loop does.</param>
+    /// <param name="fetch">Set with <see cref="Handoff.Fetched"/>: the fetch to go on with (pending, faulted, or holding a job that needs the async loop's checks).</param>
+    /// <param name="started">Set with <see cref="Handoff.AttemptPending"/>: the attempt of <see cref="Worker.Running"/> that went asynchronous.</param>
+    /// <returns>What the async loop takes over; never a job fetched and dropped.</returns>
+    private Handoff RunReadyJobs(Worker worker, CancellationToken stopping, out ValueTask<JobRecord> fetch, out ValueTask started)
+    {
+        // The out parameters are the async loop's fields (in its heap box): written only on the way out, since each
+        // write of a reference there is a GC write barrier.
+        started = default;
+        while (true)
+        {
+            ValueTask<JobRecord> next;
+            try
+            {
+                next = worker.Consumer.FetchAsync(stopping);
+            }
+#pragma warning disable CA1031 // Handed to the async loop, which handles a failed fetch (a store outage, or stopping).
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                fetch = ValueTask.FromException<JobRecord>(ex);
+                return Handoff.Fetched;
+            }
+
+            if (!next.IsCompletedSuccessfully)
+            {
+                fetch = next;
+                return Handoff.Fetched;
+            }
+
+            // Read once: a completed ValueTask's result may come from a pooled source, which a second read would misuse.
+            var job = next.Result;
+            worker.Running = job;
+            if (worker.RateLimit is not null || worker.NeedsAttention || job.HasLeaseOrIsolated)
+            {
+                fetch = new ValueTask<JobRecord>(job);
+                return Handoff.Fetched;
+            }
+
+            var run = RunJobAsync(worker, job);
+            if (!run.IsCompletedSuccessfully)
+            {
+                fetch = default;
+                started = run;
+                return Handoff.AttemptPending;
+            }
+
+            worker.Running = null;
+            if (stopping.IsCancellationRequested)
+            {
+                fetch = default;
+                return Handoff.Stopping;
+            }
+        }
+    }
+
+    /// <summary>What <see cref="RunReadyJobs"/> hands to the async loop.</summary>
+    private enum Handoff
+    {
+        /// <summary>A fetch to go on with.</summary>
+        Fetched,
+
+        /// <summary>An attempt to await.</summary>
+        AttemptPending,
+
+        /// <summary>The worker was asked to stop, between two jobs.</summary>
+        Stopping,
     }
 }

@@ -186,7 +186,7 @@ internal sealed class JobQueueClient(JobRegistry registry, IJobStore store, JobD
             throw new JobQueueStoppedException();
         }
 
-        var registration = registry.GetByType(typeof(TJob));
+        var registration = registry.GetByType<TJob>();
         return (registration, options?.Queue is { } named ? registry.CheckQueue(named) : registration.Queue);
     }
 

@@ -39,6 +39,12 @@ internal abstract class JobRegistration(JobHandlerDescriptor descriptor, JobOpti
 
     public string Queue => descriptor.Queue;
 
+    /// <summary>Gets the registry this registration belongs to (set once, when the registry is built).</summary>
+    public JobRegistry? Registry { get; internal set; }
+
+    /// <summary>Gets this registration's position in <see cref="JobRegistry.Registrations"/>: an index for per-registration tables.</summary>
+    public int Index { get; internal set; } = -1;
+
     /// <summary>The job type's own retry policy, or <see langword="null"/> for its queue's.</summary>
     public IRetryPolicy? Retry { get; } = options.Retry;
 

@@ -56,6 +56,9 @@ public sealed class JobRecord
     /// <summary>Gets when the job was first enqueued, in UTC.</summary>
     public DateTimeOffset EnqueuedAt => new(_enqueuedAtTicks, TimeSpan.Zero);
 
+    /// <summary>Gets <see cref="EnqueuedAt"/> in UTC ticks, without building (and range-checking) a <see cref="DateTimeOffset"/>.</summary>
+    internal long EnqueuedAtTicks => _enqueuedAtTicks;
+
     /// <summary>Gets the idempotency key given at enqueue, or <see langword="null"/>.</summary>
     public string? IdempotencyKey
     {

@@ -116,4 +116,55 @@ public sealed class PlainJobTests
         var enqueuedAt = Assert.Single(seen).Context.EnqueuedAt;
         Assert.InRange(enqueuedAt, before - TimeSpan.FromMilliseconds(50), after + TimeSpan.FromMilliseconds(50));
     }
+
+    [Fact]
+    public async Task EnqueueAsync_SameJobTypeInTwoHostsInTurn_EachJobRunsInItsOwnHost()
+    {
+        // A job type's registration is found through a table each registry keeps: the other host's must never answer.
+        const int Jobs = 100;
+        var hosts = new TestHost[2];
+        var seen = new ConcurrentQueue<(Note Job, JobContext Context)>[2];
+        try
+        {
+            for (var h = 0; h < hosts.Length; h++)
+            {
+                var own = seen[h] = new ConcurrentQueue<(Note Job, JobContext Context)>();
+                hosts[h] = await TestHost.StartAsync((services, queue) =>
+                {
+                    services.AddSingleton(own);
+                    services.AddSingleton(new Countdown(Jobs));
+
+                    // A singleton handler, which a registration resolves once and keeps: a registration of the other
+                    // host would run this host's jobs in the other host's handler.
+                    services.AddSingleton<IJobHandler<Note>, NoteHandler>();
+                    queue.AddHandler<Note, NoteHandler>();
+                });
+            }
+
+            // Jobs 1, 3, 5, ... go to the first host and 2, 4, 6, ... to the second, one enqueue each in turn.
+            for (var n = 1; n <= 2 * Jobs; n++)
+            {
+                await hosts[(n + 1) % 2].Queue.EnqueueAsync(new Note(n));
+            }
+
+            for (var h = 0; h < hosts.Length; h++)
+            {
+                await hosts[h].Services.GetRequiredService<Countdown>().WaitAsync();
+                var odd = h == 0;
+                // Every tenth note's first attempt fails (NoteHandler), so it is seen twice, both times here.
+                Assert.Equal(Jobs, seen[h].Select(s => s.Job.N).Distinct().Count());
+                Assert.All(seen[h], s => Assert.Equal(odd, s.Job.N % 2 == 1));
+            }
+        }
+        finally
+        {
+            foreach (var host in hosts)
+            {
+                if (host is not null)
+                {
+                    await host.DisposeAsync();
+                }
+            }
+        }
+    }
 }

@@ -15,6 +15,10 @@ namespace AsyncQueue.Storage.InMemory;
 internal sealed class InMemoryJobStore : IJobStore, IDisposable
 {
     private readonly FrozenDictionary<string, InMemoryQueue> _queues;
+    private readonly JobRegistry _registry;
+
+    // Each registration's default queue, at the registration's index: a plain enqueue's queue without a lookup by name.
+    private readonly InMemoryQueue[] _queueOfRegistration;
     private readonly DelayScheduler _scheduler;
     private readonly InMemoryDeadLetters _deadLetters;
     private readonly InMemoryIdempotencyStore _keys;
@@ -29,6 +33,8 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
         ILoggerFactory? loggerFactory = null)
     {
         _queues = registry.QueueNames.ToFrozenDictionary(name => name, name => new InMemoryQueue(name, queueOptions.Get(name)), StringComparer.Ordinal);
+        _registry = registry;
+        _queueOfRegistration = [.. registry.Registrations.Select(r => GetQueue(r.Queue))];
         _keys = keys;
         _time = time;
         _scheduler = new DelayScheduler(time, job => GetQueue(job.Queue).Requeue(job));
@@ -59,7 +65,8 @@ internal sealed class InMemoryJobStore : IJobStore, IDisposable
     ValueTask<EnqueueResult> IJobStore.EnqueuePlainAsync(JobRegistration registration, object job, long enqueuedAtTicks, CancellationToken cancellationToken)
     {
         var sequence = JobId.NextSequence();
-        var pending = GetQueue(registration.Queue).EnqueueAsync(ReadyJob.Plain(registration, job, sequence, enqueuedAtTicks), cancellationToken);
+        var queue = ReferenceEquals(registration.Registry, _registry) ? _queueOfRegistration[registration.Index] : GetQueue(registration.Queue);
+        var pending = queue.EnqueueAsync(ReadyJob.Plain(registration, job, sequence, enqueuedAtTicks), cancellationToken);
         return Accept(pending, JobId.FromSequence(sequence));
     }
 
