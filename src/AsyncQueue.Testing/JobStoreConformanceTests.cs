@@ -278,7 +278,17 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
         })).ToArray();
 
         await Task.WhenAll(producers).WaitAsync(TimeSpan.FromMinutes(2));
-        await allTaken.Task.WaitAsync(TimeSpan.FromMinutes(2));
+        try
+        {
+            await allTaken.Task.WaitAsync(TimeSpan.FromMinutes(2));
+        }
+        catch (TimeoutException ex)
+        {
+            // Say how far it got and why consumers stopped, so a stall can be told from a store that lost jobs.
+            var faults = consumers.Where(c => c.IsFaulted).Select(c => c.Exception!.GetBaseException().ToString());
+            throw new TimeoutException($"{Volatile.Read(ref taken)} of {Total} jobs were fetched and completed within 2 minutes; {consumers.Count(c => c.IsFaulted)} of {consumers.Length} consumers failed: {string.Join(" || ", faults)}", ex);
+        }
+
         await stop.CancelAsync();
         await Task.WhenAll(consumers).WaitAsync(TimeSpan.FromMinutes(2));
 
