@@ -41,7 +41,13 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
     private readonly FrozenSet<string> _queueSet;
     private readonly Task _started;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly ConcurrentDictionary<string, Task<QueueSubscription>> _subscriptions = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Each queue's one subscription, started by the first consumer opened on it. Lazy, not a
+    /// <c>ConcurrentDictionary.GetOrAdd</c> factory: workers open their consumers at the same moment, a factory may run
+    /// for each of them, and every extra subscription would take a prefetch of jobs that no worker reads.
+    /// </summary>
+    private readonly FrozenDictionary<string, Lazy<Task<QueueSubscription>>> _subscriptions;
     private IConnection? _connection;
     private IChannel? _publisher;
     private int _disposed;
@@ -66,6 +72,7 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
         _payloads = new JobPayloads(kinds, _options.SerializerOptions, "RabbitMQ");
         _queueNames = kinds.QueueNames;
         _queueSet = _queueNames.ToFrozenSet(StringComparer.Ordinal);
+        _subscriptions = _queueNames.ToFrozenDictionary(name => name, name => new Lazy<Task<QueueSubscription>>(() => Task.Run(() => SubscribeAsync(name))), StringComparer.Ordinal);
 
         // RabbitMQ.Client is asynchronous only: the start runs from here, every operation waits for it, and
         // RabbitMqStoreStartup fails the host's start with its error.
@@ -91,7 +98,7 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
     public IJobConsumer OpenConsumer(string queue)
     {
         CheckQueue(queue);
-        return new RabbitMqConsumer(_subscriptions.GetOrAdd(queue, name => Task.Run(() => SubscribeAsync(name))));
+        return new RabbitMqConsumer(_subscriptions[queue].Value);
     }
 
     public IJobConsumer OpenExpiredLeaseConsumer() => new NoExpiredLeases();
@@ -109,7 +116,7 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
         // Plus the deliveries this process's consumer took ahead (its prefetch) that no worker has yet: the broker counts
         // them as unacked, not ready, but they wait all the same. Read after the broker's count, so a delivery on its way
         // in between is counted once it arrived; those other processes took ahead are not known here.
-        if (_subscriptions.TryGetValue(queue, out var subscribing) && subscribing.IsCompletedSuccessfully)
+        if (_subscriptions[queue] is { IsValueCreated: true, Value: { IsCompletedSuccessfully: true } subscribing })
         {
             waiting += subscribing.Result.Ready.Reader.Count;
         }
@@ -134,7 +141,7 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
 
         await _stopping.CancelAsync().ConfigureAwait(false);
         var released = 0;
-        foreach (var subscription in _subscriptions.Values.Where(s => s.IsCompletedSuccessfully).Select(s => s.Result))
+        foreach (var subscription in _subscriptions.Values.Where(s => s.IsValueCreated && s.Value.IsCompletedSuccessfully).Select(s => s.Value.Result))
         {
             // Stop deliveries, then hand back what no worker took with no attempt spent: republished as it came and
             // acked, since a message put back by a closing channel would come back with its delivery count raised,

@@ -122,6 +122,38 @@ public sealed class PrefetchAndAckTests(RabbitMqServer server)
         Assert.Equal(running.Id, rerun[1].Id);
     }
 
+    /// <summary>
+    /// Workers that open their consumers at the same moment share one subscription: a second one, which no worker
+    /// reads, would take a prefetch of jobs ahead and hold them until the process ends. Several rounds, each a new
+    /// process whose 16 consumers are opened at once, each round's jobs all fetched through them.
+    /// </summary>
+    [Fact]
+    public async Task OpenConsumer_ByManyWorkersAtOnce_SubscribesOnceSoNoJobIsHeldWhereNoWorkerReads()
+    {
+        const int Jobs = 60;
+        for (var round = 0; round < 10; round++)
+        {
+            await using var process = RabbitMqProcess.Build(server.Uri, _queue, o => o.PrefetchCount = 20);
+            var store = process.GetRequiredService<IJobStore>();
+            await store.EnqueueBatchAsync([.. Enumerable.Range(0, Jobs).Select(i => RabbitMqProcess.NewJob(_queue, i))], CancellationToken.None);
+
+            using var start = new Barrier(16);
+            var consumers = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return store.OpenConsumer(_queue);
+            })));
+
+            for (var i = 0; i < Jobs; i++)
+            {
+                var job = await consumers[i % consumers.Length].FetchAsync(CancellationToken.None).AsTask().WaitAsync(Guard);
+                await store.CompleteAsync(job, CancellationToken.None);
+            }
+
+            await Poll.UntilAsync(async () => await MessagesAsync() == (0, 0), $"round {round}: every job was fetched and acked, none is held by a second subscription");
+        }
+    }
+
     /// <summary>The queue's ready and unacked message counts, as the broker has them.</summary>
     private async Task<(long Ready, long Unacked)> MessagesAsync()
     {
