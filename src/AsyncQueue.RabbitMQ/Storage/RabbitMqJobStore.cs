@@ -181,6 +181,16 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
         _stopping.Dispose();
     }
 
+    /// <summary>
+    /// For tests: ends this process's connection as its death would, with no close handshake, no recovery and nothing
+    /// handed back, so the broker puts back every delivery the process held (the conformance kit's crash).
+    /// </summary>
+    internal async Task AbortAsync()
+    {
+        await _started.ConfigureAwait(false);
+        await _connection!.AbortAsync().ConfigureAwait(false);
+    }
+
     private void CheckQueue(string queue)
     {
         if (!_queueSet.Contains(queue))
