@@ -13,13 +13,13 @@ public abstract partial class JobStoreConformanceTests
     /// The delay a store without <see cref="JobStoreCapabilities.InjectedClock"/> is asked for, waited on the real clock:
     /// long enough that a job handed out at once is told from one held for its time, short enough for a test run.
     /// </summary>
-    private static readonly TimeSpan OwnClockDelay = TimeSpan.FromSeconds(2);
+    private protected static readonly TimeSpan OwnClockDelay = TimeSpan.FromSeconds(2);
 
     /// <summary>
     /// How much earlier than asked another clock may let a job go: a broker stamps a message's arrival in whole
     /// milliseconds of its own clock. (The wait is measured from before the call, so the call's own time adds margin.)
     /// </summary>
-    private static readonly TimeSpan OwnClockGranularity = TimeSpan.FromMilliseconds(10);
+    private protected static readonly TimeSpan OwnClockGranularity = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Gets a value indicating whether the store keeps idempotency keys (<see cref="JobStoreCapabilities.IdempotencyKeys"/>).</summary>
     private protected bool HasIdempotencyKeys => (Store.Capabilities & JobStoreCapabilities.IdempotencyKeys) != 0;

@@ -22,7 +22,7 @@ public abstract partial class JobStoreConformanceTests : IAsyncLifetime
     protected const string Queue = "conformance";
 
     /// <summary>How long a test waits for a job before calling it a hang: it turns a hang into a failure, and times nothing.</summary>
-    private static readonly TimeSpan Guard = TimeSpan.FromMinutes(1);
+    private protected static readonly TimeSpan Guard = TimeSpan.FromMinutes(1);
 
     private ServiceProvider? _services;
 

@@ -122,7 +122,7 @@ internal sealed partial class PostgreSqlJobStore : IJobStore, IAsyncDisposable
     public JobStoreCapabilities Capabilities =>
         JobStoreCapabilities.Durable | JobStoreCapabilities.TransactionalEnqueue | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations
         | JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock | JobStoreCapabilities.JobStatus | JobStoreCapabilities.Pause
-        | JobStoreCapabilities.Priorities;
+        | JobStoreCapabilities.Priorities | JobStoreCapabilities.ExpiringLeases;
 
     public IJobConsumer OpenConsumer(string queue)
     {

@@ -81,8 +81,9 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
 
     /// <summary>
     /// Durable: an accepted job is a persistent message in a quorum queue, and it survives this process. The broker's
-    /// delivery is the lease (no expiry to report: <see cref="JobRecord.LeaseExpiresAt"/> stays unset), so the
-    /// expired-lease consumer never hands anything out. Without <see cref="JobStoreCapabilities.IdempotencyKeys"/> (a
+    /// delivery is the lease, so no <see cref="JobStoreCapabilities.ExpiringLeases"/>: no expiry to report
+    /// (<see cref="JobRecord.LeaseExpiresAt"/> stays unset), the expired-lease consumer never hands anything out, and a
+    /// crash's deliveries come back through <see cref="OpenConsumer"/> with the crashed attempt counted (see Decode). Without <see cref="JobStoreCapabilities.IdempotencyKeys"/> (a
     /// keyed enqueue is refused) and <see cref="JobStoreCapabilities.InjectedClock"/>: a delay is read off the store's
     /// clock when the job is scheduled, and then held by the broker's TTLs, as is a dead-letter queue's retention.
     /// Nor <see cref="JobStoreCapabilities.JobStatus"/>, <see cref="JobStoreCapabilities.Pause"/> and
@@ -186,6 +187,16 @@ internal sealed partial class RabbitMqJobStore : IJobStore, IAsyncDisposable
         }
 
         _stopping.Dispose();
+    }
+
+    /// <summary>
+    /// For tests: ends this process's connection as its death would, with no close handshake, no recovery and nothing
+    /// handed back, so the broker puts back every delivery the process held (the conformance kit's crash).
+    /// </summary>
+    internal async Task AbortAsync()
+    {
+        await _started.ConfigureAwait(false);
+        await _connection!.AbortAsync().ConfigureAwait(false);
     }
 
     private void CheckQueue(string queue)

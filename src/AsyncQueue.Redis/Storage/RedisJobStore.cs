@@ -108,7 +108,7 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
     public JobStoreCapabilities Capabilities =>
         JobStoreCapabilities.Durable | JobStoreCapabilities.SharedRateLimits | JobStoreCapabilities.Continuations
         | JobStoreCapabilities.IdempotencyKeys | JobStoreCapabilities.InjectedClock | JobStoreCapabilities.JobStatus | JobStoreCapabilities.Pause
-        | JobStoreCapabilities.Priorities;
+        | JobStoreCapabilities.Priorities | JobStoreCapabilities.ExpiringLeases;
 
     public async ValueTask DisposeAsync()
     {

@@ -18,8 +18,10 @@ namespace AsyncQueue.Storage;
 /// <para>
 /// A <see cref="JobStoreCapabilities.Durable"/> store leases the jobs it hands out, fences every later write about an
 /// attempt with that lease (a write about a lease that was lost throws <see cref="JobLeaseLostException"/> and changes
-/// nothing), reports each lease's expiry in <see cref="JobRecord.LeaseExpiresAt"/>, and hands jobs whose lease expired
-/// to <see cref="OpenExpiredLeaseConsumer"/>.
+/// nothing). With <see cref="JobStoreCapabilities.ExpiringLeases"/> it reports each lease's expiry in
+/// <see cref="JobRecord.LeaseExpiresAt"/> and hands jobs whose lease expired to <see cref="OpenExpiredLeaseConsumer"/>;
+/// without it (a broker) a lease ends only with its holder's connection, and the job comes back through
+/// <see cref="OpenConsumer"/> with the crashed attempt counted.
 /// </para>
 /// </remarks>
 public interface IJobStore
@@ -71,7 +73,7 @@ public interface IJobStore
 
     /// <summary>Opens a consumer for one worker of a queue.</summary>
     /// <param name="queue">The queue's name.</param>
-    /// <returns>The consumer. It hands out a job marked <see cref="JobRecord.Isolated"/> only while this store holds no other isolated job.</returns>
+    /// <returns>The consumer. A store with <see cref="JobStoreCapabilities.ExpiringLeases"/> hands out a job marked <see cref="JobRecord.Isolated"/> only while it holds no other isolated job.</returns>
     IJobConsumer OpenConsumer(string queue);
 
     /// <summary>
@@ -80,7 +82,8 @@ public interface IJobStore
     /// <see cref="JobRecord.Attempt"/> the lost attempt's number and <see cref="JobRecord.StartRecorded"/> telling
     /// whether that attempt's start was recorded. The dispatcher decides each one's fate and settles it with
     /// <see cref="RescheduleAsync"/> or <see cref="DeadLetterAsync"/>. A store without
-    /// <see cref="JobStoreCapabilities.Durable"/> is not asked.
+    /// <see cref="JobStoreCapabilities.Durable"/> is not asked; one without <see cref="JobStoreCapabilities.ExpiringLeases"/>
+    /// hands nothing out here.
     /// </summary>
     /// <returns>The consumer.</returns>
     IJobConsumer OpenExpiredLeaseConsumer();

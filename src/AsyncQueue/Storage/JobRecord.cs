@@ -159,9 +159,9 @@ public sealed class JobRecord
 
     /// <summary>
     /// Gets or sets a value indicating whether the job is a suspect of a crash: it was rescued from a lease that expired
-    /// with no record of whether its attempt had started. A durable store persists it, hands out an isolated job only
-    /// while it holds no other, and the dispatcher records its start (<see cref="IJobStore.MarkStartedAsync"/>) before
-    /// its handler runs, so that a second crash is charged to it alone.
+    /// with no record of whether its attempt had started. A store with <see cref="JobStoreCapabilities.ExpiringLeases"/>
+    /// persists it, hands out an isolated job only while it holds no other, and the dispatcher records its start
+    /// (<see cref="IJobStore.MarkStartedAsync"/>) before its handler runs, so that a second crash is charged to it alone.
     /// </summary>
     public bool Isolated
     {
@@ -182,7 +182,7 @@ public sealed class JobRecord
 
     /// <summary>
     /// Gets or sets when the store's lease on this attempt expires at the latest, or <see langword="null"/> for a store
-    /// without leases. A durable store sets it when it leases the job and moves it on with each heartbeat (from any
+    /// without <see cref="JobStoreCapabilities.ExpiringLeases"/>. A durable store sets it when it leases the job and moves it on with each heartbeat (from any
     /// thread); the dispatcher does not start a job whose lease is about to expire.
     /// </summary>
     public DateTimeOffset? LeaseExpiresAt

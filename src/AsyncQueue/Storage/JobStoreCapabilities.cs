@@ -67,4 +67,20 @@ public enum JobStoreCapabilities
     /// store's own order. (A priority only orders jobs that all run, so unlike an idempotency key it is not refused.)
     /// </summary>
     Priorities = 256,
+
+    /// <summary>
+    /// The store's lease on a fetched job expires on its clock unless a heartbeat moves it on: it reports the expiry in
+    /// <see cref="JobRecord.LeaseExpiresAt"/>, hands a job whose lease expired to
+    /// <see cref="IJobStore.OpenExpiredLeaseConsumer"/> as the lost attempt (with <see cref="JobRecord.StartRecorded"/>),
+    /// keeps <see cref="JobRecord.Isolated"/>, hands out one isolated job at a time, and records an isolated job's start
+    /// (<see cref="IJobStore.MarkStartedAsync"/>); so a crash is charged only to the job whose start was recorded. A
+    /// <see cref="Durable"/> store without it (a broker, whose lease is its delivery) holds a job for as long as the
+    /// holder's connection lives, whatever any clock says: <see cref="JobRecord.LeaseExpiresAt"/> stays unset, a lost
+    /// connection (a crash) puts the job back, and the store hands it out again through <see cref="IJobStore.OpenConsumer"/>
+    /// with the crashed attempt counted (a <see cref="JobLeaseExpiredException"/> error), whether or not it had started,
+    /// and fences out the lost holder's late outcome. Its expired-lease consumer hands nothing out, so the dispatcher,
+    /// which isolates only the jobs that consumer rescues, never isolates a job on it, and it need not keep
+    /// <see cref="JobRecord.Isolated"/>: a job handed back with it set is handed out as any other.
+    /// </summary>
+    ExpiringLeases = 512,
 }
