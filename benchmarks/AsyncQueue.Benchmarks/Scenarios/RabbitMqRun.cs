@@ -5,13 +5,14 @@ using AsyncQueue.Benchmarks.Contenders;
 namespace AsyncQueue.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--rabbitmq [ROUNDS] [--jobs N] [--prefetch N]</c>: AsyncQueue.RabbitMQ against MassTransit.RabbitMQ and WolverineFx.RabbitMQ on
+/// <c>--rabbitmq [ROUNDS] [--jobs N] [--prefetch N] [--only TEXT]</c>: AsyncQueue.RabbitMQ against MassTransit.RabbitMQ and WolverineFx.RabbitMQ on
 /// one throwaway broker on this machine, end to end (from the first enqueue until the last no-op handler ran), with
 /// <see cref="Workers"/> workers and the same prefetch each (by default AsyncQueue.RabbitMQ's default,
 /// <see cref="DefaultPrefetch"/>; <c>--prefetch 2</c> gives all three a prefetch of the worker count), durable quorum
 /// queues and publisher confirms for all. Each round runs every contender in a
 /// rotating order, first with one awaited enqueue per job, then in batches of <see cref="Batch"/>; ROUNDS (default 5)
-/// rounds, then the medians and ranges over rounds.
+/// rounds, then the medians and ranges over rounds. <c>--only TEXT</c> runs only the contenders whose label contains
+/// TEXT (for a profiler run of one of them; the ratios then need AsyncQueue.RabbitMQ and a peer).
 /// </summary>
 internal static class RabbitMqRun
 {
@@ -43,13 +44,25 @@ internal static class RabbitMqRun
         var version = (await broker.CtlAsync("version")).Trim();
         output.WriteLine(Describe(await ReniceAsync(broker)));
         var amqp = new Uri(broker.Uri);
-        IBatchContender[] contenders =
+        IBatchContender[] all =
         [
             new AsyncQueueRabbitMqContender(broker.Uri, "aq-noop", Workers, prefetch),
             new MassTransitRabbitMqContender(amqp, "mt-noop", Workers, prefetch),
             new WolverineRabbitMqContender(amqp, "wolverine-noop", Workers, prefetch),
         ];
+        var only = Cli.Option(args, "--only");
+        var contenders = only is null ? all : [.. all.Where(c => c.Label.Contains(only, StringComparison.OrdinalIgnoreCase))];
+        if (contenders.Length == 0)
+        {
+            throw new UsageException($"--only {only} matches none of {string.Join(", ", all.Select(c => c.Label))}.");
+        }
+
         var rates = contenders.ToDictionary(c => c.Label, _ => (Single: new List<double>(), Batched: new List<double>()));
+
+        // CPU time per job of this process (the client) and of the broker's VM, per phase: on a shared machine the
+        // throughput follows the load, while the work done per job is what a change to a client moves.
+        var cpu = new CpuMeter(int.Parse((await File.ReadAllTextAsync(Path.Combine(broker.Folder, "pid"))).Trim(), CultureInfo.InvariantCulture));
+        var costs = contenders.ToDictionary(c => c.Label, _ => (Single: new List<(double Client, double Broker)>(), Batched: new List<(double Client, double Broker)>()));
         try
         {
             foreach (var contender in contenders)
@@ -71,8 +84,13 @@ internal static class RabbitMqRun
                 {
                     // A rotating order: no contender always runs first, or right after the same neighbour.
                     var contender = contenders[(i + round) % contenders.Length];
+                    var before = cpu.Read();
                     var one = await Measure.TimeAsync(single, () => Drive.SteadyAsync(contender, single));
+                    var between = cpu.Read();
                     var many = await Measure.TimeAsync(batched, () => BatchesAsync(contender, batched));
+                    var after = cpu.Read();
+                    costs[contender.Label].Single.Add(CpuMeter.PerJob(before, between, single));
+                    costs[contender.Label].Batched.Add(CpuMeter.PerJob(between, after, batched));
                     rates[contender.Label].Single.Add(one.JobsPerSecond);
                     rates[contender.Label].Batched.Add(many.JobsPerSecond);
                     line += string.Create(CultureInfo.InvariantCulture, $"  {contender.Label} {one.JobsPerSecond:N0} / {many.JobsPerSecond:N0}");
@@ -83,7 +101,7 @@ internal static class RabbitMqRun
         }
         finally
         {
-            foreach (var contender in contenders)
+            foreach (var contender in all)
             {
                 await contender.DisposeAsync();
             }
@@ -95,6 +113,19 @@ internal static class RabbitMqRun
         foreach (var (label, (one, many)) in rates)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {label,-30} single {Spread(one)}   batched {Spread(many)}"));
+        }
+
+        output.WriteLine("CPU time per job, median (range) over rounds, in microseconds: client process / broker VM (the client process also holds the idle peers):");
+        foreach (var (label, (one, many)) in costs)
+        {
+            output.WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"  {label,-30} single {Spread(one.ConvertAll(c => c.Client))} / {Spread(one.ConvertAll(c => c.Broker))}   batched {Spread(many.ConvertAll(c => c.Client))} / {Spread(many.ConvertAll(c => c.Broker))}"));
+        }
+
+        if (contenders.Length < 2 || contenders[0] != all[0])
+        {
+            return 0;
         }
 
         var engine = rates[contenders[0].Label];
