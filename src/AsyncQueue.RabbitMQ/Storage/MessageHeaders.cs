@@ -11,6 +11,12 @@ namespace AsyncQueue.RabbitMQ.Storage;
 /// attempt, its errors of every attempt, when it was enqueued) rides in headers, so a retry or a dead letter
 /// republishes the same body with new headers. The broker adds <c>x-delivery-count</c> on a quorum queue's redelivery.
 /// </summary>
+/// <remarks>
+/// Only what differs from a fresh job is written: a new job carries its enqueue time alone (a missing attempt reads as
+/// 0, no errors as none), and the work queue's name rides only on a dead letter, the one place it is read back. The
+/// broker decodes every header of every publish and keeps it in the quorum queue's log, so a header that says nothing
+/// new is work for nothing on the hot path.
+/// </remarks>
 internal static class MessageHeaders
 {
     public const string Attempt = "aq-attempt";
@@ -23,15 +29,18 @@ internal static class MessageHeaders
     public const string TraceState = "tracestate";
     public const string DeliveryCount = "x-delivery-count";
 
-    /// <summary>The properties of a job's message: persistent, its id and kind, and its headers as the record has them now.</summary>
+    /// <summary>The properties of a job's message: persistent, its id and kind, and its headers as the record has them now (its queue's name too when <paramref name="deadLetteredAt"/> is set).</summary>
     public static BasicProperties For(JobRecord job, DateTimeOffset? deadLetteredAt = null)
     {
         var headers = new Dictionary<string, object?>(StringComparer.Ordinal)
         {
-            [Attempt] = job.Attempt,
             [EnqueuedAt] = job.EnqueuedAt.UtcTicks,
-            [Queue] = job.Queue,
         };
+        if (job.Attempt != 0)
+        {
+            headers[Attempt] = job.Attempt;
+        }
+
         if (JobPayloads.SerializeErrors(job.Errors) is { } errors)
         {
             headers[Errors] = errors;
@@ -54,6 +63,7 @@ internal static class MessageHeaders
         if (deadLetteredAt is { } at)
         {
             headers[DeadLetteredAt] = at.UtcTicks;
+            headers[Queue] = job.Queue;
         }
 
         return new BasicProperties

@@ -36,7 +36,6 @@ internal sealed partial class RabbitMqJobStore : IRabbitMqEventPublisher
             ContentType = "application/json",
             Headers = new Dictionary<string, object?>(StringComparer.Ordinal)
             {
-                [MessageHeaders.Attempt] = 0,
                 [MessageHeaders.EnqueuedAt] = _time.GetUtcNow().UtcTicks,
                 [FanOutHeader] = exchange,
             },
