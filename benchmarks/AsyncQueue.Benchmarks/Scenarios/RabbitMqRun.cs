@@ -5,12 +5,12 @@ using AsyncQueue.Benchmarks.Contenders;
 namespace AsyncQueue.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--rabbitmq [ROUNDS] [--jobs N] [--prefetch N] [--only TEXT]</c>: AsyncQueue.RabbitMQ against MassTransit.RabbitMQ and WolverineFx.RabbitMQ on
+/// <c>--rabbitmq [ROUNDS] [--jobs N] [--single N] [--prefetch N] [--only TEXT]</c>: AsyncQueue.RabbitMQ against MassTransit.RabbitMQ and WolverineFx.RabbitMQ on
 /// one throwaway broker on this machine, end to end (from the first enqueue until the last no-op handler ran), with
 /// <see cref="Workers"/> workers and the same prefetch each (by default AsyncQueue.RabbitMQ's default,
 /// <see cref="DefaultPrefetch"/>; <c>--prefetch 2</c> gives all three a prefetch of the worker count), durable quorum
 /// queues and publisher confirms for all. Each round runs every contender in a
-/// rotating order, first with one awaited enqueue per job, then in batches of <see cref="Batch"/>; ROUNDS (default 5)
+/// rotating order, first with one awaited enqueue per job (<c>--single</c> jobs, by default a quarter of <c>--jobs</c>), then in batches of <see cref="Batch"/>; ROUNDS (default 5)
 /// rounds, then the medians and ranges over rounds. <c>--only TEXT</c> runs only the contenders whose label contains
 /// TEXT (for a profiler run of one of them; the ratios then need AsyncQueue.RabbitMQ and a peer).
 /// </summary>
@@ -33,7 +33,7 @@ internal static class RabbitMqRun
         var prefetch = (ushort)Math.Clamp(Cli.Option(args, "--prefetch") is { } count ? Cli.Int(count, "--prefetch") : DefaultPrefetch, Workers, ushort.MaxValue);
 
         // One enqueue awaited at a time waits a confirm round trip per job: fewer jobs keep a round short.
-        var single = Math.Max(1, batched / 4);
+        var single = Cli.Option(args, "--single") is { } singles ? Cli.Int(singles, "--single") : Math.Max(1, batched / 4);
         if (!File.Exists(Path.Combine(ThrowawayRabbitMqServer.Scripts, "rabbitmq-server")))
         {
             output.WriteLine("RabbitMQ scenario NOT RUN: " + ThrowawayRabbitMqServer.MissingMessage);
