@@ -98,6 +98,10 @@ internal static class RabbitMqRun
 
                 output.WriteLine(line + "  (jobs/s single / batched)");
             }
+
+            // What each contender's queue is on the broker, so that "quorum and durable for all" is seen, not assumed.
+            output.WriteLine("queues (rabbitmqctl list_queues name type durable):");
+            output.WriteLine((await broker.CtlAsync("list_queues", "name", "type", "durable", "--no-table-headers", "--quiet")).Trim());
         }
         finally
         {
