@@ -1,6 +1,7 @@
 using AsyncQueue.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
+using RabbitMQ.Client.Exceptions;
 
 namespace AsyncQueue.RabbitMQ.Tests.Storage;
 
@@ -50,6 +51,29 @@ public sealed class RabbitMqJobStoreTests(RabbitMqServer server)
             Assert.Equal(new TestJob(i), fetched.Job);
             await store.CompleteAsync(fetched, CancellationToken.None);
         }
+    }
+
+    [Fact]
+    public async Task Enqueue_QueueDeletedUnderTheStore_ThrowsReturnedAndThePublisherGoesOn()
+    {
+        await using var process = RabbitMqProcess.Build(server.Uri, _queue);
+        var store = process.GetRequiredService<IJobStore>();
+        await store.EnqueueAsync(RabbitMqProcess.NewJob(_queue, 0), CancellationToken.None);
+        await server.Server.CtlAsync("delete_queue", _queue);
+
+        // Mandatory publishes that no queue takes come back (basic.return) before their confirm: each call fails.
+        var single = await Assert.ThrowsAsync<PublishReturnException>(() => store.EnqueueAsync(RabbitMqProcess.NewJob(_queue, 1), CancellationToken.None).AsTask().WaitAsync(Guard));
+        var batch = await Assert.ThrowsAsync<PublishReturnException>(() => store.EnqueueBatchAsync([.. Enumerable.Range(2, 3).Select(i => RabbitMqProcess.NewJob(_queue, i))], CancellationToken.None).AsTask().WaitAsync(Guard));
+
+        // Declared again by a second store: the first one's publisher still confirms, with nothing left over from the failures.
+        await using var redeclaring = RabbitMqProcess.Build(server.Uri, _queue);
+        await redeclaring.GetRequiredService<IJobStore>().CountAsync(_queue, CancellationToken.None);
+        var results = await store.EnqueueBatchAsync([.. Enumerable.Range(5, 10).Select(i => RabbitMqProcess.NewJob(_queue, i))], CancellationToken.None).AsTask().WaitAsync(Guard);
+
+        Assert.Equal(_queue, single.RoutingKey);
+        Assert.Equal(_queue, batch.RoutingKey);
+        Assert.All(results, r => Assert.True(r.Accepted));
+        Assert.Equal(10, (await store.CountAsync(_queue, CancellationToken.None)).Waiting);
     }
 
     [Fact]
