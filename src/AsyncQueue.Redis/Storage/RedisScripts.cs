@@ -150,27 +150,14 @@ internal static class RedisScripts
     /// <summary>
     /// Accepts jobs: ARGV now, capacity (-1: unbounded), throw (1: all or nothing when full), count, then per job id,
     /// kind, payload, attempt, max, enqueued ticks, due ticks, due ms, key, errors, traceparent, tracestate, priority.
-    /// Claims each idempotency key in the same step (freeing a retained key past its time). With one job, an optional
-    /// lease expiry (ms) after its fields asks for it to be leased to the caller at once. Returns {stored, result...}
-    /// with each result '' (accepted) or the id of the key's holder, then the lease's token when the job was leased;
-    /// {-1} when a throwing queue is full.
+    /// Claims each idempotency key in the same step (freeing a retained key past its time). Returns {stored, result...}
+    /// with each result '' (accepted) or the id of the key's holder; {-1} when a throwing queue is full.
     /// </summary>
     /// <remarks>
-    /// <para>
     /// The hot path: one HSET per job (of the fields that differ from their default, see the optional fields above), the
-    /// sequence numbers taken in one INCRBY and the ready set written in one ZADD per call. The wake-up is published only
-    /// when it can wake someone: the ready set was empty (every process with an idle worker emptied it at its last fetch;
-    /// one that found it non-empty since then leases again at once) or a delayed job may fall due sooner than the fetch
-    /// loops sleep.
-    /// </para>
-    /// <para>
-    /// The lease at enqueue (a caller with a worker waiting for a job, see <c>RedisJobStore.EnqueueCoreAsync</c>) saves
-    /// the fetch script's round trip and the wake-up of one job enqueued at a time. It is the lease the fetch script would
-    /// make next, so it is made only then: the job is due, stored (not a duplicate), and the only due job of the queue
-    /// (the ready and isolated sets empty, no delayed job due), and the queue is not paused. The job is written leased
-    /// (attempt + 1, a token from the fence counter, the expiry, the start) and put in the leased set, not the ready
-    /// set, so nothing is published.
-    /// </para>
+    /// sequence numbers taken in one INCRBY and the ready set written in one ZADD per call. The wake-up is published only when it can wake someone: the ready set was empty (every process with an
+    /// idle worker emptied it at its last fetch; one that found it non-empty since then leases again at once) or a
+    /// delayed job may fall due sooner than the fetch loops sleep.
     /// </remarks>
     public static readonly RedisScript Enqueue = new("enqueue", Prelude + """
         local now = tonumber(ARGV[1])
@@ -192,9 +179,6 @@ internal static class RedisScripts
           end
         end
         local seq = redis.call('INCRBY', b .. ':seq', count) - count
-        -- A lease expiry after the jobs' fields: lease a lone due job to the caller at once (one job per call only).
-        local lease_exp = count == 1 and ARGV[5 + F] or nil
-        local token = nil
         -- One HSET argument list, refilled per job.
         local h = {'', 'id', '', 'kind', '', 'payload', '', 'enq', '', 'runat', '', 'state', '', 'rdy', num(now)}
         local optional = {{'attempt', 3, '0'}, {'max', 4, ''}, {'key', 8, ''}, {'errors', 9, ''}, {'tp', 10, ''}, {'ts', 11, ''}, {'prio', 12, '1'}}
@@ -232,21 +216,8 @@ internal static class RedisScripts
               local v = ARGV[o + f[2]]
               if v ~= f[3] then h[n] = f[1]; h[n + 1] = v; n = n + 2 end
             end
-            -- Leased at once (see the remarks): as the fetch script would lease it, the only due job.
-            local direct = lease_exp and due <= now and waiting == 0 and redis.call('ZCARD', b .. ':iso') == 0
-              and redis.call('EXISTS', b .. ':paused') == 0
-              and #redis.call('ZRANGE', b .. ':scheduled', '-inf', num(now), 'BYSCORE', 'LIMIT', 0, 1) == 0
-            if direct then
-              token = redis.call('INCR', b .. ':fence')
-              h[13] = 'leased'
-              h[n] = 'attempt'; h[n + 1] = tostring((tonumber(ARGV[o + 3]) or 0) + 1)
-              h[n + 2] = 'token'; h[n + 3] = token; h[n + 4] = 'lease'; h[n + 5] = lease_exp; h[n + 6] = 'startedat'; h[n + 7] = ARGV[1]
-              n = n + 8
-            end
             redis.call('HSET', unpack(h, 1, n - 1))
-            if direct then
-              redis.call('ZADD', b .. ':leased', lease_exp, id)
-            elseif due <= now then
+            if due <= now then
               -- As ready_add, for a fresh job (never isolated): ordered by priority, then by sequence. ('rdy' of a
               -- delayed job is set again when it moves to ready.)
               seq = seq + 1
@@ -264,7 +235,6 @@ internal static class RedisScripts
         zmany('ZADD', rk, ready)
         out[1] = stored
         if (#ready > 0 and waiting == 0) or delayed then redis.call('PUBLISH', b .. ':wake', '1') end
-        if token then out[#out + 1] = token end
         return out
         """);
 
