@@ -4,11 +4,12 @@ using AsyncQueue.Benchmarks.Contenders;
 namespace AsyncQueue.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--redis [ROUNDS] [--fsync always|everysec|both] [--jobs N]</c>: the Redis scenario alone (issue 18), ROUNDS times (default
+/// <c>--redis [ROUNDS] [--fsync always|everysec|both] [--jobs N] [--store-only]</c>: the Redis scenario alone (issue 18), ROUNDS times (default
 /// 3), each contender on a fresh throwaway <c>redis-server</c> with the append-only file fsynced on every write
 /// (<c>always</c>: no accepted job lost when Redis crashes) and/or once a second (<c>everysec</c>, the default: the
 /// usual production setting); one line per contender per round, so the spread on a shared machine shows. <c>--jobs N</c>
 /// caps every contender's job count at N (for <c>always</c>, whose per-write flush makes the default counts take minutes).
+/// <c>--store-only</c> measures only AsyncQueue.Redis at its defaults (for an A/B of two builds of the store).
 /// </summary>
 internal static class RedisRun
 {
@@ -32,7 +33,12 @@ internal static class RedisRun
             return 1;
         }
 
-        await BullMqScript.EnsureInstalledAsync(output);
+        var storeOnly = args.Contains("--store-only");
+        if (!storeOnly)
+        {
+            await BullMqScript.EnsureInstalledAsync(output);
+        }
+
         var cap = Cli.Option(args, "--jobs") is { } jobs ? Cli.Int(jobs, "--jobs") : int.MaxValue;
         var counts = new RedisScenario.Counts(
             Math.Min(cap, RedisScenario.SingleJobs), Math.Min(cap, RedisScenario.Jobs), Math.Min(cap, RedisScenario.BullMqJobs), Math.Min(cap, RedisScenario.HangfireJobs));
@@ -41,7 +47,7 @@ internal static class RedisRun
         {
             foreach (var fsync in modes)
             {
-                var result = await RedisScenario.MeasureAsync(Workers, counts, ["--appendfsync", fsync]);
+                var result = await RedisScenario.MeasureAsync(Workers, counts, ["--appendfsync", fsync], storeOnly);
                 var prefix = string.Create(CultureInfo.InvariantCulture, $"round {round}, Redis {result.Version} appendfsync {fsync}: ");
                 foreach (var line in result.Describe(prefix, counts))
                 {

@@ -70,7 +70,8 @@ internal sealed class RedisScenario : IAsyncDisposable
     /// One round: for each contender a fresh server started with <paramref name="settings"/>, one warm-up run and one
     /// measured run each way. Throws when <c>redis-server</c> is not installed.
     /// </summary>
-    public static async Task<Result> MeasureAsync(int workers, Counts counts, string[] settings)
+    /// <param name="storeOnly">Whether to measure AsyncQueue.Redis at its defaults only (<c>--store-only</c>: an A/B of two builds of the store), not the strict opt-outs or the peers.</param>
+    public static async Task<Result> MeasureAsync(int workers, Counts counts, string[] settings, bool storeOnly = false)
     {
         Measure.Result single;
         Measure.Result batched;
@@ -86,6 +87,11 @@ internal sealed class RedisScenario : IAsyncDisposable
             await store.StartAsync();
             single = await WarmThenTimeAsync(counts.Single, () => store.SingleAsync(counts.Single));
             batched = await WarmThenTimeAsync(counts.Batched, () => store.BatchesAsync(counts.Batched));
+        }
+
+        if (storeOnly)
+        {
+            return new Result(version, single, batched, default, default, default, default, default);
         }
 
         Measure.Result strictSingle;
@@ -137,6 +143,12 @@ internal sealed class RedisScenario : IAsyncDisposable
         public IEnumerable<string> Describe(string prefix, Counts counts)
         {
             yield return Line(prefix, $"AsyncQueue.Redis single EnqueueAsync ({counts.Single:N0} jobs) {Single.JobsPerSecond:N0} jobs/s; batches of {Batch:N0} ({counts.Batched:N0} jobs) {Batched.JobsPerSecond:N0} jobs/s (target 30,000)");
+            if (Hangfire.JobsPerSecond == 0)
+            {
+                // --store-only: the store at its defaults, nothing to compare with.
+                yield break;
+            }
+
             yield return Line(prefix, $"AsyncQueue.Redis with LeaseAhead 0 + synchronous completions: single ({counts.Single:N0} jobs) {StrictSingle.JobsPerSecond:N0} jobs/s; batches of {Batch:N0} ({counts.Batched:N0} jobs) {StrictBatched.JobsPerSecond:N0} jobs/s (target 30,000)");
             yield return Line(prefix, $"{BullMqScript.Label} single queue.add ({counts.BullMq:N0} jobs) {BullMqSingle.JobsPerSecond:N0} jobs/s; addBulk of {Batch:N0} ({counts.BullMq:N0} jobs) {BullMqBatched.JobsPerSecond:N0} jobs/s");
             yield return Line(prefix, $"{HangfireContender.RedisLabel} single Enqueue ({counts.Hangfire:N0} jobs) {Hangfire.JobsPerSecond:N0} jobs/s (no batch enqueue in free Hangfire)");

@@ -22,7 +22,7 @@ internal sealed partial class RedisJobStore
     public IJobConsumer OpenConsumer(string queue)
     {
         var state = GetQueue(queue);
-        return new LeasedJobConsumer(state.Ready, state.AddWaiting, state.Wake.Set, job =>
+        return new LeasedJobConsumer(state.Ready, state.AddWaiting, state.Wake.SetForDemand, job =>
         {
             // Every job a consumer takes passes here once, whether it still holds or not.
             ((RedisLease)job.StoreData!).MarkTaken();
@@ -42,7 +42,7 @@ internal sealed partial class RedisJobStore
     {
         if (queue.Untaken <= Math.Min(_options.LeaseAhead / 2, queue.Settled))
         {
-            queue.Wake.Set();
+            queue.Wake.SetForDemand();
         }
     }
 
@@ -55,17 +55,41 @@ internal sealed partial class RedisJobStore
     /// until a worker waits, a wake-up comes (this process or the queue's channel), the next delayed job falls due, or
     /// the poll interval passes.
     /// </summary>
+    /// <remarks>
+    /// A lease that found fewer due jobs than it asked for emptied what this process can lease: until something says a
+    /// job may be due (<see cref="WakeSignal.Set"/>: an enqueue here, a wake-up from the channel, a retry, a resume, a freed
+    /// isolated place) or the loop's own deadline (the next delayed job, the poll) comes, a change of demand alone (a
+    /// worker waits, takes or settles) leases nothing, so it sends nothing. The wake-up's generation is read before the
+    /// lease, so one that comes while the lease is on its way is not missed. Another process's enqueue into the empty ready
+    /// set publishes a wake-up (<see cref="RedisScripts.Enqueue"/>); into a non-empty one it needs none, since this process
+    /// has leased since that set was last emptied.
+    /// </remarks>
     private async Task FetchLoopAsync(RedisQueue queue)
     {
         var stopping = _stopping.Token;
+        var drainedGeneration = -1L;
+        var drainedUntil = DateTimeOffset.MinValue;
         while (!stopping.IsCancellationRequested)
         {
             queue.Wake.Reset();
             var started = _time.GetUtcNow();
+            var generation = queue.Wake.Generation;
+            if (generation == drainedGeneration && started < drainedUntil)
+            {
+                await SleepUntilAsync(drainedUntil, queue.Wake.Task, stopping).ConfigureAwait(false);
+                continue;
+            }
+
+            drainedGeneration = -1;
             TimeSpan sleep;
             try
             {
-                sleep = await LeaseForDemandAsync(queue).ConfigureAwait(false);
+                (sleep, var drained) = await LeaseForDemandAsync(queue).ConfigureAwait(false);
+                if (drained)
+                {
+                    drainedGeneration = generation;
+                    drainedUntil = started + sleep;
+                }
             }
 #pragma warning disable CA1031 // A loop of the store must outlive any failure (an outage, a damaged reply): it logs and tries again.
             catch (Exception ex) when (!_stopping.IsCancellationRequested)
@@ -84,15 +108,19 @@ internal sealed partial class RedisJobStore
         }
     }
 
-    /// <summary>Leases for the waiting workers and the buffer ahead; returns how long to sleep: zero to lease again at once, else until the next due job or the poll.</summary>
-    private async Task<TimeSpan> LeaseForDemandAsync(RedisQueue queue)
+    /// <summary>
+    /// Leases for the waiting workers and the buffer ahead; returns how long to sleep (zero to lease again at once, else
+    /// until the next due job or the poll) and whether the lease found fewer due jobs than it asked for, with no rate
+    /// limit in the way (what this process can lease is used up).
+    /// </summary>
+    private async Task<(TimeSpan Sleep, bool Drained)> LeaseForDemandAsync(RedisQueue queue)
     {
         var demand = Demand(queue);
         if (demand <= 0)
         {
             // No worker waits and the buffer is full (or completions are behind): sleep until a worker waits, takes from
             // the buffer or settles, or the completions catch up.
-            return Timeout.InfiniteTimeSpan;
+            return (Timeout.InfiniteTimeSpan, false);
         }
 
         var mayIsolate = Interlocked.CompareExchange(ref _isolatedHeld, 1, 0) == 0;
@@ -140,19 +168,19 @@ internal sealed partial class RedisJobStore
             // Paused (here or by another process, whose message may have been lost): what was leased ahead goes back.
             // A resume publishes a wake-up; the poll covers a lost one.
             await HandBackUntakenAsync(queue).ConfigureAwait(false);
-            return _options.PollInterval;
+            return (_options.PollInterval, false);
         }
 
         if ((reply.Length - 2) / LeasedFieldCount >= wanted)
         {
-            return TimeSpan.Zero;
+            return (TimeSpan.Zero, false);
         }
 
         // Fewer were due than wanted, or a rate limit's window is used up: sleep until the next delayed job falls due
         // (or the window ends), a wake-up, or the poll.
         var nextDue = (long)reply[1];
         var untilDue = nextDue > 0 ? TimeSpan.FromMilliseconds(Math.Max(0, nextDue - nowMs)) : _options.PollInterval;
-        return untilDue < _options.PollInterval ? untilDue : _options.PollInterval;
+        return (untilDue < _options.PollInterval ? untilDue : _options.PollInterval, SharedLimit(queue) is null);
     }
 
     /// <summary>

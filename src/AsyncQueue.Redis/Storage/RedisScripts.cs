@@ -16,6 +16,13 @@ namespace AsyncQueue.Redis.Storage;
 /// A continuation awaiting its parents has state <c>awaiting</c>, its parents' ids (<c>parents</c>), how many have yet to
 /// succeed (<c>pending</c>), its policy (<c>onpf</c>), its own due time in ms (<c>duems</c>) and, once a parent failed,
 /// <c>pfail</c>; it is in none of the sets a lease or a count reads until a parent's settlement releases it.
+/// <para>
+/// Optional fields: a job's hash leaves out a field whose value is what a missing field reads as, so the hot path writes
+/// fewer: <c>attempt</c> (0), <c>prio</c> (1, normal), <c>max</c>, <c>key</c>, <c>errors</c>, <c>tp</c>, <c>ts</c>,
+/// <c>result</c> (empty), <c>iso</c>, <c>started</c>, <c>cancel</c> (not '1'). Every reader, here and in
+/// <see cref="RedisJobStore"/>, reads a missing field so, and always has: the stored layout did not change (hashes written
+/// with every field read the same, and an older store reads these), so there is no layout version to move.
+/// </para>
 /// </remarks>
 internal static class RedisScripts
 {
@@ -48,6 +55,11 @@ internal static class RedisScripts
             redis.call(cmd, key, unpack(args, i, math.min(i + 3999, #args)))
           end
         end
+        local function delmany(keys)
+          for i = 1, #keys, 4000 do
+            redis.call('DEL', unpack(keys, i, math.min(i + 3999, #keys)))
+          end
+        end
         local function held(id, token)
           local f = redis.call('HMGET', jobkey(id), 'state', 'token')
           return f[1] == 'leased' and f[2] == token
@@ -55,12 +67,18 @@ internal static class RedisScripts
         local function trim_finished(now, retention, capacity)
           local fin = b .. ':finished'
           local old = redis.call('ZRANGE', fin, '-inf', num(now - retention), 'BYSCORE')
-          for _, id in ipairs(old) do redis.call('DEL', jobkey(id)) end
-          if #old > 0 then redis.call('ZREM', fin, unpack(old)) end
+          if #old > 0 then
+            local keys = {}
+            for i, id in ipairs(old) do keys[i] = jobkey(id) end
+            delmany(keys)
+            zmany('ZREM', fin, old)
+          end
           local over = redis.call('ZCARD', fin) - capacity
           if over > 0 then
             local popped = redis.call('ZPOPMIN', fin, over)
-            for i = 1, #popped, 2 do redis.call('DEL', jobkey(popped[i])) end
+            local keys = {}
+            for i = 1, #popped, 2 do keys[#keys + 1] = jobkey(popped[i]) end
+            delmany(keys)
             return over
           end
           return 0
@@ -136,8 +154,8 @@ internal static class RedisScripts
     /// with each result '' (accepted) or the id of the key's holder; {-1} when a throwing queue is full.
     /// </summary>
     /// <remarks>
-    /// The hot path: one HSET per job, the sequence numbers taken in one INCRBY and the ready set written in one ZADD
-    /// per call. The wake-up is published only when it can wake someone: the ready set was empty (every process with an
+    /// The hot path: one HSET per job (of the fields that differ from their default, see the optional fields above), the
+    /// sequence numbers taken in one INCRBY and the ready set written in one ZADD per call. The wake-up is published only when it can wake someone: the ready set was empty (every process with an
     /// idle worker emptied it at its last fetch; one that found it non-empty since then leases again at once) or a
     /// delayed job may fall due sooner than the fetch loops sleep.
     /// </remarks>
@@ -161,6 +179,9 @@ internal static class RedisScripts
           end
         end
         local seq = redis.call('INCRBY', b .. ':seq', count) - count
+        -- One HSET argument list, refilled per job.
+        local h = {'', 'id', '', 'kind', '', 'payload', '', 'enq', '', 'runat', '', 'state', '', 'rdy', num(now)}
+        local optional = {{'attempt', 3, '0'}, {'max', 4, ''}, {'key', 8, ''}, {'errors', 9, ''}, {'tp', 10, ''}, {'ts', 11, ''}, {'prio', 12, '1'}}
         local ready = {}
         local delayed = false
         local out = {0}
@@ -187,11 +208,15 @@ internal static class RedisScripts
             out[#out + 1] = holder
           else
             if key ~= '' then redis.call('HSET', b .. ':keys', key, id) end
-            local jk = jobkey(id)
-            redis.call('HSET', jk, 'id', id, 'kind', ARGV[o + 1], 'payload', ARGV[o + 2], 'attempt', ARGV[o + 3],
-              'max', ARGV[o + 4], 'enq', ARGV[o + 5], 'runat', ARGV[o + 6], 'key', key, 'errors', ARGV[o + 9],
-              'tp', ARGV[o + 10], 'ts', ARGV[o + 11], 'prio', ARGV[o + 12], 'iso', '0', 'started', '0', 'cancel', '0',
-              'state', due <= now and 'waiting' or 'scheduled', 'rdy', num(now))
+            -- The fields every job has, then those that differ from what a missing field reads as (optional fields, above).
+            h[1] = jobkey(id); h[3] = id; h[5] = ARGV[o + 1]; h[7] = ARGV[o + 2]; h[9] = ARGV[o + 5]; h[11] = ARGV[o + 6]
+            h[13] = due <= now and 'waiting' or 'scheduled'
+            local n = 16
+            for _, f in ipairs(optional) do
+              local v = ARGV[o + f[2]]
+              if v ~= f[3] then h[n] = f[1]; h[n + 1] = v; n = n + 2 end
+            end
+            redis.call('HSET', unpack(h, 1, n - 1))
             if due <= now then
               -- As ready_add, for a fresh job (never isolated): ordered by priority, then by sequence. ('rdy' of a
               -- delayed job is set again when it moves to ready.)
@@ -338,7 +363,11 @@ internal static class RedisScripts
           for _, v in ipairs(f) do if v then exists = true break end end
           if exists then
             local attempt = tostring((tonumber(f[4]) or 0) + 1)
-            redis.call('HSET', jk, 'attempt', attempt, 'state', 'leased', 'token', token, 'lease', ARGV[2], 'startedat', ARGV[1], 'started', '0')
+            if f[14] == '1' then
+              redis.call('HSET', jk, 'attempt', attempt, 'state', 'leased', 'token', token, 'lease', ARGV[2], 'startedat', ARGV[1], 'started', '0')
+            else
+              redis.call('HSET', jk, 'attempt', attempt, 'state', 'leased', 'token', token, 'lease', ARGV[2], 'startedat', ARGV[1])
+            end
             f[4] = attempt
             f[14] = '0'
             for i = 1, #f do out[#out + 1] = f[i] or '' end
@@ -423,9 +452,9 @@ internal static class RedisScripts
     /// (lease lost) per job}.
     /// </summary>
     /// <remarks>
-    /// The hot path: per job one HMGET and one HSET (or a DEL when no status is kept), and one SMEMBERS of its (usually
-    /// missing) continuations set; the leased and finished sets are written once per call, and the finished statuses
-    /// trimmed once.
+    /// The hot path: per job one HMGET and one HSET (or a DEL when no status is kept); one EXISTS per call of the jobs'
+    /// continuation sets (an SMEMBERS per job only when one exists); the leased and finished sets are written once per
+    /// call, and the finished statuses trimmed once, with one DEL for all it evicts.
     /// </remarks>
     public static readonly RedisScript CompleteMany = new("complete", Prelude + """
         local retention = tonumber(ARGV[1])
@@ -435,6 +464,13 @@ internal static class RedisScripts
         local settled = {}
         local finished = {}
         local now = 0
+        -- Whether any job of the batch has continuations waiting: one EXISTS for the batch, not an SMEMBERS per job.
+        local kids = {}
+        for i = 3, #ARGV, 5 do kids[#kids + 1] = b .. ':children:' .. ARGV[i] end
+        local any_kids = false
+        for i = 1, #kids, 4000 do
+          if redis.call('EXISTS', unpack(kids, i, math.min(i + 3999, #kids))) > 0 then any_kids = true end
+        end
         for i = 3, #ARGV, 5 do
           local id = ARGV[i]
           local fin = tonumber(ARGV[i + 3])
@@ -453,13 +489,18 @@ internal static class RedisScripts
               end
             end
             if keep then
-              redis.call('HSET', jk, 'result', ARGV[i + 2], 'state', 'succeeded', 'fin', num(fin), 'payload', '')
-              finished[#finished + 1] = num(fin)
+              -- The finish time as the caller wrote it (whole milliseconds): no number formatting per job.
+              if ARGV[i + 2] == '' then
+                redis.call('HSET', jk, 'state', 'succeeded', 'fin', ARGV[i + 3], 'payload', '')
+              else
+                redis.call('HSET', jk, 'result', ARGV[i + 2], 'state', 'succeeded', 'fin', ARGV[i + 3], 'payload', '')
+              end
+              finished[#finished + 1] = ARGV[i + 3]
               finished[#finished + 1] = id
             else
               redis.call('DEL', jk)
             end
-            settle_children(id, true, fin)
+            if any_kids then settle_children(id, true, fin) end
             settled[#settled + 1] = id
             out[#out + 1] = 1
           else

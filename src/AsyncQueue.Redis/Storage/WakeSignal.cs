@@ -9,6 +9,13 @@ internal sealed class WakeSignal
 {
     private readonly Lock _gate = new();
     private TaskCompletionSource _signal = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private long _generation;
+
+    /// <summary>
+    /// Gets how many times <see cref="Set"/> was called: read before a fetch, it tells the loop afterwards whether anything
+    /// that may have made a job due came meanwhile. Raised before the wake-up completes, so a loop that wakes reads it new.
+    /// </summary>
+    public long Generation => Interlocked.Read(ref _generation);
 
     public Task Task
     {
@@ -21,7 +28,15 @@ internal sealed class WakeSignal
         }
     }
 
+    /// <summary>Wakes the loop for something that may have made a job due (an enqueue, a wake-up from the channel, a retry, a resume...).</summary>
     public void Set()
+    {
+        Interlocked.Increment(ref _generation);
+        SetForDemand();
+    }
+
+    /// <summary>Wakes the loop for a change of demand only (a worker waits, takes a job or settles one): no job became due.</summary>
+    public void SetForDemand()
     {
         lock (_gate)
         {
