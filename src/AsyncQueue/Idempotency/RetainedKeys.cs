@@ -91,6 +91,13 @@ internal sealed class RetainedKeys(int maxKeys)
             capacity = newest.Full ? Math.Min(MaxCapacity, newest.Capacity * 2) : newest.Capacity;
         }
 
+        // Another add replaced the generations meanwhile: its new generation serves this add too, and a second one
+        // (up to a few megabytes of arrays) would only be garbage once the compare-and-swap below lost.
+        if (!ReferenceEquals(Volatile.Read(ref _generations), current))
+        {
+            return;
+        }
+
         // At most a quarter of the bound, so that an eviction drops at most a quarter of the keys.
         capacity = Math.Max(1, Math.Min(capacity, maxKeys / 4));
         var kept = new List<Generation>(current.Length + 1);
