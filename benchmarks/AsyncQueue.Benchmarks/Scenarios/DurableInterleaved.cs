@@ -30,7 +30,7 @@ internal static class DurableInterleaved
         ThrowawayPostgreSqlServer? server = null;
         PostgreSqlScenario? postgreSql = null;
         HangfireContender? hangfire = null;
-        List<Interleaved.Sample>[] samples;
+        Interleaved.Results results;
         var turns = new List<Interleaved.Turn>
         {
             new("SQLite, defaults, one EnqueueAsync per job", SqliteSingleJobs, () => sqlite.SingleAsync(SqliteSingleJobs)),
@@ -53,7 +53,7 @@ internal static class DurableInterleaved
                 turns.Add(new(HangfireContender.PostgreSqlLabel, HangfireJobs, () => Drive.SteadyAsync(peer, HangfireJobs)));
             }
 
-            samples = await Interleaved.RunRoundsAsync(turns, rounds, warmUps: 1);
+            results = await Interleaved.RunRoundsAsync(turns, rounds, warmUps: 1);
         }
         finally
         {
@@ -74,6 +74,7 @@ internal static class DurableInterleaved
             }
         }
 
+        var samples = results.Samples;
         var hangfireMedian = server is null ? double.NaN : Interleaved.Median(samples[^1].Select(s => s.JobsPerSecond));
         output.WriteLine();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"Durable stores at their defaults, steady producer, {Workers} workers, {rounds} interleaved rounds{(server is null ? " (PostgreSQL NOT RUN: " + ThrowawayPostgreSqlServer.MissingMessage + ")" : $" (PostgreSQL {server.Version})")}:"));
@@ -82,10 +83,13 @@ internal static class DurableInterleaved
         output.WriteLine("|---|---:|---:|---:|---:|---:|");
         for (var i = 0; i < turns.Count; i++)
         {
-            var ratio = turns[i].Label.StartsWith("PostgreSQL", StringComparison.Ordinal)
-                ? (Interleaved.Median(samples[i].Select(s => s.JobsPerSecond)) / hangfireMedian).ToString("N1", CultureInfo.InvariantCulture) + "x"
+            var times = Interleaved.Median(samples[i].Select(s => s.JobsPerSecond)) / hangfireMedian;
+            var ratio = turns[i].Label.StartsWith("PostgreSQL", StringComparison.Ordinal) && !double.IsNaN(times)
+                ? times.ToString("N1", CultureInfo.InvariantCulture) + "x"
                 : string.Empty;
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {turns[i].Label} | {turns[i].Jobs:N0} | {Interleaved.Rate(samples[i])} | {ratio} | {Interleaved.WakeUps(samples[i].Select(s => s.WakeUpsPerThousandJobs / 1000))} |"));
         }
+
+        results.WriteFailures(turns.Select(t => t.Label).ToArray(), rounds, output);
     }
 }

@@ -53,14 +53,24 @@ internal static class Interleaved
     }
 
     /// <summary>Runs <paramref name="turns"/> after <paramref name="warmUps"/> unmeasured runs each, for <paramref name="rounds"/> rounds.</summary>
-    /// <returns>Each turn's samples, in the order of <paramref name="turns"/>.</returns>
-    internal static async Task<List<Sample>[]> RunRoundsAsync(IReadOnlyList<Turn> turns, int rounds, int warmUps)
+    /// <returns>Each turn's samples, and why a turn stopped early (or <see langword="null"/>), in the order of <paramref name="turns"/>.</returns>
+    /// <remarks>
+    /// A turn that throws (a contender stuck past <see cref="Drive.Patience"/>, a peer's error) is recorded as failed and
+    /// leaves the rest of the run: its contender's state is unknown then (a late job would count towards its next
+    /// round), and one peer's trouble must not cost the other contenders their figures. The tables print the rounds it
+    /// finished and where it failed.
+    /// </remarks>
+    internal static async Task<Results> RunRoundsAsync(IReadOnlyList<Turn> turns, int rounds, int warmUps)
     {
+        var failures = new string?[turns.Count];
         for (var run = 0; run < warmUps; run++)
         {
-            foreach (var turn in turns)
+            for (var i = 0; i < turns.Count; i++)
             {
-                await turn.RunAsync();
+                if (failures[i] is null)
+                {
+                    failures[i] = await FailureOfAsync(turns[i], turns[i].RunAsync, $"warm-up run {run + 1}");
+                }
             }
         }
 
@@ -74,24 +84,56 @@ internal static class Interleaved
                 var shifted = (i + round) % turns.Count;
                 var index = round % 2 == 0 ? shifted : turns.Count - 1 - shifted;
                 var turn = turns[index];
+                if (failures[index] is not null)
+                {
+                    continue;
+                }
+
                 var parks = turn.Parks?.Invoke() ?? 0;
-                var result = await Measure.TimeAsync(turn.Jobs, turn.RunAsync);
-                double? parksPerThousand = turn.Parks is { } read ? (read() - parks) * 1000.0 / turn.Jobs : null;
-                samples[index].Add(new Sample(result.JobsPerSecond, result.WakeUpsPerThousandJobs, result.BytesPerJob, parksPerThousand));
+                Measure.Result? result = null;
+                failures[index] = await FailureOfAsync(turn, async () => result = await Measure.TimeAsync(turn.Jobs, turn.RunAsync), $"round {round + 1}");
+                if (result is { } measured)
+                {
+                    double? parksPerThousand = turn.Parks is { } read ? (read() - parks) * 1000.0 / turn.Jobs : null;
+                    samples[index].Add(new Sample(measured.JobsPerSecond, measured.WakeUpsPerThousandJobs, measured.BytesPerJob, parksPerThousand));
+                }
             }
         }
 
-        return samples;
+        return new Results(samples, failures);
     }
 
+    private static async Task<string?> FailureOfAsync(Turn turn, Func<Task> run, string when)
+    {
+        try
+        {
+            await run();
+            return null;
+        }
+#pragma warning disable CA1031 // Whatever a contender throws ends its turns, not the run; the tables say what it was.
+        catch (Exception e)
+#pragma warning restore CA1031
+        {
+            var failure = $"failed in {when}: {e.GetType().Name}: {e.Message}";
+            await Console.Error.WriteLineAsync($"{turn.Label}: {failure}; it runs no more rounds.");
+            return failure;
+        }
+    }
+
+    /// <summary>The median, or <see cref="double.NaN"/> for no values (a contender that failed before its first round).</summary>
     internal static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
+        if (sorted.Length == 0)
+        {
+            return double.NaN;
+        }
+
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>"1,234,567 (1,000,000-2,000,000)": the median jobs/s and the range over the rounds.</summary>
-    internal static string Rate(List<Sample> samples) => string.Create(
+    internal static string Rate(List<Sample> samples) => samples.Count == 0 ? "no round | " : string.Create(
         CultureInfo.InvariantCulture,
         $"{Median(samples.Select(s => s.JobsPerSecond)):N0} | {samples.Min(s => s.JobsPerSecond):N0}-{samples.Max(s => s.JobsPerSecond):N0}");
 
@@ -99,6 +141,11 @@ internal static class Interleaved
     internal static string WakeUps(IEnumerable<double> perThousand)
     {
         var values = perThousand.ToArray();
+        if (values.Length == 0)
+        {
+            return string.Empty;
+        }
+
         return $"{Small(Median(values))} ({Small(values.Min())}-{Small(values.Max())})";
 
         static string Small(double value) => value.ToString(value < 10 ? "0.00" : "N1", CultureInfo.InvariantCulture);
@@ -114,7 +161,7 @@ internal static class Interleaved
             .. peers ? ContenderFactory.Peers : [],
         ];
         var contenders = kinds.Select(kind => ContenderFactory.Create(kind, workers)).ToArray();
-        List<Sample>[] samples;
+        Results results;
         try
         {
             foreach (var contender in contenders)
@@ -130,7 +177,7 @@ internal static class Interleaved
             }).ToArray();
 
             // Two warm-up runs each: the engine's and the peers' methods reach optimized code before the first round.
-            samples = await RunRoundsAsync(turns, rounds, warmUps: 2);
+            results = await RunRoundsAsync(turns, rounds, warmUps: 2);
         }
         finally
         {
@@ -140,6 +187,7 @@ internal static class Interleaved
             }
         }
 
+        var samples = results.Samples;
         var median = kinds.Select((_, i) => Median(samples[i].Select(s => s.JobsPerSecond))).ToArray();
         var channel = median[Array.IndexOf(kinds, ContenderKind.ChannelUnbounded)];
         var engine = median[Array.IndexOf(kinds, ContenderKind.AsyncQueue)];
@@ -160,6 +208,7 @@ internal static class Interleaved
         var parks = samples[Array.IndexOf(kinds, ContenderKind.ChannelUnbounded)].Select(s => s.ParksPerThousandJobs ?? 0);
         output.WriteLine();
         output.WriteLine($"Channel<T>'s reader parks per 1,000 jobs, counted in its read loop: {WakeUps(parks)} (each park ends in one of the wake-ups above).");
+        results.WriteFailures(kinds.Select(ContenderFactory.Label).ToArray(), rounds, output);
     }
 
     private static string Times(double ratio) => ratio.ToString("N1", CultureInfo.InvariantCulture) + "x";
@@ -167,6 +216,23 @@ internal static class Interleaved
     /// <summary>One contender's turn in a round: <paramref name="RunAsync"/> runs <paramref name="Jobs"/> jobs to the last handler.</summary>
     /// <param name="Parks">Reads a count of parked workers, where the contender keeps one.</param>
     internal sealed record Turn(string Label, int Jobs, Func<Task> RunAsync, Func<long>? Parks = null);
+
+    /// <summary>What <see cref="RunRoundsAsync"/> measured: each turn's samples and why a turn stopped early, in the order of its turns.</summary>
+    internal sealed record Results(List<Sample>[] Samples, string?[] Failures)
+    {
+        /// <summary>Prints, below a table, each contender that stopped early, how many rounds it finished and why.</summary>
+        public void WriteFailures(IReadOnlyList<string> labels, int rounds, TextWriter output)
+        {
+            for (var i = 0; i < labels.Count; i++)
+            {
+                if (Failures[i] is { } failure)
+                {
+                    output.WriteLine();
+                    output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"**{labels[i]}: {Samples[i].Count} of {rounds} rounds.** It {failure}"));
+                }
+            }
+        }
+    }
 
     /// <summary>One measured run of one contender.</summary>
     internal readonly record struct Sample(double JobsPerSecond, double WakeUpsPerThousandJobs, double BytesPerJob, double? ParksPerThousandJobs);
