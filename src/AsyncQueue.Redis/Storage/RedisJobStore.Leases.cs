@@ -59,8 +59,10 @@ internal sealed partial class RedisJobStore
     /// A lease that found fewer due jobs than it asked for emptied what this process can lease: until something says a
     /// job may be due (<see cref="WakeSignal.Set"/>: an enqueue here, a wake-up from the channel, a retry, a resume, a freed
     /// isolated place) or the loop's own deadline (the next delayed job, the poll) comes, a change of demand alone (a
-    /// worker waits, takes or settles) leases nothing, so it sends nothing. The wake-up's generation is read before the
-    /// lease, so one that comes while the lease is on its way is not missed. Another process's enqueue into the empty ready
+    /// worker waits, takes or settles) leases nothing, so it sends nothing, and does not even wake the loop
+    /// (<see cref="WakeSignal.SleepDrained"/>: with single enqueues a job's take and its completion would each wake it
+    /// for nothing). The wake-up's generation is read before the lease, so one that comes while the lease is on its way
+    /// is not missed. Another process's enqueue into the empty ready
     /// set publishes a wake-up (<see cref="RedisScripts.Enqueue"/>); into a non-empty one it needs none, since this process
     /// has leased since that set was last emptied.
     /// </remarks>
@@ -81,6 +83,7 @@ internal sealed partial class RedisJobStore
             }
 
             drainedGeneration = -1;
+            queue.Wake.LeaseAgain();
             TimeSpan sleep;
             try
             {
@@ -89,6 +92,7 @@ internal sealed partial class RedisJobStore
                 {
                     drainedGeneration = generation;
                     drainedUntil = started + sleep;
+                    queue.Wake.SleepDrained(generation);
                 }
             }
 #pragma warning disable CA1031 // A loop of the store must outlive any failure (an outage, a damaged reply): it logs and tries again.
