@@ -9,9 +9,6 @@ namespace AsyncQueue.Redis.Storage;
 /// <summary>Leases with fencing: the consumers, each queue's fetch loop (ordinary jobs in batches, one isolated job at a time), heartbeats.</summary>
 internal sealed partial class RedisJobStore
 {
-    // How many fields the fetch and takeover scripts return per job.
-    private const int LeasedFieldCount = 18;
-
     // The message on a queue's wake-up channel that says the queue was paused (any other wakes the fetch loop).
     private const string PauseMessage = "pause";
 
@@ -132,6 +129,7 @@ internal sealed partial class RedisJobStore
         RedisResult[] reply;
         long nowMs;
         int wanted;
+        var leased = 0;
         await queue.LeaseGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
@@ -143,9 +141,10 @@ internal sealed partial class RedisJobStore
                 ? RunAsync(RedisScripts.Fetch, queue, nowMs, expires, wanted, mayIsolate ? 1 : 0, rate.WindowOf(now), rate.Permits, rate.WindowStart(rate.WindowOf(now) + 1).ToUnixTimeMilliseconds(), Ms(rate.Period))
                 : RunAsync(RedisScripts.Fetch, queue, nowMs, expires, wanted, mayIsolate ? 1 : 0)).ConfigureAwait(false))!;
             var token = (long)reply[0];
-            for (var i = 2; token > 0 && i + LeasedFieldCount <= reply.Length; i += LeasedFieldCount)
+            for (var i = 2; token > 0 && i < reply.Length;)
             {
-                var record = RecordOf(reply, i, new RedisLease(this, queue, (string)reply[i]!, token), FromMs(expires));
+                var record = RecordOf(reply, ref i, queue, token, takenOver: false, FromMs(expires));
+                leased++;
                 if (record.Isolated && mayIsolate)
                 {
                     leasedIsolated = true;
@@ -175,7 +174,7 @@ internal sealed partial class RedisJobStore
             return (_options.PollInterval, false);
         }
 
-        if ((reply.Length - 2) / LeasedFieldCount >= wanted)
+        if (leased >= wanted)
         {
             return (TimeSpan.Zero, false);
         }
@@ -262,23 +261,54 @@ internal sealed partial class RedisJobStore
     }
 
     /// <summary>
-    /// The record of a leased job, from the script's fields (id, kind, payload, attempt, max, enqueued, due, key, errors,
-    /// traceparent, tracestate, priority, isolated, started, cancel, and a continuation's parents, policy and failed flag). A job that cannot be read (its kind has no handler,
-    /// its payload does not deserialize, a foreign writer damaged its hash) is handed out all the same, as an
+    /// The record of a leased job, as the script's <c>hand_out</c> put it at <paramref name="at"/> (its id, how many values
+    /// follow, then field names and values: kind, payload, attempt, max, enqueued, due, key, errors, traceparent,
+    /// tracestate, priority, isolated, started, cancel, and a continuation's parents, policy and failed flag; a field the
+    /// hash lacks reads as its default); moves <paramref name="at"/> past it. A job that cannot be read (its kind has no
+    /// handler, its payload does not deserialize, a foreign writer damaged its hash) is handed out all the same, as an
     /// <see cref="UnreadableJob"/> that the dispatcher dead-letters.
     /// </summary>
-    private JobRecord RecordOf(RedisResult[] f, int at, RedisLease lease, DateTimeOffset leaseExpires)
+    private JobRecord RecordOf(RedisResult[] reply, ref int at, RedisQueue queue, long token, bool takenOver, DateTimeOffset leaseExpires)
     {
-        var kind = (string?)f[at + 1];
-        var payload = (string?)f[at + 2];
-        var record = BuildRecord(
-            lease.Id, lease.Queue.Name, kind, payload, (string?)f[at + 3], (string?)f[at + 4], (string?)f[at + 5], (string?)f[at + 6],
-            (string?)f[at + 7], (string?)f[at + 8], (string?)f[at + 9], (string?)f[at + 10], (string?)f[at + 11], lease, (string?)f[at + 15], (string?)f[at + 16]);
-        record.ParentFailed = (string?)f[at + 17] == "1";
-        record.Isolated = (string?)f[at + 12] == "1";
-        record.StartRecorded = (string?)f[at + 13] == "1";
+        var id = (string)reply[at]!;
+        var end = at + 2 + (int)reply[at + 1];
+        string? kind = null, payload = null, attempt = null, max = null, enqueued = null, runAt = null, key = null, errors = null;
+        string? traceParent = null, traceState = null, priority = null, parents = null, onParentFailure = null;
+        bool isolated = false, started = false, cancel = false, parentFailed = false;
+        for (var i = at + 2; i + 1 < end; i += 2)
+        {
+            var value = (string?)reply[i + 1];
+            switch ((string?)reply[i])
+            {
+                case "kind": kind = value; break;
+                case "payload": payload = value; break;
+                case "attempt": attempt = value; break;
+                case "max": max = value; break;
+                case "enq": enqueued = value; break;
+                case "runat": runAt = value; break;
+                case "key": key = value; break;
+                case "errors": errors = value; break;
+                case "tp": traceParent = value; break;
+                case "ts": traceState = value; break;
+                case "prio": priority = value; break;
+                case "iso": isolated = value == "1"; break;
+                case "started": started = value == "1"; break;
+                case "cancel": cancel = value == "1"; break;
+                case "parents": parents = value; break;
+                case "onpf": onParentFailure = value; break;
+                case "pfail": parentFailed = value == "1"; break;
+                default: break;
+            }
+        }
+
+        at = end;
+        var lease = new RedisLease(this, queue, id, token, takenOver);
+        var record = BuildRecord(id, queue.Name, kind, payload, attempt, max, enqueued, runAt, key, errors, traceParent, traceState, priority, lease, parents, onParentFailure);
+        record.ParentFailed = parentFailed;
+        record.Isolated = isolated;
+        record.StartRecorded = started;
         record.LeaseExpiresAt = leaseExpires;
-        if ((string?)f[at + 14] == "1")
+        if (cancel)
         {
             record.RequestCancellation();
         }
