@@ -62,13 +62,14 @@ internal sealed partial class RedisJobStore
             }
 
             // Only the duplicates are answered: their index and the key's holder.
-            for (var i = 1; i + 1 < reply.Length; i += 2)
+            for (var i = 2; i + 1 < reply.Length; i += 2)
             {
                 results[stored + (int)reply[i]] = new EnqueueResult(ParseId((string)reply[i + 1]!), EnqueueStatus.Duplicate);
             }
 
-            // This process's idle workers wake at once; other processes through the script's PUBLISH.
-            queue.Wake.Set();
+            // This process's idle workers wake at once (unless a lease since took these jobs); other processes through the
+            // script's PUBLISH.
+            queue.Wake.SetEnqueued((long)reply[1]);
             stored += done;
             if (stored == jobs.Count)
             {

@@ -154,7 +154,8 @@ internal static class RedisScripts
     /// process's wake-up message), then per job id, kind, payload, enqueued ticks, due ticks ('': the enqueued ticks), due
     /// ms, key, n, and n name and value pairs of the optional fields that differ from their defaults (attempt, max,
     /// errors, tp, ts, prio). Claims each idempotency key in the same step (freeing a retained key past its time).
-    /// Returns {stored, then the index (from 0) and the key's holder of each duplicate}; {-1} when a throwing queue is full.
+    /// Returns {stored, the queue's sequence after this call (see <see cref="WakeSignal"/>), then the index (from 0) and
+    /// the key's holder of each duplicate}; {-1} when a throwing queue is full.
     /// </summary>
     /// <remarks>
     /// The hot path: one HSET per job (of the fields that differ from their default, see the optional fields above), the
@@ -185,12 +186,13 @@ internal static class RedisScripts
             room = nil
           end
         end
-        local seq = redis.call('INCRBY', b .. ':seq', count) - count
+        local last = redis.call('INCRBY', b .. ':seq', count)
+        local seq = last - count
         -- One HSET argument list, refilled per job.
         local h = {'', 'id', '', 'kind', '', 'payload', '', 'enq', '', 'runat', '', 'state', '', 'rdy', num(now)}
         local ready = {}
         local delayed = false
-        local out = {0}
+        local out = {0, last}
         local stored = 0
         local o = 6
         for i = 0, count - 1 do
@@ -321,8 +323,10 @@ internal static class RedisScripts
     /// <summary>
     /// Leases due jobs: ARGV now, lease expiry, how many, whether an isolated job may be leased; for a queue with a shared
     /// rate limit also the window's index, its permits, its end (ms) and the period (ms). Moves due scheduled jobs to
-    /// ready first. Returns {-1} when paused; else {token, next due ms (0: none, or as many leased as asked for and the
-    /// window, if any, not used up), then each leased job as <c>hand_out</c> puts it}.
+    /// ready first. Returns {-1} when paused; else {token, next due ms (0: none, or as many leased as asked for with ready
+    /// jobs left and the window, if any, not used up), the queue's sequence when this lease emptied the ready set (-1: it did not; every
+    /// enqueue that left a sequence up to it had run, and its due jobs are leased), then each leased job as
+    /// <c>hand_out</c> puts it}.
     /// </summary>
     /// <remarks>
     /// A rate-limited queue's count is the hash <c>B:rate</c> (<c>w</c>, the newest window counted; <c>used</c>, how many
@@ -368,16 +372,20 @@ internal static class RedisScripts
             end
           end
         end
+        local emptied = false
         if want - #ids > 0 then
-          local popped = redis.call('ZPOPMIN', b .. ':ready', want - #ids)
+          local asked = want - #ids
+          local popped = redis.call('ZPOPMIN', b .. ':ready', asked)
           for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+          emptied = #popped / 2 < asked or redis.call('ZCARD', b .. ':ready') == 0
         end
         if iso ~= nil and #ids < want then
           redis.call('ZREM', b .. ':iso', iso)
           ids[#ids + 1] = iso
         end
-        local out = {0, 0}
-        if #ids < want then
+        local out = {0, 0, -1}
+        if emptied then out[3] = tonumber(redis.call('GET', b .. ':seq')) or 0 end
+        if #ids < want or emptied then
           local nxt = redis.call('ZRANGE', b .. ':scheduled', 0, 0, 'WITHSCORES')
           if #nxt > 0 then out[2] = tonumber(nxt[2]) end
         end
