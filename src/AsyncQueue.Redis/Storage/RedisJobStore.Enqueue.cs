@@ -8,7 +8,10 @@ namespace AsyncQueue.Redis.Storage;
 /// <summary>Enqueue: one script per call claims each idempotency key and stores each job; bounded queues wait or throw.</summary>
 internal sealed partial class RedisJobStore
 {
-    private const int EnqueueFields = 13;
+    // What the enqueue script takes before the jobs (now, capacity, throw, count, origin), and per job before its optional
+    // fields (id, kind, payload, enqueued, due, due ms, key, how many optional fields).
+    private const int EnqueueHeader = 5;
+    private const int EnqueueFields = 8;
 
     public async ValueTask<EnqueueResult> EnqueueAsync(JobRecord job, CancellationToken cancellationToken)
     {
@@ -28,37 +31,24 @@ internal sealed partial class RedisJobStore
         var payloads = _payloads.SerializeAll(jobs);
         var results = new EnqueueResult[jobs.Count];
         var stored = 0;
+        var values = new List<RedisValue>(EnqueueHeader + (jobs.Count * EnqueueFields));
         while (true)
         {
             var now = _time.GetUtcNow();
             var capacity = queue.Options.Capacity ?? -1;
             var count = jobs.Count - stored;
-            var values = new RedisValue[4 + (count * EnqueueFields)];
-            values[0] = now.ToUnixTimeMilliseconds();
-            values[1] = capacity;
-            values[2] = queue.Options.FullMode == QueueFullMode.Throw ? 1 : 0;
-            values[3] = count;
+            values.Clear();
+            values.Add(now.ToUnixTimeMilliseconds());
+            values.Add(capacity);
+            values.Add(queue.Options.FullMode == QueueFullMode.Throw ? 1 : 0);
+            values.Add(count);
+            values.Add(_origin);
             for (var i = 0; i < count; i++)
             {
-                var job = jobs[stored + i];
-                var o = 4 + (i * EnqueueFields);
-                var runAt = job.NotBefore ?? job.EnqueuedAt;
-                values[o] = IdOf(job.Id);
-                values[o + 1] = job.Kind;
-                values[o + 2] = payloads[stored + i];
-                values[o + 3] = job.Attempt;
-                values[o + 4] = job.MaxAttempts is int max ? max.ToString(CultureInfo.InvariantCulture) : "";
-                values[o + 5] = job.EnqueuedAt.UtcTicks.ToString(CultureInfo.InvariantCulture);
-                values[o + 6] = runAt.UtcTicks.ToString(CultureInfo.InvariantCulture);
-                values[o + 7] = job.NotBefore is { } notBefore && notBefore > now ? DueMs(notBefore) : 0;
-                values[o + 8] = job.IdempotencyKey ?? "";
-                values[o + 9] = JobPayloads.SerializeErrors(job.Errors) ?? "";
-                values[o + 10] = job.TraceParent ?? "";
-                values[o + 11] = job.TraceState ?? "";
-                values[o + 12] = (int)job.Priority;
+                AddEnqueueValues(values, jobs[stored + i], payloads[stored + i], now);
             }
 
-            var reply = (RedisResult[])(await RunAsync(RedisScripts.Enqueue, queue, values).ConfigureAwait(false))!;
+            var reply = (RedisResult[])(await RunAsync(RedisScripts.Enqueue, queue, [.. values]).ConfigureAwait(false))!;
             var done = (int)reply[0];
             if (done < 0)
             {
@@ -68,15 +58,18 @@ internal sealed partial class RedisJobStore
 
             for (var i = 0; i < done; i++)
             {
-                var holder = (string?)reply[1 + i];
-                var job = jobs[stored + i];
-                results[stored + i] = string.IsNullOrEmpty(holder)
-                    ? new EnqueueResult(job.Id, EnqueueStatus.Accepted)
-                    : new EnqueueResult(ParseId(holder), EnqueueStatus.Duplicate);
+                results[stored + i] = new EnqueueResult(jobs[stored + i].Id, EnqueueStatus.Accepted);
             }
 
-            // This process's idle workers wake at once; other processes through the script's PUBLISH.
-            queue.Wake.Set();
+            // Only the duplicates are answered: their index and the key's holder.
+            for (var i = 2; i + 1 < reply.Length; i += 2)
+            {
+                results[stored + (int)reply[i]] = new EnqueueResult(ParseId((string)reply[i + 1]!), EnqueueStatus.Duplicate);
+            }
+
+            // This process's idle workers wake at once (unless a lease since took these jobs); other processes through the
+            // script's PUBLISH.
+            queue.Wake.SetEnqueued((long)reply[1]);
             stored += done;
             if (stored == jobs.Count)
             {
@@ -86,6 +79,60 @@ internal sealed partial class RedisJobStore
             // A bounded queue in Wait mode is full: jobs stored so far stay accepted; look for room again at the next poll.
             await Task.Delay(_options.PollInterval, _time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// One job's arguments for the enqueue script: the fields every job has, its due time only when it differs from its
+    /// enqueue time, and of the optional fields only those that differ from what a missing field reads as.
+    /// </summary>
+    private static void AddEnqueueValues(List<RedisValue> values, JobRecord job, string payload, DateTimeOffset now)
+    {
+        values.Add(IdOf(job.Id));
+        values.Add(job.Kind);
+        values.Add(payload);
+        values.Add(job.EnqueuedAt.UtcTicks.ToString(CultureInfo.InvariantCulture));
+        values.Add(job.NotBefore is { } runAt && runAt != job.EnqueuedAt ? runAt.UtcTicks.ToString(CultureInfo.InvariantCulture) : "");
+        values.Add(job.NotBefore is { } notBefore && notBefore > now ? DueMs(notBefore) : 0);
+        values.Add(job.IdempotencyKey ?? "");
+        var counted = values.Count;
+        values.Add(0);
+        if (job.Attempt != 0)
+        {
+            values.Add("attempt");
+            values.Add(job.Attempt);
+        }
+
+        if (job.MaxAttempts is int max)
+        {
+            values.Add("max");
+            values.Add(max);
+        }
+
+        if (JobPayloads.SerializeErrors(job.Errors) is { Length: > 0 } errors)
+        {
+            values.Add("errors");
+            values.Add(errors);
+        }
+
+        if (!string.IsNullOrEmpty(job.TraceParent))
+        {
+            values.Add("tp");
+            values.Add(job.TraceParent);
+        }
+
+        if (!string.IsNullOrEmpty(job.TraceState))
+        {
+            values.Add("ts");
+            values.Add(job.TraceState);
+        }
+
+        if (job.Priority != JobPriority.Normal)
+        {
+            values.Add("prio");
+            values.Add((int)job.Priority);
+        }
+
+        values[counted] = (values.Count - counted - 1) / 2;
     }
 
     private static string IdOf(JobId id) => id.Value.ToString("N");

@@ -9,9 +9,6 @@ namespace AsyncQueue.Redis.Storage;
 /// <summary>Leases with fencing: the consumers, each queue's fetch loop (ordinary jobs in batches, one isolated job at a time), heartbeats.</summary>
 internal sealed partial class RedisJobStore
 {
-    // How many fields the fetch and takeover scripts return per job.
-    private const int LeasedFieldCount = 18;
-
     // The message on a queue's wake-up channel that says the queue was paused (any other wakes the fetch loop).
     private const string PauseMessage = "pause";
 
@@ -56,11 +53,16 @@ internal sealed partial class RedisJobStore
     /// the poll interval passes.
     /// </summary>
     /// <remarks>
-    /// A lease that found fewer due jobs than it asked for emptied what this process can lease: until something says a
-    /// job may be due (<see cref="WakeSignal.Set"/>: an enqueue here, a wake-up from the channel, a retry, a resume, a freed
+    /// A lease that found fewer due jobs than it asked for, or took the last ready one, emptied what this process can lease: until something says a
+    /// job may be due (<see cref="WakeSignal.Set"/>, <see cref="WakeSignal.SetEnqueued"/>: an enqueue here, a wake-up from the channel, a retry, a resume, a freed
     /// isolated place) or the loop's own deadline (the next delayed job, the poll) comes, a change of demand alone (a
-    /// worker waits, takes or settles) leases nothing, so it sends nothing. The wake-up's generation is read before the
-    /// lease, so one that comes while the lease is on its way is not missed. Another process's enqueue into the empty ready
+    /// worker waits, takes or settles) leases nothing, so it sends nothing, and does not even wake the loop
+    /// (<see cref="WakeSignal.SleepDrained"/>: with single enqueues a job's take and its completion would each wake it
+    /// for nothing). Nor does an enqueue of this process that the lease covered: one whose script ran before the lease's
+    /// (its sequence number is at most what the loop read before the lease, or what the lease script found when it
+    /// emptied the ready set), whose jobs that lease took; with single enqueues, the wake-up of the job that a lease
+    /// already took sent a second lease that found nothing. The wake-up's generation and the enqueues' sequence are read
+    /// before the lease, so a wake-up that comes while the lease is on its way is not missed. Another process's enqueue into the empty ready
     /// set publishes a wake-up (<see cref="RedisScripts.Enqueue"/>); into a non-empty one it needs none, since this process
     /// has leased since that set was last emptied.
     /// </remarks>
@@ -68,27 +70,32 @@ internal sealed partial class RedisJobStore
     {
         var stopping = _stopping.Token;
         var drainedGeneration = -1L;
+        var drainedEnqueued = -1L;
         var drainedUntil = DateTimeOffset.MinValue;
         while (!stopping.IsCancellationRequested)
         {
             queue.Wake.Reset();
             var started = _time.GetUtcNow();
             var generation = queue.Wake.Generation;
-            if (generation == drainedGeneration && started < drainedUntil)
+            var enqueued = queue.Wake.Enqueued;
+            if (generation == drainedGeneration && enqueued <= drainedEnqueued && started < drainedUntil)
             {
                 await SleepUntilAsync(drainedUntil, queue.Wake.Task, stopping).ConfigureAwait(false);
                 continue;
             }
 
             drainedGeneration = -1;
+            queue.Wake.LeaseAgain();
             TimeSpan sleep;
             try
             {
-                (sleep, var drained) = await LeaseForDemandAsync(queue).ConfigureAwait(false);
+                (sleep, var drained, var emptiedAt) = await LeaseForDemandAsync(queue).ConfigureAwait(false);
                 if (drained)
                 {
                     drainedGeneration = generation;
+                    drainedEnqueued = Math.Max(enqueued, emptiedAt);
                     drainedUntil = started + sleep;
+                    queue.Wake.SleepDrained(generation, drainedEnqueued);
                 }
             }
 #pragma warning disable CA1031 // A loop of the store must outlive any failure (an outage, a damaged reply): it logs and tries again.
@@ -110,17 +117,18 @@ internal sealed partial class RedisJobStore
 
     /// <summary>
     /// Leases for the waiting workers and the buffer ahead; returns how long to sleep (zero to lease again at once, else
-    /// until the next due job or the poll) and whether the lease found fewer due jobs than it asked for, with no rate
-    /// limit in the way (what this process can lease is used up).
+    /// until the next due job or the poll), whether the lease found fewer due jobs than it asked for or took the last
+    /// ready one, with no rate limit in the way (what this process can lease is used up), and the queue's sequence when
+    /// the lease emptied the ready set (-1: it did not).
     /// </summary>
-    private async Task<(TimeSpan Sleep, bool Drained)> LeaseForDemandAsync(RedisQueue queue)
+    private async Task<(TimeSpan Sleep, bool Drained, long EmptiedAt)> LeaseForDemandAsync(RedisQueue queue)
     {
         var demand = Demand(queue);
         if (demand <= 0)
         {
             // No worker waits and the buffer is full (or completions are behind): sleep until a worker waits, takes from
             // the buffer or settles, or the completions catch up.
-            return (Timeout.InfiniteTimeSpan, false);
+            return (Timeout.InfiniteTimeSpan, false, -1);
         }
 
         var mayIsolate = Interlocked.CompareExchange(ref _isolatedHeld, 1, 0) == 0;
@@ -128,6 +136,7 @@ internal sealed partial class RedisJobStore
         RedisResult[] reply;
         long nowMs;
         int wanted;
+        var leased = 0;
         await queue.LeaseGate.WaitAsync(CancellationToken.None).ConfigureAwait(false);
         try
         {
@@ -139,9 +148,10 @@ internal sealed partial class RedisJobStore
                 ? RunAsync(RedisScripts.Fetch, queue, nowMs, expires, wanted, mayIsolate ? 1 : 0, rate.WindowOf(now), rate.Permits, rate.WindowStart(rate.WindowOf(now) + 1).ToUnixTimeMilliseconds(), Ms(rate.Period))
                 : RunAsync(RedisScripts.Fetch, queue, nowMs, expires, wanted, mayIsolate ? 1 : 0)).ConfigureAwait(false))!;
             var token = (long)reply[0];
-            for (var i = 2; token > 0 && i + LeasedFieldCount <= reply.Length; i += LeasedFieldCount)
+            for (var i = 3; token > 0 && i < reply.Length;)
             {
-                var record = RecordOf(reply, i, new RedisLease(this, queue, (string)reply[i]!, token), FromMs(expires));
+                var record = RecordOf(reply, ref i, queue, token, takenOver: false, FromMs(expires));
+                leased++;
                 if (record.Isolated && mayIsolate)
                 {
                     leasedIsolated = true;
@@ -168,19 +178,21 @@ internal sealed partial class RedisJobStore
             // Paused (here or by another process, whose message may have been lost): what was leased ahead goes back.
             // A resume publishes a wake-up; the poll covers a lost one.
             await HandBackUntakenAsync(queue).ConfigureAwait(false);
-            return (_options.PollInterval, false);
+            return (_options.PollInterval, false, -1);
         }
 
-        if ((reply.Length - 2) / LeasedFieldCount >= wanted)
+        var emptiedAt = reply.Length > 2 ? (long)reply[2] : -1;
+        if (leased >= wanted && emptiedAt < 0)
         {
-            return (TimeSpan.Zero, false);
+            return (TimeSpan.Zero, false, -1);
         }
 
-        // Fewer were due than wanted, or a rate limit's window is used up: sleep until the next delayed job falls due
-        // (or the window ends), a wake-up, or the poll.
+        // Fewer were due than wanted, or the lease took the last ready job (leasing again at once would find nothing), or
+        // a rate limit's window is used up: sleep until the next delayed job falls due (or the window ends), a wake-up,
+        // or the poll.
         var nextDue = (long)reply[1];
         var untilDue = nextDue > 0 ? TimeSpan.FromMilliseconds(Math.Max(0, nextDue - nowMs)) : _options.PollInterval;
-        return (untilDue < _options.PollInterval ? untilDue : _options.PollInterval, SharedLimit(queue) is null);
+        return (untilDue < _options.PollInterval ? untilDue : _options.PollInterval, SharedLimit(queue) is null, emptiedAt);
     }
 
     /// <summary>
@@ -258,23 +270,54 @@ internal sealed partial class RedisJobStore
     }
 
     /// <summary>
-    /// The record of a leased job, from the script's fields (id, kind, payload, attempt, max, enqueued, due, key, errors,
-    /// traceparent, tracestate, priority, isolated, started, cancel, and a continuation's parents, policy and failed flag). A job that cannot be read (its kind has no handler,
-    /// its payload does not deserialize, a foreign writer damaged its hash) is handed out all the same, as an
+    /// The record of a leased job, as the script's <c>hand_out</c> put it at <paramref name="at"/> (its id, how many values
+    /// follow, then field names and values: kind, payload, attempt, max, enqueued, due, key, errors, traceparent,
+    /// tracestate, priority, isolated, started, cancel, and a continuation's parents, policy and failed flag; a field the
+    /// hash lacks reads as its default); moves <paramref name="at"/> past it. A job that cannot be read (its kind has no
+    /// handler, its payload does not deserialize, a foreign writer damaged its hash) is handed out all the same, as an
     /// <see cref="UnreadableJob"/> that the dispatcher dead-letters.
     /// </summary>
-    private JobRecord RecordOf(RedisResult[] f, int at, RedisLease lease, DateTimeOffset leaseExpires)
+    private JobRecord RecordOf(RedisResult[] reply, ref int at, RedisQueue queue, long token, bool takenOver, DateTimeOffset leaseExpires)
     {
-        var kind = (string?)f[at + 1];
-        var payload = (string?)f[at + 2];
-        var record = BuildRecord(
-            lease.Id, lease.Queue.Name, kind, payload, (string?)f[at + 3], (string?)f[at + 4], (string?)f[at + 5], (string?)f[at + 6],
-            (string?)f[at + 7], (string?)f[at + 8], (string?)f[at + 9], (string?)f[at + 10], (string?)f[at + 11], lease, (string?)f[at + 15], (string?)f[at + 16]);
-        record.ParentFailed = (string?)f[at + 17] == "1";
-        record.Isolated = (string?)f[at + 12] == "1";
-        record.StartRecorded = (string?)f[at + 13] == "1";
+        var id = (string)reply[at]!;
+        var end = at + 2 + (int)reply[at + 1];
+        string? kind = null, payload = null, attempt = null, max = null, enqueued = null, runAt = null, key = null, errors = null;
+        string? traceParent = null, traceState = null, priority = null, parents = null, onParentFailure = null;
+        bool isolated = false, started = false, cancel = false, parentFailed = false;
+        for (var i = at + 2; i + 1 < end; i += 2)
+        {
+            var value = (string?)reply[i + 1];
+            switch ((string?)reply[i])
+            {
+                case "kind": kind = value; break;
+                case "payload": payload = value; break;
+                case "attempt": attempt = value; break;
+                case "max": max = value; break;
+                case "enq": enqueued = value; break;
+                case "runat": runAt = value; break;
+                case "key": key = value; break;
+                case "errors": errors = value; break;
+                case "tp": traceParent = value; break;
+                case "ts": traceState = value; break;
+                case "prio": priority = value; break;
+                case "iso": isolated = value == "1"; break;
+                case "started": started = value == "1"; break;
+                case "cancel": cancel = value == "1"; break;
+                case "parents": parents = value; break;
+                case "onpf": onParentFailure = value; break;
+                case "pfail": parentFailed = value == "1"; break;
+                default: break;
+            }
+        }
+
+        at = end;
+        var lease = new RedisLease(this, queue, id, token, takenOver);
+        var record = BuildRecord(id, queue.Name, kind, payload, attempt, max, enqueued, runAt, key, errors, traceParent, traceState, priority, lease, parents, onParentFailure);
+        record.ParentFailed = parentFailed;
+        record.Isolated = isolated;
+        record.StartRecorded = started;
         record.LeaseExpiresAt = leaseExpires;
-        if ((string?)f[at + 14] == "1")
+        if (cancel)
         {
             record.RequestCancellation();
         }

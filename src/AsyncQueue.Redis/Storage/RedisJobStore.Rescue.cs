@@ -113,9 +113,9 @@ internal sealed partial class RedisJobStore
             var expires = nowMs + Ms(_options.LeaseDuration);
             var reply = (RedisResult[])(await RunAsync(RedisScripts.TakeOver, queue, [nowMs, expires, .. others]).ConfigureAwait(false))!;
             var token = (long)reply[0];
-            for (var i = 1; i + LeasedFieldCount <= reply.Length; i += LeasedFieldCount)
+            for (var i = 1; i < reply.Length;)
             {
-                var record = RecordOf(reply, i, new RedisLease(this, queue, (string)reply[i]!, token, TakenOver: true), FromMs(expires));
+                var record = RecordOf(reply, ref i, queue, token, takenOver: true, FromMs(expires));
 
                 // Held before the dispatcher can take it, so the heartbeat covers it until it is settled.
                 _held[((RedisLease)record.StoreData!).Id] = record;

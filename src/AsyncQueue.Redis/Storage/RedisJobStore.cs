@@ -55,6 +55,10 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
     // never takes them over while this process is alive.
     private readonly ConcurrentDictionary<string, JobRecord> _held = new(StringComparer.Ordinal);
     private readonly List<Task> _loops = [];
+
+    // This process's wake-up message: the enqueue script publishes it, and this process's own subscription ignores it
+    // (the enqueue woke the fetch loop already), so a single enqueue costs no second wake-up and no fetch that finds nothing.
+    private readonly string _origin = "w" + Guid.NewGuid().ToString("N");
     private int _disposed;
 
     public RedisJobStore(
@@ -92,7 +96,7 @@ internal sealed partial class RedisJobStore : IJobStore, IAsyncDisposable
                 {
                     _ = HandBackUntakenAsync(queue);
                 }
-                else
+                else if (message != _origin)
                 {
                     queue.Wake.Set();
                 }

@@ -21,7 +21,9 @@ namespace AsyncQueue.Redis.Storage;
 /// fewer: <c>attempt</c> (0), <c>prio</c> (1, normal), <c>max</c>, <c>key</c>, <c>errors</c>, <c>tp</c>, <c>ts</c>,
 /// <c>result</c> (empty), <c>iso</c>, <c>started</c>, <c>cancel</c> (not '1'). Every reader, here and in
 /// <see cref="RedisJobStore"/>, reads a missing field so, and always has: the stored layout did not change (hashes written
-/// with every field read the same, and an older store reads these), so there is no layout version to move.
+/// with every field read the same, and an older store reads these), so there is no layout version to move. The field
+/// <c>lease</c> (a lease's expiry), which no version of the store ever read, is no longer written: the expiry is the
+/// score in <c>B:leased</c>, the one place it is read.
 /// </para>
 /// </remarks>
 internal static class RedisScripts
@@ -148,22 +150,26 @@ internal static class RedisScripts
         """;
 
     /// <summary>
-    /// Accepts jobs: ARGV now, capacity (-1: unbounded), throw (1: all or nothing when full), count, then per job id,
-    /// kind, payload, attempt, max, enqueued ticks, due ticks, due ms, key, errors, traceparent, tracestate, priority.
-    /// Claims each idempotency key in the same step (freeing a retained key past its time). Returns {stored, result...}
-    /// with each result '' (accepted) or the id of the key's holder; {-1} when a throwing queue is full.
+    /// Accepts jobs: ARGV now, capacity (-1: unbounded), throw (1: all or nothing when full), count, origin (the calling
+    /// process's wake-up message), then per job id, kind, payload, enqueued ticks, due ticks ('': the enqueued ticks), due
+    /// ms, key, n, and n name and value pairs of the optional fields that differ from their defaults (attempt, max,
+    /// errors, tp, ts, prio). Claims each idempotency key in the same step (freeing a retained key past its time).
+    /// Returns {stored, the queue's sequence after this call (see <see cref="WakeSignal"/>), then the index (from 0) and
+    /// the key's holder of each duplicate}; {-1} when a throwing queue is full.
     /// </summary>
     /// <remarks>
     /// The hot path: one HSET per job (of the fields that differ from their default, see the optional fields above), the
-    /// sequence numbers taken in one INCRBY and the ready set written in one ZADD per call. The wake-up is published only when it can wake someone: the ready set was empty (every process with an
-    /// idle worker emptied it at its last fetch; one that found it non-empty since then leases again at once) or a
-    /// delayed job may fall due sooner than the fetch loops sleep.
+    /// sequence numbers taken in one INCRBY and the ready set written in one ZADD per call; 8 arguments for a plain job,
+    /// and nothing in the reply for an accepted one. The wake-up is published only when it can wake someone: the ready
+    /// set was empty (every process with an idle worker emptied it at its last fetch; one that found it non-empty since
+    /// then leases again at once) or a delayed job may fall due sooner than the fetch loops sleep. Its message is the
+    /// caller's origin, which the caller's own subscription ignores (it woke its fetch loop itself); any other process
+    /// reads every message but <c>pause</c> as a wake-up, as it always has.
     /// </remarks>
     public static readonly RedisScript Enqueue = new("enqueue", Prelude + """
         local now = tonumber(ARGV[1])
         local cap = tonumber(ARGV[2])
         local count = tonumber(ARGV[4])
-        local F = 13
         local rk = b .. ':ready'
         local waiting = redis.call('ZCARD', rk)
         local room = nil
@@ -171,26 +177,29 @@ internal static class RedisScripts
           room = cap - waiting - redis.call('ZCARD', b .. ':iso')
           if ARGV[3] == '1' then
             local due = 0
+            local o = 6
             for i = 0, count - 1 do
-              if tonumber(ARGV[5 + i * F + 7]) <= now then due = due + 1 end
+              if tonumber(ARGV[o + 5]) <= now then due = due + 1 end
+              o = o + 8 + 2 * tonumber(ARGV[o + 7])
             end
             if due > room then return {-1} end
             room = nil
           end
         end
-        local seq = redis.call('INCRBY', b .. ':seq', count) - count
+        local last = redis.call('INCRBY', b .. ':seq', count)
+        local seq = last - count
         -- One HSET argument list, refilled per job.
         local h = {'', 'id', '', 'kind', '', 'payload', '', 'enq', '', 'runat', '', 'state', '', 'rdy', num(now)}
-        local optional = {{'attempt', 3, '0'}, {'max', 4, ''}, {'key', 8, ''}, {'errors', 9, ''}, {'tp', 10, ''}, {'ts', 11, ''}, {'prio', 12, '1'}}
         local ready = {}
         local delayed = false
-        local out = {0}
+        local out = {0, last}
         local stored = 0
+        local o = 6
         for i = 0, count - 1 do
-          local o = 5 + i * F
           local id = ARGV[o]
-          local due = tonumber(ARGV[o + 7])
-          local key = ARGV[o + 8]
+          local due = tonumber(ARGV[o + 5])
+          local key = ARGV[o + 6]
+          local n = tonumber(ARGV[o + 7])
           if room ~= nil and due <= now and room <= 0 then break end
           local holder = false
           if key ~= '' then
@@ -205,41 +214,48 @@ internal static class RedisScripts
             end
           end
           if holder then
+            out[#out + 1] = i
             out[#out + 1] = holder
           else
             if key ~= '' then redis.call('HSET', b .. ':keys', key, id) end
             -- The fields every job has, then those that differ from what a missing field reads as (optional fields, above).
-            h[1] = jobkey(id); h[3] = id; h[5] = ARGV[o + 1]; h[7] = ARGV[o + 2]; h[9] = ARGV[o + 5]; h[11] = ARGV[o + 6]
+            local enq = ARGV[o + 3]
+            local runat = ARGV[o + 4]
+            if runat == '' then runat = enq end
+            h[1] = jobkey(id); h[3] = id; h[5] = ARGV[o + 1]; h[7] = ARGV[o + 2]; h[9] = enq; h[11] = runat
             h[13] = due <= now and 'waiting' or 'scheduled'
-            local n = 16
-            for _, f in ipairs(optional) do
-              local v = ARGV[o + f[2]]
-              if v ~= f[3] then h[n] = f[1]; h[n + 1] = v; n = n + 2 end
+            local m = 16
+            local prio = 1
+            if key ~= '' then h[m] = 'key'; h[m + 1] = key; m = m + 2 end
+            for j = o + 8, o + 7 + 2 * n, 2 do
+              h[m] = ARGV[j]; h[m + 1] = ARGV[j + 1]; m = m + 2
+              if ARGV[j] == 'prio' then prio = tonumber(ARGV[j + 1]) or 1 end
             end
-            redis.call('HSET', unpack(h, 1, n - 1))
+            redis.call('HSET', unpack(h, 1, m - 1))
             if due <= now then
               -- As ready_add, for a fresh job (never isolated): ordered by priority, then by sequence. ('rdy' of a
               -- delayed job is set again when it moves to ready.)
               seq = seq + 1
-              ready[#ready + 1] = num((3 - (tonumber(ARGV[o + 12]) or 1)) * 1099511627776 + seq)
+              ready[#ready + 1] = num((3 - prio) * 1099511627776 + seq)
               ready[#ready + 1] = id
               if room ~= nil then room = room - 1 end
             else
               delayed = true
               redis.call('ZADD', b .. ':scheduled', num(due), id)
             end
-            out[#out + 1] = ''
           end
           stored = stored + 1
+          o = o + 8 + 2 * n
         end
         zmany('ZADD', rk, ready)
         out[1] = stored
-        if (#ready > 0 and waiting == 0) or delayed then redis.call('PUBLISH', b .. ':wake', '1') end
+        if (#ready > 0 and waiting == 0) or delayed then redis.call('PUBLISH', b .. ':wake', ARGV[5]) end
         return out
         """);
 
     /// <summary>
-    /// Accepts a continuation: ARGV now, then the enqueue's 13 fields of one job, its policy if a parent fails
+    /// Accepts a continuation: ARGV now, then one job's id, kind, payload, attempt, max, enqueued ticks, due ticks, due ms,
+    /// key, errors, traceparent, tracestate and priority, its policy if a parent fails
     /// (0 cancel, 1 dead-letter), then its parents' ids (distinct; all on this queue). A parent dead-lettered or
     /// cancelled makes it due as failed (pfail); all succeeded makes it due (or scheduled); otherwise it awaits, in the
     /// children set of each parent still to settle. Returns {'A'}, or {'N', id} when no job of this queue has that id.
@@ -283,14 +299,34 @@ internal static class RedisScripts
         return {'A'}
         """);
 
-    /// <summary>The fields a lease hands out, in order (see <see cref="RedisJobStore"/>'s reader).</summary>
-    private const string LeasedFields = "'id', 'kind', 'payload', 'attempt', 'max', 'enq', 'runat', 'key', 'errors', 'tp', 'ts', 'prio', 'iso', 'started', 'cancel', 'parents', 'onpf', 'pfail'";
+    /// <summary>
+    /// Hands out a leased job (see <see cref="RedisJobStore"/>'s reader): appends to <c>out</c> its id, how many values
+    /// follow, then the name and value of each field of its <c>HGETALL</c> that a record is built from. One HGETALL reads
+    /// only the fields the hash has (7 for a plain job), where an HMGET of every field a record may need named 18.
+    /// </summary>
+    private const string HandOut = """
+        local handed = {kind = true, payload = true, attempt = true, max = true, enq = true, runat = true, key = true,
+          errors = true, tp = true, ts = true, prio = true, iso = true, started = true, cancel = true, parents = true,
+          onpf = true, pfail = true}
+        local function hand_out(out, id, f)
+          local c = #out + 2
+          out[c - 1] = id
+          local m = c
+          for j = 1, #f, 2 do
+            if handed[f[j]] then out[m + 1] = f[j]; out[m + 2] = f[j + 1]; m = m + 2 end
+          end
+          out[c] = m - c
+        end
+
+        """;
 
     /// <summary>
     /// Leases due jobs: ARGV now, lease expiry, how many, whether an isolated job may be leased; for a queue with a shared
     /// rate limit also the window's index, its permits, its end (ms) and the period (ms). Moves due scheduled jobs to
-    /// ready first. Returns {-1} when paused; else {token, next due ms (0: none, or as many leased as asked for and the
-    /// window, if any, not used up), fields of each leased job...}.
+    /// ready first. Returns {-1} when paused; else {token, next due ms (0: none, or as many leased as asked for with ready
+    /// jobs left and the window, if any, not used up), the queue's sequence when this lease emptied the ready set (-1: it did not; every
+    /// enqueue that left a sequence up to it had run, and its due jobs are leased), then each leased job as
+    /// <c>hand_out</c> puts it}.
     /// </summary>
     /// <remarks>
     /// A rate-limited queue's count is the hash <c>B:rate</c> (<c>w</c>, the newest window counted; <c>used</c>, how many
@@ -301,7 +337,7 @@ internal static class RedisScripts
     /// A used-up window returns its end as the next due time (or the next delayed job's, if later): the fetch loop sleeps
     /// until then.
     /// </remarks>
-    public static readonly RedisScript Fetch = new("fetch", Prelude + """
+    public static readonly RedisScript Fetch = new("fetch", Prelude + HandOut + """
         if redis.call('EXISTS', b .. ':paused') == 1 then return {-1} end
         local now = tonumber(ARGV[1])
         local want = tonumber(ARGV[3])
@@ -336,16 +372,20 @@ internal static class RedisScripts
             end
           end
         end
+        local emptied = false
         if want - #ids > 0 then
-          local popped = redis.call('ZPOPMIN', b .. ':ready', want - #ids)
+          local asked = want - #ids
+          local popped = redis.call('ZPOPMIN', b .. ':ready', asked)
           for i = 1, #popped, 2 do ids[#ids + 1] = popped[i] end
+          emptied = #popped / 2 < asked or redis.call('ZCARD', b .. ':ready') == 0
         end
         if iso ~= nil and #ids < want then
           redis.call('ZREM', b .. ':iso', iso)
           ids[#ids + 1] = iso
         end
-        local out = {0, 0}
-        if #ids < want then
+        local out = {0, 0, -1}
+        if emptied then out[3] = tonumber(redis.call('GET', b .. ':seq')) or 0 end
+        if #ids < want or emptied then
           local nxt = redis.call('ZRANGE', b .. ':scheduled', 0, 0, 'WITHSCORES')
           if #nxt > 0 then out[2] = tonumber(nxt[2]) end
         end
@@ -356,21 +396,27 @@ internal static class RedisScripts
         for _, id in ipairs(ids) do
           local jk = jobkey(id)
           -- One read and one write per job: the fields, then the lease (attempt + 1, as HINCRBY would).
-          local f = redis.call('HMGET', jk, 
-        """ + LeasedFields + """
-        )
-          local exists = false
-          for _, v in ipairs(f) do if v then exists = true break end end
-          if exists then
-            local attempt = tostring((tonumber(f[4]) or 0) + 1)
-            if f[14] == '1' then
-              redis.call('HSET', jk, 'attempt', attempt, 'state', 'leased', 'token', token, 'lease', ARGV[2], 'startedat', ARGV[1], 'started', '0')
-            else
-              redis.call('HSET', jk, 'attempt', attempt, 'state', 'leased', 'token', token, 'lease', ARGV[2], 'startedat', ARGV[1])
+          local f = redis.call('HGETALL', jk)
+          if #f > 0 then
+            local attempt, at, st = 1, nil, nil
+            for j = 1, #f, 2 do
+              local k = f[j]
+              if k == 'attempt' then
+                at = j + 1
+                attempt = (tonumber(f[at]) or 0) + 1
+              elseif k == 'started' then
+                st = j + 1
+              end
             end
-            f[4] = attempt
-            f[14] = '0'
-            for i = 1, #f do out[#out + 1] = f[i] or '' end
+            attempt = tostring(attempt)
+            if st and f[st] == '1' then
+              redis.call('HSET', jk, 'attempt', attempt, 'state', 'leased', 'token', token, 'startedat', ARGV[1], 'started', '0')
+              f[st] = '0'
+            else
+              redis.call('HSET', jk, 'attempt', attempt, 'state', 'leased', 'token', token, 'startedat', ARGV[1])
+            end
+            if at then f[at] = attempt else f[#f + 1] = 'attempt'; f[#f + 1] = attempt end
+            hand_out(out, id, f)
             leased[#leased + 1] = ARGV[2]
             leased[#leased + 1] = id
           end
@@ -388,9 +434,10 @@ internal static class RedisScripts
 
     /// <summary>
     /// Takes over expired leases: ARGV now, lease expiry, then ids. A job whose lease is still expired gets a new token
-    /// (fencing out the lost holder) and expiry, its attempt and started flag untouched. Returns {token, fields...}.
+    /// (fencing out the lost holder) and expiry, its attempt and started flag untouched. Returns {token, then each job as
+    /// <c>hand_out</c> puts it}.
     /// </summary>
-    public static readonly RedisScript TakeOver = new("take over", Prelude + """
+    public static readonly RedisScript TakeOver = new("take over", Prelude + HandOut + """
         local now = tonumber(ARGV[1])
         local out = {0}
         local token = nil
@@ -403,12 +450,9 @@ internal static class RedisScripts
               out[1] = token
             end
             local jk = jobkey(id)
-            redis.call('HSET', jk, 'token', token, 'lease', ARGV[2])
+            redis.call('HSET', jk, 'token', token)
             redis.call('ZADD', b .. ':leased', ARGV[2], id)
-            local f = redis.call('HMGET', jk, 
-        """ + LeasedFields + """
-        )
-            for _, v in ipairs(f) do out[#out + 1] = v or '' end
+            hand_out(out, id, redis.call('HGETALL', jk))
           end
         end
         return out
@@ -419,10 +463,10 @@ internal static class RedisScripts
         local out = {}
         for i = 2, #ARGV, 2 do
           local id = ARGV[i]
-          if held(id, ARGV[i + 1]) then
-            redis.call('HSET', jobkey(id), 'lease', ARGV[1])
+          local f = redis.call('HMGET', jobkey(id), 'state', 'token', 'cancel')
+          if f[1] == 'leased' and f[2] == ARGV[i + 1] then
             redis.call('ZADD', b .. ':leased', ARGV[1], id)
-            out[#out + 1] = redis.call('HGET', jobkey(id), 'cancel') == '1' and 2 or 1
+            out[#out + 1] = f[3] == '1' and 2 or 1
           else
             out[#out + 1] = 0
           end
@@ -433,7 +477,6 @@ internal static class RedisScripts
     /// <summary>Lets go of a taken-over job unsettled, at dispose: its lease is expired at once, for the next rescue anywhere. ARGV id, token. Returns 1, or 0 when the lease was lost.</summary>
     public static readonly RedisScript Expire = new("expire lease", Prelude + """
         if not held(ARGV[1], ARGV[2]) then return 0 end
-        redis.call('HSET', jobkey(ARGV[1]), 'lease', '0')
         redis.call('ZADD', b .. ':leased', 0, ARGV[1])
         return 1
         """);
@@ -531,7 +574,7 @@ internal static class RedisScripts
         if not held(id, ARGV[2]) then return -1 end
         local jk = jobkey(id)
         redis.call('ZREM', b .. ':leased', id)
-        redis.call('HSET', jk, 'runat', ARGV[4], 'attempt', ARGV[6], 'errors', ARGV[7], 'iso', ARGV[8], 'started', '0', 'token', '', 'lease', '')
+        redis.call('HSET', jk, 'runat', ARGV[4], 'attempt', ARGV[6], 'errors', ARGV[7], 'iso', ARGV[8], 'started', '0', 'token', '')
         if tonumber(ARGV[5]) <= tonumber(ARGV[3]) then
           ready_add(id, tonumber(ARGV[3]))
         else
@@ -553,7 +596,7 @@ internal static class RedisScripts
         local dlq = ARGV[4]
         redis.call('ZREM', b .. ':leased', id)
         free_key(id)
-        redis.call('HSET', jk, 'state', 'dead', 'dlq', dlq, 'dlat', ARGV[3], 'attempt', ARGV[5], 'errors', ARGV[6], 'token', '', 'lease', '')
+        redis.call('HSET', jk, 'state', 'dead', 'dlq', dlq, 'dlat', ARGV[3], 'attempt', ARGV[5], 'errors', ARGV[6], 'token', '')
         redis.call('ZADD', b .. ':dead:' .. dlq, num(redis.call('INCR', b .. ':seq')), id)
         redis.call('HSET', b .. ':deadqueues', dlq, ARGV[7] .. ' ' .. ARGV[8])
         settle_children(id, false, tonumber(ARGV[3]))
