@@ -1,7 +1,7 @@
 #!/bin/bash
 # Samples a running Redis benchmark each second: for every redis-server child of the benchmark's dotnet process, its CPU
 # ticks and the dotnet process's (/proc, 1/100 s), and INFO commandstats (calls/usec per command). Start it before the
-# run: tools/redis-bench-sample.sh OUTFILE 'PATTERN' (a pgrep -f pattern for the benchmark's dotnet command line, e.g.
+# run: benchmarks/tools/redis-bench-sample.sh OUTFILE 'PATTERN' (a pgrep -f pattern for the benchmark's dotnet command line, e.g.
 # '^dotnet /tmp/snap-redis-.*/AsyncQueue.Benchmarks.dll'). Used for docs/benchmarks.md (branch redisspeed): script
 # calls per job from the counts of INCRBY (one per enqueue call) and EVALSHA, CPU per job from the ticks.
 out=$1; pattern=$2; : > "$out"
