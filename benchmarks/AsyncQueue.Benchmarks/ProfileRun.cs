@@ -60,7 +60,7 @@ internal static class ProfileRun
         }
 
         var label = without.Length == 0 ? ContenderFactory.Label(kind) : $"{ContenderFactory.Label(kind)} without {string.Join(",", without)}";
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{scenario} {label} {workers}: {result.JobsPerSecond / 1e6:F3} M jobs/s, {result.BytesPerJob:F0} B/job (best of {runs} x {jobs:N0})"));
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{scenario} {label} {workers}: {result.JobsPerSecond / 1e6:F3} M jobs/s, {result.BytesPerJob:F0} B/job, {result.WakeUpsPerThousandJobs:F2} wake-ups per 1,000 jobs (best of {runs} x {jobs:N0})"));
         return 0;
     }
 
