@@ -48,7 +48,19 @@ internal sealed partial class RedisJobStore
                 AddEnqueueValues(values, jobs[stored + i], payloads[stored + i], now);
             }
 
-            var reply = (RedisResult[])(await RunAsync(RedisScripts.Enqueue, queue, [.. values]).ConfigureAwait(false))!;
+            RedisResult[] reply;
+            try
+            {
+                reply = (RedisResult[])(await RunAsync(RedisScripts.Enqueue, queue, [.. values]).ConfigureAwait(false))!;
+            }
+            catch
+            {
+                // The script may have run and stored the jobs though its reply was lost (a timeout, a dropped connection),
+                // and this process ignores its own wake-up message: wake the loop here, as for a job that may be due.
+                queue.Wake.Set();
+                throw;
+            }
+
             var done = (int)reply[0];
             if (done < 0)
             {

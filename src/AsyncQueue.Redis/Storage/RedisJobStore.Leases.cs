@@ -192,7 +192,9 @@ internal sealed partial class RedisJobStore
         // or the poll.
         var nextDue = (long)reply[1];
         var untilDue = nextDue > 0 ? TimeSpan.FromMilliseconds(Math.Max(0, nextDue - nowMs)) : _options.PollInterval;
-        return (untilDue < _options.PollInterval ? untilDue : _options.PollInterval, SharedLimit(queue) is null, emptiedAt);
+        // Not drained when this lease had no right to the isolated place (another loop held it): an isolated job of this
+        // queue may be waiting for it, so a worker's next wait must send a lease.
+        return (untilDue < _options.PollInterval ? untilDue : _options.PollInterval, SharedLimit(queue) is null && mayIsolate, emptiedAt);
     }
 
     /// <summary>

@@ -383,6 +383,9 @@ internal static class RedisScripts
           redis.call('ZREM', b .. ':iso', iso)
           ids[#ids + 1] = iso
         end
+        -- Not emptied while an isolated job waits (this lease had no room for it, or no right to the isolated place):
+        -- the loop must lease again when a worker asks, not sleep as if nothing were left.
+        if emptied and redis.call('ZCARD', b .. ':iso') > 0 then emptied = false end
         local out = {0, 0, -1}
         if emptied then out[3] = tonumber(redis.call('GET', b .. ':seq')) or 0 end
         if #ids < want or emptied then

@@ -59,6 +59,16 @@ internal sealed class WakeSignal
     public void SetEnqueued(long sequence)
     {
         var seen = Interlocked.Read(ref _enqueued);
+        if (sequence < seen)
+        {
+            // The sequence went back (Redis lost it: a restart without persistence, a flush, a failover to a replica that
+            // lagged), or two enqueues' replies came here out of order: what a drained lease covered cannot be told from
+            // it, so start counting from here and wake the loop as for a job that may be due.
+            Interlocked.Exchange(ref _enqueued, sequence);
+            Set();
+            return;
+        }
+
         while (sequence > seen)
         {
             var found = Interlocked.CompareExchange(ref _enqueued, sequence, seen);
