@@ -104,6 +104,25 @@ public sealed class IdempotencyTests
     }
 
     [Fact]
+    public void InMemoryIdempotencyStore_RetentionEndedBeforeClaimEntryRemoved_NewClaimWins()
+    {
+        // A success leaves its claim's dictionary entry to be removed by later claims, two per claim, oldest first: the
+        // third key's entry is still there, retained and expired, when its key is claimed again.
+        var time = new FakeTimeProvider();
+        var store = new AsyncQueue.Idempotency.InMemoryIdempotencyStore(time);
+        for (var i = 0; i < 3; i++)
+        {
+            store.MarkSucceeded(store.TryClaim($"key-{i}", JobId.NewId()), TimeSpan.FromMinutes(1));
+        }
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        var fresh = JobId.NewId();
+
+        Assert.Equal(fresh, store.TryClaim("key-2", fresh).JobId);
+        Assert.Equal(fresh, store.TryClaim("key-2", JobId.NewId()).JobId);
+    }
+
+    [Fact]
     public async Task InMemoryIdempotencyStore_ReleasedClaimSucceedsLater_IsNotRetained()
     {
         // A dead-lettered job frees its key; requeued, it succeeds later through the claim its record still carries.
