@@ -16,14 +16,14 @@ namespace AsyncQueue.Idempotency;
 /// (<see cref="KeyHash"/>) in arrays the garbage collector never traces (see <see cref="RetainedKeys"/>).
 /// </para>
 /// <para>
-/// How a key moves between them without a lock: a success first adds the key to the retained table and marks its claim
-/// retained (with the same expiry) in place; the claim's dictionary entry is removed later, by the claims that come next
-/// (each removes two), so the worker that ran the job does not pay for a lookup in a dictionary as large as the backlog.
-/// Until then both tables hold the key, with one holder. A claim added to the dictionary after that removal (the key
-/// was free there) looks at the retained table afterwards, and finds it: the dictionary's removal and add are ordered by its lock, the retained
-/// table's add is a compare-and-swap (a full fence) before the removal. A claim that finds the key held in the
-/// dictionary looks at the retained table too before it names the holder: the holder may be a claim that is about to
-/// find the key retained and back off.
+/// How a key moves between them without a lock: a success marks its claim retained in place, with its expiry, and the
+/// claims that come next (each moves two) add the key to the retained table, then remove the claim from the dictionary,
+/// so the worker that ran the job does not pay for a lookup in a dictionary as large as the backlog. Until it moves, the
+/// retained claim holds the key in the dictionary (until its expiry; then a claim replaces it with <c>TryUpdate</c>). A
+/// claim added to the dictionary after the removal (the key was free there) looks at the retained table afterwards, and
+/// finds it: the dictionary's removal and add are ordered by its lock, the retained table's add is a compare-and-swap
+/// (a full fence) before the removal. A claim that finds the key held in the dictionary looks at the retained table too
+/// before it names the holder: the holder may be a claim that is about to find the key retained and back off.
 /// </para>
 /// <para>
 /// The in-memory job store keeps the <see cref="Claim"/> a key's job won and marks it succeeded through it
@@ -37,8 +37,8 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
     private readonly ConcurrentDictionary<string, Claim> _live = new(StringComparer.Ordinal);
     private readonly RetainedKeys _retained = new(MaxRetainedKeys);
 
-    // Claims retained already whose dictionary entries are still to be removed, oldest first (see TryClaim).
-    private readonly ConcurrentQueue<Claim> _toRemove = new();
+    // Claims retained in place, still to be moved to the retained table, oldest first (see MarkSucceeded).
+    private readonly ConcurrentQueue<Claim> _toMove = new();
 
     // A key's expiry needs no better than the coarse clock: it is read once per keyed job on the hot path.
     private readonly CoarseClock _clock = new(time);
@@ -48,7 +48,7 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
     {
         get
         {
-            RemoveRetainedClaims(int.MaxValue);
+            MoveRetainedClaims(int.MaxValue);
             return _live.Count + _retained.Count;
         }
     }
@@ -58,7 +58,7 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
     {
         get
         {
-            RemoveRetainedClaims(int.MaxValue);
+            MoveRetainedClaims(int.MaxValue);
             return _retained.Count;
         }
     }
@@ -67,8 +67,8 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
     /// <returns>The claim holding the key: this job's when its <see cref="Claim.JobId"/> is <paramref name="jobId"/>.</returns>
     public Claim TryClaim(string key, JobId jobId)
     {
-        // The dictionary entries of two retained claims go for each claim made: see MarkSucceeded for why here.
-        RemoveRetainedClaims(2);
+        // Two retained claims move to the retained table for each claim made: see MarkSucceeded for why here.
+        MoveRetainedClaims(2);
         var hash = KeyHash.Of(key);
         var claim = new Claim(key, jobId, hash);
         while (true)
@@ -137,25 +137,30 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
             return;
         }
 
-        _retained.Add(claim.Hash, claim.JobId, expiresAt, now);
-
-        // The claim's dictionary entry is removed later, by a claim (TryClaim): removing it here cost the worker a
-        // lookup in a dictionary as large as the backlog (a million claims: about 250 ns, a cache miss far out, the
-        // larger part of a keyed job's cost to the worker), and the worker is the full pipeline's bound. Until then the
-        // entry still holds the key, as retained: either table finds it, with the same holder and expiry. Only after
-        // the add above, so that a claim racing for the key finds it in one table or the other.
-        _toRemove.Enqueue(claim);
+        // The claim, retained in place, holds its key in the dictionary until a later claim (TryClaim) moves it to the
+        // retained table: moving it here cost the worker a lookup in a dictionary as large as the backlog (a million
+        // claims: about 250 ns, a cache miss far out) and a probe of the retained table's index (about 120 ns), the
+        // larger part of a keyed job's cost to the worker, and the worker is the full pipeline's bound.
+        _toMove.Enqueue(claim);
     }
 
-    /// <summary>Removes the dictionary entries of up to <paramref name="count"/> claims retained already, oldest first.</summary>
+    /// <summary>Moves up to <paramref name="count"/> retained claims from the dictionary to the retained table, oldest first.</summary>
     /// <remarks>
-    /// Each claim removes two, so the entries left wait for the claims to come: never more than the claims made before.
-    /// A retained claim replaced since (its retention ended) is not removed: the conditional removal compares the claim.
+    /// Each claim moves two, so the claims left wait for the claims to come: never more than were made before. The key
+    /// is added to the retained table before its dictionary entry is removed, so a claim racing for it finds it in one
+    /// or the other (see the remarks above). A claim replaced since (its retention ended) is not removed: the
+    /// conditional removal compares the claim.
     /// </remarks>
-    private void RemoveRetainedClaims(int count)
+    private void MoveRetainedClaims(int count)
     {
-        for (var i = 0; i < count && _toRemove.TryDequeue(out var claim); i++)
+        for (var i = 0; i < count && _toMove.TryDequeue(out var claim); i++)
         {
+            var now = _clock.UtcTicks(precise: false);
+            if (claim.ExpiresAtTicks > now)
+            {
+                _retained.Add(claim.Hash, claim.JobId, claim.ExpiresAtTicks, now);
+            }
+
             _live.TryRemove(new KeyValuePair<string, Claim>(claim.Key, claim));
         }
     }
@@ -212,11 +217,13 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
             return Interlocked.CompareExchange(ref _state, Retained, Live) == Live;
         }
 
+        public long ExpiresAtTicks => Volatile.Read(ref _expiresAtTicks);
+
         /// <summary>Whether the claim holds its key at <paramref name="nowTicks"/>: live, or retained and not expired.</summary>
         public bool Holds(long nowTicks) => Volatile.Read(ref _state) switch
         {
             Live => true,
-            Retained => Volatile.Read(ref _expiresAtTicks) > nowTicks,
+            Retained => ExpiresAtTicks > nowTicks,
             _ => false,
         };
 
