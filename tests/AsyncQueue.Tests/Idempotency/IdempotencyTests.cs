@@ -106,14 +106,12 @@ public sealed class IdempotencyTests
     [Fact]
     public void InMemoryIdempotencyStore_RetentionEndedBeforeClaimEntryRemoved_NewClaimWins()
     {
-        // A success leaves its claim's dictionary entry to be removed by later claims, two per claim, oldest first: the
-        // third key's entry is still there, retained and expired, when its key is claimed again.
+        // A success leaves its claim in the dictionary for later claims to move, two per claim, oldest first: the third
+        // key's claim is still there, retained and expired, when its key is claimed again.
         var time = new FakeTimeProvider();
         var store = new AsyncQueue.Idempotency.InMemoryIdempotencyStore(time);
-        for (var i = 0; i < 3; i++)
-        {
-            store.MarkSucceeded(store.TryClaim($"key-{i}", JobId.NewId()), TimeSpan.FromMinutes(1));
-        }
+        var claims = Enumerable.Range(0, 3).Select(i => store.TryClaim($"key-{i}", JobId.NewId())).ToList();
+        claims.ForEach(claim => store.MarkSucceeded(claim, TimeSpan.FromMinutes(1)));
 
         time.Advance(TimeSpan.FromMinutes(1));
         var fresh = JobId.NewId();
