@@ -62,11 +62,14 @@ internal sealed class JobRegistration<TJob>(JobHandlerDescriptor descriptor, boo
     // A singleton handler is resolved once: a registration belongs to one service provider.
     private IJobHandler<TJob>? _singleton;
 
+    // Likewise the scope factory: CreateAsyncScope on the provider looks it up in the provider's table on every call.
+    private IServiceScopeFactory? _scopes;
+
     public override ValueTask InvokeAsync(IServiceProvider services, JobRecord job, JobContext context, CancellationToken cancellationToken)
     {
         if (scopePerJob)
         {
-            return InvokeScopedAsync(services, job, context, cancellationToken);
+            return InvokeScopedAsync(_scopes ??= services.GetRequiredService<IServiceScopeFactory>(), job, context, cancellationToken);
         }
 
         // No state machine: the handler's own task is handed back, so a synchronous handler costs a call and a cast.
@@ -79,10 +82,10 @@ internal sealed class JobRegistration<TJob>(JobHandlerDescriptor descriptor, boo
 
     // Pooled state machines: a handler that completes asynchronously costs no allocation here in steady state.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private static async ValueTask InvokeScopedAsync(IServiceProvider services, JobRecord job, JobContext context, CancellationToken cancellationToken)
+    private static async ValueTask InvokeScopedAsync(IServiceScopeFactory scopes, JobRecord job, JobContext context, CancellationToken cancellationToken)
     {
         // try/finally rather than 'await using', which would box the AsyncServiceScope struct.
-        var scope = services.CreateAsyncScope();
+        var scope = scopes.CreateAsyncScope();
         try
         {
             var handler = scope.ServiceProvider.GetRequiredService<IJobHandler<TJob>>();

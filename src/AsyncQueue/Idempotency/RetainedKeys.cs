@@ -136,6 +136,13 @@ internal sealed class RetainedKeys(int maxKeys)
         // slots as entries, so a probe finds an empty slot soon.
         private readonly long[] _slots;
         private readonly int _mask;
+
+        // A blocked Bloom filter over the generation's keys, about one byte per entry (a 250,000-entry generation's is
+        // 256 KB against its index's 4 MB), so that a lookup of a key the generation does not hold, the common case,
+        // reads one word likely in cache instead of a slot of the index far out of it: a keyed enqueue looks in every
+        // generation. A key sets three bits in one word; the filter can only say "maybe", never a false "no".
+        private readonly long[] _filter;
+        private readonly int _filterMask;
         private int _reserved;
         private int _written;
         private int _writers = -1;
@@ -146,6 +153,8 @@ internal sealed class RetainedKeys(int maxKeys)
             _entries = new Entry[capacity];
             _slots = new long[(int)BitOperations.RoundUpToPowerOf2((uint)capacity * 2)];
             _mask = _slots.Length - 1;
+            _filter = new long[(int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(1, capacity / 8))];
+            _filterMask = _filter.Length - 1;
         }
 
         public int Capacity => _entries.Length;
@@ -176,6 +185,10 @@ internal sealed class RetainedKeys(int maxKeys)
             {
             }
 
+            // The filter's bits before the slot: a reader that finds the slot published passed the filter. Interlocked,
+            // so that two adds to one word keep both their bits.
+            Interlocked.Or(ref _filter[FilterWord(hash)], FilterBits(hash));
+
             // Published by a compare-and-swap (a full fence): the entry above is written before a reader can find it.
             var packed = (long)(hash.Low & 0xffffffff00000000UL) | (uint)(index + 1);
             var slot = (int)hash.Low & _mask;
@@ -190,6 +203,13 @@ internal sealed class RetainedKeys(int maxKeys)
 
         public bool TryFind(KeyHash hash, long nowTicks, out JobId holder)
         {
+            var bits = FilterBits(hash);
+            if ((Volatile.Read(ref _filter[FilterWord(hash)]) & bits) != bits)
+            {
+                holder = default;
+                return false;
+            }
+
             var fingerprint = (long)(hash.Low & 0xffffffff00000000UL);
             for (var slot = (int)hash.Low & _mask; ; slot = (slot + 1) & _mask)
             {
@@ -212,6 +232,12 @@ internal sealed class RetainedKeys(int maxKeys)
                 }
             }
         }
+
+        // From the hash's high half: the index's slot and fingerprint come from the low half, so the two are independent.
+        private int FilterWord(KeyHash hash) => (int)hash.High & _filterMask;
+
+        private static long FilterBits(KeyHash hash) =>
+            (1L << (int)(hash.High >> 32)) | (1L << (int)(hash.High >> 38)) | (1L << (int)(hash.High >> 44));
 
         /// <summary>Stops new adds; records how many reserved an entry before, so <see cref="Settled"/> can tell when they are done.</summary>
         public void Close()

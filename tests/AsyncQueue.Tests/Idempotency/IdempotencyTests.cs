@@ -104,6 +104,23 @@ public sealed class IdempotencyTests
     }
 
     [Fact]
+    public void InMemoryIdempotencyStore_RetentionEndedBeforeClaimEntryRemoved_NewClaimWins()
+    {
+        // A success leaves its claim in the dictionary for later claims to move, two per claim, oldest first: the third
+        // key's claim is still there, retained and expired, when its key is claimed again.
+        var time = new FakeTimeProvider();
+        var store = new AsyncQueue.Idempotency.InMemoryIdempotencyStore(time);
+        var claims = Enumerable.Range(0, 3).Select(i => store.TryClaim($"key-{i}", JobId.NewId())).ToList();
+        claims.ForEach(claim => store.MarkSucceeded(claim, TimeSpan.FromMinutes(1)));
+
+        time.Advance(TimeSpan.FromMinutes(1));
+        var fresh = JobId.NewId();
+
+        Assert.Equal(fresh, store.TryClaim("key-2", fresh).JobId);
+        Assert.Equal(fresh, store.TryClaim("key-2", JobId.NewId()).JobId);
+    }
+
+    [Fact]
     public async Task InMemoryIdempotencyStore_ReleasedClaimSucceedsLater_IsNotRetained()
     {
         // A dead-lettered job frees its key; requeued, it succeeds later through the claim its record still carries.

@@ -41,6 +41,28 @@ public sealed class RetainedKeysTests
     }
 
     [Fact]
+    public void TryFind_ManyKeysAcrossGenerations_FindsEveryOneWithItsHolder()
+    {
+        // 100,000 keys fill six generations of 1,024 to 50,000 entries (the bound keeps them all), each with its own
+        // filter: none may hide a key it holds.
+        var keys = new RetainedKeys(200_000);
+        var ids = new JobId[100_000];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = JobId.NewId();
+            keys.Add(KeyHash.Of($"key-{i}"), ids[i], long.MaxValue, 0);
+        }
+
+        for (var i = 0; i < ids.Length; i++)
+        {
+            Assert.True(keys.TryFind(KeyHash.Of($"key-{i}"), 0, out var holder), $"key-{i} was not found.");
+            Assert.Equal(ids[i], holder);
+        }
+
+        Assert.False(keys.TryFind(KeyHash.Of("key-100000"), 0, out _));
+    }
+
+    [Fact]
     public void TryFind_KeyExpired_IsNotFound()
     {
         var keys = new RetainedKeys(1000);
