@@ -34,6 +34,16 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
 {
     public const int MaxRetainedKeys = 1_000_000;
 
+    /// <summary>
+    /// How many retained claims may wait to be moved before a worker's success hands the moving to the thread pool: with
+    /// no keyed enqueue to move them (a keyed backlog drained, then quiet), they would stay in the dictionary as objects
+    /// the collector traces, past <see cref="MaxRetainedKeys"/> and their retention.
+    /// </summary>
+    internal const int MoveBehindLimit = 16_384;
+
+    // How often (in successes) a worker looks at how many claims wait to be moved: a count of the queue is not free.
+    private const int MoveCheckInterval = 1_024;
+
     private readonly ConcurrentDictionary<string, Claim> _live = new(StringComparer.Ordinal);
     private readonly RetainedKeys _retained = new(MaxRetainedKeys);
 
@@ -43,12 +53,15 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
     // A key's expiry needs no better than the coarse clock: it is read once per keyed job on the hot path.
     private readonly CoarseClock _clock = new(time);
 
+    private int _retainedSinceCheck;
+    private int _moving;
+
     /// <summary>Gets the number of keys held: by jobs not yet succeeded, and retained.</summary>
     public int Count
     {
         get
         {
-            MoveRetainedClaims(int.MaxValue);
+            MoveRetainedClaims(_toMove.Count);
             return _live.Count + _retained.Count;
         }
     }
@@ -58,10 +71,13 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
     {
         get
         {
-            MoveRetainedClaims(int.MaxValue);
+            MoveRetainedClaims(_toMove.Count);
             return _retained.Count;
         }
     }
+
+    /// <summary>Gets how many retained claims wait to be moved to the retained table.</summary>
+    internal int WaitingToMove => _toMove.Count;
 
     /// <summary>Claims <paramref name="key"/> for <paramref name="jobId"/>, or returns the claim that holds it.</summary>
     /// <returns>The claim holding the key: this job's when its <see cref="Claim.JobId"/> is <paramref name="jobId"/>.</returns>
@@ -142,11 +158,41 @@ internal sealed class InMemoryIdempotencyStore(TimeProvider time)
         // claims: about 250 ns, a cache miss far out) and a probe of the retained table's index (about 120 ns), the
         // larger part of a keyed job's cost to the worker, and the worker is the full pipeline's bound.
         _toMove.Enqueue(claim);
+        if (Interlocked.Increment(ref _retainedSinceCheck) % MoveCheckInterval == 0 && _toMove.Count > MoveBehindLimit)
+        {
+            MoveInBackground();
+        }
+    }
+
+    /// <summary>
+    /// Moves the claims waiting to be moved on the thread pool, once at a time: the claims to come may never move them
+    /// (no keyed enqueue follows), and the worker must not (see <see cref="MarkSucceeded(Claim, TimeSpan)"/>).
+    /// </summary>
+    private void MoveInBackground()
+    {
+        if (Interlocked.CompareExchange(ref _moving, 1, 0) != 0)
+        {
+            return;
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static store =>
+            {
+                do
+                {
+                    store.MoveRetainedClaims(store._toMove.Count);
+                    Volatile.Write(ref store._moving, 0);
+                }
+                while (store._toMove.Count > MoveBehindLimit && Interlocked.CompareExchange(ref store._moving, 1, 0) == 0);
+            },
+            this,
+            preferLocal: false);
     }
 
     /// <summary>Moves up to <paramref name="count"/> retained claims from the dictionary to the retained table, oldest first.</summary>
     /// <remarks>
-    /// Each claim moves two, so the claims left wait for the claims to come: never more than were made before. The key
+    /// Each claim moves two, so the claims left wait for the claims to come: never more than were made before; past
+    /// <see cref="MoveBehindLimit"/> the thread pool moves them (<see cref="MoveInBackground"/>). The key
     /// is added to the retained table before its dictionary entry is removed, so a claim racing for it finds it in one
     /// or the other (see the remarks above). A claim replaced since (its retention ended) is not removed: the
     /// conditional removal compares the claim.

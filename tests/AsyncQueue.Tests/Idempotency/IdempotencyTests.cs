@@ -121,6 +121,28 @@ public sealed class IdempotencyTests
     }
 
     [Fact]
+    public async Task InMemoryIdempotencyStore_SuccessesWithNoKeyedEnqueueAfter_AreMovedAllTheSame()
+    {
+        // A keyed backlog drained, then no keyed enqueue comes to move the retained claims: past the limit the thread
+        // pool moves them, so they do not stay in the dictionary as objects past the bound and their retention.
+        var store = new AsyncQueue.Idempotency.InMemoryIdempotencyStore(new FakeTimeProvider());
+        var backlog = 3 * AsyncQueue.Idempotency.InMemoryIdempotencyStore.MoveBehindLimit;
+        var claims = Enumerable.Range(0, backlog).Select(i => store.TryClaim($"key-{i}", JobId.NewId())).ToList();
+        claims.ForEach(claim => store.MarkSucceeded(claim, TimeSpan.FromHours(1)));
+
+        using var patience = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        while (store.WaitingToMove > AsyncQueue.Idempotency.InMemoryIdempotencyStore.MoveBehindLimit)
+        {
+            await Task.Delay(10, patience.Token);
+        }
+
+        // Moved, the keys are still held by the jobs that succeeded.
+        Assert.Equal(claims[0].JobId, store.TryClaim("key-0", JobId.NewId()).JobId);
+        Assert.Equal(claims[^1].JobId, store.TryClaim($"key-{backlog - 1}", JobId.NewId()).JobId);
+        Assert.Equal(backlog, store.RetainedCount);
+    }
+
+    [Fact]
     public async Task InMemoryIdempotencyStore_ReleasedClaimSucceedsLater_IsNotRetained()
     {
         // A dead-lettered job frees its key; requeued, it succeeds later through the claim its record still carries.
