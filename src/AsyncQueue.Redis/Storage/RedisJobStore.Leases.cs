@@ -69,8 +69,6 @@ internal sealed partial class RedisJobStore
     private async Task FetchLoopAsync(RedisQueue queue)
     {
         var stopping = _stopping.Token;
-        var drainedGeneration = -1L;
-        var drainedEnqueued = -1L;
         var drainedUntil = DateTimeOffset.MinValue;
         while (!stopping.IsCancellationRequested)
         {
@@ -78,13 +76,12 @@ internal sealed partial class RedisJobStore
             var started = _time.GetUtcNow();
             var generation = queue.Wake.Generation;
             var enqueued = queue.Wake.Enqueued;
-            if (generation == drainedGeneration && enqueued <= drainedEnqueued && started < drainedUntil)
+            if (started < drainedUntil && queue.Wake.StillDrained(generation, enqueued))
             {
                 await SleepUntilAsync(drainedUntil, queue.Wake.Task, stopping).ConfigureAwait(false);
                 continue;
             }
 
-            drainedGeneration = -1;
             queue.Wake.LeaseAgain();
             TimeSpan sleep;
             try
@@ -92,10 +89,8 @@ internal sealed partial class RedisJobStore
                 (sleep, var drained, var emptiedAt) = await LeaseForDemandAsync(queue).ConfigureAwait(false);
                 if (drained)
                 {
-                    drainedGeneration = generation;
-                    drainedEnqueued = Math.Max(enqueued, emptiedAt);
                     drainedUntil = started + sleep;
-                    queue.Wake.SleepDrained(generation, drainedEnqueued);
+                    queue.Wake.SleepDrained(generation, Math.Max(enqueued, emptiedAt));
                 }
             }
 #pragma warning disable CA1031 // A loop of the store must outlive any failure (an outage, a damaged reply): it logs and tries again.

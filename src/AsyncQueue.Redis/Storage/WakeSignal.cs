@@ -119,6 +119,13 @@ internal sealed class WakeSignal
         Interlocked.Exchange(ref _drainedAt, generation);
     }
 
+    /// <summary>
+    /// Whether the loop still sleeps drained: no <see cref="Set"/> since the lease it read <paramref name="generation"/>
+    /// before, and no enqueue of this process past what that lease covered (<paramref name="enqueued"/>, read now).
+    /// </summary>
+    public bool StillDrained(long generation, long enqueued) =>
+        Interlocked.Read(ref _drainedAt) == generation && enqueued <= Interlocked.Read(ref _drainedEnqueued);
+
     /// <summary>Clears the drained mark before the loop reads the demand and leases: changes of demand and enqueues wake it again.</summary>
     public void LeaseAgain() => Interlocked.Exchange(ref _drainedAt, -1);
 

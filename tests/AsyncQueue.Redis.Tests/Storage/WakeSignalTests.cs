@@ -65,6 +65,23 @@ public sealed class WakeSignalTests
         Assert.True(wake.Task.IsCompleted);
     }
 
+    [Fact]
+    public void StillDrained_UntilASetOrALaterEnqueue()
+    {
+        var wake = Drained(enqueued: 10);
+        var generation = wake.Generation;
+
+        Assert.True(wake.StillDrained(generation, wake.Enqueued));
+
+        wake.SetEnqueued(11);
+        Assert.False(wake.StillDrained(generation, wake.Enqueued));
+
+        // The loop reads the generation afresh each time round: a set moved it on.
+        var again = Drained(enqueued: 10);
+        again.Set();
+        Assert.False(again.StillDrained(again.Generation, again.Enqueued));
+    }
+
     private static WakeSignal Drained(long enqueued)
     {
         var wake = new WakeSignal();
