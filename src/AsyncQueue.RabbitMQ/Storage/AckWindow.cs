@@ -21,8 +21,14 @@ namespace AsyncQueue.RabbitMQ.Storage;
 /// </para>
 /// <para>
 /// A delivery settled behind one still running (workers finish out of order) waits for that gap to close, but only
-/// through one flush: if it is still behind a gap at the next one, it is acked alone. So a long job holds no other
-/// job's ack (nor the prefetch window) for longer than a flush, and an ack is never held indefinitely.
+/// through one flush: if it is still behind a gap at the next one, it is acked alone, and forgotten. So a long job holds
+/// no other job's ack (nor the prefetch window) for longer than a flush, an ack is never held indefinitely, and what the
+/// window keeps is the channel's unacked deliveries, which the prefetch bounds, however long a job runs (a later
+/// multiple ack passes over the tags acked alone: the broker no longer holds them).
+/// </para>
+/// <para>
+/// The store settles each delivery once, after its outcome is recorded; a tag settled twice would be acked twice, which
+/// the broker answers by closing the channel (its unacked jobs delivered again, nothing lost).
 /// </para>
 /// <para>
 /// Settling only records and wakes the flusher: the completion the dispatcher awaits ends before the ack frame is
@@ -37,14 +43,11 @@ internal sealed class AckWindow(IChannel channel, string queue, ILogger logger)
 
     private readonly Lock _gate = new();
 
-    /// <summary>Every delivery not yet acked, nor acked alone and passed, in tag order.</summary>
+    /// <summary>Every delivery not yet acked, in tag order: at most the channel's prefetch.</summary>
     private readonly Queue<ulong> _order = new();
 
     /// <summary>The settled deliveries of <see cref="_order"/>, with the flush generation they were settled in.</summary>
     private readonly Dictionary<ulong, long> _settled = [];
-
-    /// <summary>The settled deliveries acked alone (behind a gap), still in <see cref="_order"/>.</summary>
-    private readonly HashSet<ulong> _alone = [];
 
     private long _generation;
     private bool _flushing;
@@ -52,6 +55,18 @@ internal sealed class AckWindow(IChannel channel, string queue, ILogger logger)
     private bool _draining;
     private bool _closed;
     private TaskCompletionSource? _drained;
+
+    /// <summary>Gets how many deliveries the window holds: those not acked yet.</summary>
+    internal int Unacked
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _order.Count;
+            }
+        }
+    }
 
     /// <summary>Records a delivery, in the order of the channel's deliveries.</summary>
     public void Delivered(ulong tag)
@@ -91,7 +106,7 @@ internal sealed class AckWindow(IChannel channel, string queue, ILogger logger)
         lock (_gate)
         {
             _draining = true;
-            if (_closed || (!_flushing && _settled.Count == _alone.Count))
+            if (_closed || (!_flushing && _settled.Count == 0))
             {
                 return Task.CompletedTask;
             }
@@ -119,7 +134,7 @@ internal sealed class AckWindow(IChannel channel, string queue, ILogger logger)
                 List<ulong>? alone = null;
                 lock (_gate)
                 {
-                    if (!_settledSinceFlush && _settled.Count == _alone.Count)
+                    if (!_settledSinceFlush && _settled.Count == 0)
                     {
                         _flushing = false;
                         break;
@@ -129,17 +144,13 @@ internal sealed class AckWindow(IChannel channel, string queue, ILogger logger)
                     var generation = _generation++;
                     while (_order.TryPeek(out var head) && _settled.Remove(head))
                     {
-                        _order.Dequeue();
-                        if (!_alone.Remove(head))
-                        {
-                            multiple = head;
-                        }
+                        multiple = _order.Dequeue();
                     }
 
                     // What is left is settled behind a gap: held through one flush, then acked alone.
                     foreach (var (tag, settledIn) in _settled)
                     {
-                        if ((_draining || settledIn < generation) && !_alone.Contains(tag))
+                        if (_draining || settledIn < generation)
                         {
                             (alone ??= []).Add(tag);
                         }
@@ -147,7 +158,7 @@ internal sealed class AckWindow(IChannel channel, string queue, ILogger logger)
 
                     if (alone is not null)
                     {
-                        _alone.UnionWith(alone);
+                        Forget(alone);
                     }
                 }
 
@@ -164,7 +175,7 @@ internal sealed class AckWindow(IChannel channel, string queue, ILogger logger)
                 bool wait;
                 lock (_gate)
                 {
-                    wait = !_settledSinceFlush && _settled.Count > _alone.Count;
+                    wait = !_settledSinceFlush && _settled.Count > 0;
                 }
 
                 if (wait)
@@ -191,13 +202,35 @@ internal sealed class AckWindow(IChannel channel, string queue, ILogger logger)
         TaskCompletionSource? drained = null;
         lock (_gate)
         {
-            if (_closed || (!_flushing && _settled.Count == _alone.Count))
+            if (_closed || (!_flushing && _settled.Count == 0))
             {
                 drained = _drained;
             }
         }
 
         drained?.TrySetResult();
+    }
+
+    /// <summary>
+    /// Drops deliveries about to be acked alone from the window (under the gate), so that a job that never settles
+    /// leaves behind it only the deliveries not acked yet, not every job that passed it.
+    /// </summary>
+    private void Forget(List<ulong> acked)
+    {
+        var passed = acked.ToHashSet();
+        foreach (var tag in acked)
+        {
+            _settled.Remove(tag);
+        }
+
+        for (var left = _order.Count; left > 0; left--)
+        {
+            var tag = _order.Dequeue();
+            if (!passed.Contains(tag))
+            {
+                _order.Enqueue(tag);
+            }
+        }
     }
 
     /// <summary>Forgets every unacked delivery: the channel closed, and the broker delivers them again.</summary>
