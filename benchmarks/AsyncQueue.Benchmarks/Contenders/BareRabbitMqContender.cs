@@ -21,7 +21,7 @@ namespace AsyncQueue.Benchmarks.Contenders;
 /// in one way only: a no-op handler never fails nor holds a delivery, so a delivery settled behind another waits for
 /// it instead of being acked alone.
 /// </remarks>
-internal sealed class BareRabbitMqContender(Uri amqp, string queue, int workers, ushort prefetch) : IBatchContender
+internal sealed class BareRabbitMqContender(Uri amqp, string queue, int workers, ushort prefetch, bool asAsyncQueue = false) : IBatchContender
 {
     private readonly Lock _gate = new();
 
@@ -34,7 +34,7 @@ internal sealed class BareRabbitMqContender(Uri amqp, string queue, int workers,
     private IChannel? _publisher;
     private IChannel? _consumer;
 
-    public string Label => "RabbitMQ.Client, bare";
+    public string Label => asAsyncQueue ? "bare, AQ message" : "RabbitMQ.Client, bare";
 
     public Completion Completion { get; } = new();
 
@@ -80,7 +80,7 @@ internal sealed class BareRabbitMqContender(Uri amqp, string queue, int workers,
 
     // Fresh properties per message: the client's confirm tracking writes its sequence number into their headers.
     private ValueTask PublishAsync(Job job) =>
-        _publisher!.BasicPublishAsync("", queue, mandatory: true, new BasicProperties { Persistent = true }, JsonSerializer.SerializeToUtf8Bytes(job));
+        _publisher!.BasicPublishAsync("", queue, mandatory: true, asAsyncQueue ? new BasicProperties { Persistent = true, MessageId = Guid.NewGuid().ToString("N"), Type = "Job", ContentType = "application/json", Headers = new Dictionary<string, object?>(StringComparer.Ordinal) { ["aq-enqueued-at"] = TimeProvider.System.GetUtcNow().UtcTicks } } : new BasicProperties { Persistent = true }, JsonSerializer.SerializeToUtf8Bytes(job));
 
     private void Settle(ulong tag)
     {
