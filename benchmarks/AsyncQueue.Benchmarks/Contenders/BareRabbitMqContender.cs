@@ -21,7 +21,7 @@ namespace AsyncQueue.Benchmarks.Contenders;
 /// in one way only: a no-op handler never fails nor holds a delivery, so a delivery settled behind another waits for
 /// it instead of being acked alone.
 /// </remarks>
-internal sealed class BareRabbitMqContender(Uri amqp, string queue, int workers, ushort prefetch, bool own = false) : IBatchContender
+internal sealed class BareRabbitMqContender(Uri amqp, string queue, int workers, ushort prefetch) : IBatchContender
 {
     private readonly Lock _gate = new();
 
@@ -34,17 +34,14 @@ internal sealed class BareRabbitMqContender(Uri amqp, string queue, int workers,
     private IChannel? _publisher;
     private IChannel? _consumer;
 
-    public string Label => own ? "bare, own confirms" : "RabbitMQ.Client, bare";
+    public string Label => "RabbitMQ.Client, bare";
 
     public Completion Completion { get; } = new();
 
     public async Task StartAsync()
     {
         _connection = await new ConnectionFactory { Uri = amqp, ClientProvidedName = "bare" }.CreateConnectionAsync();
-        _publisher = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: !own));
-        _publisher.BasicAcksAsync += (_, e) => { Confirmed(e.DeliveryTag, e.Multiple); return Task.CompletedTask; };
-        _publisher.BasicNacksAsync += (_, e) => { Volatile.Read(ref _waiter)?.TrySetException(new InvalidOperationException("nack")); return Task.CompletedTask; };
-        _publisher.BasicReturnAsync += (_, e) => { Volatile.Read(ref _waiter)?.TrySetException(new InvalidOperationException("return")); return Task.CompletedTask; };
+        _publisher = await _connection.CreateChannelAsync(new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true));
         await _publisher.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, new Dictionary<string, object?> { ["x-queue-type"] = "quorum" });
 
         _consumer = await _connection.CreateChannelAsync(new CreateChannelOptions(false, false, consumerDispatchConcurrency: (ushort)workers));
@@ -59,76 +56,10 @@ internal sealed class BareRabbitMqContender(Uri amqp, string queue, int workers,
         await _consumer.BasicConsumeAsync(queue, autoAck: false, consumer);
     }
 
-    public ValueTask EnqueueAsync(Job job) => own ? new(OwnAsync([job])) : PublishAsync(job);
-
-    private readonly HashSet<ulong> _confirmedAhead = [];
-    private ulong _sent;
-    private ulong _confirmedUpTo;
-    private ulong _waitingFor;
-    private TaskCompletionSource? _waiter;
-
-    private async Task OwnAsync(IReadOnlyList<Job> jobs)
-    {
-        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lock (_gate)
-        {
-            _waitingFor = _sent + (ulong)jobs.Count;
-            _waiter = waiter;
-        }
-
-        foreach (var job in jobs)
-        {
-            _sent++;
-            var sending = PublishAsync(job);
-            if (!sending.IsCompletedSuccessfully)
-            {
-                await sending;
-            }
-        }
-
-        lock (_gate)
-        {
-            if (_confirmedUpTo >= _waitingFor)
-            {
-                waiter.TrySetResult();
-            }
-        }
-
-        await waiter.Task;
-    }
-
-    private void Confirmed(ulong tag, bool multiple)
-    {
-        lock (_gate)
-        {
-            if (multiple || tag == _confirmedUpTo + 1)
-            {
-                _confirmedUpTo = Math.Max(_confirmedUpTo, tag);
-                _confirmedAhead.RemoveWhere(t => t <= _confirmedUpTo);
-                while (_confirmedAhead.Remove(_confirmedUpTo + 1))
-                {
-                    _confirmedUpTo++;
-                }
-            }
-            else
-            {
-                _confirmedAhead.Add(tag);
-            }
-
-            if (_waiter is { } waiter && _confirmedUpTo >= _waitingFor)
-            {
-                waiter.TrySetResult();
-            }
-        }
-    }
+    public ValueTask EnqueueAsync(Job job) => PublishAsync(job);
 
     public Task EnqueueBatchAsync(IReadOnlyList<Job> jobs)
     {
-        if (own)
-        {
-            return OwnAsync(jobs);
-        }
-
         var publishes = new Task[jobs.Count];
         for (var i = 0; i < publishes.Length; i++)
         {

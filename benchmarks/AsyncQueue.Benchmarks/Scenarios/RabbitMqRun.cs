@@ -52,7 +52,6 @@ internal static class RabbitMqRun
 
             // Not a peer: the broker's ceiling for one message per job (see the class), left out of "the faster peer".
             new BareRabbitMqContender(amqp, "bare-noop", Workers, prefetch),
-            new BareRabbitMqContender(amqp, "bare-own-noop", Workers, prefetch, own: true),
         ];
         var peers = all[1..3];
         var bare = all[3];
