@@ -22,8 +22,13 @@ internal sealed class MassTransitRabbitMqContender : IBatchContender
     {
         _queue = queue;
         var builder = PeerHost.CreateBuilder(Completion);
+        // The host's start returns once the bus and its receive endpoint are up (by default it returns at once): a send
+        // before the endpoint bound its queue to the exchange is dropped, and the warm-up then waits for it forever.
+        builder.Services.AddOptions<MassTransitHostOptions>().Configure(options => options.WaitUntilStarted = true);
         builder.Services.AddMassTransit(bus =>
         {
+            // No usage report to masstransit.io: this machine has no route out, and each attempt logs a warning.
+            bus.DisableUsageTelemetry();
             bus.AddConsumer<MassTransitNoOpConsumer>();
             bus.UsingRabbitMq((context, transport) =>
             {
