@@ -158,6 +158,7 @@ internal static class Interleaved
             ContenderKind.ChannelUnbounded,
             ContenderKind.AsyncQueue,
             ContenderKind.AsyncQueuePipeline,
+            ContenderKind.PipelineCeiling,
             .. peers ? ContenderFactory.Peers : [],
         ];
         var contenders = kinds.Select(kind => ContenderFactory.Create(kind, workers)).ToArray();
@@ -208,6 +209,12 @@ internal static class Interleaved
         var parks = samples[Array.IndexOf(kinds, ContenderKind.ChannelUnbounded)].Select(s => s.ParksPerThousandJobs ?? 0);
         output.WriteLine();
         output.WriteLine($"Channel<T>'s reader parks per 1,000 jobs, counted in its read loop: {WakeUps(parks)} (each park ends in one of the wake-ups above).");
+        var ceiling = median[Array.IndexOf(kinds, ContenderKind.PipelineCeiling)];
+        var wolverine = Array.IndexOf(kinds, ContenderKind.Wolverine) is var w and >= 0 ? median[w] : double.NaN;
+        output.WriteLine();
+        output.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"The full pipeline's ceiling (its features hand-built on Channel<T>, a ceiling, not a peer): {(double.IsNaN(wolverine) ? "no Wolverine in this run" : $"{Times(ceiling / wolverine)} {ContenderFactory.Label(ContenderKind.Wolverine)} (issue 16's target for the full pipeline: 5x)")}; full pipeline / ceiling: {pipeline / ceiling:0.00}x."));
         results.WriteFailures(kinds.Select(ContenderFactory.Label).ToArray(), rounds, output);
     }
 

@@ -1,0 +1,448 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Threading.Channels;
+using AsyncQueue.Diagnostics;
+using AsyncQueue.Idempotency;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AsyncQueue.Benchmarks.Contenders;
+
+/// <summary>
+/// A ceiling, not a peer: the full pipeline's features (<see cref="FullPipeline"/>) written by hand around an unbounded
+/// <see cref="Channel{T}"/>, with nothing else. Per job the producer makes the same key string, claims its 128-bit
+/// fingerprint in a table of its own and reads the clock; each reader creates a DI scope from a
+/// <see cref="ServiceProvider"/>, resolves the scoped <see cref="NoOpHandler"/>, calls it inside a try/catch (the retry
+/// policy's happy path), reads the clock twice, records the engine's counters and histograms (the same
+/// <see cref="JobQueueMetrics"/>, listened to by the same <see cref="PipelineMetrics"/>) and disposes the scope.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Why it exists: issue 16 asks the full pipeline for 5x Wolverine. Whether any queue with those features can reach it
+/// on this machine is a question for the same interleaved run: if this contender, which pays for the features and for
+/// nothing else, stays below 5x, the target is bound by the features the issue names; the full pipeline's ratio to it
+/// is what the engine itself costs. Nothing here is meant for the library.
+/// </para>
+/// <para>
+/// The keys keep the engine's guarantee: a claimed key refuses its duplicates while its job is live and, once it
+/// succeeded, for the retention (24 h) unless more than 1,000,000 newer succeeded keys are held (kept to within
+/// 1,024; the engine drops a generation of up to a quarter at a time). Keys are kept in claim order in a ring of
+/// chunks (a fingerprint and the time its job succeeded, written by the reader) and in an open-addressing table of
+/// fingerprints; the producer, under a lock (uncontended with one producer, correct with more), drops keys from the
+/// oldest end: succeeded ones only, expired or beyond the bound. Nothing in either holds a reference for the
+/// collector to trace. A job whose every attempt fails releases its key, as the engine does when it dead-letters.
+/// </para>
+/// </remarks>
+internal sealed class PipelineCeilingContender : IContender
+{
+    private const int RetainedBound = 1_000_000;
+    private const int BoundSlack = 1_024;
+    private const int MaxAttempts = 3;
+    private const long Released = -1;
+
+    private static readonly long Retention = (long)(TimeSpan.FromHours(24).TotalSeconds * Stopwatch.Frequency);
+    private static readonly double SecondsPerTimestamp = 1.0 / Stopwatch.Frequency;
+    private static readonly string Kind = JobHandlerDescriptorKind();
+    private static readonly KeyValuePair<string, object?> SystemTag = JobQueueMetrics.SystemTag;
+    private static readonly KeyValuePair<string, object?> QueueTag = JobQueueMetrics.QueueTag(Kind);
+    private static readonly KeyValuePair<string, object?> KindTag = JobQueueMetrics.KindTag(Kind);
+    private static readonly KeyValuePair<string, object?> SendTag = JobQueueMetrics.OperationTag(JobQueueMetrics.SendOperation);
+    private static readonly KeyValuePair<string, object?> ProcessTag = JobQueueMetrics.OperationTag(JobQueueMetrics.ProcessOperation);
+
+    private readonly Channel<Item> _channel = Channel.CreateUnbounded<Item>();
+    private readonly ServiceProvider _services;
+    private readonly IServiceScopeFactory _scopes;
+    private readonly JobQueueMetrics _metrics;
+    private readonly int _workers;
+    private readonly Lock _gate = new();
+    private readonly KeyTable _keys = new();
+    private readonly Queue<Chunk> _chunks = new();
+    private readonly Stack<Chunk> _free = new();
+
+    // Jobs succeeded, one counter per reader, 128 bytes apart: the producer sums them to know how many keys it retains.
+    private readonly long[] _succeeded;
+    private Task[] _loops = [];
+    private long _sequence;
+
+    // The ring, under _gate: the newest entry's chunk and the next free index in it; the oldest entry's index in _chunks.Peek().
+    private Chunk _head;
+    private int _headIndex;
+    private int _tailIndex;
+    private long _claimed;
+    private long _dropped;
+    private long _droppedRetained;
+    private long _succeededSeen;
+    private long _succeededSeenAt;
+
+    public PipelineCeilingContender(int workers)
+    {
+        _workers = workers;
+        _succeeded = new long[(workers + 1) * 16];
+        var services = new ServiceCollection();
+        services.AddSingleton(Completion);
+        services.AddScoped<IJobHandler<Job>, NoOpHandler>();
+        services.AddMetrics();
+        services.AddSingleton<PipelineMetrics>();
+        _services = services.BuildServiceProvider();
+        _services.GetRequiredService<PipelineMetrics>();
+        _scopes = _services.GetRequiredService<IServiceScopeFactory>();
+        _metrics = new JobQueueMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
+        _head = new Chunk();
+        _chunks.Enqueue(_head);
+    }
+
+    public Completion Completion { get; } = new();
+
+    public Task StartAsync()
+    {
+        _loops = [.. Enumerable.Range(0, _workers).Select(worker => Task.Run(() => ReadLoopAsync(worker)))];
+        return Task.CompletedTask;
+    }
+
+    public ValueTask EnqueueAsync(Job job)
+    {
+        // The key the full pipeline's producer makes (FullPipeline.EnqueueOptions), from a sequence of this contender's own.
+        var key = string.Create(CultureInfo.InvariantCulture, $"job-{Interlocked.Increment(ref _sequence)}");
+        var hash = KeyHash.Of(key);
+        var now = Stopwatch.GetTimestamp();
+        Chunk chunk;
+        int index;
+        lock (_gate)
+        {
+            DropOldKeys(now);
+            if (!_keys.TryAdd(hash.Low, hash.High | 1))
+            {
+                _metrics.CountSent(Kind, 1, error: null);
+                if (_metrics.Duplicates.Enabled)
+                {
+                    _metrics.Duplicates.Add(1, SystemTag, QueueTag, KindTag);
+                }
+
+                return default;
+            }
+
+            (chunk, index) = Append(hash.Low, hash.High | 1);
+        }
+
+        if (_metrics.SentMessages.Enabled)
+        {
+            _metrics.SentMessages.Add(1, SystemTag, QueueTag, SendTag);
+        }
+
+        if (_metrics.Enqueued.Enabled)
+        {
+            _metrics.Enqueued.Add(1, SystemTag, QueueTag, KindTag);
+        }
+
+        var item = new Item(job, now, chunk, index, 1);
+        return _channel.Writer.TryWrite(item) ? default : _channel.Writer.WriteAsync(item);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _channel.Writer.TryComplete();
+        await Task.WhenAll(_loops);
+        _metrics.Dispose();
+        await _services.DisposeAsync();
+    }
+
+    private static string JobHandlerDescriptorKind() => AsyncQueue.Engine.JobHandlerDescriptor.KindOf(typeof(Job));
+
+    private async Task ReadLoopAsync(int worker)
+    {
+        var reader = _channel.Reader;
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            while (reader.TryRead(out var item))
+            {
+                var attempt = RunAsync(item, worker);
+                if (!attempt.IsCompletedSuccessfully)
+                {
+                    await attempt.ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    /// <summary>One attempt; no state machine unless the handler or the scope's disposal completes later, or the handler throws.</summary>
+    private ValueTask RunAsync(Item item, int worker)
+    {
+        if (_metrics.ConsumedMessages.Enabled)
+        {
+            _metrics.ConsumedMessages.Add(1, SystemTag, QueueTag, ProcessTag);
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        if (_metrics.QueueWait.Enabled)
+        {
+            _metrics.QueueWait.Record(Math.Max(0, (started - item.EnqueuedAt) * SecondsPerTimestamp), SystemTag, QueueTag, KindTag);
+        }
+
+        var scope = _scopes.CreateAsyncScope();
+        ValueTask attempt;
+        try
+        {
+            attempt = new ValueTask(scope.ServiceProvider.GetRequiredService<IJobHandler<Job>>().HandleAsync(item.Job, default, CancellationToken.None));
+        }
+#pragma warning disable CA1031 // As in the engine: a handler that throws fails its attempt, whatever it throws.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            attempt = ValueTask.FromException(ex);
+        }
+
+        if (attempt.IsCompletedSuccessfully)
+        {
+            var disposing = scope.DisposeAsync();
+            if (disposing.IsCompletedSuccessfully)
+            {
+                Succeed(item, started, worker);
+                return default;
+            }
+        }
+
+        return FinishAsync(attempt, scope, item, started, worker);
+    }
+
+    private async ValueTask FinishAsync(ValueTask attempt, AsyncServiceScope scope, Item item, long started, int worker)
+    {
+        try
+        {
+            await attempt.ConfigureAwait(false);
+        }
+#pragma warning disable CA1031 // As above.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            await scope.DisposeAsync().ConfigureAwait(false);
+            await FailAsync(item, ex).ConfigureAwait(false);
+            return;
+        }
+
+        await scope.DisposeAsync().ConfigureAwait(false);
+        Succeed(item, started, worker);
+    }
+
+    private void Succeed(Item item, long started, int worker)
+    {
+        var ended = Stopwatch.GetTimestamp();
+        if (_metrics.Completed.Enabled)
+        {
+            _metrics.Completed.Add(1, SystemTag, QueueTag, KindTag);
+        }
+
+        if (_metrics.EndToEnd.Enabled)
+        {
+            _metrics.EndToEnd.Record((ended - item.EnqueuedAt) * SecondsPerTimestamp, SystemTag, QueueTag, KindTag);
+        }
+
+        if (_metrics.ProcessDuration.Enabled)
+        {
+            _metrics.ProcessDuration.Record((ended - started) * SecondsPerTimestamp, new TagList { SystemTag, QueueTag, KindTag, ProcessTag });
+        }
+
+        // The key is retained from here: the producer may drop it once it is expired or beyond the bound.
+        ref var succeeded = ref _succeeded[(worker + 1) * 16];
+        Volatile.Write(ref succeeded, succeeded + 1);
+        Volatile.Write(ref item.Chunk.Entries[item.Index].SucceededAt, ended);
+    }
+
+    /// <summary>The retry policy's other path (never taken here): three attempts, exponential from 10 ms, then the key released.</summary>
+    private async Task FailAsync(Item item, Exception exception)
+    {
+        if (_metrics.FailedAttempts.Enabled)
+        {
+            _metrics.FailedAttempts.Add(1, new TagList { SystemTag, QueueTag, KindTag, JobQueueMetrics.ErrorTypeTag(exception) });
+        }
+
+        if (item.Attempt < MaxAttempts)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(10 << (item.Attempt - 1))).ConfigureAwait(false);
+            await _channel.Writer.WriteAsync(item with { Attempt = item.Attempt + 1 }).ConfigureAwait(false);
+            return;
+        }
+
+        lock (_gate)
+        {
+            ref var entry = ref item.Chunk.Entries[item.Index];
+            _keys.Remove(entry.Low, entry.High);
+            Volatile.Write(ref entry.SucceededAt, Released);
+        }
+    }
+
+    /// <summary>Under <see cref="_gate"/>: drops the oldest keys while their jobs succeeded and they expired or exceed the bound.</summary>
+    private void DropOldKeys(long now)
+    {
+        while (_claimed > _dropped)
+        {
+            if (_tailIndex == Chunk.Size)
+            {
+                // The oldest chunk is spent, and a newer one holds the next entry: no reader writes to it any more.
+                _free.Push(_chunks.Dequeue());
+                _tailIndex = 0;
+            }
+
+            ref var oldest = ref _chunks.Peek().Entries[_tailIndex];
+            var succeededAt = Volatile.Read(ref oldest.SucceededAt);
+            if (succeededAt == 0)
+            {
+                // A live key is never dropped, and nothing newer before it.
+                return;
+            }
+
+            if (succeededAt != Released)
+            {
+                if (now - succeededAt <= Retention && !BeyondBound())
+                {
+                    return;
+                }
+
+                _keys.Remove(oldest.Low, oldest.High);
+                _droppedRetained++;
+            }
+
+            _tailIndex++;
+            _dropped++;
+        }
+    }
+
+    /// <summary>Whether more than <see cref="RetainedBound"/> succeeded keys are held; counted from the readers' counters at most once per <see cref="BoundSlack"/> claims.</summary>
+    private bool BeyondBound()
+    {
+        if (_succeededSeen - _droppedRetained > RetainedBound)
+        {
+            return true;
+        }
+
+        if (_claimed - _succeededSeenAt < BoundSlack)
+        {
+            return false;
+        }
+
+        long succeeded = 0;
+        for (var worker = 0; worker < _workers; worker++)
+        {
+            succeeded += Volatile.Read(ref _succeeded[(worker + 1) * 16]);
+        }
+
+        _succeededSeen = succeeded;
+        _succeededSeenAt = _claimed;
+        return _succeededSeen - _droppedRetained > RetainedBound;
+    }
+
+    /// <summary>Under <see cref="_gate"/>: the newest entry of the ring.</summary>
+    private (Chunk Chunk, int Index) Append(ulong low, ulong high)
+    {
+        if (_headIndex == Chunk.Size)
+        {
+            _head = _free.Count > 0 ? _free.Pop() : new Chunk();
+            _chunks.Enqueue(_head);
+            _headIndex = 0;
+        }
+
+        ref var entry = ref _head.Entries[_headIndex];
+        entry.Low = low;
+        entry.High = high;
+        entry.SucceededAt = 0;
+        _claimed++;
+        return (_head, _headIndex++);
+    }
+
+    /// <summary>A job in the channel: the job, its enqueue timestamp, its key's entry in the ring, its attempt.</summary>
+    private readonly record struct Item(Job Job, long EnqueuedAt, Chunk Chunk, int Index, int Attempt);
+
+    /// <summary>A key in the ring: its fingerprint and when its job succeeded (0 while live, <see cref="Released"/> if released).</summary>
+    private struct Entry
+    {
+        public ulong Low;
+        public ulong High;
+        public long SucceededAt;
+    }
+
+    private sealed class Chunk
+    {
+        public const int Size = 1 << 16;
+
+        public readonly Entry[] Entries = new Entry[Size];
+    }
+
+    /// <summary>
+    /// A set of fingerprints: open addressing with linear probing, at most half full, deletion by shifting back the
+    /// entries after the removed one (no tombstones). A stored fingerprint's high word is odd, so zero means empty.
+    /// </summary>
+    private sealed class KeyTable
+    {
+        private Slot[] _slots = new Slot[1 << 16];
+        private int _count;
+
+        public bool TryAdd(ulong low, ulong high)
+        {
+            if (_count >= _slots.Length / 2)
+            {
+                Grow();
+            }
+
+            var mask = _slots.Length - 1;
+            for (var i = (int)low & mask; ; i = (i + 1) & mask)
+            {
+                ref var slot = ref _slots[i];
+                if (slot.High == 0)
+                {
+                    slot.Low = low;
+                    slot.High = high;
+                    _count++;
+                    return true;
+                }
+
+                if (slot.Low == low && slot.High == high)
+                {
+                    return false;
+                }
+            }
+        }
+
+        public void Remove(ulong low, ulong high)
+        {
+            var mask = _slots.Length - 1;
+            var i = (int)low & mask;
+            while (_slots[i].Low != low || _slots[i].High != high)
+            {
+                i = (i + 1) & mask;
+            }
+
+            // Shift back each following entry of the run that may move into the hole without leaving its home behind it.
+            for (var j = (i + 1) & mask; _slots[j].High != 0; j = (j + 1) & mask)
+            {
+                var home = (int)_slots[j].Low & mask;
+                var stays = i <= j ? i < home && home <= j : i < home || home <= j;
+                if (!stays)
+                {
+                    _slots[i] = _slots[j];
+                    i = j;
+                }
+            }
+
+            _slots[i] = default;
+            _count--;
+        }
+
+        private void Grow()
+        {
+            var old = _slots;
+            _slots = new Slot[old.Length * 2];
+            _count = 0;
+            foreach (var slot in old)
+            {
+                if (slot.High != 0)
+                {
+                    TryAdd(slot.Low, slot.High);
+                }
+            }
+        }
+
+        private struct Slot
+        {
+            public ulong Low;
+            public ulong High;
+        }
+    }
+}
