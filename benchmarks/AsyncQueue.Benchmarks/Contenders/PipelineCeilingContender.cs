@@ -31,6 +31,10 @@ namespace AsyncQueue.Benchmarks.Contenders;
 /// oldest end: succeeded ones only, expired or beyond the bound. Nothing in either holds a reference for the
 /// collector to trace. A job whose every attempt fails releases its key, as the engine does when it dead-letters.
 /// </para>
+/// <para>
+/// <c>--measure ... --without scope,idempotency,metrics</c> switches its parts off as it does the full pipeline's
+/// (<see cref="FullPipeline.Without"/>): a singleton handler resolved once, no key, no listener (so no clock read).
+/// </para>
 /// </remarks>
 internal sealed class PipelineCeilingContender : IContender
 {
@@ -51,6 +55,8 @@ internal sealed class PipelineCeilingContender : IContender
     private readonly Channel<Item> _channel = Channel.CreateUnbounded<Item>();
     private readonly ServiceProvider _services;
     private readonly IServiceScopeFactory _scopes;
+    private readonly IJobHandler<Job>? _singleton;
+    private readonly bool _keyed = !FullPipeline.Without.Contains("idempotency");
     private readonly JobQueueMetrics _metrics;
     private readonly int _workers;
     private readonly Lock _gate = new();
@@ -83,8 +89,13 @@ internal sealed class PipelineCeilingContender : IContender
         services.AddMetrics();
         services.AddSingleton<PipelineMetrics>();
         _services = services.BuildServiceProvider();
-        _services.GetRequiredService<PipelineMetrics>();
+        if (!FullPipeline.Without.Contains("metrics"))
+        {
+            _services.GetRequiredService<PipelineMetrics>();
+        }
+
         _scopes = _services.GetRequiredService<IServiceScopeFactory>();
+        _singleton = FullPipeline.ScopePerJob ? null : new NoOpHandler(Completion);
         _metrics = new JobQueueMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         _head = new Chunk();
         _chunks.Enqueue(_head);
@@ -101,9 +112,14 @@ internal sealed class PipelineCeilingContender : IContender
     public ValueTask EnqueueAsync(Job job)
     {
         // The key the full pipeline's producer makes (FullPipeline.EnqueueOptions), from a sequence of this contender's own.
+        var now = _metrics.TimingEnabled ? Stopwatch.GetTimestamp() : 0;
+        if (!_keyed)
+        {
+            return Send(new Item(job, now, _head, 0, 1));
+        }
+
         var key = string.Create(CultureInfo.InvariantCulture, $"job-{Interlocked.Increment(ref _sequence)}");
         var hash = KeyHash.Of(key);
-        var now = Stopwatch.GetTimestamp();
         Chunk chunk;
         int index;
         lock (_gate)
@@ -123,18 +139,7 @@ internal sealed class PipelineCeilingContender : IContender
             (chunk, index) = Append(hash.Low, hash.High | 1);
         }
 
-        if (_metrics.SentMessages.Enabled)
-        {
-            _metrics.SentMessages.Add(1, SystemTag, QueueTag, SendTag);
-        }
-
-        if (_metrics.Enqueued.Enabled)
-        {
-            _metrics.Enqueued.Add(1, SystemTag, QueueTag, KindTag);
-        }
-
-        var item = new Item(job, now, chunk, index, 1);
-        return _channel.Writer.TryWrite(item) ? default : _channel.Writer.WriteAsync(item);
+        return Send(new Item(job, now, chunk, index, 1));
     }
 
     public async ValueTask DisposeAsync()
@@ -146,6 +151,21 @@ internal sealed class PipelineCeilingContender : IContender
     }
 
     private static string JobHandlerDescriptorKind() => AsyncQueue.Engine.JobHandlerDescriptor.KindOf(typeof(Job));
+
+    private ValueTask Send(Item item)
+    {
+        if (_metrics.SentMessages.Enabled)
+        {
+            _metrics.SentMessages.Add(1, SystemTag, QueueTag, SendTag);
+        }
+
+        if (_metrics.Enqueued.Enabled)
+        {
+            _metrics.Enqueued.Add(1, SystemTag, QueueTag, KindTag);
+        }
+
+        return _channel.Writer.TryWrite(item) ? default : _channel.Writer.WriteAsync(item);
+    }
 
     private async Task ReadLoopAsync(int worker)
     {
@@ -171,17 +191,19 @@ internal sealed class PipelineCeilingContender : IContender
             _metrics.ConsumedMessages.Add(1, SystemTag, QueueTag, ProcessTag);
         }
 
-        var started = Stopwatch.GetTimestamp();
+        var started = _metrics.TimingEnabled ? Stopwatch.GetTimestamp() : 0;
         if (_metrics.QueueWait.Enabled)
         {
             _metrics.QueueWait.Record(Math.Max(0, (started - item.EnqueuedAt) * SecondsPerTimestamp), SystemTag, QueueTag, KindTag);
         }
 
-        var scope = _scopes.CreateAsyncScope();
+        // --without scope: the singleton handler, no scope.
+        AsyncServiceScope? scope = _singleton is null ? _scopes.CreateAsyncScope() : null;
         ValueTask attempt;
         try
         {
-            attempt = new ValueTask(scope.ServiceProvider.GetRequiredService<IJobHandler<Job>>().HandleAsync(item.Job, default, CancellationToken.None));
+            var handler = scope is { } created ? created.ServiceProvider.GetRequiredService<IJobHandler<Job>>() : _singleton!;
+            attempt = new ValueTask(handler.HandleAsync(item.Job, default, CancellationToken.None));
         }
 #pragma warning disable CA1031 // As in the engine: a handler that throws fails its attempt, whatever it throws.
         catch (Exception ex)
@@ -190,20 +212,22 @@ internal sealed class PipelineCeilingContender : IContender
             attempt = ValueTask.FromException(ex);
         }
 
-        if (attempt.IsCompletedSuccessfully)
+        if (!attempt.IsCompletedSuccessfully)
         {
-            var disposing = scope.DisposeAsync();
-            if (disposing.IsCompletedSuccessfully)
-            {
-                Succeed(item, started, worker);
-                return default;
-            }
+            return FinishAsync(attempt, scope, item, started, worker);
         }
 
-        return FinishAsync(attempt, scope, item, started, worker);
+        var disposing = scope?.DisposeAsync() ?? default;
+        if (!disposing.IsCompletedSuccessfully)
+        {
+            return SucceedAfterAsync(disposing, item, started, worker);
+        }
+
+        Succeed(item, started, worker);
+        return default;
     }
 
-    private async ValueTask FinishAsync(ValueTask attempt, AsyncServiceScope scope, Item item, long started, int worker)
+    private async ValueTask FinishAsync(ValueTask attempt, AsyncServiceScope? scope, Item item, long started, int worker)
     {
         try
         {
@@ -213,18 +237,27 @@ internal sealed class PipelineCeilingContender : IContender
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            await scope.DisposeAsync().ConfigureAwait(false);
+            if (scope is { } created)
+            {
+                await created.DisposeAsync().ConfigureAwait(false);
+            }
+
             await FailAsync(item, ex).ConfigureAwait(false);
             return;
         }
 
-        await scope.DisposeAsync().ConfigureAwait(false);
+        await SucceedAfterAsync(scope?.DisposeAsync() ?? default, item, started, worker).ConfigureAwait(false);
+    }
+
+    private async ValueTask SucceedAfterAsync(ValueTask disposing, Item item, long started, int worker)
+    {
+        await disposing.ConfigureAwait(false);
         Succeed(item, started, worker);
     }
 
     private void Succeed(Item item, long started, int worker)
     {
-        var ended = Stopwatch.GetTimestamp();
+        var ended = _metrics.TimingEnabled ? Stopwatch.GetTimestamp() : 1;
         if (_metrics.Completed.Enabled)
         {
             _metrics.Completed.Add(1, SystemTag, QueueTag, KindTag);
@@ -241,6 +274,11 @@ internal sealed class PipelineCeilingContender : IContender
         }
 
         // The key is retained from here: the producer may drop it once it is expired or beyond the bound.
+        if (!_keyed)
+        {
+            return;
+        }
+
         ref var succeeded = ref _succeeded[(worker + 1) * 16];
         Volatile.Write(ref succeeded, succeeded + 1);
         Volatile.Write(ref item.Chunk.Entries[item.Index].SucceededAt, ended);
@@ -258,6 +296,11 @@ internal sealed class PipelineCeilingContender : IContender
         {
             await Task.Delay(TimeSpan.FromMilliseconds(10 << (item.Attempt - 1))).ConfigureAwait(false);
             await _channel.Writer.WriteAsync(item with { Attempt = item.Attempt + 1 }).ConfigureAwait(false);
+            return;
+        }
+
+        if (!_keyed)
+        {
             return;
         }
 

@@ -4,7 +4,7 @@ using AsyncQueue.Benchmarks.Contenders;
 namespace AsyncQueue.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable]</c> (or the older
+/// <c>--interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable] [--without PART,...]</c> (or the older
 /// <c>--interleave WORKERS ROUNDS</c>): the headline comparison. The steady scenario for <c>Channel&lt;T&gt;</c>, the
 /// engine (no-op singleton handler), the full pipeline and the peers, at 1 and 2 workers, then the durable stores at
 /// their defaults (<see cref="DurableInterleaved"/>); the contenders take turns in one process, round after round, in
@@ -34,6 +34,9 @@ internal static class Interleaved
             : DefaultRounds;
         var part = Cli.Option(args, "--part") is { } named ? Cli.Scenario(named, "--part", "memory", "durable") : null;
         var peers = !args.Contains("--no-peers");
+
+        // The full pipeline and its ceiling without some of their parts, to see what bounds the ceiling: --without idempotency.
+        FullPipeline.ReadWithout(args);
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"AsyncQueue benchmarks, interleaved: {rounds} rounds, {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}; `{string.Join(' ', args)}`."));
         if (part is null or "memory")
