@@ -26,10 +26,13 @@ namespace AsyncQueue.Benchmarks.Contenders;
 /// The keys keep the engine's guarantee: a claimed key refuses its duplicates while its job is live and, once it
 /// succeeded, for the retention (24 h) unless more than 1,000,000 newer succeeded keys are held (kept to within
 /// 1,024; the engine drops a generation of up to a quarter at a time). Keys are kept in claim order in a ring of
-/// chunks (a fingerprint and the time its job succeeded, written by the reader) and in an open-addressing table of
-/// fingerprints; the producer, under a lock (uncontended with one producer, correct with more), drops keys from the
-/// oldest end: succeeded ones only, expired or beyond the bound. Nothing in either holds a reference for the
-/// collector to trace. A job whose every attempt fails releases its key, as the engine does when it dead-letters.
+/// chunks (the 128-bit fingerprint and the time its job succeeded, written by the reader), and the producer, under a
+/// lock (uncontended with one producer, correct with more), drops keys from the oldest end: succeeded ones only,
+/// expired or beyond the bound. An index finds a key's entry: buckets of one cache line, seven words each of a 31-bit
+/// tag of the fingerprint and the claim's number, so a claim reads and writes one line far out of cache; a word whose
+/// claim was dropped from the ring is free, so nothing is ever removed from the index, and a tag that matches is
+/// checked against the ring's full fingerprint. Nothing in either holds a reference for the collector to trace. A
+/// job whose every attempt fails releases its key, as the engine does when it dead-letters.
 /// </para>
 /// <para>
 /// <c>--measure ... --without scope,idempotency,metrics</c> switches its parts off as it does the full pipeline's
@@ -60,8 +63,8 @@ internal sealed class PipelineCeilingContender : IContender
     private readonly JobQueueMetrics _metrics;
     private readonly int _workers;
     private readonly Lock _gate = new();
-    private readonly KeyTable _keys = new();
     private readonly Queue<Chunk> _chunks = new();
+    private readonly Dictionary<long, Chunk> _chunkByNumber = [];
     private readonly Stack<Chunk> _free = new();
 
     // Jobs succeeded, one counter per reader, 128 bytes apart: the producer sums them to know how many keys it retains.
@@ -78,6 +81,11 @@ internal sealed class PipelineCeilingContender : IContender
     private long _droppedRetained;
     private long _succeededSeen;
     private long _succeededSeenAt;
+
+    // The index, under _gate: buckets of 8 words (one cache line); word 0 is 1 once an add passed the bucket full.
+    private long[] _index = new long[(1 << 16) * 8];
+    private int _bucketMask = (1 << 16) - 1;
+    private int _passedFull;
 
     public PipelineCeilingContender(int workers)
     {
@@ -99,6 +107,7 @@ internal sealed class PipelineCeilingContender : IContender
         _metrics = new JobQueueMetrics(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>());
         _head = new Chunk();
         _chunks.Enqueue(_head);
+        _chunkByNumber.Add(0, _head);
     }
 
     public Completion Completion { get; } = new();
@@ -125,7 +134,7 @@ internal sealed class PipelineCeilingContender : IContender
         lock (_gate)
         {
             DropOldKeys(now);
-            if (!_keys.TryAdd(hash.Low, hash.High | 1))
+            if (!TryIndex(hash, now))
             {
                 _metrics.CountSent(Kind, 1, error: null);
                 if (_metrics.Duplicates.Enabled)
@@ -136,7 +145,7 @@ internal sealed class PipelineCeilingContender : IContender
                 return default;
             }
 
-            (chunk, index) = Append(hash.Low, hash.High | 1);
+            (chunk, index) = Append(hash.Low, hash.High);
         }
 
         return Send(new Item(job, now, chunk, index, 1));
@@ -304,12 +313,8 @@ internal sealed class PipelineCeilingContender : IContender
             return;
         }
 
-        lock (_gate)
-        {
-            ref var entry = ref item.Chunk.Entries[item.Index];
-            _keys.Remove(entry.Low, entry.High);
-            Volatile.Write(ref entry.SucceededAt, Released);
-        }
+        // The index keeps its word: a match finds the entry released.
+        Volatile.Write(ref item.Chunk.Entries[item.Index].SucceededAt, Released);
     }
 
     /// <summary>Under <see cref="_gate"/>: drops the oldest keys while their jobs succeeded and they expired or exceed the bound.</summary>
@@ -320,7 +325,9 @@ internal sealed class PipelineCeilingContender : IContender
             if (_tailIndex == Chunk.Size)
             {
                 // The oldest chunk is spent, and a newer one holds the next entry: no reader writes to it any more.
-                _free.Push(_chunks.Dequeue());
+                var spent = _chunks.Dequeue();
+                _chunkByNumber.Remove((_dropped >> 16) - 1);
+                _free.Push(spent);
                 _tailIndex = 0;
             }
 
@@ -339,7 +346,6 @@ internal sealed class PipelineCeilingContender : IContender
                     return;
                 }
 
-                _keys.Remove(oldest.Low, oldest.High);
                 _droppedRetained++;
             }
 
@@ -379,6 +385,7 @@ internal sealed class PipelineCeilingContender : IContender
         {
             _head = _free.Count > 0 ? _free.Pop() : new Chunk();
             _chunks.Enqueue(_head);
+            _chunkByNumber.Add(_claimed >> 16, _head);
             _headIndex = 0;
         }
 
@@ -409,83 +416,116 @@ internal sealed class PipelineCeilingContender : IContender
     }
 
     /// <summary>
-    /// A set of fingerprints: open addressing with linear probing, at most half full, deletion by shifting back the
-    /// entries after the removed one (no tombstones). A stored fingerprint's high word is odd, so zero means empty.
+    /// Under <see cref="_gate"/>: false when a held key has this fingerprint; else indexes it as the claim about to be
+    /// appended. Its bucket, and the buckets after it while an add passed them full, hold every word of its key.
     /// </summary>
-    private sealed class KeyTable
+    private bool TryIndex(KeyHash hash, long now)
     {
-        private Slot[] _slots = new Slot[1 << 16];
-        private int _count;
-
-        public bool TryAdd(ulong low, ulong high)
+        var held = _claimed - _dropped;
+        if ((held + 1) * 3 > (long)(_bucketMask + 1) * 7 || _passedFull > (_bucketMask + 1) / 64)
         {
-            if (_count >= _slots.Length / 2)
-            {
-                Grow();
-            }
+            Rebuild((held + 1) * 3 > (long)(_bucketMask + 1) * 7 ? (_bucketMask + 1) * 2 : _bucketMask + 1);
+        }
 
-            var mask = _slots.Length - 1;
-            for (var i = (int)low & mask; ; i = (i + 1) & mask)
+        var tag = Tag(hash.High);
+        var bucket = (int)hash.Low & _bucketMask;
+        var free = -1;
+        while (true)
+        {
+            var first = bucket * 8;
+            for (var word = first + 1; word < first + 8; word++)
             {
-                ref var slot = ref _slots[i];
-                if (slot.High == 0)
+                var value = _index[word];
+                if (!IsHeld(value))
                 {
-                    slot.Low = low;
-                    slot.High = high;
-                    _count++;
-                    return true;
+                    free = free < 0 ? word : free;
                 }
-
-                if (slot.Low == low && slot.High == high)
+                else if ((uint)(value >> 32) == tag && Holds(NumberOf(value), hash, now))
                 {
                     return false;
                 }
             }
-        }
 
-        public void Remove(ulong low, ulong high)
-        {
-            var mask = _slots.Length - 1;
-            var i = (int)low & mask;
-            while (_slots[i].Low != low || _slots[i].High != high)
+            if (_index[first] == 0)
             {
-                i = (i + 1) & mask;
+                break;
             }
 
-            // Shift back each following entry of the run that may move into the hole without leaving its home behind it.
-            for (var j = (i + 1) & mask; _slots[j].High != 0; j = (j + 1) & mask)
+            bucket = (bucket + 1) & _bucketMask;
+        }
+
+        if (free < 0)
+        {
+            free = FreeWordAfter(bucket);
+        }
+
+        _index[free] = ((long)tag << 32) | (uint)(_claimed + 1);
+        return true;
+    }
+
+    /// <summary>The first free word in the buckets after <paramref name="bucket"/>, which is full, marking each full one passed.</summary>
+    private int FreeWordAfter(int bucket)
+    {
+        while (true)
+        {
+            if (_index[bucket * 8] == 0)
             {
-                var home = (int)_slots[j].Low & mask;
-                var stays = i <= j ? i < home && home <= j : i < home || home <= j;
-                if (!stays)
+                _index[bucket * 8] = 1;
+                _passedFull++;
+            }
+
+            bucket = (bucket + 1) & _bucketMask;
+            for (var word = (bucket * 8) + 1; word < (bucket * 8) + 8; word++)
+            {
+                if (!IsHeld(_index[word]))
                 {
-                    _slots[i] = _slots[j];
-                    i = j;
+                    return word;
                 }
             }
-
-            _slots[i] = default;
-            _count--;
-        }
-
-        private void Grow()
-        {
-            var old = _slots;
-            _slots = new Slot[old.Length * 2];
-            _count = 0;
-            foreach (var slot in old)
-            {
-                if (slot.High != 0)
-                {
-                    TryAdd(slot.Low, slot.High);
-                }
-            }
-        }
-
-        private struct Slot
-        {
-            public ulong Low;
-            public ulong High;
         }
     }
+
+    /// <summary>A new index of <paramref name="buckets"/> buckets with the words of the claims the ring holds: when the index is a third full, or too many buckets were passed full.</summary>
+    private void Rebuild(int buckets)
+    {
+        _index = new long[buckets * 8];
+        _bucketMask = buckets - 1;
+        _passedFull = 0;
+        for (var number = _dropped + 1; number <= _claimed; number++)
+        {
+            ref readonly var entry = ref EntryAt(number);
+            var bucket = (int)entry.Low & _bucketMask;
+            var free = -1;
+            for (var word = (bucket * 8) + 1; word < (bucket * 8) + 8 && free < 0; word++)
+            {
+                free = _index[word] == 0 ? word : -1;
+            }
+
+            _index[free < 0 ? FreeWordAfter(bucket) : free] = ((long)Tag(entry.High) << 32) | (uint)number;
+        }
+    }
+
+    /// <summary>Whether an index word is a claim the ring still holds (numbers after <see cref="_dropped"/>, up to <see cref="_claimed"/>).</summary>
+    private bool IsHeld(long value) => value != 0 && (uint)((uint)_claimed - (uint)value) < (ulong)(_claimed - _dropped);
+
+    /// <summary>The claim number of a held word, from its low 32 bits.</summary>
+    private long NumberOf(long value) => _claimed - (uint)((uint)_claimed - (uint)value);
+
+    /// <summary>Whether claim <paramref name="number"/> is this key's and still holds it: live, or succeeded within the retention.</summary>
+    private bool Holds(long number, KeyHash hash, long now)
+    {
+        ref var entry = ref EntryAt(number);
+        if (entry.Low != hash.Low || entry.High != hash.High)
+        {
+            return false;
+        }
+
+        var succeededAt = Volatile.Read(ref entry.SucceededAt);
+        return succeededAt == 0 || (succeededAt != Released && now - succeededAt <= Retention);
+    }
+
+    private ref Entry EntryAt(long number) => ref _chunkByNumber[(number - 1) >> 16].Entries[(number - 1) & (Chunk.Size - 1)];
+
+    /// <summary>A word's tag: 31 bits of the fingerprint's high half (the bucket comes from the low half), never 0.</summary>
+    private static uint Tag(ulong high) => (uint)(high >> 32) | 1;
 }
