@@ -36,7 +36,8 @@ namespace AsyncQueue.Benchmarks.Contenders;
 /// </para>
 /// <para>
 /// <c>--measure ... --without scope,idempotency,metrics</c> switches its parts off as it does the full pipeline's
-/// (<see cref="FullPipeline.Without"/>): a singleton handler resolved once, no key, no listener (so no clock read).
+/// (<see cref="FullPipeline.Without"/>): a singleton handler resolved once, no key, no listener (so no clock read;
+/// without a clock, retained keys leave by the bound only).
 /// </para>
 /// </remarks>
 internal sealed class PipelineCeilingContender : IContender
@@ -120,13 +121,13 @@ internal sealed class PipelineCeilingContender : IContender
 
     public ValueTask EnqueueAsync(Job job)
     {
-        // The key the full pipeline's producer makes (FullPipeline.EnqueueOptions), from a sequence of this contender's own.
         var now = _metrics.TimingEnabled ? Stopwatch.GetTimestamp() : 0;
         if (!_keyed)
         {
             return Send(new Item(job, now, _head, 0, 1));
         }
 
+        // The key the full pipeline's producer makes (FullPipeline.EnqueueOptions), from a sequence of this contender's own.
         var key = string.Create(CultureInfo.InvariantCulture, $"job-{Interlocked.Increment(ref _sequence)}");
         var hash = KeyHash.Of(key);
         Chunk chunk;
