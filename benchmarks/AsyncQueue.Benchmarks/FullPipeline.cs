@@ -20,10 +20,24 @@ internal static class FullPipeline
     public static readonly IReadOnlyList<string> Parts = ["scope", "retry", "idempotency", "metrics"];
 
     /// <summary>
-    /// Gets or sets the parts switched off (<c>--measure ... --without scope,metrics</c>), to measure what each one
-    /// costs. Empty, so everything on, in every benchmark.
+    /// Gets or sets the parts switched off (<c>--measure ... --without scope,metrics</c>, also <c>--interleave</c>), to
+    /// measure what each one costs, in the full pipeline and its hand-built ceiling alike. Empty, so everything on,
+    /// unless given.
     /// </summary>
     public static IReadOnlySet<string> Without { get; set; } = new HashSet<string>();
+
+    /// <summary>Sets <see cref="Without"/> from <c>--without PART,...</c>, if given.</summary>
+    /// <exception cref="UsageException">A part is not one of <see cref="Parts"/>.</exception>
+    public static void ReadWithout(string[] args)
+    {
+        var without = Cli.Option(args, "--without")?.Split(',') ?? [];
+        if (without.FirstOrDefault(part => !Parts.Contains(part)) is { } unknown)
+        {
+            throw new UsageException($"--without: '{unknown}' is not a part of the full pipeline; the parts are {string.Join(", ", Parts)}.");
+        }
+
+        Without = without.ToHashSet();
+    }
 
     /// <summary>Gets a value indicating whether the per-job DI scope is on (the handler is registered scoped).</summary>
     public static bool ScopePerJob => !Without.Contains("scope");

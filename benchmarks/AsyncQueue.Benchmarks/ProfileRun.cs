@@ -25,13 +25,7 @@ internal static class ProfileRun
         var workers = Cli.Int(Arg(3, "2"), "--measure WORKERS");
         var jobs = Cli.Int(Arg(4, "1000000"), "--measure JOBS");
         var runs = Cli.Int(Arg(5, "5"), "--measure RUNS");
-        var without = Cli.Option(args, "--without")?.Split(',') ?? [];
-        if (without.FirstOrDefault(part => !FullPipeline.Parts.Contains(part)) is { } unknown)
-        {
-            throw new UsageException($"--without: '{unknown}' is not a part of the full pipeline; the parts are {string.Join(", ", FullPipeline.Parts)}.");
-        }
-
-        FullPipeline.Without = without.ToHashSet();
+        FullPipeline.ReadWithout(args);
         if (scenario == "sqlite")
         {
             // The SQLite store at its defaults, a steady producer, single enqueues then batches: JOBS each way.
@@ -59,7 +53,7 @@ internal static class ProfileRun
                 break;
         }
 
-        var label = without.Length == 0 ? ContenderFactory.Label(kind) : $"{ContenderFactory.Label(kind)} without {string.Join(",", without)}";
+        var label = FullPipeline.Without.Count == 0 ? ContenderFactory.Label(kind) : $"{ContenderFactory.Label(kind)} without {string.Join(",", FullPipeline.Without)}";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{scenario} {label} {workers}: {result.JobsPerSecond / 1e6:F3} M jobs/s, {result.BytesPerJob:F0} B/job, {result.WakeUpsPerThousandJobs:F2} wake-ups per 1,000 jobs (best of {runs} x {jobs:N0})"));
         return 0;
     }

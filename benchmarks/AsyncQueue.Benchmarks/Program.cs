@@ -10,7 +10,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --profile steady AsyncQueue 20      a loop for dotnet-trace
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure steady AsyncQueue 2       best of 5 runs, for A/B checks
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --measure backlog AsyncQueuePipeline 1 1000000 3 --without scope,metrics   what a pipeline part costs
-// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable]   the headline: contenders taking turns in one process, markdown tables
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable] [--without PART,...]   the headline: contenders taking turns in one process, markdown tables (the memory part includes the full pipeline's hand-built ceiling)
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql 3 [--commit sync|async|both] [--server CONNECTION_STRING]   PostgreSQL store vs Hangfire.PostgreSql
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql-scale 10 [--chunk 50000] [--statements]   PostgreSQL speed as work grows
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --rabbitmq 5 [--jobs N] [--single N] [--prefetch N] [--only LABEL] AsyncQueue.RabbitMQ vs MassTransit and Wolverine on RabbitMQ, one broker

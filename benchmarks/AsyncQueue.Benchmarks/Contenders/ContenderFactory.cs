@@ -33,6 +33,7 @@ public static class ContenderFactory
     {
         ContenderKind.AsyncQueue => new AsyncQueueContender(workers, fullPipeline: false),
         ContenderKind.AsyncQueuePipeline => new AsyncQueueContender(workers, fullPipeline: true),
+        ContenderKind.PipelineCeiling => new PipelineCeilingContender(workers),
         ContenderKind.ChannelUnbounded => new ChannelContender(workers, capacity: null),
         ContenderKind.ChannelBounded => new ChannelContender(workers, capacity: 1024),
         ContenderKind.ConcurrentQueueSemaphore => new ConcurrentQueueContender(workers),
@@ -48,6 +49,7 @@ public static class ContenderFactory
     {
         ContenderKind.AsyncQueue => "AsyncQueue",
         ContenderKind.AsyncQueuePipeline => "AsyncQueue full pipeline",
+        ContenderKind.PipelineCeiling => "ceiling: Channel<T> + the full pipeline's features, hand-built",
         ContenderKind.ChannelUnbounded => "Channel<T> unbounded",
         ContenderKind.ChannelBounded => "Channel<T> bounded 1024",
         ContenderKind.ConcurrentQueueSemaphore => "ConcurrentQueue+SemaphoreSlim",

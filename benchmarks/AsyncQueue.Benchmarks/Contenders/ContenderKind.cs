@@ -9,6 +9,9 @@ public enum ContenderKind
     /// <summary>AsyncQueue with the full pipeline (see <see cref="FullPipeline"/>).</summary>
     AsyncQueuePipeline,
 
+    /// <summary>The full pipeline's features hand-built on an unbounded <see cref="System.Threading.Channels.Channel{T}"/>: a ceiling for it, not a peer (see <see cref="PipelineCeilingContender"/>).</summary>
+    PipelineCeiling,
+
     /// <summary>An unbounded <see cref="System.Threading.Channels.Channel{T}"/> with N reader loops: the reference.</summary>
     ChannelUnbounded,
 

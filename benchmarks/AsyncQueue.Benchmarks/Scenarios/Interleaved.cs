@@ -4,7 +4,7 @@ using AsyncQueue.Benchmarks.Contenders;
 namespace AsyncQueue.Benchmarks.Scenarios;
 
 /// <summary>
-/// <c>--interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable]</c> (or the older
+/// <c>--interleave [--rounds N] [--workers N] [--no-peers] [--part memory|durable] [--without PART,...]</c> (or the older
 /// <c>--interleave WORKERS ROUNDS</c>): the headline comparison. The steady scenario for <c>Channel&lt;T&gt;</c>, the
 /// engine (no-op singleton handler), the full pipeline and the peers, at 1 and 2 workers, then the durable stores at
 /// their defaults (<see cref="DurableInterleaved"/>); the contenders take turns in one process, round after round, in
@@ -34,6 +34,9 @@ internal static class Interleaved
             : DefaultRounds;
         var part = Cli.Option(args, "--part") is { } named ? Cli.Scenario(named, "--part", "memory", "durable") : null;
         var peers = !args.Contains("--no-peers");
+
+        // The full pipeline and its ceiling without some of their parts, to see what bounds the ceiling: --without idempotency.
+        FullPipeline.ReadWithout(args);
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"AsyncQueue benchmarks, interleaved: {rounds} rounds, {TimeProvider.System.GetUtcNow():yyyy-MM-dd HH:mm} UTC, {Environment.ProcessorCount} cores, .NET {Environment.Version}; `{string.Join(' ', args)}`."));
         if (part is null or "memory")
@@ -158,6 +161,7 @@ internal static class Interleaved
             ContenderKind.ChannelUnbounded,
             ContenderKind.AsyncQueue,
             ContenderKind.AsyncQueuePipeline,
+            ContenderKind.PipelineCeiling,
             .. peers ? ContenderFactory.Peers : [],
         ];
         var contenders = kinds.Select(kind => ContenderFactory.Create(kind, workers)).ToArray();
@@ -208,6 +212,12 @@ internal static class Interleaved
         var parks = samples[Array.IndexOf(kinds, ContenderKind.ChannelUnbounded)].Select(s => s.ParksPerThousandJobs ?? 0);
         output.WriteLine();
         output.WriteLine($"Channel<T>'s reader parks per 1,000 jobs, counted in its read loop: {WakeUps(parks)} (each park ends in one of the wake-ups above).");
+        var ceiling = median[Array.IndexOf(kinds, ContenderKind.PipelineCeiling)];
+        var wolverine = Array.IndexOf(kinds, ContenderKind.Wolverine) is var w and >= 0 ? median[w] : double.NaN;
+        output.WriteLine();
+        output.WriteLine(string.Create(
+            CultureInfo.InvariantCulture,
+            $"The full pipeline's ceiling (its features hand-built on Channel<T>, a ceiling, not a peer): {(double.IsNaN(wolverine) ? "no Wolverine in this run" : $"{Times(ceiling / wolverine)} {ContenderFactory.Label(ContenderKind.Wolverine)} (issue 16's target for the full pipeline: 5x)")}; full pipeline / ceiling: {pipeline / ceiling:0.00}x."));
         results.WriteFailures(kinds.Select(ContenderFactory.Label).ToArray(), rounds, output);
     }
 
