@@ -75,23 +75,23 @@ internal sealed class RedisScenario : IAsyncDisposable
     {
         Measure.Result single;
         Measure.Result batched;
+        Costs singleCosts;
+        Costs batchedCosts;
         string version;
         await using (var server = await ThrowawayRedisServer.StartAsync(settings))
         {
-            using (var connection = server.Connect())
-            {
-                version = connection.GetServers()[0].Version.ToString();
-            }
-
+            // INFO is an admin command to the client.
+            using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true");
+            version = connection.GetServers()[0].Version.ToString();
             await using var store = new RedisScenario(server.Configuration, workers);
             await store.StartAsync();
-            single = await WarmThenTimeAsync(counts.Single, () => store.SingleAsync(counts.Single));
-            batched = await WarmThenTimeAsync(counts.Batched, () => store.BatchesAsync(counts.Batched));
+            (single, singleCosts) = await WarmThenCountAsync(connection, counts.Single, () => store.SingleAsync(counts.Single));
+            (batched, batchedCosts) = await WarmThenCountAsync(connection, counts.Batched, () => store.BatchesAsync(counts.Batched));
         }
 
         if (storeOnly)
         {
-            return new Result(version, single, batched, default, default, default, default, default);
+            return new Result(version, single, batched, default, default, default, default, default) { SingleCosts = singleCosts, BatchedCosts = batchedCosts };
         }
 
         Measure.Result strictSingle;
@@ -125,7 +125,64 @@ internal sealed class RedisScenario : IAsyncDisposable
             hangfire = await WarmThenTimeAsync(counts.Hangfire, () => Drive.SteadyAsync(peer, counts.Hangfire));
         }
 
-        return new Result(version, single, batched, strictSingle, strictBatched, bullSingle, bullBatched, hangfire);
+        return new Result(version, single, batched, strictSingle, strictBatched, bullSingle, bullBatched, hangfire) { SingleCosts = singleCosts, BatchedCosts = batchedCosts };
+    }
+
+    /// <summary>
+    /// As <see cref="WarmThenTimeAsync"/>, and what the measured run cost per job: CPU of this process and of
+    /// <c>redis-server</c> (from <c>/proc</c>), script calls and wake-ups published (from <c>INFO commandstats</c>).
+    /// </summary>
+    private static async Task<(Measure.Result Result, Costs Costs)> WarmThenCountAsync(StackExchange.Redis.ConnectionMultiplexer connection, int jobs, Func<Task> body)
+    {
+        await body();
+        var server = connection.GetServers()[0];
+        var pid = int.Parse(server.Info("server").SelectMany(g => g).First(p => p.Key == "process_id").Value, CultureInfo.InvariantCulture);
+        var cpu = new CpuMeter(pid);
+        var (scripts, enqueues, leases, publishes) = Commands(server);
+        var before = cpu.Read();
+        var result = await Measure.TimeAsync(jobs, body);
+        var after = cpu.Read();
+        var (scriptsAfter, enqueuesAfter, leasesAfter, publishesAfter) = Commands(server);
+        var (client, redis) = CpuMeter.PerJob(before, after, jobs);
+        return (result, new Costs(
+            client, redis, (double)(scriptsAfter - scripts) / jobs, (double)(enqueuesAfter - enqueues) / jobs, (double)(leasesAfter - leases) / jobs, (double)(publishesAfter - publishes) / jobs));
+    }
+
+    /// <summary>
+    /// How many script calls (<c>EVALSHA</c> and <c>EVAL</c>) the server has run so far, of them enqueues (the enqueue
+    /// script's one <c>INCRBY</c>), how many jobs the fetch script leased (its <c>HGETALL</c> per job), and how many
+    /// <c>PUBLISH</c>es.
+    /// </summary>
+    private static (long Scripts, long Enqueues, long Leases, long Publishes) Commands(StackExchange.Redis.IServer server)
+    {
+        long scripts = 0, enqueues = 0, leases = 0, publishes = 0;
+        foreach (var stat in server.Info("commandstats").SelectMany(g => g))
+        {
+            // cmdstat_evalsha: calls=N,usec=...
+            var calls = long.Parse(stat.Value.Split(',')[0].Split('=')[1], CultureInfo.InvariantCulture);
+            switch (stat.Key)
+            {
+                case "cmdstat_evalsha" or "cmdstat_eval": scripts += calls; break;
+                case "cmdstat_publish": publishes = calls; break;
+                case "cmdstat_incrby": enqueues = calls; break;
+                case "cmdstat_hgetall": leases = calls; break;
+                default: break;
+            }
+        }
+
+        return (scripts, enqueues, leases, publishes);
+    }
+
+    /// <summary>
+    /// What a measured run of the store cost per job: CPU microseconds of this process and of Redis, script calls (of
+    /// them enqueues; the rest are leases and completions, and now and then a heartbeat), the share of jobs leased by the
+    /// fetch script (rather than by their enqueue), wake-ups published.
+    /// </summary>
+    public readonly record struct Costs(double ClientMicroseconds, double RedisMicroseconds, double ScriptCalls, double Enqueues, double Fetched, double Publishes)
+    {
+        public override string ToString() => string.Create(
+            CultureInfo.InvariantCulture,
+            $"CPU {ClientMicroseconds:F0} us client + {RedisMicroseconds:F0} us Redis, {ScriptCalls:F2} script calls ({Enqueues:F2} enqueue), {Fetched:F2} leased by the fetch script, {Publishes:F2} PUBLISH per job");
     }
 
     private static async Task<Measure.Result> WarmThenTimeAsync(int jobs, Func<Task> body)
@@ -139,10 +196,18 @@ internal sealed class RedisScenario : IAsyncDisposable
         string Version, Measure.Result Single, Measure.Result Batched, Measure.Result StrictSingle, Measure.Result StrictBatched,
         Measure.Result BullMqSingle, Measure.Result BullMqBatched, Measure.Result Hangfire)
     {
+        /// <summary>Gets what the store's single run at its defaults cost per job.</summary>
+        public Costs SingleCosts { get; init; }
+
+        /// <summary>Gets what the store's batched run at its defaults cost per job.</summary>
+        public Costs BatchedCosts { get; init; }
+
         /// <summary>One line per contender, then the ratios against the targets, each line starting with <paramref name="prefix"/>.</summary>
         public IEnumerable<string> Describe(string prefix, Counts counts)
         {
             yield return Line(prefix, $"AsyncQueue.Redis single EnqueueAsync ({counts.Single:N0} jobs) {Single.JobsPerSecond:N0} jobs/s; batches of {Batch:N0} ({counts.Batched:N0} jobs) {Batched.JobsPerSecond:N0} jobs/s (target 30,000)");
+            yield return Line(prefix, $"  per single job: {SingleCosts}, {Single.WakeUpsPerThousandJobs / 1000:F1} thread-pool work items, {Single.BytesPerJob:N0} B allocated");
+            yield return Line(prefix, $"  per batched job: {BatchedCosts}, {Batched.WakeUpsPerThousandJobs / 1000:F2} thread-pool work items, {Batched.BytesPerJob:N0} B allocated");
             if (Hangfire.JobsPerSecond == 0)
             {
                 // --store-only: the store at its defaults, nothing to compare with.
