@@ -12,7 +12,8 @@ done
 echo "bench $bp" >> "$out"
 while kill -0 "$bp" 2>/dev/null; do
   for rp in $(pgrep -P "$bp" redis-server); do
-    port=$(tr '\0' ' ' < /proc/$rp/cmdline | grep -o -- '--port [0-9]*' | awk '{print $2}')
+    # redis-server rewrites its command line to 'redis-server 127.0.0.1:PORT'.
+    port=$(tr '\0' ' ' < /proc/$rp/cmdline | grep -o ':[0-9]*' | head -1 | tr -d ':')
     rc=$(awk '{print $14+$15}' /proc/$rp/stat 2>/dev/null)
     dc=$(awk '{print $14+$15}' /proc/$bp/stat 2>/dev/null)
     st=$(redis-cli -p "$port" info commandstats 2>/dev/null | grep -E 'cmdstat_' | sed -E 's/cmdstat_([a-z]+):calls=([0-9]+),usec=([0-9]+).*/\1=\2\/\3/' | tr '\r\n' '  ')
