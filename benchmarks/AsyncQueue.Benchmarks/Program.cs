@@ -14,7 +14,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql 3 [--commit sync|async|both] [--server CONNECTION_STRING]   PostgreSQL store vs Hangfire.PostgreSql
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --postgresql-scale 10 [--chunk 50000] [--statements]   PostgreSQL speed as work grows
 // dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --rabbitmq 5 [--jobs N] [--single N] [--prefetch N] [--only LABEL] AsyncQueue.RabbitMQ vs MassTransit and Wolverine on RabbitMQ, one broker
-// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --redis 3 [--fsync always|everysec|both] [--jobs N] [--store-only]   Redis store vs BullMQ 6.7.0 (Node) and Hangfire.Redis
+// dotnet run -c Release --project benchmarks/AsyncQueue.Benchmarks -- --redis 3 [--fsync always|everysec|both] [--jobs N] [--store-only]   Redis store vs BullMQ 6.7.0 (Node) and Hangfire.Redis, and a bare StackExchange.Redis loop (the ceiling)
 // See docs/benchmarks.md.
 // --rate N: offer N jobs/s instead of half the lowest peak (to explore the curve); --workers N: one worker count.
 double? rate;

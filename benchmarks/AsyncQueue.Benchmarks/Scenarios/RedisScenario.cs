@@ -10,7 +10,8 @@ namespace AsyncQueue.Benchmarks.Scenarios;
 /// synchronous completions: the defaults before issue 18's change), and the workers running, until the last handler has run, against BullMQ 6.7.0 (<see cref="BullMqScript"/>)
 /// and Hangfire 1.8.25 + Hangfire.Redis.StackExchange 1.12.0. Every contender gets a fresh throwaway
 /// <c>redis-server</c> (<see cref="ThrowawayRedisServer"/>) with the same settings. Jobs are enqueued one at a time, or
-/// in batches of <see cref="Batch"/> (<c>EnqueueBatchAsync</c>, BullMQ's <c>addBulk</c>; Hangfire has none).
+/// in batches of <see cref="Batch"/> (<c>EnqueueBatchAsync</c>, BullMQ's <c>addBulk</c>; Hangfire has none). Beside
+/// them, not a peer, the ceiling of one awaited round trip per job (<see cref="BareRedisContender"/>), single only.
 /// </summary>
 internal sealed class RedisScenario : IAsyncDisposable
 {
@@ -104,6 +105,21 @@ internal sealed class RedisScenario : IAsyncDisposable
             strictBatched = await WarmThenTimeAsync(counts.Batched, () => store.BatchesAsync(counts.Batched));
         }
 
+        // The ceiling, not a peer (see the class): the producer's round trips alone, then end to end with its consumers.
+        Measure.Result bareAlone;
+        Measure.Result bare;
+        Costs bareAloneCosts;
+        Costs bareCosts;
+        await using (var server = await ThrowawayRedisServer.StartAsync(settings))
+        await using (var ceiling = new BareRedisContender(server.Configuration, workers))
+        {
+            using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(server.Configuration + ",allowAdmin=true");
+            await ceiling.ConnectAsync();
+            (bareAlone, bareAloneCosts) = await WarmThenCountAsync(connection, counts.Single, () => ceiling.ProduceAloneAsync(counts.Single));
+            await ceiling.StartAsync();
+            (bare, bareCosts) = await WarmThenCountAsync(connection, counts.Single, () => Drive.SteadyAsync(ceiling, counts.Single));
+        }
+
         // The script warms up and times itself; its Node process starting is not part of the figure.
         Measure.Result bullSingle;
         await using (var server = await ThrowawayRedisServer.StartAsync(settings))
@@ -125,7 +141,10 @@ internal sealed class RedisScenario : IAsyncDisposable
             hangfire = await WarmThenTimeAsync(counts.Hangfire, () => Drive.SteadyAsync(peer, counts.Hangfire));
         }
 
-        return new Result(version, single, batched, strictSingle, strictBatched, bullSingle, bullBatched, hangfire) { SingleCosts = singleCosts, BatchedCosts = batchedCosts };
+        return new Result(version, single, batched, strictSingle, strictBatched, bullSingle, bullBatched, hangfire)
+        {
+            SingleCosts = singleCosts, BatchedCosts = batchedCosts, BareAlone = bareAlone, Bare = bare, BareAloneCosts = bareAloneCosts, BareCosts = bareCosts,
+        };
     }
 
     /// <summary>
@@ -202,6 +221,18 @@ internal sealed class RedisScenario : IAsyncDisposable
         /// <summary>Gets what the store's batched run at its defaults cost per job.</summary>
         public Costs BatchedCosts { get; init; }
 
+        /// <summary>Gets the bare loop's producer alone, no consumer running: one awaited script call per job.</summary>
+        public Measure.Result BareAlone { get; init; }
+
+        /// <summary>Gets the bare loop end to end, its two consumer loops running.</summary>
+        public Measure.Result Bare { get; init; }
+
+        /// <summary>Gets what the bare producer alone cost per job.</summary>
+        public Costs BareAloneCosts { get; init; }
+
+        /// <summary>Gets what the bare loop end to end cost per job.</summary>
+        public Costs BareCosts { get; init; }
+
         /// <summary>One line per contender, then the ratios against the issue's targets, each line starting with <paramref name="prefix"/>.</summary>
         public IEnumerable<string> Describe(string prefix, Counts counts)
         {
@@ -218,6 +249,9 @@ internal sealed class RedisScenario : IAsyncDisposable
             yield return Line(prefix, $"{BullMqScript.Label} single queue.add ({counts.BullMq:N0} jobs) {BullMqSingle.JobsPerSecond:N0} jobs/s; addBulk of {Batch:N0} ({counts.BullMq:N0} jobs) {BullMqBatched.JobsPerSecond:N0} jobs/s");
             yield return Line(prefix, $"{HangfireContender.RedisLabel} single Enqueue ({counts.Hangfire:N0} jobs) {Hangfire.JobsPerSecond:N0} jobs/s (no batch enqueue in free Hangfire)");
             yield return Line(prefix, $"ratios, LeaseAhead 0 + synchronous completions: single {StrictSingle.JobsPerSecond / BullMqSingle.JobsPerSecond:F2}x BullMQ, {StrictSingle.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire.Redis; batched {StrictBatched.JobsPerSecond / BullMqBatched.JobsPerSecond:F2}x BullMQ addBulk (target 2x), {StrictBatched.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire.Redis single (target 20x)");
+            yield return Line(prefix, $"{BareRedisContender.Label}: one awaited EVALSHA (RPUSH) per job ({counts.Single:N0} jobs), producer alone {BareAlone.JobsPerSecond:N0} jobs/s; end to end with one BLMPOP consumer loop per worker {Bare.JobsPerSecond:N0} jobs/s");
+            yield return Line(prefix, $"  per job, producer alone: CPU {BareAloneCosts.ClientMicroseconds:F0} us client + {BareAloneCosts.RedisMicroseconds:F0} us Redis, {BareAloneCosts.ScriptCalls:F2} script calls, {BareAlone.WakeUpsPerThousandJobs / 1000:F1} thread-pool work items, {BareAlone.BytesPerJob:N0} B allocated; end to end: CPU {BareCosts.ClientMicroseconds:F0} us client + {BareCosts.RedisMicroseconds:F0} us Redis, {BareCosts.ScriptCalls:F2} script calls, {Bare.WakeUpsPerThousandJobs / 1000:F1} work items, {Bare.BytesPerJob:N0} B");
+            yield return Line(prefix, $"ratios, the ceiling (not a peer; end to end, producer alone in brackets): bare / Hangfire.Redis {Bare.JobsPerSecond / Hangfire.JobsPerSecond:F1}x ({BareAlone.JobsPerSecond / Hangfire.JobsPerSecond:F1}x), bare / BullMQ add {Bare.JobsPerSecond / BullMqSingle.JobsPerSecond:F2}x ({BareAlone.JobsPerSecond / BullMqSingle.JobsPerSecond:F2}x), AsyncQueue single / bare {Single.JobsPerSecond / Bare.JobsPerSecond:F2}x ({Single.JobsPerSecond / BareAlone.JobsPerSecond:F2}x)");
             yield return Line(prefix, $"ratios: single {Single.JobsPerSecond / BullMqSingle.JobsPerSecond:F2}x BullMQ, {Single.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire.Redis; batched {Batched.JobsPerSecond / BullMqBatched.JobsPerSecond:F2}x BullMQ addBulk (target 2x), {Batched.JobsPerSecond / Hangfire.JobsPerSecond:F1}x Hangfire.Redis single (target 20x)");
         }
 
